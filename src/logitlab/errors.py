@@ -1,0 +1,102 @@
+"""The exceptions logitlab raises: each says what came, what was expected and how to fix it.
+
+Every error is a :class:`LogitlabError`; the kinds also derive from the built-in exception a
+user would catch for that mistake (``TargetError`` is a ``ValueError``), so existing
+``except ValueError`` code keeps working.
+
+Examples:
+    >>> err = TargetError("got int64 targets [32]", fix="targets.float()")
+    >>> print(err)
+    got int64 targets [32]
+    Fix: targets.float()
+    >>> isinstance(err, ValueError)
+    True
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "CheckpointError",
+    "ConfigError",
+    "DataError",
+    "DistributedError",
+    "LogitlabError",
+    "LogitlabWarning",
+    "ModelFileError",
+    "TargetError",
+    "TrainingError",
+]
+
+
+class LogitlabError(Exception):
+    """Base class of every logitlab error.
+
+    Args:
+        message (str): what was received and what was expected.
+        fix (str, optional): one concrete way to fix it, shown on its own ``Fix:`` line.
+        code (str, optional): a stable kebab-case code, for tests and tooling.
+    """
+
+    default_code = "logitlab-error"
+
+    def __init__(self, message: str, *, fix: str | None = None, code: str | None = None) -> None:
+        self.message = message
+        self.fix = fix
+        self.code = code or self.default_code
+        super().__init__(self.__str__())
+
+    def __str__(self) -> str:
+        return self.message if not self.fix else f"{self.message}\nFix: {self.fix}"
+
+    def __reduce__(self):  # keep pickling (multiprocessing, DDP) working with keyword-only args
+        return (_rebuild, (type(self), self.message, self.fix, self.code))
+
+
+def _rebuild(cls: type[LogitlabError], message: str, fix: str | None, code: str) -> LogitlabError:
+    return cls(message, fix=fix, code=code)
+
+
+class TargetError(LogitlabError, ValueError):
+    """Targets do not have the shape, dtype or range the task's loss needs."""
+
+    default_code = "bad-targets"
+
+
+class ConfigError(LogitlabError, ValueError):
+    """An option is unknown, out of range, or contradicts another option."""
+
+    default_code = "bad-config"
+
+
+class DataError(LogitlabError, ValueError):
+    """A data file, table, column, row or image cannot be used as given."""
+
+    default_code = "bad-data"
+
+
+class ModelFileError(LogitlabError, ValueError):
+    """A saved model directory is missing, truncated, edited or of an unknown format."""
+
+    default_code = "bad-model-file"
+
+
+class CheckpointError(LogitlabError, RuntimeError):
+    """A checkpoint cannot be written or read back."""
+
+    default_code = "bad-checkpoint"
+
+
+class TrainingError(LogitlabError, RuntimeError):
+    """Training cannot go on: a non-finite loss, logits or gradients, with the diagnosis."""
+
+    default_code = "training-failed"
+
+
+class DistributedError(LogitlabError, RuntimeError):
+    """The torchrun / DDP setup is inconsistent, or another rank failed."""
+
+    default_code = "distributed-failed"
+
+
+class LogitlabWarning(UserWarning):
+    """A conversion or a suspicious setup that logitlab went ahead with, said once and loudly."""
