@@ -1,0 +1,194 @@
+"""Parsing of raw label values: missing values, label lists, 0/1 columns, class lookup, the positive class."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..errors import DataError
+from ..tasks import Task
+
+__all__ = ["NEGATIVE_WORDS", "POSITIVE_WORDS", "RowNamer", "choose_positive", "index_namer"]
+
+RowNamer = Callable[[int], str]
+"""Names row ``i`` (0-based position) in messages, e.g. ``lambda i: f"line {i + 2}"`` for a CSV."""
+
+POSITIVE_WORDS = frozenset(
+    "1 true t yes y positive pos fraud fraudulent spam malignant abnormal anomaly anomalous sick disease "
+    "diseased default churn churned fail failed failure defect defective attack bad malicious fake".split()
+)
+NEGATIVE_WORDS = frozenset(
+    "0 false f no n negative neg normal ham benign healthy legit legitimate ok good pass passed clean real "
+    "genuine".split()
+)
+
+
+def index_namer(i: int) -> str:
+    """Names position ``i`` of in-memory labels: ``"index i"``."""
+    return f"index {i}"
+
+
+def _py(v: Any) -> Any:
+    """A JSON scalar for a NumPy/Python scalar."""
+    if isinstance(v, np.generic):
+        return v.item()
+    return v
+
+
+def _as_values(y: Any, row_name: RowNamer, *, sep: str | None = None, lists: bool = False) -> np.ndarray:
+    """Labels as an array, missing values refused (naming the rows).
+
+    In a column of label-list strings (``lists``, or any value holding ``sep``) an empty cell is an
+    empty list, not a missing value.
+    """
+    if isinstance(y, (pd.Series, pd.Index)):
+        y = y.to_numpy()
+    if isinstance(y, np.ndarray):
+        values = y
+    else:
+        items = list(y)
+        values = np.empty(len(items), dtype=object)
+        values[:] = items  # lists stay one object per row
+        if not any(isinstance(v, (list, tuple, set, frozenset)) for v in items):
+            values = np.asarray(items)
+        elif all(isinstance(v, (list, tuple)) for v in items) and len({len(v) for v in items}) == 1:
+            matrix = np.asarray(items)
+            if matrix.dtype.kind in "biuf":  # a rectangular 0/1 matrix, not label lists
+                values = matrix
+    if values.size == 0:
+        raise DataError(
+            "Expected at least one label; got none.", fix="check the target column.", code="no-labels"
+        )
+    if values.dtype.kind == "f":
+        missing = np.isnan(values)
+    elif values.dtype.kind == "O":
+        missing = np.array([_is_missing(v) for v in values.reshape(-1)], dtype=bool).reshape(values.shape)
+    else:
+        missing = np.zeros(values.shape, dtype=bool)
+    if missing.any() and values.ndim == 1 and sep is not None:
+        present = [v for v in values[~missing]]
+        if lists or (present and all(isinstance(v, str) for v in present) and any(sep in v for v in present)):
+            values = np.where(missing, "", values).astype(object)
+            missing = np.zeros(values.shape, dtype=bool)
+    if missing.any():
+        rows = np.flatnonzero(missing.reshape(len(values), -1).any(axis=1))
+        shown = ", ".join(row_name(int(i)) for i in rows[:10])
+        more = f" and {len(rows) - 10} more" if len(rows) > 10 else ""
+        raise DataError(
+            f"Missing target values at {shown}{more} ({len(rows)} rows).",
+            fix="drop the rows without a label, or fill them in.",
+            code="missing-target",
+        )
+    if values.dtype.kind == "f" and np.all(values == np.round(values)):
+        values = values.astype(np.int64)
+    return values
+
+
+def _is_missing(v: Any) -> bool:
+    return v is None or v is pd.NA or (isinstance(v, (float, np.floating)) and bool(np.isnan(v)))
+
+
+def _label_lists(values: np.ndarray, sep: str, task: Task | None) -> list[list[str]] | None:
+    """Rows as lists of label names, when ``values`` holds lists or ``sep``-joined strings."""
+    if values.ndim != 1:
+        return None
+    flat = list(values)
+    if any(isinstance(v, (list, tuple, set, frozenset, np.ndarray)) for v in flat):
+        return [
+            sorted({str(x).strip() for x in v}) if not isinstance(v, str) else _split(v, sep) for v in flat
+        ]
+    if task is Task.MULTILABEL:  # one label (or a sep-joined list) per row
+        return [_split(str(_py(v)), sep) for v in flat]
+    if all(isinstance(v, str) for v in flat) and any(sep in v for v in flat):
+        return [_split(v, sep) for v in flat]
+    return None
+
+
+def _split(s: str, sep: str) -> list[str]:
+    return sorted({p.strip() for p in s.split(sep) if p.strip()})
+
+
+def _as_indicator(values: np.ndarray, row_name: RowNamer, names: Sequence[str]) -> np.ndarray:
+    out = np.zeros(values.shape, dtype=np.float32)
+    for j in range(values.shape[1]):
+        col = values[:, j]
+        mapped = pd.Series(col).map(_BOOLISH)
+        bad = np.flatnonzero(mapped.isna().to_numpy())
+        if len(bad):
+            name = names[j] if j < len(names) else f"column {j}"
+            raise DataError(
+                f"Expected 0/1 values in label column {name!r}; got {col[bad[0]]!r} at {row_name(int(bad[0]))}.",
+                fix="give each label column as 0/1 (or true/false).",
+                code="bad-label-value",
+            )
+        out[:, j] = mapped.to_numpy(dtype=np.float32)
+    return out
+
+
+_BOOLISH: dict[Any, float] = {0: 0.0, 1: 1.0, "0": 0.0, "1": 1.0}  # True/False hash as 1/0
+_BOOLISH.update({"true": 1.0, "false": 0.0, "True": 1.0, "False": 0.0, "TRUE": 1.0, "FALSE": 0.0})
+
+
+def _unique(values: np.ndarray) -> tuple[list[Any], list[int]]:
+    counts = pd.Series(values).value_counts(sort=False)
+    items = list(counts.items())
+    try:
+        items.sort(key=lambda kv: kv[0])
+    except TypeError:
+        items.sort(key=lambda kv: str(kv[0]))
+    return [k for k, _ in items], [int(c) for _, c in items]
+
+
+def choose_positive(uniq: list[Any], counts: list[int], positive: Any) -> tuple[Any, str]:
+    """The positive class of two sorted classes with their counts, and why.
+
+    Order: the ``positive`` argument; the class coded 1/True (of 0/1, -1/1, False/True); a
+    positive-like name (yes, true, positive, fraud, spam, malignant, ...) or the other class of a
+    negative-like name (no, false, normal, benign, ...); the minority class; the later class.
+    """
+    pys = [_py(u) for u in uniq]
+    if positive is not None:
+        for u in pys:
+            if u == positive or str(u) == str(positive):
+                return u, "given by `positive`"
+        raise DataError(
+            f"Expected argument `positive` to be one of the labels {pys}; got {positive!r}.",
+            fix=f"pass positive={pys[1]!r}, or leave it out to choose automatically.",
+            code="unknown-positive",
+        )
+    if all(isinstance(u, (bool, int, float)) for u in pys):
+        if set(pys) in ({0, 1}, {-1, 1}):
+            return max(pys), "the class coded 1/True"
+    words = [str(u).lower() for u in pys]
+    pos_hits = [i for i, w in enumerate(words) if w in POSITIVE_WORDS]
+    neg_hits = [i for i, w in enumerate(words) if w in NEGATIVE_WORDS]
+    if len(pos_hits) == 1 and pos_hits != neg_hits:
+        return pys[pos_hits[0]], "a positive-like name"
+    if len(neg_hits) == 1 and not pos_hits:
+        return pys[1 - neg_hits[0]], "the other class has a negative-like name"
+    if counts[0] != counts[1]:
+        i = int(np.argmin(counts))
+        return pys[i], f"the minority class, {counts[i]} of {sum(counts)} rows"
+    return pys[1], "classes are balanced; the later one in sorted order"
+
+
+def _lookup(values: np.ndarray, classes: list[Any], row_name: RowNamer) -> np.ndarray:
+    table = {c: i for i, c in enumerate(classes)}
+    table.update({str(c): i for i, c in enumerate(classes) if str(c) not in table})
+    keys = [v.strip() if isinstance(v, str) else _py(v) for v in values]
+    out = np.empty(len(keys), dtype=np.int64)
+    for i, k in enumerate(keys):
+        j = table.get(k)
+        if j is None:
+            j = table.get(str(k))
+        if j is None:
+            raise DataError(
+                f"Unknown label {k!r} at {row_name(i)}; the known classes are {', '.join(map(str, classes))}.",
+                fix="remove the row, or retrain with this class.",
+                code="unknown-label",
+            )
+        out[i] = j
+    return out

@@ -1,0 +1,321 @@
+"""Label names <-> target tensors: the :class:`LabelEncoder` and :func:`encode_labels`.
+
+The encoder turns raw labels (strings, ints, bools, float codes, label lists ``"a|b"``, 0/1 columns)
+into the target form of the task (binary float ``[N, 1]``, multilabel float ``[N, L]``, multiclass
+int64 ``[N]``) and back, and serialises to JSON so a saved model can decode its predictions.
+
+Examples:
+    >>> y, enc = encode_labels(["no", "yes", "no", "no"])
+    >>> enc.task, enc.classes, enc.positive
+    (<Task.BINARY: 'binary'>, ['no', 'yes'], 'yes')
+    >>> y.squeeze(1).tolist()
+    [0.0, 1.0, 0.0, 0.0]
+    >>> y, enc = encode_labels(["cat|indoor", "dog", ""])
+    >>> enc.task, enc.classes, y.tolist()
+    (<Task.MULTILABEL: 'multilabel'>, ['cat', 'dog', 'indoor'], [[1.0, 0.0, 1.0], [0.0, 1.0, 0.0], [0.0, 0.0, 0.0]])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import Tensor
+
+from ..errors import DataError
+from ..tasks import Task, infer_task
+from .label_values import RowNamer as RowNamer
+from .label_values import (
+    _as_indicator,
+    _as_values,
+    _label_lists,
+    _lookup,
+    _py,
+    _unique,
+    choose_positive,
+    index_namer,
+)
+
+__all__ = ["LabelEncoder", "RowNamer", "encode_labels"]
+
+
+@dataclass
+class LabelEncoder:
+    """Maps label values to target tensors for one task, and back.
+
+    Attributes:
+        task (Task): the task the targets are encoded for.
+        classes (list): JSON scalars. Binary: ``[negative, positive]``; multiclass: the ``C`` classes in
+            logit order (sorted); multilabel: the ``L`` label names in logit order.
+        positive: the positive class of a binary task (``classes[1]``), else ``None``.
+        reason (str): why this task and (for binary) this positive class were chosen.
+        label_sep (str): separator of label lists in one string (multilabel). Default: ``"|"``.
+        soft (bool): binary targets are probabilities in [0, 1] rather than two classes.
+    """
+
+    task: Task
+    classes: list[Any]
+    positive: Any = None
+    reason: str = ""
+    label_sep: str = "|"
+    soft: bool = False
+    notes: list[str] = field(default_factory=list)
+    output_name: str | None = None
+
+    @property
+    def n_outputs(self) -> int:
+        """Number of logits a model needs: 1 (binary), ``L`` (multilabel) or ``C`` (multiclass)."""
+        return 1 if self.task is Task.BINARY else len(self.classes)
+
+    @property
+    def output_names(self) -> list[str]:
+        """Names of the ``n_outputs`` logits: ``[positive]`` for binary, else the classes/labels."""
+        if self.task is Task.BINARY:
+            return [self.output_name or str(self.positive)]
+        return [str(c) for c in self.classes]
+
+    # ----------------------------------------------------------------- fit
+    @classmethod
+    def fit(
+        cls,
+        y: Any,
+        task: Task | str | None = None,
+        *,
+        label_sep: str = "|",
+        positive: Any = None,
+        label_names: Sequence[str] | None = None,
+        row_name: RowNamer = index_namer,
+    ) -> LabelEncoder:
+        """Choose the task (unless given), the classes and the positive class from labels ``y``.
+
+        Args:
+            y (array-like): 1-D labels, label lists (``"a|b"`` strings or lists), or a 2-D ``[N, L]``
+                0/1 matrix / DataFrame of 0/1 columns.
+            task (Task or str, optional): override the inferred task. Default: inferred.
+            label_sep (str): separator for label-list strings. Default: ``"|"``.
+            positive (optional): the positive class of a binary task. Default: chosen (see notes).
+            label_names (list[str], optional): names of the columns of a 2-D matrix.
+            row_name (callable): names row ``i`` in error messages. Default: ``"index i"``.
+
+        Raises:
+            DataError: missing labels (naming the rows), a single class, or labels that do not fit ``task``.
+        """
+        forced = Task.from_str(task) if task is not None else None
+        if isinstance(y, pd.DataFrame):
+            label_names = [str(c) for c in y.columns] if label_names is None else label_names
+            y = y.to_numpy()
+        elif isinstance(y, Tensor):
+            y = y.detach().cpu().numpy()
+        values = _as_values(y, row_name, sep=label_sep, lists=forced is Task.MULTILABEL)
+        lists = _label_lists(values, label_sep, forced)
+        if lists is not None:
+            if forced not in (None, Task.MULTILABEL):
+                raise DataError(
+                    f"Got label lists (e.g. {lists[0]!r}) but task={forced.value!r}.",
+                    fix="use task='multilabel', or give one label per row.",
+                    code="labels-task-mismatch",
+                )
+            names = sorted({lab for row in lists for lab in row})
+            return cls(
+                Task.MULTILABEL, names, reason=f"label lists separated by {label_sep!r}", label_sep=label_sep
+            )
+        if values.ndim == 2 and values.shape[1] > 1:
+            return _fit_matrix(cls, values, forced, label_names, row_name, label_sep)
+        values = values.reshape(-1)
+        return _fit_1d(cls, values, forced, positive, label_sep, row_name)
+
+    # ----------------------------------------------------------------- transform
+    def transform(self, y: Any, *, row_name: RowNamer = index_namer) -> Tensor:
+        """Encode labels as targets: binary float ``[N, 1]``, multilabel float ``[N, L]``, multiclass int64 ``[N]``.
+
+        Raises:
+            DataError: a missing or unknown label, naming the row and listing the known labels.
+        """
+        if isinstance(y, pd.DataFrame):
+            y = y.to_numpy()
+        elif isinstance(y, Tensor):
+            y = y.detach().cpu().numpy()
+        multilabel = self.task is Task.MULTILABEL
+        values = _as_values(y, row_name, sep=self.label_sep if multilabel else None, lists=multilabel)
+        if multilabel:
+            return self._transform_multilabel(values, row_name)
+        if values.ndim == 2 and values.shape[1] > 1:  # one-hot matrix for a multiclass task
+            return torch.from_numpy(np.argmax(values.astype(np.float64), axis=1).astype(np.int64))
+        values = values.reshape(-1)
+        if self.soft:
+            out = values.astype(np.float32)
+            bad = np.flatnonzero((out < 0) | (out > 1))
+            if len(bad):
+                raise DataError(
+                    f"Soft binary label out of [0, 1] at {row_name(int(bad[0]))}: {values[bad[0]]!r}."
+                )
+            return torch.from_numpy(out).reshape(-1, 1)
+        index = _lookup(values, self.classes, row_name)
+        if self.task is Task.BINARY:
+            return torch.from_numpy(index.astype(np.float32)).reshape(-1, 1)
+        return torch.from_numpy(index.astype(np.int64))
+
+    def _transform_multilabel(self, values: np.ndarray, row_name: RowNamer) -> Tensor:
+        lists = _label_lists(values, self.label_sep, Task.MULTILABEL)
+        if lists is None:  # a 0/1 matrix
+            mat = _as_indicator(values, row_name, self.classes)
+            if mat.shape[1] != len(self.classes):
+                raise DataError(
+                    f"Expected {len(self.classes)} label columns ({', '.join(self.classes)}); got {mat.shape[1]}.",
+                    fix="give the same label columns as at training time.",
+                    code="label-columns-mismatch",
+                )
+            return torch.from_numpy(mat)
+        pos = {name: j for j, name in enumerate(self.classes)}
+        out = np.zeros((len(lists), len(self.classes)), dtype=np.float32)
+        for i, row in enumerate(lists):
+            for lab in row:
+                if lab not in pos:
+                    raise DataError(
+                        f"Unknown label {lab!r} at {row_name(i)}; the known labels are {', '.join(self.classes)}.",
+                        fix="remove or rename the label, or retrain with it.",
+                        code="unknown-label",
+                    )
+                out[i, pos[lab]] = 1.0
+        return torch.from_numpy(out)
+
+    def inverse_transform(self, decisions: Any) -> list[Any]:
+        """Decode decisions to labels.
+
+        Binary 0/1 ``[N]``/``[N, 1]`` -> classes; multiclass indices -> classes; multilabel 0/1
+        ``[N, L]`` -> a list of label-name lists per row.
+
+        Examples:
+            >>> enc = LabelEncoder.fit(["b", "a", "c"])
+            >>> enc.inverse_transform([2, 0])
+            ['c', 'a']
+        """
+        arr = np.asarray(decisions.detach().cpu() if isinstance(decisions, Tensor) else decisions)
+        if self.task is Task.MULTILABEL:
+            return [[self.classes[j] for j in np.flatnonzero(row)] for row in arr.reshape(len(arr), -1)]
+        idx = arr.reshape(-1).astype(np.int64)
+        return [self.classes[i] for i in idx]
+
+    # ----------------------------------------------------------------- JSON
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-serialisable dict; :meth:`from_dict` rebuilds an equal encoder."""
+        return {
+            "task": self.task.value,
+            "classes": [_py(c) for c in self.classes],
+            "positive": _py(self.positive),
+            "reason": self.reason,
+            "label_sep": self.label_sep,
+            "soft": self.soft,
+            "notes": list(self.notes),
+            "output_name": self.output_name,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> LabelEncoder:
+        """Rebuild an encoder from :meth:`to_dict` output."""
+        return cls(
+            Task.from_str(d["task"]),
+            list(d["classes"]),
+            d.get("positive"),
+            d.get("reason", ""),
+            d.get("label_sep", "|"),
+            bool(d.get("soft", False)),
+            list(d.get("notes", [])),
+            d.get("output_name"),
+        )
+
+
+def encode_labels(
+    y: Any,
+    task: Task | str | None = None,
+    *,
+    label_sep: str = "|",
+    positive: Any = None,
+    label_names: Sequence[str] | None = None,
+    row_name: RowNamer = index_namer,
+) -> tuple[Tensor, LabelEncoder]:
+    """Fit a :class:`LabelEncoder` on ``y`` and encode ``y``; returns ``(targets, encoder)``.
+
+    See :meth:`LabelEncoder.fit` for the arguments.
+
+    Examples:
+        >>> y, enc = encode_labels([3, 1, 2, 3])
+        >>> enc.task.value, y.tolist()
+        ('multiclass', [2, 0, 1, 2])
+    """
+    enc = LabelEncoder.fit(
+        y, task, label_sep=label_sep, positive=positive, label_names=label_names, row_name=row_name
+    )
+    return enc.transform(y, row_name=row_name), enc
+
+
+def _fit_matrix(
+    cls: type[LabelEncoder],
+    values: np.ndarray,
+    forced: Task | None,
+    label_names: Sequence[str] | None,
+    row_name: RowNamer,
+    label_sep: str,
+) -> LabelEncoder:
+    names = list(label_names) if label_names is not None else [f"label_{j}" for j in range(values.shape[1])]
+    mat = _as_indicator(values, row_name, names)
+    task, reason = infer_task(mat, return_reason=True)
+    if forced is Task.BINARY:
+        raise DataError(
+            f"Got {mat.shape[1]} label columns but task='binary'.",
+            fix="give one target column for a binary task, or use task='multilabel'.",
+            code="labels-task-mismatch",
+        )
+    if forced is Task.MULTICLASS and not np.all(mat.sum(axis=1) == 1):
+        raise DataError(
+            "task='multiclass' needs exactly one 1 per row in the label columns; some rows have 0 or several.",
+            fix="use task='multilabel', or give one class column.",
+            code="labels-task-mismatch",
+        )
+    task = forced or task
+    return cls(
+        task, names, reason=reason if forced is None else f"task={task.value!r} given", label_sep=label_sep
+    )
+
+
+def _fit_1d(
+    cls: type[LabelEncoder],
+    values: np.ndarray,
+    forced: Task | None,
+    positive: Any,
+    label_sep: str,
+    row_name: RowNamer,
+) -> LabelEncoder:
+    if values.dtype.kind == "O" or values.dtype.kind == "U":
+        values = np.array([v.strip() if isinstance(v, str) else v for v in values], dtype=object)
+    if values.dtype.kind == "f":  # non-integral floats: soft binary labels
+        task, reason = infer_task(values, return_reason=True)
+        if forced not in (None, Task.BINARY):
+            raise DataError(f"Soft labels in [0, 1] need task='binary'; got task={forced.value!r}.")
+        return cls(Task.BINARY, [0, 1], 1, reason, label_sep, soft=True)
+    uniq, counts = _unique(values)
+    if len(uniq) < 2:
+        raise DataError(
+            f"Expected at least two classes; every label is {uniq[0]!r}.",
+            fix="check the target column: a classifier needs examples of more than one class.",
+            code="single-class",
+        )
+    task, reason = infer_task(values.astype(str) if values.dtype.kind == "O" else values, return_reason=True)
+    if forced is Task.BINARY and len(uniq) > 2:
+        raise DataError(
+            f"task='binary' needs two classes; the labels hold {len(uniq)}: {', '.join(map(str, uniq[:10]))}.",
+            fix="use task='multiclass', or map the labels to two classes.",
+            code="labels-task-mismatch",
+        )
+    if forced is not None:
+        task, reason = forced, f"task={forced.value!r} given"
+    if task is Task.MULTICLASS:
+        return cls(Task.MULTICLASS, [_py(u) for u in uniq], reason=reason, label_sep=label_sep)
+    pos, why = choose_positive(uniq, counts, positive)
+    neg = uniq[0] if _py(uniq[1]) == pos else uniq[1]
+    note = f"positive class {pos!r} ({why}); negative class {_py(neg)!r}"
+    return cls(Task.BINARY, [_py(neg), pos], pos, f"{reason}; {note}", label_sep, notes=[note])

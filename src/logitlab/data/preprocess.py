@@ -1,0 +1,416 @@
+"""Feature preprocessing fitted on the training split and saved with the model as JSON.
+
+:class:`TabularPreprocessor` (pandas tables): numeric columns imputed with the training median and
+standardised (``(x - mean) / std``, population std as scikit-learn's ``StandardScaler``);
+categorical columns imputed with the most frequent value and one-hot encoded (an unknown category
+at predict time becomes all zeros, and is reported). :class:`ArrayPreprocessor` (NumPy arrays and
+image tensors): per-feature or per-channel standardisation. Both round-trip through ``to_dict`` /
+:func:`preprocessor_from_dict`.
+
+Examples:
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"age": [20.0, 30.0, None], "city": ["a", "b", "a"]})
+    >>> pre = TabularPreprocessor.fit(df)
+    >>> pre.feature_names
+    ['age', 'city=a', 'city=b']
+    >>> notes = []
+    >>> pre.transform(df, notes=notes).astype(float).round(3).tolist()
+    [[-1.225, 1.0, 0.0], [1.225, 0.0, 1.0], [0.0, 1.0, 0.0]]
+    >>> notes
+    ["column 'age': 1 missing values imputed with 25"]
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..errors import DataError, LogitlabWarning
+from .labels import RowNamer
+
+__all__ = ["ArrayPreprocessor", "TabularPreprocessor", "preprocessor_from_dict"]
+
+
+def _line_namer(i: int) -> str:
+    return f"row {i + 1}"
+
+
+@dataclass
+class NumericColumn:
+    """A numeric column: missing -> ``fill`` (train median), then ``(x - mean) / scale``."""
+
+    name: str
+    fill: float
+    mean: float
+    scale: float
+
+
+@dataclass
+class CategoricalColumn:
+    """A categorical column: missing -> ``fill`` (train mode), then one-hot over ``categories``."""
+
+    name: str
+    categories: list[str]
+    fill: str
+
+
+class TabularPreprocessor:
+    """Impute, standardise and one-hot encode the columns of a table.
+
+    Args:
+        numeric (list[NumericColumn]): numeric columns in output order.
+        categorical (list[CategoricalColumn]): categorical columns, after the numeric ones.
+        dropped (list[str]): columns seen at fit time and left out (identifiers, empty columns).
+    """
+
+    kind = "tabular"
+
+    def __init__(
+        self,
+        numeric: list[NumericColumn] | None = None,
+        categorical: list[CategoricalColumn] | None = None,
+        dropped: list[str] | None = None,
+    ) -> None:
+        self.numeric = list(numeric or [])
+        self.categorical = list(categorical or [])
+        self.dropped = list(dropped or [])
+
+    @property
+    def feature_names(self) -> list[str]:
+        """Names of the output features: numeric column names, then ``column=category``."""
+        names = [c.name for c in self.numeric]
+        return names + [f"{c.name}={v}" for c in self.categorical for v in c.categories]
+
+    @property
+    def n_features(self) -> int:
+        """Width of the transformed matrix."""
+        return len(self.numeric) + sum(len(c.categories) for c in self.categorical)
+
+    @property
+    def columns(self) -> list[str]:
+        """Input columns the transform reads."""
+        return [c.name for c in self.numeric] + [c.name for c in self.categorical]
+
+    @classmethod
+    def fit(
+        cls,
+        frame: pd.DataFrame,
+        *,
+        max_categories: int = 50,
+        row_name: RowNamer = _line_namer,
+        notes: list[str] | None = None,
+    ) -> TabularPreprocessor:
+        """Fit on the training rows of ``frame`` (all its columns are features).
+
+        Args:
+            frame (DataFrame): feature columns of the training split.
+            max_categories (int): keep at most this many (most frequent) categories per column. Default: ``50``.
+            row_name (callable): names row ``i`` in messages. Default: ``"row i+1"``.
+            notes (list[str], optional): receives what was imputed, dropped or capped.
+
+        Raises:
+            DataError: a mostly-numeric column with values that do not parse (naming row and column),
+                a date/time column, or no usable column.
+        """
+        notes = notes if notes is not None else []
+        numeric: list[NumericColumn] = []
+        categorical: list[CategoricalColumn] = []
+        dropped: list[str] = []
+        for name in frame.columns:
+            col = frame[name]
+            values = _numeric_values(col, str(name), row_name)
+            if values is not None:
+                num = _fit_numeric(str(name), values, notes)
+                (numeric.append(num) if num is not None else dropped.append(str(name)))
+                continue
+            cat = _fit_categorical(str(name), col, max_categories, notes)
+            (categorical.append(cat) if cat is not None else dropped.append(str(name)))
+        if not numeric and not categorical:
+            raise DataError(
+                f"No usable feature column; columns seen: {', '.join(map(str, frame.columns)) or 'none'}.",
+                fix="give at least one numeric or categorical feature column besides the target.",
+                code="no-features",
+            )
+        return cls(numeric, categorical, dropped)
+
+    def transform(
+        self, frame: pd.DataFrame, *, row_name: RowNamer = _line_namer, notes: list[str] | None = None
+    ) -> np.ndarray:
+        """Transform a table with the fitted columns into float32 ``[N, n_features]``.
+
+        Missing values are imputed and unknown categories become all-zero one-hot rows; both are
+        appended to ``notes`` when given, else warned once (:class:`~logitlab.errors.LogitlabWarning`).
+
+        Raises:
+            DataError: a fitted column is missing (listing the available ones), or a numeric value
+                does not parse (naming the row and column).
+        """
+        absent = [c for c in self.columns if c not in frame.columns]
+        if absent:
+            raise DataError(
+                f"Missing feature column(s) {', '.join(map(repr, absent))}; "
+                f"the table has: {', '.join(map(str, frame.columns))}.",
+                fix="give the same feature columns as at training time.",
+                code="missing-column",
+            )
+        told: list[str] = []
+        parts = [self._numeric_block(frame, row_name, told)]
+        parts += [_one_hot(c, frame[c.name], told) for c in self.categorical]
+        if told and notes is None:
+            warnings.warn("; ".join(told), LogitlabWarning, stacklevel=2)
+        elif notes is not None:
+            notes.extend(told)
+        return (
+            np.concatenate(parts, axis=1).astype(np.float32)
+            if parts
+            else np.zeros((len(frame), 0), np.float32)
+        )
+
+    def _numeric_block(self, frame: pd.DataFrame, row_name: RowNamer, told: list[str]) -> np.ndarray:
+        out = np.empty((len(frame), len(self.numeric)), dtype=np.float64)
+        for j, c in enumerate(self.numeric):
+            values = _numeric_values(frame[c.name], c.name, row_name, strict=True)
+            assert values is not None
+            missing = np.isnan(values)
+            if missing.any():
+                told.append(
+                    f"column {c.name!r}: {int(missing.sum())} missing values imputed with {c.fill:.6g}"
+                )
+                values = np.where(missing, c.fill, values)
+            out[:, j] = (values - c.mean) / c.scale
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-serialisable dict; :func:`preprocessor_from_dict` rebuilds it."""
+        return {
+            "type": self.kind,
+            "numeric": [asdict(c) for c in self.numeric],
+            "categorical": [asdict(c) for c in self.categorical],
+            "dropped": list(self.dropped),
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> TabularPreprocessor:
+        """Rebuild from :meth:`to_dict` output."""
+        return cls(
+            [NumericColumn(**c) for c in d["numeric"]],
+            [CategoricalColumn(**c) for c in d["categorical"]],
+            list(d.get("dropped", [])),
+        )
+
+
+def _numeric_values(
+    col: pd.Series, name: str, row_name: RowNamer, *, strict: bool = False
+) -> np.ndarray | None:
+    """float64 values of a numeric column; ``None`` for a categorical one (unless ``strict``)."""
+    kind = col.dtype.kind
+    if kind == "b":
+        return col.to_numpy(dtype=np.float64)
+    if kind in "iuf":
+        return col.to_numpy(dtype=np.float64, na_value=np.nan)
+    if kind in "mM":
+        raise DataError(
+            f"Column {name!r} holds dates/times ({col.dtype}), which logitlab does not encode.",
+            fix=f"drop it (drop=[{name!r}]) or derive numeric features from it.",
+            code="unsupported-column",
+        )
+    present = col.notna().to_numpy()
+    parsed = pd.to_numeric(col, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    bad = np.flatnonzero(present & np.isnan(parsed))
+    n_present = int(present.sum())
+    if n_present == 0 or (len(bad) > 0.1 * n_present and not strict):
+        return None
+    if len(bad):
+        i = int(bad[0])
+        raise DataError(
+            f"Column {name!r} is numeric but holds {col.iloc[i]!r} at {row_name(i)} "
+            f"({len(bad)} value(s) that are not numbers).",
+            fix="correct or blank the value (blanks are imputed), or drop the column.",
+            code="bad-value",
+        )
+    return parsed
+
+
+def _fit_numeric(name: str, values: np.ndarray, notes: list[str]) -> NumericColumn | None:
+    missing = np.isnan(values)
+    if missing.all():
+        notes.append(f"column {name!r} dropped: no values in the training split")
+        return None
+    fill = float(np.median(values[~missing]))
+    if missing.any():
+        notes.append(
+            f"column {name!r}: {int(missing.sum())} missing values imputed with the median {fill:.6g}"
+        )
+    filled = np.where(missing, fill, values)
+    mean = float(filled.mean())
+    std = float(filled.std())
+    return NumericColumn(name, fill, mean, std if std > 0 else 1.0)
+
+
+def _as_str(col: pd.Series) -> pd.Series:
+    def one(v: Any) -> Any:
+        if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)):
+            return None
+        if isinstance(v, (float, np.floating)) and float(v).is_integer():
+            return str(int(v))
+        return str(v).strip()
+
+    return col.map(one).astype(object)
+
+
+def _fit_categorical(
+    name: str, col: pd.Series, max_categories: int, notes: list[str]
+) -> CategoricalColumn | None:
+    values = _as_str(col)
+    counts = values.value_counts(dropna=True)
+    if len(counts) == 0:
+        notes.append(f"column {name!r} dropped: no values in the training split")
+        return None
+    if len(counts) == len(values) and len(values) >= 20:
+        notes.append(f"column {name!r} dropped: every value is different (an identifier?)")
+        return None
+    fill = str(sorted(counts[counts == counts.max()].index)[0])
+    n_missing = int(values.isna().sum())
+    if n_missing:
+        notes.append(f"column {name!r}: {n_missing} missing values imputed with the most frequent {fill!r}")
+    kept = sorted(counts.index[:max_categories]) if len(counts) > max_categories else sorted(counts.index)
+    if len(counts) > max_categories:
+        notes.append(
+            f"column {name!r}: kept the {max_categories} most frequent of {len(counts)} categories; "
+            "the others are encoded as all zeros"
+        )
+    return CategoricalColumn(name, [str(k) for k in kept], fill)
+
+
+def _one_hot(c: CategoricalColumn, col: pd.Series, told: list[str]) -> np.ndarray:
+    values = _as_str(col)
+    missing = values.isna()
+    if missing.any():
+        told.append(f"column {c.name!r}: {int(missing.sum())} missing values imputed with {c.fill!r}")
+        values = values.where(~missing, c.fill)
+    position = {v: i for i, v in enumerate(c.categories)}
+    codes = values.map(position).fillna(-1).to_numpy(dtype=np.int64)
+    unknown = codes < 0
+    if unknown.any():
+        seen = ", ".join(map(repr, sorted(set(values.to_numpy()[unknown]))[:5]))
+        told.append(
+            f"column {c.name!r}: {int(unknown.sum())} values of unknown categories ({seen}) encoded as zeros"
+        )
+    out = np.zeros((len(values), len(c.categories)), dtype=np.float64)
+    rows = np.flatnonzero(~unknown)
+    out[rows, codes[rows]] = 1.0
+    return out
+
+
+class ArrayPreprocessor:
+    """Standardise a NumPy array per feature (``[N, F]``) or per channel (``[N, C, ...]``).
+
+    ``transform(x) = (x * multiplier - mean) / scale`` with NaN imputed by the feature's median.
+
+    Args:
+        shape (tuple[int, ...]): the shape of one sample.
+        mean (list[float]): per-feature (or per-channel) mean after ``multiplier``.
+        scale (list[float]): per-feature (or per-channel) std (1 where the std is 0).
+        fill (list[float]): per-feature (or per-channel) median used for NaN. Default: zeros.
+        multiplier (float): applied first (e.g. ``1/16`` for 4-bit pixels). Default: ``1.0``.
+
+    Examples:
+        >>> pre = ArrayPreprocessor.fit(np.array([[0.0, 10.0], [2.0, 30.0]]))
+        >>> pre.transform(np.array([[1.0, 20.0]])).tolist()
+        [[0.0, 0.0]]
+    """
+
+    kind = "array"
+
+    def __init__(
+        self,
+        shape: tuple[int, ...],
+        mean: list[float],
+        scale: list[float],
+        fill: list[float] | None = None,
+        multiplier: float = 1.0,
+    ) -> None:
+        self.shape = tuple(int(s) for s in shape)
+        self.mean = [float(v) for v in mean]
+        self.scale = [float(v) for v in scale]
+        self.fill = [float(v) for v in fill] if fill is not None else [0.0] * len(self.mean)
+        self.multiplier = float(multiplier)
+
+    @classmethod
+    def fit(
+        cls, x: Any, *, standardize: bool = True, multiplier: float = 1.0, notes: list[str] | None = None
+    ) -> ArrayPreprocessor:
+        """Fit on training samples ``x`` (``[N, F]`` per feature, ``[N, C, H, W]`` per channel)."""
+        arr = np.asarray(x, dtype=np.float64) * multiplier
+        flat = _per_unit(arr)
+        fill = np.nan_to_num(np.nanmedian(flat, axis=0)) if np.isnan(flat).any() else np.zeros(flat.shape[1])
+        if np.isnan(flat).any() and notes is not None:
+            notes.append(f"{int(np.isnan(flat).sum())} missing feature values imputed with the median")
+        flat = np.where(np.isnan(flat), fill, flat)
+        if not standardize:
+            return cls(arr.shape[1:], [0.0] * flat.shape[1], [1.0] * flat.shape[1], list(fill), multiplier)
+        std = flat.std(axis=0)
+        return cls(
+            arr.shape[1:], list(flat.mean(axis=0)), list(np.where(std > 0, std, 1.0)), list(fill), multiplier
+        )
+
+    def transform(self, x: Any) -> np.ndarray:
+        """float32 standardised copy of ``x`` (``[N, *shape]``)."""
+        arr = np.asarray(x, dtype=np.float64) * self.multiplier
+        if tuple(arr.shape[1:]) != self.shape:
+            raise DataError(
+                f"Expected samples of shape {list(self.shape)}; got {list(arr.shape[1:])}.",
+                fix="give inputs shaped like the training data.",
+                code="bad-input-shape",
+            )
+        shape = (1, -1) + (1,) * (arr.ndim - 2)
+        fill, mean, scale = (np.asarray(v).reshape(shape) for v in (self.fill, self.mean, self.scale))
+        arr = np.where(np.isnan(arr), fill, arr) if np.isnan(arr).any() else arr
+        return ((arr - mean) / scale).astype(np.float32)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-serialisable dict; :func:`preprocessor_from_dict` rebuilds it."""
+        return {
+            "type": self.kind,
+            "shape": list(self.shape),
+            "mean": self.mean,
+            "scale": self.scale,
+            "fill": self.fill,
+            "multiplier": self.multiplier,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> ArrayPreprocessor:
+        """Rebuild from :meth:`to_dict` output."""
+        return cls(tuple(d["shape"]), d["mean"], d["scale"], d.get("fill"), d.get("multiplier", 1.0))
+
+
+def _per_unit(arr: np.ndarray) -> np.ndarray:
+    """``[N, F]`` stays; ``[N, C, ...]`` becomes ``[N * prod(...), C]`` (per-channel statistics)."""
+    if arr.ndim == 2:
+        return arr
+    if arr.ndim < 2:
+        raise DataError(f"Expected 2-D [N, F] or image [N, C, H, W] inputs; got shape {list(arr.shape)}.")
+    return np.moveaxis(arr, 1, -1).reshape(-1, arr.shape[1])
+
+
+def preprocessor_from_dict(d: dict[str, Any]) -> Any:
+    """Rebuild any logitlab preprocessor from its ``to_dict()`` (``"type"``: tabular, array or image)."""
+    kind = d.get("type")
+    if kind == "tabular":
+        return TabularPreprocessor.from_dict(d)
+    if kind == "array":
+        return ArrayPreprocessor.from_dict(d)
+    if kind == "image":
+        from .images import ImagePreprocessor
+
+        return ImagePreprocessor.from_dict(d)
+    raise DataError(
+        f"Unknown preprocessor type {kind!r}; expected 'tabular', 'array' or 'image'.",
+        fix="the saved model.json may be from another version; retrain or re-save it.",
+        code="unknown-preprocessor",
+    )

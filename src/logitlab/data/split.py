@@ -1,0 +1,158 @@
+"""Seeded, stratified train/validation/test splits, multi-label aware.
+
+Binary and multi-class targets are split with scikit-learn's ``train_test_split(stratify=...)``;
+multi-label targets with iterative stratification (Sechidis, Tsoumakas and Vlahavas, "On the
+Stratification of Multi-Label Data", ECML PKDD 2011), which keeps each label's share close in
+every split.
+
+Examples:
+    >>> import numpy as np
+    >>> y = np.array([0] * 80 + [1] * 20)
+    >>> train, val, test, notes = split_indices(y, "binary", val_size=0.2, test_size=0.2, seed=0)
+    >>> len(train), len(val), len(test), int(y[val].sum()), int(y[test].sum())
+    (60, 20, 20, 4, 4)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from sklearn.model_selection import train_test_split
+
+from ..errors import ConfigError
+from ..tasks import Task
+
+__all__ = ["iterative_stratification", "split_indices"]
+
+
+def split_indices(
+    y: Any,
+    task: Task | str,
+    *,
+    val_size: float = 0.15,
+    test_size: float = 0.15,
+    seed: int = 0,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
+    """Split row positions into train, validation and test, stratified by the targets.
+
+    Args:
+        y (array[N], array[N, 1] or array[N, L]): encoded targets (class indices, 0/1, or a 0/1 matrix).
+        task (Task or str): decides the stratification (iterative for multilabel).
+        val_size (float): share of rows for validation, in [0, 1). Default: ``0.15``.
+        test_size (float): share of rows for test, in [0, 1). Default: ``0.15``.
+        seed (int): seed of the shuffle. Default: ``0``.
+
+    Returns:
+        ``(train, val, test, notes)``: sorted int64 position arrays, and notes on any fallback.
+
+    Raises:
+        ConfigError: sizes out of range or summing to 1 or more.
+    """
+    _check_sizes(val_size, test_size)
+    task = Task.from_str(task)
+    arr = np.asarray(y)
+    n = len(arr)
+    if task is Task.MULTILABEL:
+        mat = arr.reshape(n, -1) >= 0.5
+        parts = iterative_stratification(mat, [1 - val_size - test_size, val_size, test_size], seed=seed)
+        return parts[0], parts[1], parts[2], []
+    labels = np.round(arr.reshape(n, -1)[:, 0]).astype(np.int64) if arr.ndim > 1 else arr.astype(np.int64)
+    notes: list[str] = []
+    rest, test = _two_way(np.arange(n), labels, test_size, seed, "test", notes)
+    inner = val_size / (1 - test_size) if val_size > 0 else 0.0
+    train, val = _two_way(rest, labels[rest], inner, seed + 1, "validation", notes)
+    return np.sort(train), np.sort(val), np.sort(test), notes
+
+
+def _check_sizes(val_size: float, test_size: float) -> None:
+    for name, v in (("val_size", val_size), ("test_size", test_size)):
+        if not 0 <= v < 1:
+            raise ConfigError(
+                f"Expected argument `{name}` to be a share in [0, 1); got {v}.",
+                fix=f"use {name}=0.15, or 0 for no such split.",
+                code="bad-split-size",
+            )
+    if val_size + test_size >= 1:
+        raise ConfigError(
+            f"val_size + test_size must leave rows for training; got {val_size} + {test_size} >= 1.",
+            fix="use val_size=0.15, test_size=0.15.",
+            code="bad-split-size",
+        )
+
+
+def _two_way(
+    idx: np.ndarray, labels: np.ndarray, size: float, seed: int, what: str, notes: list[str]
+) -> tuple[np.ndarray, np.ndarray]:
+    if size <= 0 or len(idx) < 2:
+        return idx, idx[:0]
+    try:
+        a, b = train_test_split(idx, test_size=size, random_state=seed, stratify=labels)
+    except ValueError as exc:  # a class too rare to be in both parts
+        counts = np.bincount(labels)
+        rare = [int(c) for c in np.flatnonzero((counts > 0) & (counts < 2))]
+        notes.append(
+            f"the {what} split is not stratified: some classes are too rare ({exc}); "
+            f"classes with fewer than 2 rows: {rare or 'none'}"
+        )
+        a, b = train_test_split(idx, test_size=size, random_state=seed)
+    return np.asarray(a, dtype=np.int64), np.asarray(b, dtype=np.int64)
+
+
+def iterative_stratification(y: Any, proportions: Any, *, seed: int = 0) -> list[np.ndarray]:
+    """Iterative stratification of a multi-label matrix (Sechidis et al., 2011, Algorithm 1).
+
+    Labels are handled from the rarest to the most common; each row carrying the current label
+    goes to the subset that still most wants that label (ties: the subset that wants the most rows,
+    then at random). Rows without any label are spread by the subsets' remaining sizes.
+
+    Args:
+        y (array[N, L]): 0/1 label matrix.
+        proportions (sequence of float): share of each subset, summing to 1.
+        seed (int): seed for tie-breaking and row order. Default: ``0``.
+
+    Returns:
+        list of sorted int64 position arrays, one per subset.
+
+    Examples:
+        >>> y = np.array([[1, 0]] * 10 + [[0, 1]] * 10 + [[1, 1]] * 10)
+        >>> a, b = iterative_stratification(y, [0.5, 0.5])
+        >>> y[a].sum(0).tolist(), y[b].sum(0).tolist()
+        ([10, 10], [10, 10])
+    """
+    rng = np.random.default_rng(seed)
+    mat = np.asarray(y).astype(bool)
+    n, n_labels = mat.shape
+    props = np.asarray(proportions, dtype=np.float64)
+    want_rows = props * n
+    want_labels = np.outer(props, mat.sum(axis=0)).astype(np.float64)
+    want_rows[props <= 0] = -np.inf  # an empty subset never wins a row
+    want_labels[props <= 0] = -np.inf
+    assigned = np.full(n, -1, dtype=np.int64)
+    left = mat.copy()
+    while True:
+        counts = left.sum(axis=0)
+        active = np.flatnonzero(counts > 0)
+        if len(active) == 0:
+            break
+        rarest = active[counts[active] == counts[active].min()]
+        label = int(rng.choice(rarest))
+        rows = np.flatnonzero(left[:, label])
+        for row in rng.permutation(rows):
+            subset = _pick(want_labels[:, label], want_rows, rng)
+            assigned[row] = subset
+            want_labels[subset] -= mat[row]
+            want_rows[subset] -= 1
+            left[row] = False
+    for row in rng.permutation(np.flatnonzero(assigned < 0)):
+        subset = _pick(want_rows, want_rows, rng)
+        assigned[row] = subset
+        want_rows[subset] -= 1
+    return [np.flatnonzero(assigned == k).astype(np.int64) for k in range(len(props))]
+
+
+def _pick(primary: np.ndarray, secondary: np.ndarray, rng: np.random.Generator) -> int:
+    best = np.flatnonzero(primary == primary.max())
+    if len(best) > 1:
+        best = best[secondary[best] == secondary[best].max()]
+    return int(best[0]) if len(best) == 1 else int(rng.choice(best))

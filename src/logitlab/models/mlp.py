@@ -1,0 +1,96 @@
+"""A tabular multi-layer perceptron: ``Linear -> BatchNorm -> activation -> Dropout`` blocks, Kaiming init.
+
+Examples:
+    >>> import torch
+    >>> net = MLP(30, 1, hidden=(16, 8))
+    >>> net(torch.randn(4, 30)).shape
+    torch.Size([4, 1])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Literal
+
+from torch import Tensor, nn
+
+from ..errors import ConfigError
+
+__all__ = ["ACTIVATIONS", "MLP"]
+
+ACTIVATIONS = ("relu", "gelu", "silu", "leaky_relu")
+Activation = Literal["relu", "gelu", "silu", "leaky_relu"]
+
+
+def make_activation(name: str) -> nn.Module:
+    """The activation module called ``name`` (one of :data:`ACTIVATIONS`)."""
+    table: dict[str, type[nn.Module]] = {
+        "relu": nn.ReLU,
+        "gelu": nn.GELU,
+        "silu": nn.SiLU,
+        "leaky_relu": nn.LeakyReLU,
+    }
+    if name not in table:
+        raise ConfigError(
+            f"Expected option `activation` to be one of {', '.join(ACTIVATIONS)}; got {name!r}.",
+            fix="use activation='relu'.",
+            code="bad-activation",
+        )
+    return table[name]()
+
+
+class MLP(nn.Module):
+    """Multi-layer perceptron returning logits ``[N, n_outputs]``; inputs ``[N, ...]`` are flattened.
+
+    Hidden layers are ``Linear -> BatchNorm1d -> activation -> Dropout`` with Kaiming-normal weights
+    (He et al., 2015) and zero biases; the head is a plain ``Linear``.
+
+    Args:
+        in_features (int): flattened input size.
+        n_outputs (int): number of logits.
+        hidden (sequence of int): hidden layer widths. Default: ``(256, 128)``.
+        dropout (float): dropout after each hidden layer, in [0, 1). Default: ``0.2``.
+        batch_norm (bool): BatchNorm1d after each hidden Linear. Default: ``True``.
+        activation (str): one of :data:`ACTIVATIONS`. Default: ``"relu"``.
+    """
+
+    def __init__(
+        self,
+        in_features: int,
+        n_outputs: int,
+        *,
+        hidden: Sequence[int] = (256, 128),
+        dropout: float = 0.2,
+        batch_norm: bool = True,
+        activation: Activation = "relu",
+    ) -> None:
+        super().__init__()
+        if not 0 <= dropout < 1:
+            raise ConfigError(f"Expected option `dropout` in [0, 1); got {dropout}.", fix="use dropout=0.2.")
+        if any(int(h) < 1 for h in hidden):
+            raise ConfigError(f"Expected option `hidden` to hold positive widths; got {list(hidden)}.")
+        layers: list[nn.Module] = [nn.Flatten()]
+        width = in_features
+        for h in hidden:
+            linear = nn.Linear(width, int(h), bias=not batch_norm)
+            if activation == "leaky_relu":
+                nn.init.kaiming_normal_(linear.weight, nonlinearity="leaky_relu")
+            else:
+                nn.init.kaiming_normal_(linear.weight, nonlinearity="relu")
+            if linear.bias is not None:
+                nn.init.zeros_(linear.bias)
+            layers.append(linear)
+            if batch_norm:
+                layers.append(nn.BatchNorm1d(int(h)))
+            layers.append(make_activation(activation))
+            if dropout > 0:
+                layers.append(nn.Dropout(dropout))
+            width = int(h)
+        self.body = nn.Sequential(*layers)
+        self.head = nn.Linear(width, n_outputs)
+        nn.init.zeros_(self.head.bias)
+
+    def forward(self, x: Tensor) -> Tensor:
+        """Logits ``[N, n_outputs]`` for inputs ``[N, ...]``."""
+        out: Tensor = self.head(self.body(x))
+        return out
