@@ -180,6 +180,14 @@ def _as_array(y: Any) -> np.ndarray:
             fix="give one label per row, a 2-D 0/1 matrix, or one list of label names per row.",
             code="bad-target-shape",
         ) from None
+    if arr.dtype.kind == "O":  # missing labels in a string column must not become a class "None"/"nan"
+        missing = sum(map(_is_missing, arr.ravel()))
+        if missing:
+            raise TargetError(
+                f"Expected a label in every row; argument `y` holds {missing} missing values (None/NaN).",
+                fix="drop or impute the rows with missing labels before training.",
+                code="nonfinite-targets",
+            )
     if arr.dtype.kind in "fc" and not np.isfinite(arr).all():
         raise TargetError(
             f"Expected finite labels; argument `y` holds {int((~np.isfinite(arr)).sum())} NaN/Inf values.",
@@ -187,6 +195,12 @@ def _as_array(y: Any) -> np.ndarray:
             code="nonfinite-targets",
         )
     return arr
+
+
+def _is_missing(v: Any) -> bool:
+    if v is None or type(v).__name__ in ("NAType", "NaTType"):
+        return True
+    return isinstance(v, (float, np.floating)) and math.isnan(v)
 
 
 def _infer_1d(arr: np.ndarray) -> tuple[Task, str]:
