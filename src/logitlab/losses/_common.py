@@ -1,0 +1,145 @@
+"""Shared validation and reduction helpers of the losses (private)."""
+
+from __future__ import annotations
+
+import math
+from typing import Literal
+
+import torch
+from torch import Tensor
+
+from ..errors import ConfigError, TargetError
+
+__all__ = ["REDUCTIONS", "Reduction", "check_pair", "check_reduction", "reduce", "safe_pow", "to_buffer"]
+
+Reduction = Literal["none", "mean", "sum"]
+REDUCTIONS: tuple[str, ...] = ("none", "mean", "sum")
+
+_PREPARE = "convert them with ll.prepare_targets(y, task, outputs=logits)."
+
+
+def check_reduction(reduction: str) -> None:
+    if reduction not in REDUCTIONS:
+        raise ConfigError(
+            f"Expected argument `reduction` to be one of {', '.join(REDUCTIONS)}; got {reduction!r}.",
+            fix="use reduction='mean' (the default).",
+            code="bad-reduction",
+        )
+
+
+def check_range(name: str, value: float, lo: float, hi: float, *, hi_open: bool = False, fix: str) -> None:
+    """Raise ConfigError unless ``lo <= value <= hi`` (``< hi`` when ``hi_open``)."""
+    ok = (
+        isinstance(value, (int, float))
+        and math.isfinite(value)
+        and lo <= value
+        and (value < hi if hi_open else value <= hi)
+    )
+    if not ok:
+        bound = f"[{lo}, {hi})" if hi_open else f"[{lo}, {hi}]"
+        raise ConfigError(
+            f"Expected argument `{name}` to be in {bound}; got {value!r}.", fix=fix, code=f"bad-{name}"
+        )
+
+
+def to_buffer(name: str, value: object, *, kind: str) -> Tensor | None:
+    """Validate a weight vector (finite, positive, 1-D) and return it as float32, or None."""
+    if value is None:
+        return None
+    try:
+        t = torch.as_tensor(value, dtype=torch.float32).detach()
+    except (TypeError, ValueError, RuntimeError):
+        raise ConfigError(
+            f"Expected argument `{name}` to be a 1-D tensor of numbers; got {type(value).__name__} {value!r:.60}.",
+            fix=f"pass one positive number per {kind} as a tensor or list.",
+            code=f"bad-{name}",
+        ) from None
+    if t.ndim != 1 or t.numel() == 0:
+        raise ConfigError(
+            f"Expected argument `{name}` to be a 1-D tensor with one {kind}; got shape {list(t.shape)}.",
+            fix=f"pass one value per {kind}, e.g. ll.{name if name != 'weight' else 'class_weight'}(targets).",
+            code=f"bad-{name}",
+        )
+    if not bool(torch.isfinite(t).all()) or not bool((t > 0).all()):
+        raise ConfigError(
+            f"Expected argument `{name}` to hold finite positive values; got {t.tolist()[:8]}.",
+            fix="cap large weights with max_weight= and give zero-positive labels a finite weight.",
+            code=f"bad-{name}",
+        )
+    return t
+
+
+def check_pair(logits: Tensor, targets: Tensor, *, family: str) -> None:
+    """Cheap shape/dtype checks (no host sync) of logits against targets."""
+    if not isinstance(logits, Tensor) or not isinstance(targets, Tensor):
+        raise TargetError(
+            f"Expected logits and targets as tensors; got {type(logits).__name__} and {type(targets).__name__}.",
+            fix=_PREPARE,
+            code="bad-target-type",
+        )
+    if family == "sigmoid":
+        if targets.shape != logits.shape:
+            raise TargetError(
+                f"Expected targets shaped like the logits {list(logits.shape)}; got {list(targets.shape)}.",
+                fix=_PREPARE,
+                code="target-shape-mismatch",
+            )
+        if not targets.is_floating_point():
+            raise TargetError(
+                f"Expected float targets in [0, 1] for a sigmoid loss; got {targets.dtype}.",
+                fix=_PREPARE,
+                code="bad-target-dtype",
+            )
+        return
+    if logits.ndim != 2:
+        raise TargetError(
+            f"Expected logits [N, C] for a softmax loss; got shape {list(logits.shape)}.",
+            fix="give one logit per class; for one logit per sample use a binary (sigmoid) loss.",
+            code="bad-logit-shape",
+        )
+    if targets.is_floating_point():
+        if targets.shape != logits.shape:
+            raise TargetError(
+                f"Expected class probabilities shaped like the logits {list(logits.shape)}; got {list(targets.shape)}.",
+                fix=_PREPARE,
+                code="target-shape-mismatch",
+            )
+    elif targets.dtype != torch.int64 or targets.shape != logits.shape[:1]:
+        raise TargetError(
+            f"Expected int64 class indices of shape {[logits.shape[0]]}; got {targets.dtype} {list(targets.shape)}.",
+            fix=_PREPARE,
+            code="target-shape-mismatch",
+        )
+
+
+def check_weight(weight: Tensor | None, logits: Tensor) -> None:
+    """A per-element weight must broadcast to the logits without enlarging them."""
+    if weight is None:
+        return
+    try:
+        ok = torch.broadcast_shapes(weight.shape, logits.shape) == logits.shape
+    except RuntimeError:
+        ok = False
+    if not ok:
+        raise TargetError(
+            f"Expected `weight` broadcastable to the logits {list(logits.shape)}; got {list(weight.shape)}.",
+            fix="pass per-sample weights as [N, 1] (or [N] for 1-D logits), or per-element weights shaped like logits.",
+            code="bad-weight-shape",
+        )
+
+
+def reduce(loss: Tensor, reduction: str) -> Tensor:
+    """Reduce; the mean of an empty batch is 0 (not NaN) so an empty batch cannot poison training."""
+    if reduction == "none":
+        return loss
+    if reduction == "sum":
+        return loss.sum()
+    return loss.sum() / max(loss.numel(), 1)
+
+
+def safe_pow(base: Tensor, gamma: float) -> Tensor:
+    """``base**gamma`` for base >= 0 whose autograd gradient is 0 (not NaN) where base == 0 and gamma < 1."""
+    if gamma == 0:
+        return torch.ones_like(base)
+    pos = base > 0
+    return torch.where(pos, base.clamp_min(torch.finfo(base.dtype).tiny) ** gamma, torch.zeros_like(base))
