@@ -1,0 +1,24 @@
+"""The doctor: diagnose a batch, a label set and a training run, with verdicts and fixes.
+
+``diagnose(outputs, targets, loss_fn)`` checks one batch, ``diagnose_dataset(y)`` a label set, and
+``HealthMonitor`` watches a training run. Every finding has a stable code (see ``CODES`` and
+``docs/doctor.md``), a severity, a message with the numbers, and a fix.
+"""
+
+from __future__ import annotations
+
+from .batch import diagnose
+from .data import diagnose_dataset
+from .monitor import HealthMonitor, explain_nonfinite
+from .report import CODES, DiagnoseTypeError, Finding, Report
+
+__all__ = [
+    "CODES",
+    "DiagnoseTypeError",
+    "Finding",
+    "HealthMonitor",
+    "Report",
+    "diagnose",
+    "diagnose_dataset",
+    "explain_nonfinite",
+]
