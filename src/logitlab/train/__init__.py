@@ -1,0 +1,35 @@
+"""Training: ``TrainConfig``, the ``Trainer`` loop, callbacks, schedules, checkpoints and DDP helpers.
+
+Examples:
+    >>> from logitlab.train import TrainConfig
+    >>> TrainConfig(epochs=2).epochs
+    2
+"""
+
+from __future__ import annotations
+
+from ..data.loader import BalancedSampler, InMemoryLoader
+from .callbacks import Callback, CheckpointCallback, CSVLogger, EarlyStopping, ProgressBar, StepInfo
+from .checkpoint import Checkpoint, load_checkpoint, save_checkpoint
+from .config import TrainConfig
+from .schedule import build_scheduler, lr_factor
+from .trainer import History, Trainer
+
+__all__ = [
+    "BalancedSampler",
+    "CSVLogger",
+    "Callback",
+    "CheckpointCallback",
+    "Checkpoint",
+    "EarlyStopping",
+    "History",
+    "InMemoryLoader",
+    "ProgressBar",
+    "StepInfo",
+    "TrainConfig",
+    "Trainer",
+    "build_scheduler",
+    "load_checkpoint",
+    "lr_factor",
+    "save_checkpoint",
+]

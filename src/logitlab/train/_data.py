@@ -1,0 +1,149 @@
+"""Turning what ``fit`` / ``predict`` receive into loaders: in-memory tensors or torch Datasets, DDP-sharded."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor
+from torch.utils.data import DataLoader, Dataset, DistributedSampler, Subset
+
+from ..data.loader import BalancedSampler, InMemoryLoader
+from ..errors import ConfigError, DataError
+from .config import TrainConfig
+from .distributed import DistInfo
+
+__all__ = ["as_tensors", "eval_loader", "num_rows", "train_loader"]
+
+# in-memory data up to this size is copied to the accelerator once, so batches are gathered there
+MAX_RESIDENT_BYTES = 2 << 30
+
+
+def _tensor(value: Any, name: str) -> Tensor:
+    if isinstance(value, Tensor):
+        return value
+    if isinstance(value, np.ndarray):
+        return torch.from_numpy(value)
+    raise DataError(
+        f"Expected `{name}` to be a Tensor or numpy array; got {type(value).__name__}.",
+        fix=f"pass torch.as_tensor({name}).",
+        code="bad-data-type",
+    )
+
+
+def as_tensors(data: Any) -> tuple[Tensor, Tensor | None] | None:
+    """``(x, y)`` tensors for in-memory data (a tuple, an ``x`` tensor, or a Split-like ``.x``/``.y``); else None."""
+    if isinstance(data, Tensor | np.ndarray):
+        return _tensor(data, "x"), None
+    if isinstance(data, tuple | list) and len(data) in (1, 2):
+        y = _tensor(data[1], "y") if len(data) == 2 and data[1] is not None else None
+        return _tensor(data[0], "x"), y
+    x, y = getattr(data, "x", None), getattr(data, "y", None)
+    if isinstance(x, Tensor) and (y is None or isinstance(y, Tensor)):
+        return x, y
+    return None
+
+
+def _dataset(data: Any) -> Dataset:
+    if isinstance(data, Dataset):
+        return data
+    if hasattr(data, "dataset") and callable(data.dataset):  # a lazy Split: its torch Dataset
+        return data.dataset()
+    raise DataError(
+        f"Expected training data as (x, y) tensors, a torch Dataset or a DataLoader; got {type(data).__name__}.",
+        fix="pass (x, y) tensors, or wrap the data in a torch.utils.data.Dataset.",
+        code="bad-data-type",
+    )
+
+
+def place(t: Tensor, device: torch.device) -> Tensor:
+    """Move ``t`` to ``device`` once when it fits (``MAX_RESIDENT_BYTES``); else batches move one by one."""
+    if t.device != device and t.nelement() * t.element_size() <= MAX_RESIDENT_BYTES:
+        return t.to(device)
+    return t
+
+
+def train_loader(data: Any, cfg: TrainConfig, info: DistInfo, device: torch.device) -> Iterable[Any]:
+    """The training loader: InMemoryLoader for tensors, DataLoader (+ DistributedSampler) for Datasets."""
+    if isinstance(data, DataLoader | InMemoryLoader):
+        return data  # the caller's own loader, sharding included
+    if cfg.batch_size % info.world_size:
+        raise ConfigError(
+            f"Expected `batch_size` (the global batch) divisible by the {info.world_size} processes; got {cfg.batch_size}.",
+            fix=f"use batch_size={max(1, cfg.batch_size // info.world_size) * info.world_size}.",
+            code="bad-batch_size",
+        )
+    tensors = as_tensors(data)
+    if tensors is not None:
+        x, y = tensors
+        if y is None:
+            raise DataError("Expected (x, y) for training; got no targets.", fix="pass fit((x, y)).")
+        balanced = _balanced(y, cfg, info) if cfg.balanced else None
+        return InMemoryLoader(
+            place(x, device),
+            place(y, device),
+            batch_size=cfg.batch_size,
+            shuffle=cfg.shuffle,
+            seed=cfg.seed,
+            drop_last=cfg.drop_last,
+            rank=info.rank,
+            world_size=info.world_size,
+            sampler=balanced,
+        )
+    dataset = _dataset(data)
+    if cfg.balanced:
+        targets = getattr(dataset, "targets", None)
+        if targets is None:
+            raise ConfigError(
+                "Expected a Dataset with a `targets` attribute for balanced=True; it has none.",
+                fix="set dataset.targets to the labels, or pass (x, y) tensors.",
+                code="balanced-needs-targets",
+            )
+        sampler: Any = _balanced(torch.as_tensor(targets), cfg, info)
+    else:  # one process too: its set_epoch seeds epoch e's order by seed + e, so resume is exact
+        sampler = DistributedSampler(
+            dataset, info.world_size, info.rank, shuffle=cfg.shuffle, seed=cfg.seed, drop_last=cfg.drop_last
+        )
+    return DataLoader(
+        dataset,
+        batch_size=cfg.batch_size // info.world_size,
+        sampler=sampler,
+        drop_last=cfg.drop_last,
+        num_workers=cfg.num_workers,
+        pin_memory=device.type == "cuda",
+        persistent_workers=cfg.num_workers > 0,
+    )
+
+
+def _balanced(y: Tensor, cfg: TrainConfig, info: DistInfo) -> BalancedSampler:
+    return BalancedSampler(y, seed=cfg.seed, rank=info.rank, world_size=info.world_size)
+
+
+def num_rows(data: Any) -> int:
+    """Rows of in-memory data or a sized Dataset."""
+    tensors = as_tensors(data)
+    return len(tensors[0]) if tensors is not None else len(_dataset(data))  # type: ignore[arg-type]
+
+
+def eval_loader(
+    data: Any, batch_size: int, info: DistInfo, device: torch.device, workers: int
+) -> tuple[Iterable[Any], int]:
+    """Batches of this rank's rank-strided shard (rows ``rank, rank+W, ...``) and the total row count."""
+    tensors = as_tensors(data)
+    if tensors is not None:
+        x, y = tensors
+        rows = slice(info.rank, None, info.world_size)
+        x_shard, y_shard = x[rows], (y[rows] if y is not None else None)
+        loader: Iterable[Any] = InMemoryLoader(
+            place(x_shard, device),
+            place(y_shard, device) if y_shard is not None else None,
+            batch_size=batch_size,
+            shuffle=False,
+        )
+        return loader, len(x)
+    dataset = _dataset(data)
+    total = len(dataset)  # type: ignore[arg-type]
+    shard = Subset(dataset, range(info.rank, total, info.world_size)) if info.enabled else dataset
+    return DataLoader(shard, batch_size=batch_size, shuffle=False, num_workers=workers), total

@@ -1,0 +1,311 @@
+"""The callback protocol (eight hooks) and the built-in callbacks.
+
+Hooks, in the order a run calls them (each takes the :class:`~logitlab.train.Trainer` first)::
+
+    on_fit_start(trainer)
+      on_epoch_start(trainer, epoch)
+        on_after_backward(trainer, step)        # per optimizer step: grads present, before unscale/clip/step
+        on_train_batch_end(trainer, info)       # per optimizer step: a StepInfo
+      on_validation_end(trainer, epoch, metrics)
+      on_epoch_end(trainer, epoch, logs)        # logs: the epoch's history row
+    on_fit_end(trainer)
+    on_exception(trainer, exc)                  # instead of on_fit_end when the run fails
+
+A callback may read ``trainer.model``, ``optimizer``, ``scheduler``, ``scaler``, ``config``, ``epoch``,
+``global_step``, ``is_main_process``, ``run_dir``, ``history`` and set ``trainer.should_stop``. Only
+overridden hooks are called, so an unused hook costs nothing in the training loop.
+
+Examples:
+    >>> stop = EarlyStopping(monitor="val_loss", patience=2)
+    >>> class T: should_stop = False
+    >>> t = T()
+    >>> for epoch, loss in enumerate([1.0, 0.9, 0.95, 0.93]):
+    ...     stop.on_epoch_end(t, epoch, {"val_loss": loss})
+    >>> t.should_stop, stop.best, stop.best_epoch
+    (True, 0.9, 1)
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import os
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from torch import Tensor
+
+from ..errors import ConfigError
+
+if TYPE_CHECKING:
+    from .trainer import Trainer
+
+__all__ = [
+    "HOOKS",
+    "CSVLogger",
+    "Callback",
+    "CheckpointCallback",
+    "EarlyStopping",
+    "ProgressBar",
+    "StepInfo",
+]
+
+HOOKS: tuple[str, ...] = (
+    "on_fit_start",
+    "on_epoch_start",
+    "on_train_batch_end",
+    "on_after_backward",
+    "on_validation_end",
+    "on_epoch_end",
+    "on_fit_end",
+    "on_exception",
+)
+
+
+@dataclass(slots=True)
+class StepInfo:
+    """One optimizer step, as ``on_train_batch_end`` sees it.
+
+    Attributes:
+        step (int): the global optimizer step (from 0). epoch (int): the epoch (from 0).
+        batch_idx (int): the index, within the epoch, of the step's last micro-batch.
+        logits (Tensor[B, ...]): the last micro-batch's outputs (detached). targets (Tensor): its targets.
+        loss (Tensor[]): the step's loss (detached; the mean over micro-batches and ranks).
+        loss_value (float or None): ``loss`` read on the host (the trainer reads it every step).
+    """
+
+    step: int
+    epoch: int
+    batch_idx: int
+    logits: Tensor
+    targets: Tensor
+    loss: Tensor
+    loss_value: float | None = None
+
+
+class Callback:
+    """Base class: every hook is a no-op; override the ones you need (see the module docstring)."""
+
+    def on_fit_start(self, trainer: Trainer) -> None:
+        """Before the first epoch (after setup and resume)."""
+
+    def on_epoch_start(self, trainer: Trainer, epoch: int) -> None:
+        """Before the first batch of ``epoch``."""
+
+    def on_train_batch_end(self, trainer: Trainer, batch: StepInfo) -> None:
+        """After each optimizer step."""
+
+    def on_after_backward(self, trainer: Trainer, step: int) -> None:
+        """Gradients are in ``.grad`` (scaled if fp16), before unscale, clipping and the optimizer step."""
+
+    def on_validation_end(self, trainer: Trainer, epoch: int, metrics: dict[str, float]) -> None:
+        """After validation; ``metrics`` keys are prefixed ``val_``."""
+
+    def on_epoch_end(self, trainer: Trainer, epoch: int, logs: dict[str, float]) -> None:
+        """After validation; ``logs`` is the epoch's history row (train and validation metrics)."""
+
+    def on_fit_end(self, trainer: Trainer) -> None:
+        """After the last epoch (or an early stop)."""
+
+    def on_exception(self, trainer: Trainer, exc: BaseException) -> None:
+        """The run failed with ``exc`` (it is re-raised after every callback has seen it)."""
+
+
+def _improved(value: float, best: float, mode: str, min_delta: float) -> bool:
+    return value < best - min_delta if mode == "min" else value > best + min_delta
+
+
+class EarlyStopping(Callback):
+    """Stop when ``monitor`` has not improved by more than ``min_delta`` for ``patience`` epochs.
+
+    Args:
+        monitor (str): a key of the epoch logs, e.g. ``"val_loss"``. Default: ``"val_loss"``.
+        mode (str): ``"min"`` or ``"max"``. Default: ``"min"``.
+        patience (int): epochs without improvement before stopping. Default: ``5``.
+        min_delta (float): the smallest change that counts as improvement. Default: ``0.0``.
+    """
+
+    def __init__(
+        self, monitor: str = "val_loss", *, mode: str = "min", patience: int = 5, min_delta: float = 0.0
+    ) -> None:
+        if mode not in ("min", "max"):
+            raise ConfigError(f"Expected `mode` 'min' or 'max'; got {mode!r}.", fix="use mode='min'.")
+        if patience < 1:
+            raise ConfigError(f"Expected `patience` >= 1; got {patience}.", fix="use patience=5.")
+        self.monitor, self.mode, self.patience, self.min_delta = monitor, mode, patience, min_delta
+        self.best = math.inf if mode == "min" else -math.inf
+        self.best_epoch, self.wait = -1, 0
+
+    def on_epoch_end(self, trainer: Any, epoch: int, logs: dict[str, float]) -> None:
+        """Update the best value; ask the trainer to stop after ``patience`` epochs without improvement."""
+        if self.monitor not in logs:
+            raise ConfigError(
+                f"EarlyStopping monitors {self.monitor!r}, which the epoch logs do not have; got {sorted(logs)}.",
+                fix="pass validation data to fit(), or monitor one of the logged names.",
+                code="unknown-monitor",
+            )
+        value = logs[self.monitor]
+        if _improved(value, self.best, self.mode, self.min_delta):
+            self.best, self.best_epoch, self.wait = value, epoch, 0
+        else:
+            self.wait += 1
+            if self.wait >= self.patience:
+                trainer.should_stop = True
+
+    def state_dict(self) -> dict[str, Any]:
+        """The state to checkpoint."""
+        return {"best": self.best, "best_epoch": self.best_epoch, "wait": self.wait}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore :meth:`state_dict` output."""
+        self.best, self.best_epoch, self.wait = state["best"], state["best_epoch"], state["wait"]
+
+
+class CheckpointCallback(Callback):
+    """Save ``last`` every ``every`` epochs (and at the end) and ``best`` when ``monitor`` improves.
+
+    Files go to ``trainer.run_dir / "checkpoints"`` (see :mod:`logitlab.train.checkpoint`); only rank 0
+    writes, but every rank calls :meth:`Trainer.checkpoint_state` (it gathers the ranks' RNG states).
+    """
+
+    def __init__(self, every: int = 1, *, monitor: str = "val_loss", mode: str = "min") -> None:
+        self.every, self.monitor, self.mode = every, monitor, mode
+        self.best = math.inf if mode == "min" else -math.inf
+        self._unsaved: int | None = None  # an epoch trained since the last "last"
+
+    def on_fit_start(self, trainer: Trainer) -> None:
+        """Nothing trained yet in this fit."""
+        self._unsaved = None
+
+    def on_epoch_end(self, trainer: Trainer, epoch: int, logs: dict[str, float]) -> None:
+        """Write ``last`` every ``every`` epochs and ``best`` when the monitored value improves."""
+        if trainer.run_dir is None:
+            return
+        names = []
+        value = logs.get(self.monitor)
+        if value is not None and _improved(value, self.best, self.mode, 0.0):
+            self.best = value
+            names.append("best")
+        if (epoch + 1) % self.every == 0 or epoch + 1 == trainer.config.epochs:
+            names.append("last")
+        self._unsaved = None if "last" in names else epoch
+        if names:
+            trainer.save_checkpoint(names)
+
+    def on_fit_end(self, trainer: Trainer) -> None:
+        """An early stop between two saves: write ``last`` for the final epoch."""
+        if trainer.run_dir is not None and self._unsaved is not None:
+            trainer.save_checkpoint(["last"])
+            self._unsaved = None
+
+    def state_dict(self) -> dict[str, Any]:
+        """The state to checkpoint."""
+        return {"best": self.best}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore :meth:`state_dict` output."""
+        self.best = state["best"]
+
+
+class CSVLogger(Callback):
+    """Write the history to ``metrics.csv`` (one row per epoch; rank 0 only; atomic rewrite each epoch).
+
+    Args:
+        path (path, optional): the file. Default: ``trainer.run_dir / "metrics.csv"``.
+    """
+
+    def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
+        self.path = Path(path) if path is not None else None
+
+    def on_epoch_end(self, trainer: Trainer, epoch: int, logs: dict[str, float]) -> None:
+        """Rewrite the file from ``trainer.history`` (so a resumed run never duplicates rows)."""
+        path = self.path or (trainer.run_dir / "metrics.csv" if trainer.run_dir is not None else None)
+        if path is None or not trainer.is_main_process:
+            return
+        columns: list[str] = []
+        for row in trainer.history:
+            columns.extend(k for k in row if k not in columns)
+        out = io.StringIO()
+        writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(trainer.history)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.tmp")
+        tmp.write_text(out.getvalue())
+        os.replace(tmp, path)
+
+
+class ProgressBar(Callback):
+    """A rich progress bar per epoch with the loss and samples/s (only on a terminal, only on rank 0).
+
+    Args:
+        force (bool): show it even when stdout is not a terminal (tests, notebooks). Default: ``False``.
+    """
+
+    def __init__(self, *, force: bool = False) -> None:
+        self.force = force
+        self._progress: Any = None
+        self._task: Any = None
+        self._start = 0.0
+
+    def _enabled(self, trainer: Trainer) -> bool:
+        return trainer.is_main_process and (self.force or sys.stdout.isatty())
+
+    def on_epoch_start(self, trainer: Trainer, epoch: int) -> None:
+        """Open the bar for this epoch."""
+        if not self._enabled(trainer):
+            return
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        if self._progress is None:
+            self._progress = Progress(
+                TextColumn("epoch {task.fields[epoch]}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeRemainingColumn(),
+                TextColumn("loss {task.fields[loss]}  {task.fields[speed]} samples/s"),
+                transient=False,
+            )
+            self._progress.start()
+        self._start = time.perf_counter()
+        self._task = self._progress.add_task(
+            "train",
+            total=trainer.steps_per_epoch,
+            epoch=f"{epoch + 1}/{trainer.config.epochs}",
+            loss="-",
+            speed="-",
+        )
+
+    def on_train_batch_end(self, trainer: Trainer, batch: StepInfo) -> None:
+        """Advance; refresh the loss and speed every ``log_every`` steps."""
+        if self._task is None:
+            return
+        fields = {}
+        if batch.step % trainer.config.log_every == 0 and batch.loss_value is not None:
+            seconds = max(time.perf_counter() - self._start, 1e-9)
+            fields = {"loss": f"{batch.loss_value:.4f}", "speed": f"{trainer.epoch_samples / seconds:,.0f}"}
+        self._progress.update(self._task, advance=1, **fields)
+
+    def on_epoch_end(self, trainer: Trainer, epoch: int, logs: dict[str, float]) -> None:
+        """Show the epoch's mean loss and speed."""
+        if self._task is not None:
+            speed = f"{logs.get('samples_per_s', 0.0):,.0f}"
+            self._progress.update(self._task, loss=f"{logs.get('train_loss', math.nan):.4f}", speed=speed)
+            self._task = None
+
+    def on_fit_end(self, trainer: Trainer) -> None:
+        """Close the bar."""
+        self._close()
+
+    def on_exception(self, trainer: Trainer, exc: BaseException) -> None:
+        """Close the bar."""
+        self._close()
+
+    def _close(self) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+            self._progress, self._task = None, None

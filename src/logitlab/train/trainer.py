@@ -1,0 +1,421 @@
+"""The training loop: mixed precision, accumulation, clipping, warmup + cosine, NaN guard, DDP, resume.
+
+The step reads like nanoGPT's ``train.py``: forward under autocast, scale the loss for accumulation,
+backward (without gradient sync on the non-final micro-steps under DDP), unscale, clip, step, update
+the scaler, zero the gradients, step the schedule. The loss is read on the host once per optimizer
+step (for the progress bar and the NaN guard); nothing else syncs.
+
+Run it in one process, or with ``torchrun --nproc_per_node N script.py``: the trainer detects the
+launch, starts gloo (CPU) or nccl (CUDA), wraps the model in ``DistributedDataParallel``, shards the
+data by global batch, averages the metrics over ranks and writes files on rank 0 only.
+
+Examples:
+    >>> import torch
+    >>> torch.manual_seed(0)  # doctest: +ELLIPSIS
+    <torch._C.Generator object at ...>
+    >>> x = torch.randn(256, 4); y = (x[:, :1] > 0).float()
+    >>> model = torch.nn.Linear(4, 1)
+    >>> cfg = TrainConfig(epochs=20, batch_size=32, lr=0.05, progress=False)
+    >>> history = Trainer(model, torch.nn.BCEWithLogitsLoss(), cfg).fit((x, y), (x, y))
+    >>> history[-1]["val_loss"] < history[0]["val_loss"]
+    True
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import time
+import warnings
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+from torch.nn.parallel import DistributedDataParallel
+
+from ..errors import ConfigError, LogitlabWarning, TrainingError
+from . import _data
+from ._state import (
+    build_optimizer,
+    checkpoint_state,
+    explain,
+    resolve_device,
+    restore,
+    seed_everything,
+)
+from .callbacks import HOOKS, Callback, CheckpointCallback, CSVLogger, EarlyStopping, ProgressBar, StepInfo
+from .checkpoint import load_checkpoint, resolve_checkpoint, save_checkpoint, write_json_atomic
+from .config import TrainConfig
+from .distributed import (
+    DistInfo,
+    all_reduce_mean,
+    all_reduce_sum,
+    detect,
+    gather_rows,
+    init_process_group,
+    shutdown,
+)
+from .schedule import build_scheduler, resolve_warmup
+
+__all__ = ["History", "Trainer"]
+
+MetricsFn = Callable[[Tensor, Tensor], dict[str, Any]]
+
+
+class History(list):  # type: ignore[type-arg]
+    """The per-epoch rows of a run (a ``list`` of dicts: ``epoch`` from 0, ``train_loss``, ``lr``, ``val_*`` ...)."""
+
+    def column(self, name: str) -> list[float]:
+        """The values of ``name`` over the epochs (``nan`` where missing)."""
+        return [float(row.get(name, math.nan)) for row in self]
+
+    def best(self, monitor: str = "val_loss", mode: str = "min") -> dict[str, Any]:
+        """The row with the best ``monitor`` value."""
+        rows = [r for r in self if monitor in r]
+        pick = min if mode == "min" else max
+        return pick(rows, key=lambda r: r[monitor]) if rows else {}
+
+
+class Trainer:
+    """Train a model that returns logits with a loss, following a :class:`TrainConfig`.
+
+    Args:
+        model (nn.Module): returns logits for a batch of inputs.
+        loss_fn (callable): ``loss_fn(logits, targets) -> Tensor[]`` (mean over the batch).
+        config (TrainConfig, optional): the options. Default: ``TrainConfig()``.
+        callbacks (sequence of Callback): extra callbacks (after the built-in ones). Default: none.
+        run_dir (path, optional): where ``metrics.csv``, ``train_config.json`` and ``checkpoints/`` go
+            (rank 0). Default: nothing is written.
+        metrics_fn (callable, optional): ``metrics_fn(logits, targets) -> dict`` on the whole validation
+            set (gathered over ranks); its scalar values are logged as ``val_<name>``.
+
+    Attributes:
+        history (History): one row per epoch. epoch, global_step (int): the position in the run.
+        should_stop (bool): set by a callback to end the run after the current epoch.
+    """
+
+    def __init__(
+        self,
+        model: nn.Module,
+        loss_fn: Callable[[Tensor, Tensor], Tensor],
+        config: TrainConfig | None = None,
+        *,
+        callbacks: Sequence[Callback] = (),
+        run_dir: str | Path | None = None,
+        metrics_fn: MetricsFn | None = None,
+    ) -> None:
+        self.config = config if config is not None else TrainConfig()
+        self.dist = detect()
+        self.device = resolve_device(self.config.device, self.dist.local_rank)
+        self.model, self.loss_fn, self.metrics_fn = model, loss_fn, metrics_fn
+        self.run_dir = Path(run_dir) if run_dir is not None else None
+        self.user_callbacks = list(callbacks)
+        self.optimizer: torch.optim.Optimizer | None = None
+        self.scheduler: torch.optim.lr_scheduler.LambdaLR | None = None
+        self.scaler = torch.amp.GradScaler(self.device.type, enabled=self.config.precision == "fp16")
+        self.history = History()
+        self.epoch = self.global_step = self.start_epoch = self.steps_per_epoch = 0
+        self.epoch_samples = self.skipped_steps = 0
+        self.should_stop = False
+        self._engine: nn.Module = model
+        self.callbacks: list[Callback] = []
+        self._hooks: dict[str, list[Callable[..., None]]] = {name: [] for name in HOOKS}
+
+    @property
+    def is_main_process(self) -> bool:
+        """True on rank 0 (always, in a single process)."""
+        return self.dist.is_main
+
+    # ---- fit -------------------------------------------------------------------------------------
+    def fit(self, train: Any, val: Any = None) -> History:
+        """Train for ``config.epochs`` epochs (or until a callback stops it) and return the history.
+
+        Args:
+            train: ``(x, y)`` tensors, an object with ``.x``/``.y``, a torch ``Dataset`` of ``(x, y)`` items,
+                or your own ``DataLoader`` / ``InMemoryLoader``.
+            val: the same kinds, or ``None``; evaluated after every epoch (``val_loss``, ``val_<metric>``).
+
+        Raises:
+            TrainingError: a non-finite loss with ``nan_policy="stop"``, naming the batch.
+            CheckpointError: ``resume`` points at a missing or damaged checkpoint.
+        """
+        cfg = self.config
+        if val is None and cfg.patience is not None and cfg.monitor.startswith("val_"):
+            raise ConfigError(
+                f"Early stopping (patience={cfg.patience}) monitors {cfg.monitor!r}, but fit() got no validation data.",
+                fix="pass fit(train, val), or patience=None.",
+                code="monitor-needs-val",
+            )
+        started = init_process_group(self.dist, self.device, timeout_s=self.config.dist_timeout_s)
+        try:
+            loader = self._setup(train)
+            self._resume()
+            self._call("on_fit_start")
+            for epoch in range(self.start_epoch, self.config.epochs):
+                self.epoch = epoch
+                self._call("on_epoch_start", epoch)
+                logs = self._train_epoch(loader, epoch)
+                if val is not None:
+                    metrics = {f"val_{k}": v for k, v in self._evaluate(val).items()}
+                    self._call("on_validation_end", epoch, metrics)
+                    logs.update(metrics)
+                self.history.append(logs)
+                self._call("on_epoch_end", epoch, logs)
+                if self.should_stop:
+                    break
+            self._call("on_fit_end")
+        except BaseException as exc:
+            for hook in self._hooks["on_exception"]:
+                with contextlib.suppress(Exception):  # the original error matters more
+                    hook(self, exc)
+            raise
+        finally:
+            if started:
+                shutdown()
+        return self.history
+
+    def _setup(self, train: Any) -> Iterable[Any]:
+        cfg = self.config
+        seed_everything(cfg.seed + self.dist.rank)
+        self.model.to(self.device)
+        self._engine = self.model
+        if self.dist.enabled:
+            ids = [self.device.index] if self.device.type == "cuda" else None
+            self._engine = DistributedDataParallel(self.model, device_ids=ids)
+        loader = _data.train_loader(train, cfg, self.dist, self.device)
+        self.steps_per_epoch = -(-len(loader) // cfg.accumulation_steps)  # type: ignore[arg-type]
+        if self.steps_per_epoch == 0:
+            raise TrainingError(
+                "Expected at least one training batch; got an empty loader.",
+                fix="pass more rows than batch_size, or drop_last=False.",
+                code="empty-train",
+            )
+        total = cfg.epochs * self.steps_per_epoch
+        self.optimizer = build_optimizer(self.model, cfg, self.device)
+        warmup = resolve_warmup(total, cfg.warmup_steps, cfg.warmup_ratio)
+        self.scheduler = build_scheduler(
+            self.optimizer, total_steps=total, warmup_steps=warmup, min_lr=cfg.min_lr, schedule=cfg.schedule
+        )
+        self.callbacks = self._default_callbacks() + self.user_callbacks
+        if cfg.progress:
+            self.callbacks.append(ProgressBar())
+        self._hooks = {
+            name: [getattr(cb, name) for cb in self.callbacks if _overrides(cb, name)] for name in HOOKS
+        }
+        if self.run_dir is not None and self.is_main_process:
+            self.run_dir.mkdir(parents=True, exist_ok=True)
+            write_json_atomic(self.run_dir / "train_config.json", cfg.to_dict())
+        return loader
+
+    def _default_callbacks(self) -> list[Callback]:
+        cfg, out = self.config, list[Callback]()
+        if cfg.patience is not None:
+            out.append(
+                EarlyStopping(cfg.monitor, mode=cfg.mode, patience=cfg.patience, min_delta=cfg.min_delta)
+            )
+        if self.run_dir is not None:
+            out.append(CSVLogger())
+            if cfg.checkpoint_every:
+                out.append(CheckpointCallback(cfg.checkpoint_every, monitor=cfg.monitor, mode=cfg.mode))
+        return out
+
+    def _call(self, name: str, *args: Any) -> None:
+        for hook in self._hooks[name]:
+            hook(self, *args)
+
+    # ---- the loop --------------------------------------------------------------------------------
+    def _train_epoch(self, loader: Any, epoch: int) -> dict[str, Any]:
+        cfg, engine, device = self.config, self._engine, self.device
+        engine.train()
+        target: Any = loader if hasattr(loader, "set_epoch") else getattr(loader, "sampler", None)
+        if hasattr(target, "set_epoch"):  # the order of epoch e is seeded by seed + e (exact resume)
+            target.set_epoch(epoch)
+        n_batches, k = len(loader), cfg.accumulation_steps
+        ddp = isinstance(engine, DistributedDataParallel)
+        micro: list[tuple[int, Tensor, Tensor, Tensor]] = []
+        loss_total, steps, start = 0.0, 0, time.perf_counter()
+        self.epoch_samples = 0
+        for batch_idx, batch in enumerate(loader):
+            x, y = _split_batch(batch)
+            x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
+            group_start = batch_idx - batch_idx % k
+            group_size = min(k, n_batches - group_start)
+            final_micro = batch_idx - group_start == group_size - 1
+            sync = contextlib.nullcontext() if final_micro or not ddp else engine.no_sync()  # type: ignore[operator]
+            with sync:
+                with self._autocast():
+                    logits = engine(x)
+                loss = self.loss_fn(logits.float(), y)
+                # scale the loss to account for gradient accumulation
+                self.scaler.scale(loss / group_size if group_size > 1 else loss).backward()
+            micro.append((batch_idx, logits.detach(), y, loss.detach()))
+            self.epoch_samples += len(x) * self.dist.world_size
+            if final_micro:
+                value = self._optimizer_step(micro, epoch)
+                if value is not None:
+                    loss_total, steps = loss_total + value, steps + 1
+                micro = []
+        seconds = time.perf_counter() - start
+        lr = self.optimizer.param_groups[0]["lr"] if self.optimizer is not None else math.nan
+        return {
+            "epoch": epoch,
+            "train_loss": loss_total / steps if steps else math.nan,
+            "lr": lr,
+            "seconds": seconds,
+            "samples_per_s": self.epoch_samples / seconds if seconds > 0 else math.nan,
+        }
+
+    def _optimizer_step(self, micro: list[tuple[int, Tensor, Tensor, Tensor]], epoch: int) -> float | None:
+        cfg, opt = self.config, self.optimizer
+        assert opt is not None and self.scheduler is not None
+        loss = micro[0][3] if len(micro) == 1 else torch.stack([m[3] for m in micro]).mean()
+        if self.dist.enabled:  # every rank must agree on NaN, so the mean over ranks is what is read
+            loss = all_reduce_mean(loss.float().clone())
+        value = loss.item()  # the one host sync per optimizer step
+        if not math.isfinite(value):
+            self._nonfinite(micro, epoch, value)
+            opt.zero_grad(set_to_none=True)
+            return None
+        self._call("on_after_backward", self.global_step)
+        if cfg.grad_clip is not None:
+            self.scaler.unscale_(opt)
+            nn.utils.clip_grad_norm_(self.model.parameters(), cfg.grad_clip)
+        self.scaler.step(opt)
+        self.scaler.update()
+        opt.zero_grad(set_to_none=True)
+        self.scheduler.step()
+        if self._hooks["on_train_batch_end"]:
+            batch_idx, logits, y, _ = micro[-1]
+            info = StepInfo(self.global_step, epoch, batch_idx, logits, y, loss, value)
+            self._call("on_train_batch_end", info)
+        self.global_step += 1
+        return value
+
+    def _nonfinite(self, micro: list[tuple[int, Tensor, Tensor, Tensor]], epoch: int, value: float) -> None:
+        """Raise TrainingError explaining the first non-finite micro-batch, or warn and skip the step."""
+        bad = next((m for m in micro if not torch.isfinite(m[3]).all()), None)
+        if self.config.nan_policy == "skip":
+            self.skipped_steps += 1
+            where = f"batch {bad[0]}" if bad is not None else "a batch on another rank"
+            warnings.warn(
+                f"Skipped optimizer step {self.global_step} (epoch {epoch}, {where}): the loss is {value}.",
+                LogitlabWarning,
+                stacklevel=3,
+            )
+            return
+        if bad is None:
+            raise TrainingError(
+                f"The loss is {value} at step {self.global_step} (epoch {epoch}) on another rank; rank {self.dist.rank}'s batches were finite.",
+                fix="see the other rank's error for the batch and its diagnosis.",
+                code="nonfinite-loss",
+            )
+        batch_idx, logits, y, _ = bad
+        text = explain(logits, y, self.loss_fn, step=self.global_step, epoch=epoch, batch_idx=batch_idx)
+        message, _, fix = text.partition("\nFix: ")
+        raise TrainingError(message, fix=fix or None, code="nonfinite-loss")
+
+    def _autocast(self) -> contextlib.AbstractContextManager[Any]:
+        precision = self.config.precision
+        if precision == "fp32":
+            return contextlib.nullcontext()
+        dtype = torch.bfloat16 if precision == "bf16" else torch.float16
+        return torch.autocast(self.device.type, dtype=dtype)
+
+    # ---- evaluation ------------------------------------------------------------------------------
+    @torch.no_grad()
+    def _outputs(
+        self, data: Any, *, with_loss: bool, keep: bool
+    ) -> tuple[Tensor, list[Tensor], list[Tensor], int]:
+        """This rank's shard: (loss sum [], logits parts, target parts, total rows over ranks)."""
+        # shard over ranks only while the process group runs (fit ends it; predict afterwards sees all rows)
+        info = self.dist if torch.distributed.is_initialized() else DistInfo()
+        loader, total = _data.eval_loader(
+            data, self.config.batch_size, info, self.device, self.config.num_workers
+        )
+        was_training = self.model.training
+        self.model.to(self.device).eval()
+        loss_sum = torch.zeros((), dtype=torch.float64, device=self.device)
+        logits_parts, target_parts = [], []
+        try:
+            for batch in loader:
+                x, y = _split_batch(batch)
+                with self._autocast():
+                    logits = self.model(x.to(self.device, non_blocking=True)).float()
+                if with_loss and y is not None:
+                    y = y.to(self.device, non_blocking=True)
+                    loss_sum += self.loss_fn(logits, y).double() * len(x)
+                    if keep:
+                        target_parts.append(y)
+                if keep:
+                    logits_parts.append(logits)
+        finally:
+            self.model.train(was_training)
+        return loss_sum, logits_parts, target_parts, total
+
+    def _evaluate(self, data: Any) -> dict[str, float]:
+        keep = self.metrics_fn is not None
+        loss_sum, logits_parts, target_parts, total = self._outputs(data, with_loss=True, keep=keep)
+        loss = all_reduce_sum(loss_sum) / max(total, 1)
+        result = {"loss": float(loss)}
+        if self.metrics_fn is not None and logits_parts:
+            logits = gather_rows(torch.cat(logits_parts), total).cpu()
+            targets = gather_rows(torch.cat(target_parts), total).cpu()
+            for key, value in self.metrics_fn(logits, targets).items():
+                if isinstance(value, int | float) and not isinstance(value, bool):
+                    result[key] = float(value)
+        return result
+
+    def evaluate(self, data: Any) -> dict[str, float]:
+        """The mean loss (``"loss"``) and ``metrics_fn`` metrics over ``data`` (all ranks' rows under DDP)."""
+        return self._evaluate(data)
+
+    def predict(self, data: Any) -> Tensor:
+        """Logits for every row of ``data`` in order, on the CPU (gathered over ranks under DDP).
+
+        Args:
+            data: an ``x`` tensor, ``(x, y)``, an object with ``.x``, or a Dataset of ``x`` / ``(x, y)`` items.
+
+        Returns:
+            Tensor[N, ...]: float32 logits.
+        """
+        _, parts, _, total = self._outputs(data, with_loss=False, keep=True)
+        if not parts:
+            return torch.empty(0)
+        return gather_rows(torch.cat(parts), total).cpu()
+
+    # ---- checkpoints -----------------------------------------------------------------------------
+    def checkpoint_state(self) -> tuple[dict[str, Tensor], dict[str, Any], dict[str, Any]]:
+        """(model state, tensor state, JSON meta) of the run now; collective under DDP (RNG states gathered)."""
+        return checkpoint_state(self)
+
+    def save_checkpoint(self, names: Iterable[str] = ("last",)) -> Path | None:
+        """Write a checkpoint to ``run_dir/checkpoints`` (rank 0) and point ``names`` at it."""
+        model_state, state, meta = self.checkpoint_state()
+        if self.run_dir is None or not self.is_main_process:
+            return None
+        return save_checkpoint(self.run_dir / "checkpoints", model_state, state, meta, names=tuple(names))
+
+    def _resume(self) -> None:
+        resume = self.config.resume
+        if resume is None:
+            return
+        if resume == "auto":
+            if self.run_dir is None or resolve_checkpoint(self.run_dir / "checkpoints") is None:
+                return  # nothing to resume: a fresh run
+            ckpt = load_checkpoint(self.run_dir / "checkpoints")
+        else:
+            ckpt = load_checkpoint(resume)
+        restore(self, ckpt)
+
+
+# ---- helpers ---------------------------------------------------------------------------------------
+def _overrides(cb: Callback, name: str) -> bool:
+    return getattr(type(cb), name, None) is not getattr(Callback, name, None)
+
+
+def _split_batch(batch: Any) -> tuple[Tensor, Any]:
+    if isinstance(batch, tuple | list):
+        return batch[0], (batch[1] if len(batch) > 1 else None)
+    return batch, None
