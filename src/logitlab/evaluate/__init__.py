@@ -1,0 +1,27 @@
+"""Evaluation: metrics on logits, tuned decision thresholds and calibration.
+
+Examples:
+    >>> import torch
+    >>> logits, y = torch.tensor([[3.0, -1.0], [-2.0, 0.5]]), torch.tensor([[1, 0], [0, 1]])
+    >>> compute_metrics(logits, y, task="multilabel")["subset_accuracy"]
+    1.0
+"""
+
+from __future__ import annotations
+
+from .calibration import multilabel_calibration_error, reliability_bins
+from .metrics import MetricAccumulator, classification_report, compute_metrics, format_classification_report
+from .thresholds import OBJECTIVES, Thresholds, predict_labels, tune_thresholds
+
+__all__ = [
+    "OBJECTIVES",
+    "MetricAccumulator",
+    "Thresholds",
+    "classification_report",
+    "compute_metrics",
+    "format_classification_report",
+    "multilabel_calibration_error",
+    "predict_labels",
+    "reliability_bins",
+    "tune_thresholds",
+]

@@ -1,0 +1,66 @@
+"""Data behind the figures in :mod:`logitlab.plots`: history rows, one-vs-rest columns, operating points."""
+
+from __future__ import annotations
+
+import csv
+import os
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import torch
+
+from ..tasks import Task, probabilities
+from ._inputs import format_pair
+from .thresholds import Thresholds, predict_labels
+
+__all__ = ["columns", "operating_point", "operating_points", "read_history"]
+
+
+def read_history(history: Sequence[Mapping[str, Any]] | str | os.PathLike[str]) -> list[dict[str, float]]:
+    if isinstance(history, (str, os.PathLike)):
+        with open(history, newline="", encoding="utf-8") as fh:
+            rows: list[Mapping[str, Any]] = list(csv.DictReader(fh))
+    else:
+        rows = list(history)
+    out = []
+    for row in rows:
+        clean = {}
+        for key, value in row.items():
+            try:
+                clean[str(key)] = float(value)
+            except (TypeError, ValueError):
+                continue
+        out.append(clean)
+    return out
+
+
+def columns(
+    logits: Any, targets: Any, task: Task
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Per-label one-vs-rest (scores, 0/1 targets) as [N, K] tensors, plus the raw logits and targets."""
+    z, y = format_pair(logits, targets, task)
+    p = probabilities(z, task)
+    if task is Task.BINARY:
+        return p[:, None], y[:, None], z, y
+    if task is Task.MULTICLASS:
+        return p, torch.nn.functional.one_hot(y, z.shape[1]), z, y
+    return p, y, z, y
+
+
+def operating_points(z: torch.Tensor, task: Task, thresholds: Thresholds | None) -> torch.Tensor:
+    """0/1 decisions [N, K] with the given thresholds (multiclass: one-vs-rest of the decided class)."""
+    d = predict_labels(z, task=task, thresholds=thresholds)
+    if task is Task.BINARY:
+        return d[:, None]
+    if task is Task.MULTICLASS:
+        return torch.nn.functional.one_hot(d, z.shape[1])
+    return d
+
+
+def operating_point(kind: str, decided: Any, y: Any) -> tuple[float, float]:
+    tp = float((decided * y).sum())
+    fp = float((decided * (1 - y)).sum())
+    pos, neg = float(y.sum()), float((1 - y).sum())
+    if kind == "pr":
+        return tp / pos, (tp / (tp + fp) if tp + fp else 1.0)
+    return fp / max(neg, 1.0), tp / max(pos, 1.0)
