@@ -145,7 +145,11 @@ def read_image_csv(
     out: list[Path] = []
     for i, raw in enumerate(frame[column].tolist()):
         if not isinstance(raw, str) or not raw.strip():
-            raise DataError(f"Empty image path at {row_name(i)} (column {column!r}).", code="bad-image-path")
+            raise DataError(
+                f"Empty image path at {row_name(i)} (column {column!r}).",
+                fix="give every row a path relative to the CSV's folder, or drop the row.",
+                code="bad-image-path",
+            )
         p = Path(raw.strip())
         full = (p if p.is_absolute() else root / p).resolve()
         if not allow_outside_root and not full.is_relative_to(root_abs):
@@ -156,7 +160,9 @@ def read_image_csv(
             )
         if not full.is_file():
             raise DataError(
-                f"Image file {raw!r} at {row_name(i)} does not exist ({full}).", code="missing-image"
+                f"Image file {raw!r} at {row_name(i)} does not exist ({full}).",
+                fix="fix the path (relative to the CSV's folder) or drop the row.",
+                code="missing-image",
             )
         out.append(full)
     return out
@@ -254,7 +260,11 @@ class ImagePreprocessor:
         if channels is None:
             channels = 1 if all(h[1] in _GRAY_MODES for h in headers) else 3
         if channels not in (1, 3):
-            raise ConfigError(f"Expected argument `channels` to be 1 or 3; got {channels}.")
+            raise ConfigError(
+                f"Expected argument `channels` to be 1 or 3; got {channels}.",
+                fix="use channels=3 (RGB) or channels=1 (grayscale), or leave it out to infer it.",
+                code="bad-channels",
+            )
         if normalize == "none":
             return cls(size, channels, [0.0] * channels, [1.0] * channels)
         if normalize == "imagenet":

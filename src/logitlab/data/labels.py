@@ -295,7 +295,11 @@ def _fit_1d(
     if values.dtype.kind == "f":  # non-integral floats: soft binary labels
         task, reason = infer_task(values, return_reason=True)
         if forced not in (None, Task.BINARY):
-            raise DataError(f"Soft labels in [0, 1] need task='binary'; got task={forced.value!r}.")
+            raise DataError(
+                f"Soft labels in [0, 1] need task='binary'; got task={forced.value!r}.",
+                fix="pass task='binary' (or leave it out), or give hard class labels for this task.",
+                code="soft-labels-task",
+            )
         return cls(Task.BINARY, [0, 1], 1, reason, label_sep, soft=True)
     uniq, counts = _unique(values)
     if len(uniq) < 2:

@@ -39,10 +39,11 @@ def read_table(path: str | Path) -> tuple[pd.DataFrame, RowNamer]:
         raise DataError(f"No such file: {path}.", fix="check the path.", code="no-such-file")
     suffix = path.suffix.lower()
     try:
-        if suffix in (".parquet", ".pq"):
-            return pd.read_parquet(path), _parquet_row
-        sep = "\t" if suffix == ".tsv" else ","
-        return pd.read_csv(path, sep=sep, skipinitialspace=True), _csv_line
+        parquet = suffix in (".parquet", ".pq")
+        if parquet:
+            frame = pd.read_parquet(path)
+        else:
+            frame = pd.read_csv(path, sep="\t" if suffix == ".tsv" else ",", skipinitialspace=True)
     except (ValueError, OSError, pd.errors.ParserError) as exc:
         raise DataError(
             f"Cannot read {path}: {exc}",
@@ -50,6 +51,13 @@ def read_table(path: str | Path) -> tuple[pd.DataFrame, RowNamer]:
             "or Parquet file.",
             code="unreadable-table",
         ) from exc
+    if frame.empty:
+        raise DataError(
+            f"{path} has no data rows (columns: {', '.join(map(str, frame.columns)) or 'none'}).",
+            fix="check the file was written completely; a table needs a header line and at least one row.",
+            code="empty-table",
+        )
+    return frame, (_parquet_row if parquet else _csv_line)
 
 
 def _csv_line(i: int) -> str:

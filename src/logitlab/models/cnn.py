@@ -47,7 +47,12 @@ class SmallCNN(nn.Module):
                 code="bad-input-shape",
             )
         if not 0 <= dropout < 1 or not channels or min(channels) < 1:
-            raise ConfigError(f"Bad cnn options: channels={list(channels)}, dropout={dropout}.")
+            raise ConfigError(
+                f"Expected cnn options channels (positive widths) and dropout in [0, 1); "
+                f"got channels={list(channels)}, dropout={dropout}.",
+                fix="use channels=[32, 64, 128], dropout=0.2.",
+                code="bad-model-option",
+            )
         c, size = int(input_shape[0]), min(int(input_shape[1]), int(input_shape[2]))
         layers: list[nn.Module] = []
         for out in channels:

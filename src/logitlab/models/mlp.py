@@ -10,6 +10,7 @@ Examples:
 from __future__ import annotations
 
 from collections.abc import Sequence
+from numbers import Integral
 from typing import Literal
 
 from torch import Tensor, nn
@@ -65,10 +66,20 @@ class MLP(nn.Module):
         activation: Activation = "relu",
     ) -> None:
         super().__init__()
-        if not 0 <= dropout < 1:
-            raise ConfigError(f"Expected option `dropout` in [0, 1); got {dropout}.", fix="use dropout=0.2.")
-        if any(int(h) < 1 for h in hidden):
-            raise ConfigError(f"Expected option `hidden` to hold positive widths; got {list(hidden)}.")
+        if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0 <= dropout < 1:
+            raise ConfigError(
+                f"Expected option `dropout` in [0, 1); got {dropout!r}.", fix="use dropout=0.2."
+            )
+        if (
+            isinstance(hidden, (str, bytes))
+            or not isinstance(hidden, Sequence)
+            or not all(isinstance(h, Integral) and not isinstance(h, bool) and h >= 1 for h in hidden)
+        ):
+            raise ConfigError(
+                f"Expected option `hidden` to hold positive integer widths; got {hidden!r:.80}.",
+                fix="use hidden=[128, 64] (one positive width per hidden layer).",
+                code="bad-model-option",
+            )
         layers: list[nn.Module] = [nn.Flatten()]
         width = in_features
         for h in hidden:

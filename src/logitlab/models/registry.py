@@ -39,7 +39,9 @@ def _check_name(name: str) -> str:
 
 def _check_shape(name: str, input_shape: Sequence[int], n_outputs: int) -> tuple[list[int], int]:
     try:
-        shape = [int(s) for s in input_shape]
+        shape = [] if isinstance(input_shape, (str, bytes)) else [int(s) for s in input_shape]
+        if any(isinstance(s, bool) or int(s) != s for s in input_shape):
+            shape = []
     except (TypeError, ValueError):
         shape = []
     if not shape or min(shape) < 1:

@@ -119,7 +119,11 @@ def read_weights(path: str | Path) -> dict[str, Tensor]:
         if isinstance(state, dict) and isinstance(state.get(key), dict):
             state = state[key]
     if not isinstance(state, dict) or not state or not all(isinstance(v, Tensor) for v in state.values()):
-        raise ModelFileError(f"{path} holds no state dict of tensors.", code="bad-weights")
+        raise ModelFileError(
+            f"{path} holds no state dict of tensors.",
+            fix="save the weights with torch.save(model.state_dict(), path) or safetensors' save_file.",
+            code="bad-weights",
+        )
     return {k.removeprefix("module."): v for k, v in state.items()}
 
 
