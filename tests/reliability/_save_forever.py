@@ -1,0 +1,47 @@
+"""Rewrite a model directory forever, each version filling every float tensor with its number.
+
+Run by test_faults.py, which SIGKILLs it mid-save. Prints ``saved`` once the first version is on disk.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import torch
+
+from logitlab.models import build_model, model_spec
+from logitlab.run import write_model_dir
+
+
+def main(directory: str) -> None:
+    spec = model_spec("mlp", input_shape=(64,), n_outputs=1, hidden=[256, 256])
+    model = build_model(**spec)
+    version = 0
+    while True:
+        version += 1
+        with torch.no_grad():
+            for t in model.state_dict().values():
+                if t.is_floating_point():
+                    t.fill_(float(version))
+        meta = {
+            "library_version": "0",
+            "task": "binary",
+            "classes": [0, 1],
+            "label_names": ["1"],
+            "label_encoder": {},
+            "n_outputs": 1,
+            "input_shape": [64],
+            "model_spec": spec,
+            "thresholds": None,
+            "preprocessing": {},
+            "feature_names": None,
+            "params": {"version": float(version)},
+        }
+        write_model_dir(Path(directory), model.state_dict(), meta)
+        if version == 1:
+            print("saved", flush=True)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
