@@ -12,7 +12,7 @@ Examples:
     >>> X = rng.normal(size=(200, 3)).astype("float32")
     >>> y = np.where(X[:, 0] + 0.1 * rng.normal(size=200) > 0, "yes", "no")
     >>> clf = Classifier(epochs=5, verbose=False).fit(X, y)
-    >>> clf.task_, list(clf.classes_)
+    >>> clf.task_, clf.classes_.tolist()
     ('binary', ['no', 'yes'])
     >>> float(clf.score(X, y)) > 0.9
     True
