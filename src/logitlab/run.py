@@ -524,11 +524,18 @@ def predict_run(run: str | os.PathLike[str], spec: str, out: str | os.PathLike[s
 
 
 def _write_report(out: Path, clf: Any, bundle: Any, metrics: dict[str, Any]) -> Path:
-    """The run's ``report.html`` with ``plots/``; the report module draws it."""
+    """The run's ``report.html`` with ``plots/``.
+
+    It holds the doctor's findings on the training labels and on the evaluation logits, the metrics,
+    and the figures (including the loss against the logit for the trained loss).
+    """
+    from .doctor import diagnose, diagnose_dataset
     from .report import write_report
 
     split = bundle.test if len(bundle.test) else bundle.val
     logits = clf._logits(split)
+    findings = list(diagnose_dataset(bundle.train.y, task=clf.task_).findings)
+    findings += [f for f in diagnose(logits, split.y, task=clf.task_).findings if f.code not in _SEEN_IN_DATA]
     return Path(
         write_report(
             out,
@@ -540,5 +547,22 @@ def _write_report(out: Path, clf: Any, bundle: Any, metrics: dict[str, Any]) -> 
             metrics=metrics,
             history=clf.history_,
             decisions=clf.decisions_,
+            findings=findings,
+            loss_config=_loss_config(clf),
         )
     )
+
+
+# dataset-level facts the batch check would repeat for the evaluation split
+_SEEN_IN_DATA = frozenset(
+    {"task-inferred", "label-cardinality", "imbalanced-labels", "severe-imbalance-unweighted"}
+)
+
+
+def _loss_config(clf: Any) -> dict[str, Any]:
+    """The loss as trained, for the loss-against-logit figure: its name, options and (binary) weight."""
+    config: dict[str, Any] = {"name": clf.loss, **dict(clf.loss_options or {})}
+    weights = clf.decisions_.get("weights")
+    if weights and clf.task_ != "multiclass" and "pos_weight" not in config:
+        config["pos_weight"] = weights["values"][:1]  # the figure draws one label
+    return config
