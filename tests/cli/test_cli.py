@@ -56,6 +56,15 @@ def test_train_evaluate_predict(tmp_path, spec, task):
         assert (run / name).is_file(), name
     config = json.loads((run / "config.json").read_text())
     assert config["data"] == spec and config["classifier"]["epochs"] == 3
+    page = (run / "report.html").read_text()
+    for section in (
+        'id="decisions"',
+        'id="doctor"',
+        'id="metrics"',
+        'id="plot-loss_curves"',
+        'id="plot-pr_curves"',
+    ):
+        assert section in page, section
 
     ev = _cli("evaluate", run, spec, "--json")
     assert ev.returncode == 0, ev.stderr
