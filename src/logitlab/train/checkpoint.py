@@ -162,6 +162,8 @@ def _prune(root: Path) -> None:
     for child in root.iterdir():
         if child.is_dir() and child.name not in keep:
             shutil.rmtree(child, ignore_errors=True)
+        elif child.name.startswith(".") and child.name.endswith(".tmp") and child.is_file():
+            child.unlink(missing_ok=True)  # a pointer temp file (write_json_atomic) whose writer was killed
 
 
 def resolve_checkpoint(path: str | os.PathLike[str], name: str = "last") -> Path | None:
