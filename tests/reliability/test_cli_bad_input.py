@@ -67,23 +67,8 @@ def results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         return {k: f.result() for k, f in futures.items()}
 
 
-def _has_evaluate() -> bool:
-    try:
-        from logitlab.evaluate import predict_labels  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-_WAITS = pytest.mark.xfail(
-    not _has_evaluate(), strict=True, reason="waits for logitlab.evaluate (the predict command imports it)"
-)
-
-
 @pytest.mark.slow
-@pytest.mark.parametrize(
-    "case", [pytest.param(c, id=c, marks=(_WAITS,) if c.startswith("predict-") else ()) for c in CASES]
-)
+@pytest.mark.parametrize("case", list(CASES))
 def test_cli_bad_input_exits_2_with_a_fix(case: str, results: dict[str, Any]) -> None:
     import re
 

@@ -351,7 +351,8 @@ def test_dead_or_silent_rank_ends_torchrun_without_hanging(mode: str, tmp_path: 
     fault = json.loads((out / "fault.json").read_text())
     assert fault["epoch"] == 1  # mid-run: an epoch already done, the failure inside the next
     rank0 = json.loads((out / "rank0.json").read_text())
-    assert rank0["type"] == "RuntimeError", rank0
+    assert rank0["type"] == "DistributedError", rank0  # logitlab's error, with the rank and a fix
+    assert "Rank 0 of 2" in rank0["message"] and "Fix:" in rank0["message"], rank0
     noticed = rank0["time"] - fault["time"]
     limit = _ddp_fault.TIMEOUT_S
     if mode == "hang":  # nothing but the process-group timeout can end this wait

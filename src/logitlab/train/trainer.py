@@ -35,7 +35,7 @@ import torch
 from torch import Tensor, nn
 from torch.nn.parallel import DistributedDataParallel
 
-from ..errors import ConfigError, LogitlabWarning, TrainingError
+from ..errors import ConfigError, DistributedError, LogitlabError, LogitlabWarning, TrainingError
 from . import _data
 from ._state import (
     build_optimizer,
@@ -170,6 +170,15 @@ class Trainer:
             for hook in self._hooks["on_exception"]:
                 with contextlib.suppress(Exception):  # the original error matters more
                     hook(self, exc)
+            if self.dist.enabled and _is_peer_failure(exc):
+                raise DistributedError(
+                    f"Rank {self.dist.rank} of {self.dist.world_size}: a collective operation failed at epoch "
+                    f"{self.epoch}, step {self.global_step} ({str(exc).strip().splitlines()[0][:300]}). "
+                    "Another rank most likely died, raised or stopped answering.",
+                    fix="find the first error in the other ranks' output (torchrun prints which rank failed); "
+                    f"if the ranks are only slow, raise dist_timeout_s (now {self.config.dist_timeout_s:g} s).",
+                    code="peer-rank-failed",
+                ) from exc
             raise
         finally:
             if started:
@@ -419,3 +428,15 @@ def _split_batch(batch: Any) -> tuple[Tensor, Any]:
     if isinstance(batch, tuple | list):
         return batch[0], (batch[1] if len(batch) > 1 else None)
     return batch, None
+
+
+_PEER_FAILURE_PHRASES = ("gloo", "nccl", "connection closed", "connection reset", "timed out", "timeout")
+
+
+def _is_peer_failure(exc: BaseException) -> bool:
+    """True for the errors a collective raises when another rank is gone (not for the user's own errors)."""
+    if isinstance(exc, LogitlabError):
+        return False
+    if isinstance(exc, torch.distributed.DistError):
+        return True
+    return type(exc) is RuntimeError and any(p in str(exc).lower() for p in _PEER_FAILURE_PHRASES)
