@@ -351,9 +351,10 @@ def train_run(
     start = time.perf_counter()
     out = Path(out)
     bundle = _load(spec, load, params.get("task", "auto"), int(params.get("seed", 0)))
-    echo(f"data: {bundle.summary()}")
-    for note in bundle.notes:
-        echo(f"  note: {note}")
+    if _is_main_process():  # under torchrun every rank loads the same data; one says so
+        echo(f"data: {bundle.summary()}")
+        for note in bundle.notes:
+            echo(f"  note: {note}")
     clf = Classifier(**params)
     clf.fit(bundle, run_dir=out)
     if not _is_main_process():

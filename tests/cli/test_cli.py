@@ -127,3 +127,29 @@ def test_doctor_reports_findings_and_its_exit_code_follows_them(tmp_path):
     assert never_positive and "tag_b" in never_positive[0]["message"]
     has_error = any(f["severity"] == "error" for f in findings)
     assert out.returncode == (1 if has_error else 0), out.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.distributed
+def test_train_under_torchrun_writes_one_run_directory(tmp_path):
+    run = tmp_path / "ddp"
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2"]
+    cmd += ["-m", "logitlab", "train", "builtin:breast_cancer", "--epochs", "3", "--out", str(run)]
+    cmd += ["--device", "cpu", "--quiet"]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=240, env=ENV)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert out.stdout.count("data: builtin:breast_cancer") == 1  # rank 0 speaks, once
+    assert out.stdout.count("run directory:") == 1
+    for name in ("config.json", "model.safetensors", "model.json", "metrics.csv", "report.html"):
+        assert (run / name).is_file(), name
+    assert len((run / "metrics.csv").read_text().splitlines()) == 1 + 3  # header + one row per epoch
+    from sklearn.metrics import roc_auc_score
+
+    from logitlab import Classifier
+    from logitlab.data import load_dataset
+
+    clf = Classifier.load(run)
+    test = load_dataset("builtin:breast_cancer", seed=0).test
+    auc = roc_auc_score(test.y.numpy().reshape(-1), clf.predict_proba(test)[:, 1])
+    config = json.loads((run / "config.json").read_text())
+    assert auc == pytest.approx(config["test_metrics"]["roc_auc"], abs=1e-6) and auc > 0.9
