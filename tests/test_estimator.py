@@ -16,7 +16,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
 from logitlab import Classifier
-from logitlab.errors import ConfigError, DataError, ModelFileError
+from logitlab.errors import ConfigError, DataError, ModelFileError, TrainingError
 from logitlab.run import read_model_dir, validate_model_json, write_model_dir
 
 FAST = {"epochs": 4, "batch_size": 64, "device": "cpu"}
@@ -145,6 +145,76 @@ def test_model_files_hold_no_pickle_and_validate_every_field(tmp_path):
         validate_model_json({**saved, "n_outputs": "3"})
     with pytest.raises(ModelFileError, match="label_names for n_outputs"):
         validate_model_json({**saved, "n_outputs": 4})
+
+
+# ----------------------------------------------------------------------------- history and training health
+def test_history_logs_val_metrics_and_the_health_monitor_watches_every_fit(binary_fit):
+    from logitlab.doctor import HealthMonitor
+
+    clf, _, _ = binary_fit
+    assert [row["epoch"] for row in clf.history_] == list(range(FAST["epochs"]))
+    for row in clf.history_:
+        assert {"train_loss", "val_loss", "val_roc_auc", "val_f1"} <= set(row)
+        assert 0.0 <= row["val_roc_auc"] <= 1.0 and 0.0 <= row["val_f1"] <= 1.0
+    assert clf.history_[-1]["val_roc_auc"] > 0.8
+    monitor = clf.health_
+    assert isinstance(monitor, HealthMonitor)
+    assert monitor.loss_fn is not None and monitor.losses  # saw every step's loss
+    assert monitor.grad_norms and monitor.grad_norms[0][0] == 0  # gradient norm at step 0
+    assert monitor.history and all(row["nonfinite"] == 0.0 for row in monitor.history)
+    assert all(f.code != "nonfinite-loss" for f in monitor.report().findings)
+
+
+@pytest.mark.parametrize(
+    ("task", "keys"),
+    [
+        ("binary", ("roc_auc", "f1")),
+        ("multilabel", ("roc_auc", "f1_macro")),
+        ("multiclass", ("accuracy", "f1_macro")),
+    ],
+)
+def test_val_metrics_agree_with_compute_metrics(task, keys):
+    from logitlab.estimator import _val_metrics
+    from logitlab.evaluate import compute_metrics
+
+    g = torch.Generator().manual_seed(0)
+    if task == "binary":
+        z, y = torch.randn(50, 1, generator=g), (torch.rand(50, 1, generator=g) < 0.4).float()
+    elif task == "multilabel":
+        z, y = torch.randn(50, 3, generator=g), (torch.rand(50, 3, generator=g) < 0.4).float()
+        y[:, 2] = 0.0  # no positives: ROC-AUC undefined, left out of the macro mean like compute_metrics
+    else:
+        z, y = torch.randn(50, 5, generator=g), torch.randint(0, 4, (50,), generator=g)
+        z[:, 4] = -10.0  # a class neither in the targets nor predicted: left out of f1_macro
+    z = torch.round(z * 2) / 2  # ties between positives and negatives count one half in ROC-AUC
+    for logits in (z, torch.zeros_like(z)):  # constant logits: every score tied, ROC-AUC 0.5
+        got = _val_metrics(task)(logits, y)
+        ref = compute_metrics(logits, y, task=task)
+        assert set(got) == set(keys)
+        for key in keys:
+            assert got[key] == pytest.approx(ref[key], abs=1e-6), key
+    nan = _val_metrics(task)(torch.full_like(z, float("nan")), y)
+    assert set(nan) == set(keys) and all(np.isnan(v) for v in nan.values())
+
+
+def test_multiclass_and_multilabel_histories_have_their_val_metrics():
+    X, score = _blobs(200)
+    y_mc = np.digitize(score, [-1.0, 1.0])
+    mc = Classifier(**{**FAST, "epochs": 2}).fit(X, y_mc)
+    assert {"val_accuracy", "val_f1_macro"} <= set(mc.history_[-1])
+    ml = Classifier(**{**FAST, "epochs": 2}).fit(X, np.stack([score > 0, X[:, 2] > 0], axis=1).astype(int))
+    assert {"val_roc_auc", "val_f1_macro"} <= set(ml.history_[-1])
+
+
+def test_a_diverging_fit_stops_with_a_training_error_naming_the_cause():
+    X, score = _blobs(120)
+    clf = Classifier(**{**FAST, "lr": 1e30})
+    with pytest.raises(TrainingError, match="Non-finite loss at step") as info:
+        clf.fit(X, score > 0)
+    text = str(info.value)
+    assert info.value.code == "nonfinite-loss" and "BCEWithLogitsLoss" in text
+    assert "Cause:" in text and "Fix:" in text
+    assert clf.health_.grad_norms[0][0] == 0  # the monitor watched the steps before the failure
 
 
 # ----------------------------------------------------------------------------- multilabel, multiclass
