@@ -233,3 +233,34 @@ def test_balanced_config_feeds_classes_in_equal_shares() -> None:
     Trainer(mlp(), loss_fn, cfg).fit((x, y))
     share = torch.cat(seen).mean().item()
     assert len(torch.cat(seen)) == 2000 and abs(share - 0.5) < 0.05  # 0.1 without balancing; sd 0.011
+
+
+def test_health_monitor_is_on_by_default_and_sees_every_step() -> None:
+    from logitlab.doctor import HealthMonitor
+
+    x, y = data()
+    lr = 1e4  # an SGD step this large blows the logits up: the monitor must say so
+    cfg = TrainConfig(
+        optimizer="sgd", lr=lr, momentum=0.0, epochs=2, batch_size=32, schedule="constant", **BASE
+    )
+    trainer = Trainer(mlp(), nn.BCEWithLogitsLoss(), cfg)
+    trainer.fit((x, y))
+    assert isinstance(trainer.health, HealthMonitor)
+    assert len(trainer.health.losses) == trainer.global_step == 8  # one loss per optimizer step
+    assert [s for s, _ in trainer.health.grad_norms][:1] == [0]
+    history = trainer.health.history
+    assert history and max(row["logit_absmax"] for row in history) > 17.0  # saturated sigmoid
+    assert (
+        "saturated-logits" in trainer.health.report().codes
+        or "exploding-gradients" in trainer.health.report().codes
+    )
+
+    off = Trainer(mlp(), nn.BCEWithLogitsLoss(), TrainConfig(health_monitor=False, epochs=1, **BASE))
+    off.fit((x, y))
+    assert off.health is None
+    mine = HealthMonitor(log_every=1, stats_every=1)
+    passed = Trainer(
+        mlp(), nn.BCEWithLogitsLoss(), TrainConfig(epochs=1, batch_size=32, **BASE), callbacks=[mine]
+    )
+    passed.fit((x, y))
+    assert passed.health is mine and len(mine.history) == 4  # the user's monitor, not a second one

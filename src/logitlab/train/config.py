@@ -86,6 +86,9 @@ class TrainConfig:
     # --- numerics ---
     precision: Precision = "fp32"  # "fp32", "bf16" autocast (CPU or GPU), "fp16" autocast + GradScaler (CUDA)
     nan_policy: NanPolicy = "stop"  # on a non-finite loss: "stop" (TrainingError) or "skip" the step
+    health_monitor: bool = (
+        True  # doctor.HealthMonitor: logit stats, gradient norms, loss spikes (~2% step time)
+    )
     # --- early stopping and checkpoints ---
     monitor: str = "val_loss"  # the metric early stopping and the "best" checkpoint watch
     mode: Mode = "min"  # "min" if lower `monitor` is better, "max" if higher

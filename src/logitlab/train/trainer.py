@@ -29,7 +29,7 @@ import time
 import warnings
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import Tensor, nn
@@ -58,6 +58,9 @@ from .distributed import (
     shutdown,
 )
 from .schedule import build_scheduler, resolve_warmup
+
+if TYPE_CHECKING:
+    from ..doctor.monitor import HealthMonitor
 
 __all__ = ["History", "Trainer"]
 
@@ -94,6 +97,8 @@ class Trainer:
     Attributes:
         history (History): one row per epoch. epoch, global_step (int): the position in the run.
         should_stop (bool): set by a callback to end the run after the current epoch.
+        health (HealthMonitor or None): the run's health monitor (``config.health_monitor``, or one passed
+            in ``callbacks``); ``health.report()`` lists what it saw.
     """
 
     def __init__(
@@ -120,6 +125,7 @@ class Trainer:
         self.epoch_samples = self.skipped_steps = 0
         self.should_stop = False
         self._engine: nn.Module = model
+        self.health: HealthMonitor | None = None  # the HealthMonitor watching this run (set by fit)
         self.callbacks: list[Callback] = []
         self._hooks: dict[str, list[Callable[..., None]]] = {name: [] for name in HOOKS}
 
@@ -219,11 +225,16 @@ class Trainer:
         return loader
 
     def _default_callbacks(self) -> list[Callback]:
+        from ..doctor.monitor import HealthMonitor  # lazy: the doctor imports this package's callbacks
+
         cfg, out = self.config, list[Callback]()
         if cfg.patience is not None:
             out.append(
                 EarlyStopping(cfg.monitor, mode=cfg.mode, patience=cfg.patience, min_delta=cfg.min_delta)
             )
+        if cfg.health_monitor and not any(isinstance(cb, HealthMonitor) for cb in self.user_callbacks):
+            out.append(HealthMonitor(loss_fn=self.loss_fn, fail_fast=cfg.nan_policy == "stop"))
+        self.health = next((cb for cb in [*out, *self.user_callbacks] if isinstance(cb, HealthMonitor)), None)
         if self.run_dir is not None:
             out.append(CSVLogger())
             if cfg.checkpoint_every:
