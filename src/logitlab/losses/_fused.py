@@ -23,7 +23,7 @@ import torch.nn.functional as F
 from torch import Tensor
 from torch.autograd.function import once_differentiable
 
-__all__ = ["FusedASL", "FusedBCE", "FusedFocal", "can_fuse"]
+__all__ = ["FusedASL", "FusedBCE", "FusedFocal", "asl_parts", "bce_parts", "can_fuse", "focal_parts"]
 
 
 def _f(x: Tensor) -> Tensor:
@@ -86,16 +86,137 @@ def _backward(ctx: Any, grad_output: Tensor) -> Tensor:
     return (grad * grad_output).to(ctx.in_dtype)
 
 
-def _bce_parts(xf: Tensor, t: Tensor, pos_weight: Tensor | None) -> tuple[Tensor, Tensor]:
-    """Elementwise BCE-with-logits and its derivative: softplus(x) - t*x and sigmoid(x) - t, with pos_weight."""
+def _log1p_small(u: Tensor) -> Tensor:
+    """``log1p(u)`` for ``u >= 0`` from ``log`` (Goldberg's correction, a few ulp): ``log(w) * u / (w - 1)``, ``w = 1 + u``."""
+    w = u + 1.0
+    return torch.where(w == 1.0, u, torch.log(w) * (u / (w - 1.0)))
+
+
+def softplus(x: Tensor, fast: bool = False) -> Tensor:
+    """``log(1 + exp(x))``; ``fast`` writes it as ``max(x, 0) + log1p(exp(-|x|))`` with log1p from log.
+
+    The fast form is for the compiled kernels: on CPU, Sleef's vectorised ``log1p`` and ``expm1`` cost about
+    ten times ``log`` and ``exp`` and would dominate the fused loop. Both forms are accurate to a few ulp.
+    """
+    if not fast:
+        return F.softplus(x)
+    return x.clamp_min(0.0) + _log1p_small(torch.exp(-x.abs()))
+
+
+def one_minus_exp_neg(ce: Tensor, fast: bool = False) -> Tensor:
+    """``1 - exp(-ce)`` for ``ce >= 0``, as ``-expm1(-ce)``; ``fast`` uses Kahan's ``expm1(y) = (u - 1) * y / log(u)``.
+
+    With ``u = exp(-ce)``: ``u - 1`` is exact for ``u >= 0.5`` and the rounding of ``u`` cancels between it
+    and ``log(u)``; below 0.5 (``ce > log 2``) ``1 - u`` has no cancellation and is used as is.
+    """
+    if not fast:
+        return torch.expm1(-ce).neg_()
+    u = torch.exp(-ce)
+    one_minus_u = 1.0 - u
+    kahan = one_minus_u * (ce / torch.log(u).neg())
+    return torch.where(u < 0.5, one_minus_u, torch.where(one_minus_u == 0.0, ce, kahan))
+
+
+def bce_parts(xf: Tensor, t: Tensor, pos_weight: Tensor | None, fast: bool = False) -> tuple[Tensor, Tensor]:
+    """Elementwise BCE-with-logits and its derivative: softplus(x) - t*x and sigmoid(x) - t, with pos_weight.
+
+    ``fast`` (compiled kernels) shares one ``u = exp(-|x|)``: ``softplus(+-x) = max(+-x, 0) + log1p(u)`` and
+    ``sigmoid(x) = (1 if x >= 0 else u) / (1 + u)``.
+    """
+    z = (
+        xf if pos_weight is None else -xf
+    )  # the loss needs softplus(x) without pos_weight, softplus(-x) with it
+    if fast:
+        u = torch.exp(-xf.abs())
+        sp = z.clamp_min(0.0) + _log1p_small(u)
+        sig = torch.where(xf >= 0, 1.0, u) / (u + 1.0)
+    else:
+        sp, sig = F.softplus(z), torch.sigmoid(xf)
     if pos_weight is None:
-        loss = F.softplus(xf).addcmul_(t, xf, value=-1.0)
-        grad = torch.sigmoid(xf).sub_(t)
-        return loss, grad
+        return sp.addcmul_(t, xf, value=-1.0), sig.sub_(t)
     a = t * pos_weight  # pw*t
     coef = (a - t).add_(1.0)  # pw*t + 1 - t
-    loss = F.softplus(-xf).mul_(coef).add_(xf).addcmul_(t, xf, value=-1.0)  # softplus(-x)*coef + (1-t)*x
-    grad = torch.sigmoid(xf).mul_(coef).sub_(a)
+    loss = sp.mul_(coef).add_(xf).addcmul_(t, xf, value=-1.0)  # softplus(-x)*coef + (1-t)*x
+    grad = sig.mul_(coef).sub_(a)
+    return loss, grad
+
+
+def focal_parts(
+    xf: Tensor,
+    tf: Tensor,
+    gamma: float,
+    alpha: float | None,
+    pos_weight: Tensor | None,
+    fast: bool = False,
+) -> tuple[Tensor, Tensor]:
+    """Elementwise sigmoid focal loss and its derivative (unweighted ce for p_t; see FusedFocal)."""
+    ce, dce = bce_parts(xf, tf, None, fast)  # unweighted: ce0 and sigmoid(x) - t
+    m = one_minus_exp_neg(ce, fast)  # 1 - p_t
+    if pos_weight is None:
+        ce_w, dce_w = ce, dce
+    else:
+        ce_w, dce_w = bce_parts(xf, tf, pos_weight, fast)
+    if gamma == 0:
+        loss, grad = ce_w, dce_w
+    else:
+        mod = m.pow(gamma)
+        # d/dx m**gamma = gamma * m**(gamma-1) * p_t * (sigmoid(x) - t); write m**(gamma-1) as mod/m (0 where m == 0)
+        extra = torch.where(m > 0, mod / m, 0.0).mul_(ce_w).mul_(m.neg_().add_(1.0)).mul_(dce).mul_(gamma)
+        grad = dce_w.mul_(mod).add_(extra)
+        del extra
+        loss = ce_w.mul_(mod)
+    if alpha is not None:
+        alpha_t = tf.mul(2 * alpha - 1).add_(1 - alpha)
+        loss = loss.mul_(alpha_t)
+        grad = grad.mul_(alpha_t)
+    return loss, grad
+
+
+def asl_parts(
+    xf: Tensor,
+    tf: Tensor,
+    gamma_pos: float,
+    gamma_neg: float,
+    clip: float,
+    pos_weight: Tensor | None,
+    fast: bool = False,
+) -> tuple[Tensor, Tensor]:
+    """Elementwise asymmetric loss and its derivative (see FusedASL)."""
+    p, s = torch.sigmoid(xf), torch.sigmoid(-xf)  # p and 1 - p, each accurate near 0
+    # positive part: -(1-p)**gp * log p; derivative -(1-p)**gp * ((1-p) - gp * p * log p)
+    logp = softplus(-xf, fast).neg_()
+    if gamma_pos == 0:
+        lpos, gpos = logp.neg(), s.neg()
+    else:
+        mod_pos = s.pow(gamma_pos)
+        lpos = logp.neg().mul_(mod_pos)
+        gpos = (s - logp.mul_(p).mul_(gamma_pos)).mul_(mod_pos).neg_()
+        del mod_pos
+    del logp
+    if pos_weight is not None:
+        lpos.mul_(pos_weight)
+        gpos.mul_(pos_weight)
+    # negative part: q = max(p - clip, 0); -q**gn * log(1-q); derivative (q**gn/(1-q) - gn q**(gn-1) log(1-q)) p(1-p)
+    if clip > 0:
+        one_q = (s + clip).clamp_(max=1.0)
+        log1q = one_q.log()
+        q = one_q.neg().add_(1.0)
+    else:
+        one_q, q, log1q = s, p, softplus(xf, fast).neg_()
+    mod_neg = q.pow(gamma_neg) if gamma_neg != 0 else torch.ones_like(q)
+    lneg = log1q.mul(mod_neg).neg_()
+    ps = p * s  # dq/dx where q > 0
+    # p(1-p)/(1-q) is p itself without clip: avoids 0/0 at logits of +1e4
+    gneg = (mod_neg / one_q).mul_(ps) if clip > 0 else mod_neg * p
+    if gamma_neg != 0:
+        gneg.sub_(torch.where(q > 0, mod_neg / q, 0.0).mul_(log1q).mul_(ps).mul_(gamma_neg))
+    del ps
+    if clip > 0:
+        gneg.mul_(q > 0)  # clipped negatives (p <= clip) carry no loss and no gradient
+    del mod_neg, log1q, one_q, q, p, s
+    # combine: t * pos + (1 - t) * neg
+    loss = lpos.sub_(lneg).mul_(tf).add_(lneg)
+    grad = gpos.sub_(gneg).mul_(tf).add_(gneg)
     return loss, grad
 
 
@@ -106,7 +227,7 @@ class FusedBCE(torch.autograd.Function):
     def forward(
         ctx: Any, x: Tensor, t: Tensor, pos_weight: Tensor | None, weight: Tensor | None, reduction: str
     ) -> Tensor:
-        return _run(ctx, x, t, weight, reduction, lambda xc, tc: _bce_parts(xc, tc, pos_weight))
+        return _run(ctx, x, t, weight, reduction, lambda xc, tc: bce_parts(xc, tc, pos_weight))
 
     @staticmethod
     @once_differentiable
@@ -128,31 +249,9 @@ class FusedFocal(torch.autograd.Function):
         weight: Tensor | None,
         reduction: str,
     ) -> Tensor:
-        def kernel(xf: Tensor, tf: Tensor) -> tuple[Tensor, Tensor]:
-            ce, dce = _bce_parts(xf, tf, None)  # unweighted: ce0 and sigmoid(x) - t
-            m = torch.expm1(-ce).neg_()  # 1 - p_t
-            if pos_weight is None:
-                ce_w, dce_w = ce, dce
-            else:
-                ce_w, dce_w = _bce_parts(xf, tf, pos_weight)
-            if gamma == 0:
-                loss, grad = ce_w, dce_w
-            else:
-                mod = m.pow(gamma)
-                # d/dx m**gamma = gamma * m**(gamma-1) * p_t * (sigmoid(x) - t); write m**(gamma-1) as mod/m (0 where m == 0)
-                extra = (
-                    torch.where(m > 0, mod / m, 0.0).mul_(ce_w).mul_(m.neg_().add_(1.0)).mul_(dce).mul_(gamma)
-                )
-                grad = dce_w.mul_(mod).add_(extra)
-                del extra
-                loss = ce_w.mul_(mod)
-            if alpha is not None:
-                alpha_t = tf.mul(2 * alpha - 1).add_(1 - alpha)
-                loss = loss.mul_(alpha_t)
-                grad = grad.mul_(alpha_t)
-            return loss, grad
-
-        return _run(ctx, x, t, weight, reduction, kernel)
+        return _run(
+            ctx, x, t, weight, reduction, lambda xc, tc: focal_parts(xc, tc, gamma, alpha, pos_weight)
+        )
 
     @staticmethod
     @once_differentiable
@@ -175,45 +274,14 @@ class FusedASL(torch.autograd.Function):
         weight: Tensor | None,
         reduction: str,
     ) -> Tensor:
-        def kernel(xf: Tensor, tf: Tensor) -> tuple[Tensor, Tensor]:
-            p, s = torch.sigmoid(xf), torch.sigmoid(-xf)  # p and 1 - p, each accurate near 0
-            # positive part: -(1-p)**gp * log p; derivative -(1-p)**gp * ((1-p) - gp * p * log p)
-            logp = F.softplus(-xf).neg_()
-            if gamma_pos == 0:
-                lpos, gpos = logp.neg(), s.neg()
-            else:
-                mod_pos = s.pow(gamma_pos)
-                lpos = logp.neg().mul_(mod_pos)
-                gpos = (s - logp.mul_(p).mul_(gamma_pos)).mul_(mod_pos).neg_()
-                del mod_pos
-            del logp
-            if pos_weight is not None:
-                lpos.mul_(pos_weight)
-                gpos.mul_(pos_weight)
-            # negative part: q = max(p - clip, 0); -q**gn * log(1-q); derivative (q**gn/(1-q) - gn q**(gn-1) log(1-q)) p(1-p)
-            if clip > 0:
-                one_q = (s + clip).clamp_(max=1.0)
-                log1q = one_q.log()
-                q = one_q.neg().add_(1.0)
-            else:
-                one_q, q, log1q = s, p, F.softplus(xf).neg_()
-            mod_neg = q.pow(gamma_neg) if gamma_neg != 0 else torch.ones_like(q)
-            lneg = log1q.mul(mod_neg).neg_()
-            ps = p * s  # dq/dx where q > 0
-            # p(1-p)/(1-q) is p itself without clip: avoids 0/0 at logits of +1e4
-            gneg = (mod_neg / one_q).mul_(ps) if clip > 0 else mod_neg * p
-            if gamma_neg != 0:
-                gneg.sub_(torch.where(q > 0, mod_neg / q, 0.0).mul_(log1q).mul_(ps).mul_(gamma_neg))
-            del ps
-            if clip > 0:
-                gneg.mul_(q > 0)  # clipped negatives (p <= clip) carry no loss and no gradient
-            del mod_neg, log1q, one_q, q, p, s
-            # combine: t * pos + (1 - t) * neg
-            loss = lpos.sub_(lneg).mul_(tf).add_(lneg)
-            grad = gpos.sub_(gneg).mul_(tf).add_(gneg)
-            return loss, grad
-
-        return _run(ctx, x, t, weight, reduction, kernel)
+        return _run(
+            ctx,
+            x,
+            t,
+            weight,
+            reduction,
+            lambda xc, tc: asl_parts(xc, tc, gamma_pos, gamma_neg, clip, pos_weight),
+        )
 
     @staticmethod
     @once_differentiable

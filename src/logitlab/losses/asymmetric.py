@@ -17,6 +17,7 @@ from ._common import (
     safe_pow,
     to_buffer,
 )
+from ._compiled import CompiledLoss, check_compile, use_compiled
 from ._fused import FusedASL, can_fuse
 
 __all__ = ["AsymmetricLoss", "asymmetric_loss"]
@@ -46,6 +47,7 @@ def asymmetric_loss(
     weight: Tensor | None = None,
     reduction: Reduction = "mean",
     fused: bool = True,
+    compile: bool = False,
 ) -> Tensor:
     """ASL: ``-t (1-p)**gp log p - (1-t) q**gn log(1-q)``, ``q = max(p - clip, 0)`` (Ridnik et al. 2021).
 
@@ -62,6 +64,10 @@ def asymmetric_loss(
         weight (Tensor, optional): per-element/per-sample weight broadcastable to ``logits``. Default: ``None``.
         reduction (str): ``"none"``, ``"mean"`` (empty -> 0) or ``"sum"``. Default: ``"mean"``.
         fused (bool): fused kernel (no double backward). Default: ``True``.
+        compile (bool): run the fused math as ``torch.compile``'d kernels (opt-in; needs ``fused=True``):
+            saves only the inputs, so about half the fused kernel's extra memory. The first call of each
+            configuration compiles (seconds); needs a C/C++ compiler on CPU, Triton on CUDA, else a
+            ConfigError. See ``logitlab.losses._compiled``. Default: ``False``.
 
     Examples:
         >>> asymmetric_loss(torch.tensor([0.0, 0.0]), torch.tensor([1.0, 0.0]), reduction="none")
@@ -71,8 +77,12 @@ def asymmetric_loss(
     check_reduction(reduction)
     check_weight(weight, logits)
     _check(gamma_pos, gamma_neg, clip)
+    check_compile(compile, fused)
     with torch.autocast(logits.device.type, enabled=False):
         if fused and can_fuse(targets, pos_weight, weight):
+            if compile and use_compiled(logits):
+                spec = ("asl", (float(gamma_pos), float(gamma_neg), float(clip)))
+                return CompiledLoss.apply(logits, targets, pos_weight, weight, spec, reduction)
             return FusedASL.apply(
                 logits,
                 targets,
@@ -102,7 +112,7 @@ def asymmetric_loss(
 
 
 class AsymmetricLoss(nn.Module):
-    """Module form of :func:`asymmetric_loss`.
+    """Module form of :func:`asymmetric_loss`; the ``compile`` option is stored as ``.compiled``.
 
     Examples:
         >>> loss = AsymmetricLoss(gamma_pos=0.0, gamma_neg=0.0, clip=0.0)  # == BCE
@@ -124,16 +134,19 @@ class AsymmetricLoss(nn.Module):
         weight: Tensor | None = None,
         reduction: Reduction = "mean",
         fused: bool = True,
+        compile: bool = False,
     ) -> None:
         super().__init__()
         check_reduction(reduction)
         _check(gamma_pos, gamma_neg, clip)
+        check_compile(compile, fused)
         self.register_buffer("pos_weight", to_buffer("pos_weight", pos_weight, kind="label"))
         self.register_buffer(
             "weight", None if weight is None else torch.as_tensor(weight, dtype=torch.float32)
         )
         self.gamma_pos, self.gamma_neg, self.clip = gamma_pos, gamma_neg, clip
         self.reduction, self.fused = reduction, fused
+        self.compiled = compile  # not ``self.compile``: that is nn.Module's method
 
     def forward(self, logits: Tensor, targets: Tensor) -> Tensor:
         """Return the loss of ``logits`` against ``targets`` (see the function for shapes)."""
@@ -147,4 +160,5 @@ class AsymmetricLoss(nn.Module):
             weight=self.weight,
             reduction=self.reduction,  # type: ignore[arg-type]
             fused=self.fused,
+            compile=self.compiled,
         )

@@ -7,6 +7,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ._common import Reduction, check_pair, check_range, check_reduction, check_weight, reduce, to_buffer
+from ._compiled import CompiledLoss, check_compile, use_compiled
 from ._fused import FusedBCE, can_fuse
 
 __all__ = ["BCEWithLogitsLoss", "bce_with_logits"]
@@ -28,6 +29,7 @@ def bce_with_logits(
     label_smoothing: float = 0.0,
     reduction: Reduction = "mean",
     fused: bool = True,
+    compile: bool = False,
 ) -> Tensor:
     """Binary cross entropy on logits, ``-(pw*t*log sigmoid(x) + (1-t)*log(1-sigmoid(x)))``, in float32.
 
@@ -42,6 +44,10 @@ def bce_with_logits(
         label_smoothing (float): ``s`` in [0, 1). Default: ``0.0``.
         reduction (str): ``"none"``, ``"mean"`` (an empty batch gives 0) or ``"sum"``. Default: ``"mean"``.
         fused (bool): use the fused kernel (one saved tensor; no double backward). Default: ``True``.
+        compile (bool): run the fused math as ``torch.compile``'d kernels (opt-in; needs ``fused=True``):
+            saves only the inputs, so about half the fused kernel's extra memory. The first call of each
+            configuration compiles (seconds); needs a C/C++ compiler on CPU, Triton on CUDA, else a
+            ConfigError. See ``logitlab.losses._compiled``. Default: ``False``.
 
     Returns:
         Tensor: float32 loss (scalar, or shaped like ``logits`` for ``"none"``).
@@ -57,6 +63,10 @@ def bce_with_logits(
     check_range(
         "label_smoothing", label_smoothing, 0.0, 1.0, hi_open=True, fix="use a small value such as 0.1."
     )
+    check_compile(compile, fused)
+    if compile and can_fuse(targets, pos_weight, weight) and use_compiled(logits):
+        spec = ("bce", (float(label_smoothing),))  # smoothing inside the kernel: the raw targets are saved
+        return CompiledLoss.apply(logits, targets, pos_weight, weight, spec, reduction)
     t = targets if targets.dtype == torch.float64 else targets.float()
     if label_smoothing:
         t = t * (1.0 - label_smoothing) + 0.5 * label_smoothing
@@ -70,6 +80,8 @@ def bce_with_logits(
 
 class BCEWithLogitsLoss(nn.Module):
     """Module form of :func:`bce_with_logits`; ``pos_weight`` [L] and ``weight`` are buffers.
+
+    The ``compile`` option is stored as ``.compiled`` (``nn.Module.compile`` is a method).
 
     Examples:
         >>> loss = BCEWithLogitsLoss(pos_weight=torch.tensor([3.0]), label_smoothing=0.1)
@@ -89,17 +101,20 @@ class BCEWithLogitsLoss(nn.Module):
         label_smoothing: float = 0.0,
         reduction: Reduction = "mean",
         fused: bool = True,
+        compile: bool = False,
     ) -> None:
         super().__init__()
         check_reduction(reduction)
         check_range(
             "label_smoothing", label_smoothing, 0.0, 1.0, hi_open=True, fix="use a small value such as 0.1."
         )
+        check_compile(compile, fused)
         self.register_buffer("pos_weight", to_buffer("pos_weight", pos_weight, kind="label"))
         self.register_buffer(
             "weight", None if weight is None else torch.as_tensor(weight, dtype=torch.float32)
         )
         self.label_smoothing, self.reduction, self.fused = label_smoothing, reduction, fused
+        self.compiled = compile  # not ``self.compile``: that is nn.Module's method
 
     def forward(self, logits: Tensor, targets: Tensor) -> Tensor:
         """Return the loss of ``logits`` against ``targets`` (see the function for shapes)."""
@@ -111,4 +126,5 @@ class BCEWithLogitsLoss(nn.Module):
             label_smoothing=self.label_smoothing,
             reduction=self.reduction,  # type: ignore[arg-type]
             fused=self.fused,
+            compile=self.compiled,
         )

@@ -17,6 +17,7 @@ from ._common import (
     safe_pow,
     to_buffer,
 )
+from ._compiled import CompiledLoss, check_compile, use_compiled
 from ._fused import FusedFocal, can_fuse
 from .bce import bce_elementwise
 
@@ -44,6 +45,7 @@ def sigmoid_focal_loss(
     weight: Tensor | None = None,
     reduction: Reduction = "mean",
     fused: bool = True,
+    compile: bool = False,
 ) -> Tensor:
     """Sigmoid focal loss ``alpha_t * BCE_w * (1 - p_t)**gamma`` (Lin et al. 2017), in float32.
 
@@ -60,6 +62,10 @@ def sigmoid_focal_loss(
         weight (Tensor, optional): per-element/per-sample weight broadcastable to ``logits``. Default: ``None``.
         reduction (str): ``"none"``, ``"mean"`` (empty batch -> 0) or ``"sum"``. Default: ``"mean"``.
         fused (bool): fused kernel (no double backward). Default: ``True``.
+        compile (bool): run the fused math as ``torch.compile``'d kernels (opt-in; needs ``fused=True``):
+            saves only the inputs, so about half the fused kernel's extra memory. The first call of each
+            configuration compiles (seconds); needs a C/C++ compiler on CPU, Triton on CUDA, else a
+            ConfigError. See ``logitlab.losses._compiled``. Default: ``False``.
 
     Examples:
         >>> x, y = torch.tensor([0.0, 3.0]), torch.tensor([1.0, 1.0])
@@ -70,7 +76,11 @@ def sigmoid_focal_loss(
     check_reduction(reduction)
     check_weight(weight, logits)
     _check_gamma_alpha(gamma, alpha)
+    check_compile(compile, fused)
     if fused and can_fuse(targets, pos_weight, weight):
+        if compile and use_compiled(logits):
+            spec = ("focal", (float(gamma), None if alpha is None else float(alpha)))
+            return CompiledLoss.apply(logits, targets, pos_weight, weight, spec, reduction)
         return FusedFocal.apply(logits, targets, float(gamma), alpha, pos_weight, weight, reduction)
     dtype = torch.float64 if logits.dtype == torch.float64 else torch.float32
     x, t = logits.to(dtype), targets.to(dtype)
@@ -122,7 +132,7 @@ def softmax_focal_loss(
 
 
 class SigmoidFocalLoss(nn.Module):
-    """Module form of :func:`sigmoid_focal_loss`.
+    """Module form of :func:`sigmoid_focal_loss`; the ``compile`` option is stored as ``.compiled``.
 
     Examples:
         >>> loss = SigmoidFocalLoss(gamma=2.0, alpha=None)
@@ -143,15 +153,18 @@ class SigmoidFocalLoss(nn.Module):
         weight: Tensor | None = None,
         reduction: Reduction = "mean",
         fused: bool = True,
+        compile: bool = False,
     ) -> None:
         super().__init__()
         check_reduction(reduction)
         _check_gamma_alpha(gamma, alpha)
+        check_compile(compile, fused)
         self.register_buffer("pos_weight", to_buffer("pos_weight", pos_weight, kind="label"))
         self.register_buffer(
             "weight", None if weight is None else torch.as_tensor(weight, dtype=torch.float32)
         )
         self.gamma, self.alpha, self.reduction, self.fused = gamma, alpha, reduction, fused
+        self.compiled = compile  # not ``self.compile``: that is nn.Module's method
 
     def forward(self, logits: Tensor, targets: Tensor) -> Tensor:
         """Return the loss of ``logits`` against ``targets`` (see the function for shapes)."""
@@ -164,6 +177,7 @@ class SigmoidFocalLoss(nn.Module):
             weight=self.weight,
             reduction=self.reduction,  # type: ignore[arg-type]
             fused=self.fused,
+            compile=self.compiled,
         )
 
 
