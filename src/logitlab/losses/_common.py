@@ -6,11 +6,20 @@ import math
 from typing import Literal
 
 import torch
-from torch import Tensor
+from torch import Tensor, nn
 
 from ..errors import ConfigError, TargetError
 
-__all__ = ["REDUCTIONS", "Reduction", "check_pair", "check_reduction", "reduce", "safe_pow", "to_buffer"]
+__all__ = [
+    "REDUCTIONS",
+    "Reduction",
+    "check_pair",
+    "check_reduction",
+    "reduce",
+    "register_sigmoid_weights",
+    "safe_pow",
+    "to_buffer",
+]
 
 Reduction = Literal["none", "mean", "sum"]
 REDUCTIONS: tuple[str, ...] = ("none", "mean", "sum")
@@ -67,6 +76,12 @@ def to_buffer(name: str, value: object, *, kind: str) -> Tensor | None:
             code=f"bad-{name}",
         )
     return t
+
+
+def register_sigmoid_weights(module: nn.Module, pos_weight: object, weight: object) -> None:
+    """Register the ``pos_weight`` [L] (validated) and per-element ``weight`` buffers of a sigmoid-loss module."""
+    module.register_buffer("pos_weight", to_buffer("pos_weight", pos_weight, kind="label"))
+    module.register_buffer("weight", None if weight is None else torch.as_tensor(weight, dtype=torch.float32))
 
 
 def check_pair(logits: Tensor, targets: Tensor, *, family: str) -> None:

@@ -14,8 +14,8 @@ from ._common import (
     check_reduction,
     check_weight,
     reduce,
+    register_sigmoid_weights,
     safe_pow,
-    to_buffer,
 )
 from ._compiled import CompiledLoss, check_compile, use_compiled
 from ._fused import FusedASL, can_fuse
@@ -140,10 +140,7 @@ class AsymmetricLoss(nn.Module):
         check_reduction(reduction)
         _check(gamma_pos, gamma_neg, clip)
         check_compile(compile, fused)
-        self.register_buffer("pos_weight", to_buffer("pos_weight", pos_weight, kind="label"))
-        self.register_buffer(
-            "weight", None if weight is None else torch.as_tensor(weight, dtype=torch.float32)
-        )
+        register_sigmoid_weights(self, pos_weight, weight)
         self.gamma_pos, self.gamma_neg, self.clip = gamma_pos, gamma_neg, clip
         self.reduction, self.fused = reduction, fused
         self.compiled = compile  # not ``self.compile``: that is nn.Module's method

@@ -6,7 +6,15 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ._common import Reduction, check_pair, check_range, check_reduction, check_weight, reduce, to_buffer
+from ._common import (
+    Reduction,
+    check_pair,
+    check_range,
+    check_reduction,
+    check_weight,
+    reduce,
+    register_sigmoid_weights,
+)
 from ._compiled import CompiledLoss, check_compile, use_compiled
 from ._fused import FusedBCE, can_fuse
 
@@ -109,10 +117,7 @@ class BCEWithLogitsLoss(nn.Module):
             "label_smoothing", label_smoothing, 0.0, 1.0, hi_open=True, fix="use a small value such as 0.1."
         )
         check_compile(compile, fused)
-        self.register_buffer("pos_weight", to_buffer("pos_weight", pos_weight, kind="label"))
-        self.register_buffer(
-            "weight", None if weight is None else torch.as_tensor(weight, dtype=torch.float32)
-        )
+        register_sigmoid_weights(self, pos_weight, weight)
         self.label_smoothing, self.reduction, self.fused = label_smoothing, reduction, fused
         self.compiled = compile  # not ``self.compile``: that is nn.Module's method
 

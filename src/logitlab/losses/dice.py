@@ -6,7 +6,14 @@ import torch
 from torch import Tensor, nn
 
 from ..errors import ConfigError
-from ._common import Reduction, check_pair, check_reduction, check_weight, reduce, to_buffer
+from ._common import (
+    Reduction,
+    check_pair,
+    check_reduction,
+    check_weight,
+    reduce,
+    register_sigmoid_weights,
+)
 from .bce import bce_with_logits
 
 __all__ = ["BCEDiceLoss", "DiceLoss", "bce_dice_loss", "soft_dice_loss"]
@@ -170,10 +177,7 @@ class BCEDiceLoss(nn.Module):
             smooth=smooth,
             reduction=reduction,
         )
-        self.register_buffer("pos_weight", to_buffer("pos_weight", pos_weight, kind="label"))
-        self.register_buffer(
-            "weight", None if weight is None else torch.as_tensor(weight, dtype=torch.float32)
-        )
+        register_sigmoid_weights(self, pos_weight, weight)
         self.bce_weight, self.dice_weight, self.smooth, self.reduction = (
             bce_weight,
             dice_weight,

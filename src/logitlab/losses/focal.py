@@ -14,6 +14,7 @@ from ._common import (
     check_reduction,
     check_weight,
     reduce,
+    register_sigmoid_weights,
     safe_pow,
     to_buffer,
 )
@@ -159,10 +160,7 @@ class SigmoidFocalLoss(nn.Module):
         check_reduction(reduction)
         _check_gamma_alpha(gamma, alpha)
         check_compile(compile, fused)
-        self.register_buffer("pos_weight", to_buffer("pos_weight", pos_weight, kind="label"))
-        self.register_buffer(
-            "weight", None if weight is None else torch.as_tensor(weight, dtype=torch.float32)
-        )
+        register_sigmoid_weights(self, pos_weight, weight)
         self.gamma, self.alpha, self.reduction, self.fused = gamma, alpha, reduction, fused
         self.compiled = compile  # not ``self.compile``: that is nn.Module's method
 
