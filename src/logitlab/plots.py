@@ -71,6 +71,18 @@ def _save(fig: Any, out: str | os.PathLike[str]) -> Path:
     return path
 
 
+def _panel_grid(n: int, *, size: tuple[float, float]) -> tuple[Any, list[tuple[int, Any]]]:
+    """A figure with one panel per label (at most ``MAX_PANELS``, 4 per row); spare cells are hidden."""
+    k = min(n, MAX_PANELS)
+    ncols = min(k, 4)
+    nrows = math.ceil(k / ncols)
+    fig, axes = _figure(nrows, ncols, size=size)
+    cells = [axes[j // ncols][j % ncols] for j in range(nrows * ncols)]
+    for ax in cells[k:]:
+        ax.axis("off")
+    return fig, list(enumerate(cells[:k]))
+
+
 def _names(label_names: Sequence[str] | None, n: int) -> list[str]:
     return [str(x) for x in label_names][:n] if label_names is not None else [str(i) for i in range(n)]
 
@@ -279,16 +291,9 @@ def plot_confusion_matrix(logits: Any, targets: Any, out: str | os.PathLike[str]
         _draw_matrix(axes[0][0], cm, _names(label_names, c), "confusion matrix")
         return _save(fig, out)
     yy, dd = (y[:, None], d[:, None]) if t is Task.BINARY else (y, d)
-    k = min(yy.shape[1], MAX_PANELS)
-    ncols = min(k, 4)
-    nrows = math.ceil(k / ncols)
-    fig, axes = _figure(nrows, ncols, size=(3.0, 2.8))
+    fig, panels = _panel_grid(yy.shape[1], size=(3.0, 2.8))
     names = _names(label_names, yy.shape[1])
-    for j in range(nrows * ncols):
-        ax = axes[j // ncols][j % ncols]
-        if j >= k:
-            ax.axis("off")
-            continue
+    for j, ax in panels:
         cm = np.bincount((yy[:, j] * 2 + dd[:, j]).numpy(), minlength=4).reshape(2, 2)
         _draw_matrix(ax, cm, ["0", "1"], names[j] if j < len(names) else str(j))
     return _save(fig, out)
@@ -334,16 +339,9 @@ def plot_logit_histograms(logits: Any, targets: Any, out: str | os.PathLike[str]
     t = Task.from_str(task)
     _, y1, z, _ = columns(logits, targets, t)
     zz = z[:, None] if t is Task.BINARY else z
-    k = min(zz.shape[1], MAX_PANELS)
-    ncols = min(k, 4)
-    nrows = math.ceil(k / ncols)
-    fig, axes = _figure(nrows, ncols, size=(3.4, 2.6))
+    fig, panels = _panel_grid(zz.shape[1], size=(3.4, 2.6))
     names = _names(label_names, zz.shape[1])
-    for j in range(nrows * ncols):
-        ax = axes[j // ncols][j % ncols]
-        if j >= k:
-            ax.axis("off")
-            continue
+    for j, ax in panels:
         col, yj = zz[:, j].numpy(), y1[:, j].numpy().astype(bool)
         edges = torch.linspace(float(col.min()), float(col.max()) + 1e-9, bins + 1).numpy()
         ax.hist(col[~yj], bins=edges, alpha=0.6, label="negative", color="tab:red")

@@ -27,6 +27,7 @@ from torch import nn
 
 from logitlab.errors import LogitlabWarning, TrainingError
 from logitlab.train import Callback, TrainConfig, Trainer, load_checkpoint
+from tests.train.test_checkpoint import StopAfter
 
 from . import _ddp_fault, _train_forever
 
@@ -140,15 +141,6 @@ class PoisonAt(Callback):
     def on_epoch_start(self, trainer: Trainer, epoch: int) -> None:
         if epoch == self.epoch:
             self.poison()
-
-
-class StopAfter(Callback):
-    def __init__(self, epoch: int) -> None:
-        self.epoch = epoch
-
-    def on_epoch_end(self, trainer: Trainer, epoch: int, logs: dict[str, float]) -> None:
-        if epoch == self.epoch:
-            trainer.should_stop = True
 
 
 def _assert_same_weights(state: dict[str, torch.Tensor], ref: dict[str, torch.Tensor]) -> None:
