@@ -60,6 +60,8 @@ def test_init_only_stores_params_and_clone_roundtrips():
         ("lr", -1.0, "`lr`"),
         ("val_size", 1.5, "`val_size`"),
         ("task", "regression", "`task`"),
+        ("threshold_objective", "precision_at_recall=2", "`threshold_objective`"),
+        ("threshold_objective", "accuracy", "`threshold_objective`"),
     ],
 )
 def test_bad_params_fail_at_fit_with_the_argument_named(param, value, phrase):

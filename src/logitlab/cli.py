@@ -79,7 +79,13 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--precision", choices=_PRECISIONS, default="32")
     train.add_argument("--val-size", type=float, default=0.15)
     train.add_argument("--test-size", type=float, default=0.15)
-    train.add_argument("--threshold-objective", choices=("f1", "none"), default="f1")
+    train.add_argument(
+        "--threshold-objective",
+        default="f1",
+        metavar="OBJ",
+        help="what tuned thresholds maximise on validation: f1 (default), fbeta=2, precision_at_recall=0.9, "
+        "recall_at_precision=0.9, or none (0.5 / argmax)",
+    )
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--out", default=None, help="run directory (default: runs/<data name>)")
     train.add_argument("--quiet", action="store_true", help="no per-epoch progress")

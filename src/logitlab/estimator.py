@@ -38,7 +38,9 @@ if TYPE_CHECKING:
 __all__ = ["Classifier"]
 
 _DEVICES = ("auto", "cpu", "cuda", "mps")
-_OBJECTIVES = ("f1", "fbeta", "none")
+_OBJECTIVE_FIX = (
+    "threshold_objective='f1', 'fbeta=2', 'precision_at_recall=0.9', 'recall_at_precision=0.9' or 'none'"
+)
 _IMBALANCE = ("balanced", "sqrt", "smoothed", "effective", "none")
 
 
@@ -77,8 +79,9 @@ class Classifier(ClassifierMixin, BaseEstimator):
         precision (str): training precision passed to the trainer (``"32"``, ``"bf16"``, ``"16"``). Default: ``"32"``.
         val_size (float): share of the training rows held out to tune thresholds and keep the best epoch;
             ``0`` keeps every row for training and the thresholds at 0.5. Default: ``0.15``.
-        threshold_objective (str): what the tuned thresholds maximise on validation: ``"f1"``, ``"fbeta"``
-            or ``"none"`` (0.5 / no class bias). Default: ``"f1"``.
+        threshold_objective (str): what the tuned thresholds maximise on validation: ``"f1"``,
+            ``"fbeta=B"``, ``"precision_at_recall=R"`` / ``"recall_at_precision=P"`` (binary and multilabel),
+            or ``"none"`` (0.5 / no class bias); see :func:`~logitlab.evaluate.tune_thresholds`. Default: ``"f1"``.
         standardize (bool): standardise features with the training split's mean and standard deviation
             (per column of ``[N, F]`` inputs, per channel of images); stored with the model. Default: ``True``.
         seed (int): seed of the split, the initialisation and the batch order. Default: ``0``.
@@ -175,7 +178,7 @@ class Classifier(ClassifierMixin, BaseEstimator):
             ("val_size", self.val_size, isinstance(self.val_size, (int, float)) and 0 <= self.val_size < 1, "val_size=0.15"),
             ("device", self.device, self.device in _DEVICES, "device='auto'"),
             ("imbalance", self.imbalance, self.imbalance in _IMBALANCE, f"one of {_IMBALANCE}"),
-            ("threshold_objective", self.threshold_objective, self.threshold_objective in _OBJECTIVES, "threshold_objective='f1'"),
+            ("threshold_objective", self.threshold_objective, _valid_objective(self.threshold_objective), _OBJECTIVE_FIX),
         ]  # fmt: skip
         for name, value, ok, fix in checks:
             if not ok:
@@ -672,3 +675,18 @@ def _rank_auroc(scores: Tensor, targets: Tensor) -> Tensor:
     pos = t.sum(1)
     neg = n - pos
     return ((ranks * t).sum(1) - pos * (pos + 1) / 2) / (pos * neg)  # 0 / 0 = NaN when undefined
+
+
+def _valid_objective(objective: Any) -> bool:
+    """``"none"`` or an objective :func:`~logitlab.evaluate.tune_thresholds` accepts."""
+    if objective == "none":
+        return True
+    if not isinstance(objective, str):
+        return False
+    from .evaluate.thresholds import _parse_objective
+
+    try:
+        _parse_objective(objective, 1.0)
+    except ConfigError:
+        return False
+    return True

@@ -102,6 +102,24 @@ def test_precision_at_recall_and_recall_at_precision_follow_the_curve():
     assert th.values[0] == 0.5 or skm.precision_score(y, p >= th.values[0]) == 1.0
 
 
+@pytest.mark.parametrize(
+    ("spelled", "as_call"),
+    [
+        ("fbeta=2", {"objective": "fbeta", "beta": 2.0}),
+        ("precision_at_recall=0.8", {"objective": ("precision_at_recall", 0.8)}),
+        ("recall_at_precision=0.7", {"objective": ("recall_at_precision", 0.7)}),
+    ],
+)
+def test_objectives_spelled_as_recorded_strings_mean_the_same(spelled, as_call):
+    z, y = (torch.tensor(a) for a in _imbalanced_logits(0.9, 1))
+    th = tune_thresholds(z, y, task="binary", objective=spelled)
+    assert th.values == tune_thresholds(z, y, task="binary", **as_call).values
+    assert th.objective == spelled  # the string round-trips through model.json
+    for bad in ("fbeta=x", "precision_at_recall=1.5", "recall_at=0.5"):
+        with pytest.raises(ConfigError, match="objective|beta"):
+            tune_thresholds(z, y, task="binary", objective=bad)
+
+
 def test_ties_brute_force_over_unique_scores():
     rng = np.random.default_rng(0)
     for _ in range(30):

@@ -160,6 +160,16 @@ def predict_labels(logits: Any, *, task: Task | str, thresholds: Thresholds | No
 
 
 def _parse_objective(objective: Any, beta: float) -> tuple[str, float]:
+    if isinstance(objective, str) and "=" in objective:  # the spelling Thresholds.objective records
+        name, _, value = objective.partition("=")
+        try:
+            number = float(value)
+        except ValueError:
+            number = math.nan
+        if name == "fbeta":
+            return _parse_objective("fbeta", number)
+        if name in OBJECTIVES[2:]:
+            return _parse_objective((name, number), beta)
     if isinstance(objective, (tuple, list)) and len(objective) == 2 and objective[0] in OBJECTIVES[2:]:
         level = float(objective[1])
         if not 0.0 < level <= 1.0:
@@ -198,7 +208,8 @@ def tune_thresholds(
         task (Task or str): the task.
         objective (str or tuple): ``"f1"``, ``"fbeta"``, ``("precision_at_recall", r)`` (highest precision
             with recall >= r) or ``("recall_at_precision", p)`` (highest recall with precision >= p;
-            sigmoid tasks only). Default: ``"f1"``.
+            sigmoid tasks only); also spelled ``"fbeta=2"``, ``"precision_at_recall=0.9"``,
+            ``"recall_at_precision=0.95"`` (as ``Thresholds.objective`` records it). Default: ``"f1"``.
         beta (float): the F-beta weight of recall, for ``"fbeta"``. Default: ``1.0``.
 
     Returns:
