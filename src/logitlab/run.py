@@ -350,12 +350,13 @@ def train_run(
 
     start = time.perf_counter()
     out = Path(out)
+    clf = Classifier(**params)
+    clf._check_params()  # a bad option fails before the data is read
     bundle = _load(spec, load, params.get("task", "auto"), int(params.get("seed", 0)))
     if _is_main_process():  # under torchrun every rank loads the same data; one says so
         echo(f"data: {bundle.summary()}")
         for note in bundle.notes:
             echo(f"  note: {note}")
-    clf = Classifier(**params)
     clf.fit(bundle, run_dir=out)
     if not _is_main_process():
         return None
