@@ -142,8 +142,9 @@ def transform_inputs(X: Any, state: DataState) -> Tensor:
     pre = state.preprocessor
     if isinstance(pre, TabularPreprocessor):
         if not isinstance(X, pd.DataFrame):
-            if _numeric(X).ndim == 2 and _numeric(X).shape[1] == len(pre.columns):
-                X = pd.DataFrame(_numeric(X), columns=pre.columns)
+            arr = _numeric(X)  # converted and checked once
+            if arr.ndim == 2 and arr.shape[1] == len(pre.columns):
+                X = pd.DataFrame(arr, columns=pre.columns)
             else:
                 raise DataError(
                     f"This model was trained on a table with columns {', '.join(pre.columns)}; got {type(X).__name__}.",
