@@ -1,14 +1,15 @@
-"""The ``logitlab`` command line: a thin layer that parses, calls the public API and renders the result.
+"""The ``logitlab`` command line: parse the arguments, call :mod:`logitlab.workflows`, render the result.
 
-Module-level imports are standard library only, so ``logitlab --help`` answers without importing
-torch; each command imports what it needs. Every :class:`~logitlab.errors.LogitlabError` becomes a
-one-paragraph message on stderr and exit code 2 (``--debug`` shows the traceback).
+Module-level imports are standard library and :mod:`logitlab.options` only, so ``logitlab --help``
+answers without importing torch; the option sets (``choices=``) and the defaults are the library's
+own. Every :class:`~logitlab.errors.LogitlabError` becomes a one-paragraph message on stderr and exit
+code 2 (``--debug`` shows the traceback).
 
 Examples:
     >>> parser = build_parser()
     >>> args = parser.parse_args(["train", "builtin:breast_cancer", "--epochs", "3"])
-    >>> args.command, args.data, args.epochs, args.task
-    ('train', 'builtin:breast_cancer', 3, 'auto')
+    >>> args.command, args.data, args.epochs, args.task, args.imbalance
+    ('train', 'builtin:breast_cancer', 3, 'auto', 'balanced')
 """
 
 from __future__ import annotations
@@ -19,12 +20,20 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-__all__ = ["build_parser", "main"]
+from .options import CLASSIFIER_DEFAULTS as DEFAULTS
+from .options import (
+    DEVICES,
+    IMBALANCE_STRATEGIES,
+    LOAD_DEFAULTS,
+    OBJECTIVE_SPELLINGS,
+    PRECISION_ALIASES,
+    PRECISIONS,
+    TASK_CHOICES,
+)
+
+__all__ = ["build_parser", "main", "parse_options"]
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
-_TASKS = ("auto", "binary", "multilabel", "multiclass")
-_IMBALANCE = ("balanced", "sqrt", "smoothed", "effective", "none")
-_PRECISIONS = ("32", "bf16", "16")
 
 _EPILOG = """examples:
   logitlab demo --out demo-runs
@@ -36,6 +45,10 @@ _EPILOG = """examples:
   logitlab plot-loss --loss focal --option gamma=2 --out focal.png
   torchrun --nproc_per_node 2 -m logitlab train data.csv --target churn --out runs/ddp
 """
+
+
+class _Formatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):
+    """Keeps the epilog's layout and shows each option's default."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -51,74 +64,53 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true", help="show full tracebacks instead of short messages")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
-    demo = sub.add_parser("demo", help="train on the built-in binary, multi-label and multi-class sets")
-    demo.add_argument(
-        "--out", default="demo-runs", help="folder for the three run directories (default: demo-runs)"
-    )
+    def command(name: str, text: str) -> argparse.ArgumentParser:
+        return sub.add_parser(name, help=text, description=text, formatter_class=_Formatter)
+
+    demo = command("demo", "train on the built-in binary, multi-label and multi-class sets")
+    demo.add_argument("--out", default="demo-runs", help="folder for the three run directories")
     demo.add_argument("--epochs", type=int, default=None, help="override each demo's number of epochs")
     _add_device(demo)
 
-    train = sub.add_parser("train", help="train a classifier and write a run directory")
+    train = command("train", "train a classifier and write a run directory")
     _add_data(train)
-    train.add_argument("--task", choices=_TASKS, default="auto", help="default: inferred from the labels")
-    train.add_argument(
-        "--loss", default="auto", help="auto (BCE / cross entropy by task), focal, dice, asl, ..."
-    )
-    train.add_argument("--option", dest="loss_options", action="append", default=[], metavar="KEY=VALUE",
-                       help="a loss option, e.g. gamma=2 (repeatable)")  # fmt: skip
-    train.add_argument(
-        "--imbalance", choices=_IMBALANCE, default="balanced", help="weight strategy (default: balanced)"
-    )
-    train.add_argument("--model", default="mlp", help="mlp, cnn, resnet18, ... (default: mlp)")
-    train.add_argument("--model-option", dest="model_options", action="append", default=[], metavar="KEY=VALUE",
-                       help="a model option, e.g. dropout=0.2 (repeatable)")  # fmt: skip
-    train.add_argument("--epochs", type=int, default=30)
-    train.add_argument("--batch-size", type=int, default=64)
-    train.add_argument("--lr", type=float, default=1e-3)
-    train.add_argument("--weight-decay", type=float, default=1e-4)
-    train.add_argument("--precision", choices=_PRECISIONS, default="32")
-    train.add_argument("--val-size", type=float, default=0.15)
-    train.add_argument("--test-size", type=float, default=0.15)
-    train.add_argument(
-        "--threshold-objective",
-        default="f1",
-        metavar="OBJ",
-        help="what tuned thresholds maximise on validation: f1 (default), fbeta=2, precision_at_recall=0.9, "
-        "recall_at_precision=0.9, or none (0.5 / argmax)",
-    )
-    train.add_argument("--seed", type=int, default=0)
+    _add_training(train)
+    train.add_argument("--val-size", type=float, default=LOAD_DEFAULTS["val_size"], help="validation share")
+    train.add_argument("--test-size", type=float, default=LOAD_DEFAULTS["test_size"], help="test share")
     train.add_argument("--out", default=None, help="run directory (default: runs/<data name>)")
     train.add_argument("--quiet", action="store_true", help="no per-epoch progress")
     _add_device(train)
 
-    evaluate = sub.add_parser("evaluate", help="metrics of a trained run on a data set")
+    evaluate = command("evaluate", "metrics of a trained run on a data set")
     evaluate.add_argument("run", help="run directory written by `logitlab train`")
     evaluate.add_argument("data", help="CSV/Parquet file, image folder or builtin:NAME")
     evaluate.add_argument("--split", choices=("test", "all"), default="test",
                           help="test: the run's held-out test split of DATA (same seed); all: every row")  # fmt: skip
     evaluate.add_argument("--json", action="store_true", help="print the metrics as JSON")
 
-    predict = sub.add_parser("predict", help="write probabilities and decisions for every row of DATA")
+    predict = command("predict", "write probabilities and decisions for every row of DATA")
     predict.add_argument("run", help="run directory written by `logitlab train`")
     predict.add_argument("data", help="CSV/Parquet file, image folder or builtin:NAME")
     predict.add_argument("--out", required=True, help="CSV to write (atomically)")
 
-    doctor = sub.add_parser("doctor", help="check a data set and an untrained model's first batch")
+    doctor = command("doctor", "check a data set and an untrained model's first batch")
     _add_data(doctor)
-    doctor.add_argument("--task", choices=_TASKS, default="auto")
-    doctor.add_argument("--loss", default="auto")
-    doctor.add_argument("--imbalance", choices=_IMBALANCE, default="balanced")
-    doctor.add_argument("--model", default="mlp")
+    doctor.add_argument("--task", choices=TASK_CHOICES, default=DEFAULTS["task"])
+    doctor.add_argument("--loss", default=DEFAULTS["loss"])
+    doctor.add_argument("--imbalance", choices=IMBALANCE_STRATEGIES, default=DEFAULTS["imbalance"])
+    doctor.add_argument("--model", default=DEFAULTS["model"])
     doctor.add_argument("--json", action="store_true", help="print the findings as JSON")
 
-    plot = sub.add_parser(
-        "plot-loss", help="plot a loss against the logit for a positive and a negative target"
-    )
-    plot.add_argument("--loss", default="bce", help="loss name (default: bce)")
+    plot = command("plot-loss", "plot a loss and its gradient against the logit, for target 1 and target 0")
+    plot.add_argument("--loss", default="bce", help="loss name")
     plot.add_argument("--gamma", type=float, default=None, help="focal gamma (shortcut for --option gamma=G)")
     plot.add_argument("--option", dest="loss_options", action="append", default=[], metavar="KEY=VALUE")
-    plot.add_argument("--compare", default="bce", help="a second loss drawn for reference ('' for none)")
-    plot.add_argument("--range", type=float, default=6.0, help="logits from -R to R (default: 6)")
+    plot.add_argument(
+        "--compare", default="bce", help="a second loss drawn dashed for reference ('' for none)"
+    )
+    plot.add_argument(
+        "--range", type=float, default=None, help="logits from -R to R (default: the plot's, 8)"
+    )
     plot.add_argument("--out", required=True, help="PNG file to write")
     return parser
 
@@ -127,11 +119,42 @@ def _add_data(p: argparse.ArgumentParser) -> None:
     p.add_argument("data", help="CSV/Parquet file, image folder, CSV of image paths, or builtin:NAME")
     p.add_argument("--target", action="append", default=None, metavar="COL",
                    help="target column; repeat for several 0/1 columns (multi-label)")  # fmt: skip
-    p.add_argument("--label-sep", default="|", help="separator of label lists in one column (default: '|')")
+    p.add_argument(
+        "--label-sep", default=LOAD_DEFAULTS["label_sep"], help="separator of label lists in one column"
+    )
+
+
+def _add_training(p: argparse.ArgumentParser) -> None:
+    """The Classifier's parameters, with its defaults and option sets."""
+    p.add_argument(
+        "--task", choices=TASK_CHOICES, default=DEFAULTS["task"], help="auto: inferred from the labels"
+    )
+    p.add_argument(
+        "--loss", default=DEFAULTS["loss"], help="auto (BCE / cross entropy by task), focal, dice, asl, ..."
+    )
+    p.add_argument("--option", dest="loss_options", action="append", default=[], metavar="KEY=VALUE",
+                   help="a loss option, e.g. gamma=2 (repeatable)")  # fmt: skip
+    p.add_argument(
+        "--imbalance", choices=IMBALANCE_STRATEGIES, default=DEFAULTS["imbalance"], help="weight strategy"
+    )
+    p.add_argument("--model", default=DEFAULTS["model"], help="mlp, cnn, resnet18, ...")
+    p.add_argument("--model-option", dest="model_options", action="append", default=[], metavar="KEY=VALUE",
+                   help="a model option, e.g. dropout=0.2 (repeatable)")  # fmt: skip
+    p.add_argument("--epochs", type=int, default=DEFAULTS["epochs"], help="training epochs")
+    p.add_argument("--batch-size", type=int, default=DEFAULTS["batch_size"], help="batch size")
+    p.add_argument("--lr", type=float, default=DEFAULTS["lr"], help="peak learning rate")
+    p.add_argument("--weight-decay", type=float, default=DEFAULTS["weight_decay"], help="AdamW weight decay")
+    p.add_argument("--precision", choices=(*PRECISIONS, *PRECISION_ALIASES), metavar="{" + ",".join(PRECISIONS) + "}",
+                   default=DEFAULTS["precision"], help="training precision (also 32, 16, bf16-mixed, ...)")  # fmt: skip
+    p.add_argument("--threshold-objective", default=DEFAULTS["threshold_objective"], metavar="OBJ",
+                   help=f"what tuned thresholds maximise on validation: {', '.join(OBJECTIVE_SPELLINGS)}")  # fmt: skip
+    p.add_argument(
+        "--seed", type=int, default=DEFAULTS["seed"], help="split, initialisation and batch-order seed"
+    )
 
 
 def _add_device(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--device", choices=("auto", "cpu", "cuda", "mps"), default="auto")
+    p.add_argument("--device", choices=DEVICES, default=DEFAULTS["device"], help="where to train")
 
 
 def _version() -> str:
@@ -171,7 +194,7 @@ def parse_options(items: Sequence[str], what: str = "--option") -> dict[str, Any
 # ---------------------------------------------------------------------------- commands
 def cmd_train(args: argparse.Namespace) -> int:
     """``logitlab train``: load, fit, evaluate on the test split, write the run directory, print decisions."""
-    from .run import train_run
+    from . import workflows
 
     params = {
         "model": args.model,
@@ -197,7 +220,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         "test_size": args.test_size,
     }
     out = args.out or os.path.join("runs", _run_name(args.data))
-    result = train_run(args.data, out, params=params, load=load, echo=_echo)
+    result = workflows.train(args.data, out, params=params, load=load, echo=_echo)
     if result is not None:
         _echo(f"run directory: {result['run_dir']}  (report: {result['report']})")
     return EXIT_OK
@@ -205,15 +228,15 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     """``logitlab demo``: the three built-in tasks, a summary table and the report paths."""
-    from .run import DEMOS, train_run
+    from . import workflows
 
     rows = []
-    for name, spec, params in DEMOS:
+    for name, spec, params in workflows.DEMOS:
         params = dict(params, device=args.device, verbose=False)
         if args.epochs is not None:
             params["epochs"] = args.epochs
         _echo(f"\n== {name}: {spec} ==")
-        result = train_run(spec, os.path.join(args.out, name), params=params, load={}, echo=_echo)
+        result = workflows.train(spec, os.path.join(args.out, name), params=params, load={}, echo=_echo)
         if result is not None:
             rows.append(result)
     if rows:
@@ -227,9 +250,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     """``logitlab evaluate RUN DATA``: metrics of a saved run on DATA (its test split, or all rows)."""
     import json
 
-    from .run import evaluate_run
+    from . import workflows
 
-    metrics = evaluate_run(args.run, args.data, split=args.split)
+    metrics = workflows.evaluate(args.run, args.data, split=args.split)
     if args.json:
         print(json.dumps(metrics, indent=2, default=float))
     else:
@@ -239,9 +262,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 def cmd_predict(args: argparse.Namespace) -> int:
     """``logitlab predict RUN DATA --out CSV``: probabilities and decisions per row, written atomically."""
-    from .run import predict_run
+    from . import workflows
 
-    n, path = predict_run(args.run, args.data, args.out)
+    n, path = workflows.predict(args.run, args.data, args.out)
     _echo(f"wrote {n} rows to {path}")
     return EXIT_OK
 
@@ -250,7 +273,9 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     """``logitlab doctor DATA``: dataset checks and an untrained model's first-batch check; exit 1 on errors."""
     import json
 
-    reports = doctor_run(
+    from . import workflows
+
+    reports = workflows.doctor(
         args.data,
         load={"target": args.target, "label_sep": args.label_sep},
         task=args.task,
@@ -268,102 +293,15 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
 
 def cmd_plot_loss(args: argparse.Namespace) -> int:
-    """``logitlab plot-loss``: the loss against the logit, for target 1 and target 0."""
+    """``logitlab plot-loss``: the loss and its gradient against the logit, for target 1 and target 0."""
+    from . import workflows
+
     options = parse_options(args.loss_options)
     if args.gamma is not None:
         options["gamma"] = args.gamma
-    path = plot_loss(args.loss, options, args.out, compare=args.compare or None, logit_range=args.range)
+    path = workflows.plot_loss(args.loss, options, args.out, compare=args.compare, logit_range=args.range)
     _echo(f"wrote {path}")
     return EXIT_OK
-
-
-def doctor_run(
-    spec: str,
-    *,
-    load: dict[str, Any],
-    task: str = "auto",
-    loss: str = "auto",
-    imbalance: str = "balanced",
-    model: str = "mlp",
-) -> dict[str, Any]:
-    """Doctor reports for a data set: the labels (``diagnose_dataset``) and an untrained model's first batch."""
-    import torch
-
-    from .doctor import diagnose, diagnose_dataset
-    from .estimator import Classifier
-    from .losses import make_loss
-    from .models import build_model
-    from .run import _load
-
-    bundle = _load(spec, load, task, 0)
-    labels = torch.cat([s.y for s in (bundle.train, bundle.val, bundle.test) if len(s)])
-    reports = {
-        f"dataset {spec} ({len(labels)} rows)": diagnose_dataset(_named(labels, bundle), task=bundle.task)
-    }
-    clf = Classifier(task=bundle.task.value, loss=loss, imbalance=imbalance)
-    clf._set_labels(bundle.label_encoder, tuple(bundle.input_shape), bundle.task_reason)
-    weights = clf._imbalance_weights(bundle.train.y)
-    options = (
-        {}
-        if weights is None
-        else {("weight" if bundle.task.value == "multiclass" else "pos_weight"): weights}
-    )
-    loss_fn = make_loss(bundle.task, loss, **options)
-    torch.manual_seed(0)
-    net = build_model(model, input_shape=tuple(bundle.input_shape), n_outputs=bundle.n_outputs)
-    x, y = bundle.train.materialize()[:256].float(), bundle.train.y[:256]
-    net.train()
-    logits = net(x)
-    loss_fn(logits, y).backward()
-    name = f"first batch of {len(y)}, untrained {model}, {type(loss_fn).__name__}"
-    reports[name] = diagnose(logits, y, loss_fn, task=bundle.task, model=net, inputs=x)
-    return reports
-
-
-def _named(labels: Any, bundle: Any) -> Any:
-    """Labels with their names, so the doctor's findings name the labels/classes rather than indices."""
-    import numpy as np
-    import pandas as pd
-
-    if bundle.task.value == "multilabel":
-        return pd.DataFrame(labels.numpy().astype(int), columns=[str(n) for n in bundle.label_names])
-    classes = np.asarray([str(c) for c in bundle.label_encoder.classes], dtype=object)
-    return classes[labels.numpy().reshape(len(labels), -1)[:, 0].round().astype(int)]
-
-
-def plot_loss(
-    name: str, options: dict[str, Any], out: str, *, compare: str | None = "bce", logit_range: float = 6.0
-) -> str:
-    """Draw a sigmoid-family loss against the logit for target 1 and target 0 (and ``compare`` dashed)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    import torch
-
-    from .losses import make_loss
-
-    z = torch.linspace(-logit_range, logit_range, 401)
-    fig, ax = plt.subplots(figsize=(6.4, 4.2))
-    curves = [(name, options, "-")] + ([(compare, {}, "--")] if compare and compare != name else [])
-    for loss_name, opts, style in curves:
-        loss_fn = make_loss("binary", loss_name, **{**opts, "reduction": "none"})
-        for target, color in ((1.0, "tab:blue"), (0.0, "tab:red")):
-            with torch.no_grad():
-                values = loss_fn(z, torch.full_like(z, target))
-            label = f"{loss_name}{' ' + str(opts) if opts else ''}, target {int(target)}"
-            ax.plot(z.numpy(), values.numpy(), style, color=color, label=label)
-    ax.set_xlabel("logit z")
-    ax.set_ylabel("loss per element")
-    ax.set_title(f"{name} loss vs logit")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
-    os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
-    tmp = f"{out}.tmp.png"
-    fig.savefig(tmp, dpi=120, bbox_inches="tight")
-    plt.close(fig)
-    os.replace(tmp, out)
-    return out
 
 
 def _run_name(spec: str) -> str:
@@ -395,46 +333,43 @@ def _metrics_table(metrics: dict[str, Any], *, title: str) -> None:
     from rich.console import Console
     from rich.table import Table
 
+    def shown(value: Any) -> str:
+        if isinstance(value, float):
+            return f"{value:.4f}"
+        if isinstance(value, list):
+            return ", ".join(f"{v:.3f}" if isinstance(v, float) else str(v) for v in value)
+        return str(value)
+
     _echo(title)
     table = Table()
     table.add_column("metric")
     table.add_column("value")
     for key, value in metrics.items():
-        shown = (
-            f"{value:.4f}"
-            if isinstance(value, float)
-            else ", ".join(f"{v:.3f}" if isinstance(v, float) else str(v) for v in value)
-            if isinstance(value, list)
-            else str(value)
-        )
-        table.add_row(key, shown)
+        table.add_row(key, shown(value))
     Console(width=160).print(table)
+
+
+_COMMANDS = {
+    "demo": cmd_demo,
+    "train": cmd_train,
+    "evaluate": cmd_evaluate,
+    "predict": cmd_predict,
+    "doctor": cmd_doctor,
+    "plot-loss": cmd_plot_loss,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code (0 ok, 1 doctor found errors, 2 a logitlab error)."""
-    args = build_parser().parse_args(argv)
-    return _dispatch(args)
-
-
-def _dispatch(args: argparse.Namespace) -> int:
     from .errors import LogitlabError
 
-    handlers = {
-        "demo": cmd_demo,
-        "train": cmd_train,
-        "evaluate": cmd_evaluate,
-        "predict": cmd_predict,
-        "doctor": cmd_doctor,
-        "plot-loss": cmd_plot_loss,
-    }
+    args = build_parser().parse_args(argv)
     try:
-        return int(handlers[args.command](args))
+        return int(_COMMANDS[args.command](args))
     except LogitlabError as exc:
         if args.debug:
             raise
-        kind = type(exc).__name__
-        print(f"logitlab {args.command}: {kind}: {exc.message}", file=sys.stderr)
+        print(f"logitlab {args.command}: {type(exc).__name__}: {exc.message}", file=sys.stderr)
         if exc.fix:
             print(f"Fix: {exc.fix}", file=sys.stderr)
         print("(run with --debug for the traceback)", file=sys.stderr)

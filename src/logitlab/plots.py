@@ -144,7 +144,7 @@ def plot_loss_curves(
     name: str = "auto",
     logit_range: float = 8.0,
     points: int = 401,
-    compare: bool = True,
+    compare: bool | str = True,
     **options: Any,
 ) -> Path:
     """Four panels: the loss against the logit for target 1 and 0, and its gradient, for one configuration.
@@ -159,7 +159,8 @@ def plot_loss_curves(
         name (str): the loss name (``logitlab.losses.LOSS_NAMES``). Default: ``"auto"``.
         logit_range (float): the grid spans ``[-logit_range, logit_range]``. Default: ``8.0``.
         points (int): grid size. Default: ``401``.
-        compare (bool): also draw the plain loss. Default: ``True``.
+        compare (bool or str): also draw the plain loss (``True``) or the loss of that name, dashed;
+            ``False`` or ``""`` draws nothing else. Default: ``True``.
         **options: loss options (``gamma``, ``pos_weight`` as a number or list, ``clip``, ...).
 
     Returns:
@@ -179,8 +180,11 @@ def plot_loss_curves(
     if t.family == "sigmoid" and "pos_weight" in opts:
         opts["pos_weight"] = opts["pos_weight"][:1]
     curves = [(name, make_loss(t, name, reduction="none", **opts), "-")]
-    if compare and name not in ("auto", "bce", "ce", "cross_entropy"):
-        curves.append(("plain", make_loss(t, "auto", reduction="none"), "--"))
+    plain = ("auto", "bce", "ce", "cross_entropy")
+    other = "auto" if compare is True else str(compare or "")
+    if other and other != name and not (other in plain and name in plain):
+        label = "plain" if other in plain else other
+        curves.append((label, make_loss(t, other, reduction="none"), "--"))
     z = torch.linspace(-logit_range, logit_range, points, dtype=torch.float32)
     fig, axes = _figure(2, 2, size=(5.0, 3.6))
     shown = ", ".join(f"{k}={v}" for k, v in options.items())

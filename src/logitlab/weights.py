@@ -28,18 +28,29 @@ from __future__ import annotations
 
 import math
 import warnings
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import torch
 from torch import Tensor
 
 from .errors import ConfigError, LogitlabWarning, TargetError
+from .options import IMBALANCE_STRATEGIES
 from .targets import _as_tensor
+from .tasks import Task
 
-__all__ = ["WEIGHT_STRATEGIES", "WeightStrategy", "class_weight", "pos_weight"]
+__all__ = [
+    "WEIGHT_STRATEGIES",
+    "ImbalanceWeights",
+    "WeightStrategy",
+    "class_weight",
+    "imbalance_weights",
+    "pos_weight",
+]
 
 WeightStrategy = Literal["balanced", "sqrt", "smoothed", "effective", "none"]
-WEIGHT_STRATEGIES: tuple[str, ...] = ("balanced", "sqrt", "smoothed", "effective", "none")
+WEIGHT_STRATEGIES: tuple[str, ...] = IMBALANCE_STRATEGIES
+"""The strategy names (defined in :mod:`logitlab.options`)."""
 
 
 def pos_weight(
@@ -165,6 +176,71 @@ def class_weight(
     for note in notes:
         warnings.warn(note, LogitlabWarning, stacklevel=2)
     return w.to(device=t.device, dtype=torch.float32)
+
+
+@dataclass(frozen=True)
+class ImbalanceWeights:
+    """The imbalance weights a task's loss takes, and under which keyword.
+
+    Args:
+        option (str): the loss keyword: ``"pos_weight"`` (sigmoid tasks) or ``"weight"`` (multiclass).
+        strategy (str): the strategy that computed them (:data:`WEIGHT_STRATEGIES`).
+        values (Tensor[L] or Tensor[C]): one weight per label / class.
+    """
+
+    option: str
+    strategy: str
+    values: Tensor
+
+    @property
+    def kind(self) -> str:
+        """``"pos_weight"`` or ``"class_weight"``: what the numbers are."""
+        return "pos_weight" if self.option == "pos_weight" else "class_weight"
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form kept in ``Classifier.decisions_["weights"]``: strategy, kind and values."""
+        return {
+            "strategy": self.strategy,
+            "kind": self.kind,
+            "values": [round(float(w), 4) for w in self.values],
+        }
+
+
+def imbalance_weights(
+    targets: Any, task: Any, strategy: WeightStrategy = "balanced", *, num_classes: int | None = None
+) -> ImbalanceWeights | None:
+    """The imbalance weights for a task: ``pos_weight`` per label (binary, multilabel) or ``class_weight``.
+
+    The one place that decides which weight a task takes. Multiclass targets may be class indices
+    ``[N]`` or probability rows ``[N, C]`` (soft labels: a class counts its probability mass).
+
+    Args:
+        targets (Tensor): the training split's targets in the task's form (``prepare_targets``).
+        task (Task or str): the task.
+        strategy (str): one of :data:`WEIGHT_STRATEGIES`; ``"none"`` returns ``None``. Default: ``"balanced"``.
+        num_classes (int, optional): ``C`` for multiclass (classes absent from the split still get a weight).
+
+    Returns:
+        ImbalanceWeights or None.
+
+    Examples:
+        >>> w = imbalance_weights(torch.tensor([0, 0, 0, 1]), "multiclass", num_classes=2)
+        >>> w.option, w.to_dict()
+        ('weight', {'strategy': 'balanced', 'kind': 'class_weight', 'values': [0.6667, 2.0]})
+        >>> imbalance_weights(torch.tensor([[1.0], [0.0], [0.0]]), "binary").option
+        'pos_weight'
+    """
+    if strategy not in WEIGHT_STRATEGIES:
+        raise ConfigError(
+            f"Expected `strategy` to be one of {', '.join(map(repr, WEIGHT_STRATEGIES))}; got {strategy!r}.",
+            fix="use strategy='balanced' (or 'none' for no weights).",
+            code="bad-strategy",
+        )
+    if strategy == "none":
+        return None
+    if Task.from_str(task) is Task.MULTICLASS:
+        return ImbalanceWeights("weight", strategy, class_weight(targets, strategy, num_classes=num_classes))
+    return ImbalanceWeights("pos_weight", strategy, pos_weight(targets, strategy))
 
 
 def _check_options(strategy: str, max_weight: float | None, smoothing: float, beta: float) -> None:

@@ -57,8 +57,8 @@ def _png(path: Path, seed: int = 0, size: int = 8) -> None:
 
 def write_model(directory: Path) -> Path:
     """A valid model directory (an mlp on 4 features, binary) written with logitlab's writer."""
+    from logitlab.model_io import write_model_dir
     from logitlab.models import build_model, model_spec
-    from logitlab.run import write_model_dir
 
     spec = model_spec("mlp", input_shape=(4,), n_outputs=1)
     model = build_model(**spec)
@@ -80,7 +80,7 @@ def write_model(directory: Path) -> Path:
 
 
 def _read_model(tmp: Path, edit: Callable[[Path], None]) -> Any:
-    from logitlab.run import read_model_dir
+    from logitlab.model_io import read_model_dir
 
     d = write_model(tmp / "m")
     edit(d)
@@ -605,7 +605,7 @@ _MODEL_DIR_CASES = [
 
 
 def _load_dir(d: Path) -> Any:
-    from logitlab.run import read_model_dir
+    from logitlab.model_io import read_model_dir
 
     return read_model_dir(d)
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import torch
 
+from logitlab.model_io import write_model_dir
 from logitlab.models import build_model, model_spec
-from logitlab.run import write_model_dir
 
 
 def main(directory: str) -> None:

@@ -15,7 +15,8 @@ import pytest
 import torch
 
 from logitlab.errors import LogitlabError, ModelFileError
-from logitlab.run import read_model_dir, write_json_atomic
+from logitlab.files import write_json_atomic
+from logitlab.model_io import read_model_dir
 
 from ._corpus import write_model
 

@@ -13,8 +13,8 @@ import torch
 
 from logitlab.data import load_dataset
 from logitlab.errors import ConfigError, DataError, ModelFileError
+from logitlab.model_io import read_model_dir
 from logitlab.models import build_model
-from logitlab.run import read_model_dir
 
 from ._corpus import _image_folder, _png, write_model
 

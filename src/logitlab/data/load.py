@@ -15,6 +15,7 @@ import pandas as pd
 import torch
 
 from ..errors import DataError
+from ..options import LOAD_DEFAULTS
 from ..tasks import Task
 from .arrays import make_bundle
 from .builtin import BUILTIN_NAMES, builtin_frame, load_builtin
@@ -44,9 +45,9 @@ def load_dataset(
     *,
     target: str | Sequence[str] | None = None,
     task: Task | str | None = None,
-    label_sep: str = "|",
-    val_size: float = 0.15,
-    test_size: float = 0.15,
+    label_sep: str = LOAD_DEFAULTS["label_sep"],
+    val_size: float = LOAD_DEFAULTS["val_size"],
+    test_size: float = LOAD_DEFAULTS["test_size"],
     seed: int = 0,
     image_size: int | Sequence[int] | None = None,
     positive: Any = None,

@@ -10,18 +10,22 @@ Examples:
 from __future__ import annotations
 
 from .calibration import multilabel_calibration_error, reliability_bins
+from .epoch import epoch_metrics, rank_auroc
 from .metrics import MetricAccumulator, classification_report, compute_metrics, format_classification_report
-from .thresholds import OBJECTIVES, Thresholds, predict_labels, tune_thresholds
+from .thresholds import OBJECTIVES, Thresholds, check_objective, predict_labels, tune_thresholds
 
 __all__ = [
     "OBJECTIVES",
     "MetricAccumulator",
     "Thresholds",
+    "check_objective",
     "classification_report",
     "compute_metrics",
+    "epoch_metrics",
     "format_classification_report",
     "multilabel_calibration_error",
     "predict_labels",
+    "rank_auroc",
     "reliability_bins",
     "tune_thresholds",
 ]

@@ -35,7 +35,7 @@ from ..tasks import Task
 from ._inputs import as_logits, format_pair
 from ._sweep import best_bias, best_cut
 
-__all__ = ["OBJECTIVES", "Objective", "Thresholds", "predict_labels", "tune_thresholds"]
+__all__ = ["OBJECTIVES", "Objective", "Thresholds", "check_objective", "predict_labels", "tune_thresholds"]
 
 OBJECTIVES: tuple[str, ...] = ("f1", "fbeta", "precision_at_recall", "recall_at_precision")
 """Objective names; the last two take a target level: ``("precision_at_recall", 0.9)``."""
@@ -159,6 +159,42 @@ def predict_labels(logits: Any, *, task: Task | str, thresholds: Thresholds | No
     return decided.reshape(shape).to(z.device)
 
 
+def check_objective(objective: Any, task: Task | str | None = None, *, beta: float = 1.0) -> str:
+    """Check a threshold objective (and, given the task, that the task can use it); its canonical name.
+
+    Args:
+        objective (str or tuple): as :func:`tune_thresholds` takes it, or ``"none"`` (no tuning).
+        task (Task or str, optional): the task; constrained objectives need per-label thresholds.
+        beta (float): the F-beta weight, for ``"fbeta"``. Default: ``1.0``.
+
+    Returns:
+        str: ``"none"``, ``"f1"``, ``"fbeta=2"``, ``"precision_at_recall=0.9"``, ...
+
+    Raises:
+        ConfigError: an unknown objective, a level outside (0, 1], or a constrained objective for multiclass.
+
+    Examples:
+        >>> check_objective(("precision_at_recall", 0.9), "binary")
+        'precision_at_recall=0.9'
+        >>> check_objective("recall_at_precision=0.8", "multiclass")
+        Traceback (most recent call last):
+        ...
+        logitlab.errors.ConfigError: Objective 'recall_at_precision' needs per-label thresholds; a multiclass task tunes class biases on macro-F1/F-beta only.
+        Fix: use objective="f1" or "fbeta" for multiclass.
+    """
+    if objective == "none":
+        return "none"
+    kind, level = _parse_objective(objective, beta)
+    if task is not None and Task.from_str(task) is Task.MULTICLASS and kind != "fbeta":
+        raise ConfigError(
+            f"Objective {kind!r} needs per-label thresholds; a multiclass task tunes class biases on "
+            "macro-F1/F-beta only.",
+            fix='use objective="f1" or "fbeta" for multiclass.',
+            code="bad-objective",
+        )
+    return "f1" if objective == "f1" or (kind == "fbeta" and level == 1.0) else f"{kind}={level:g}"
+
+
 def _parse_objective(objective: Any, beta: float) -> tuple[str, float]:
     if isinstance(objective, str) and "=" in objective:  # the spelling Thresholds.objective records
         name, _, value = objective.partition("=")
@@ -221,15 +257,9 @@ def tune_thresholds(
     t = Task.from_str(task)
     kind, level = _parse_objective(objective, beta)
     name = "f1" if objective == "f1" else f"{kind}={level:g}"
+    check_objective(objective, t, beta=beta)
     z, y = format_pair(logits, targets, t)
     if t is Task.MULTICLASS:
-        if kind != "fbeta":
-            raise ConfigError(
-                f"Objective {kind!r} needs per-label thresholds; a multiclass task tunes class biases on "
-                "macro-F1/F-beta only.",
-                fix='use objective="f1" or "fbeta" for multiclass.',
-                code="bad-objective",
-            )
         bias, score = best_bias(z, y, beta=level)
         return Thresholds(t.value, bias.tolist(), objective=name, scores=[score])
     z2, y2 = (z[:, None], y[:, None]) if t is Task.BINARY else (z, y)

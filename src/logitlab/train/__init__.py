@@ -9,7 +9,15 @@ Examples:
 from __future__ import annotations
 
 from ..data.loader import BalancedSampler, InMemoryLoader
-from .callbacks import Callback, CheckpointCallback, CSVLogger, EarlyStopping, ProgressBar, StepInfo
+from .callbacks import (
+    Callback,
+    CheckpointCallback,
+    CSVLogger,
+    EarlyStopping,
+    ProgressBar,
+    RestoreBestWeights,
+    StepInfo,
+)
 from .checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from .config import TrainConfig
 from .schedule import build_scheduler, lr_factor
@@ -25,6 +33,7 @@ __all__ = [
     "History",
     "InMemoryLoader",
     "ProgressBar",
+    "RestoreBestWeights",
     "StepInfo",
     "TrainConfig",
     "Trainer",

@@ -51,6 +51,7 @@ __all__ = [
     "CheckpointCallback",
     "EarlyStopping",
     "ProgressBar",
+    "RestoreBestWeights",
     "StepInfo",
 ]
 
@@ -165,6 +166,45 @@ class EarlyStopping(Callback):
         self.best, self.best_epoch, self.wait = state["best"], state["best_epoch"], state["wait"]
 
 
+class RestoreBestWeights(Callback):
+    """Keep a CPU copy of the weights at the best ``monitor`` epoch and load it back when the run ends.
+
+    Keras' ``restore_best_weights``: the model a run returns is the one of its best validation epoch,
+    not its last. Under DDP ``monitor`` is averaged over the ranks, so every rank keeps the same epoch.
+    A resumed run restarts the search from the epoch it resumes at (the copy is not checkpointed).
+
+    Args:
+        monitor (str): a key of the epoch logs. Default: ``"val_loss"``.
+        mode (str): ``"min"`` or ``"max"``. Default: ``"min"``.
+
+    Attributes:
+        best (float), best_epoch (int): the best value and its epoch (``-1`` before the first).
+    """
+
+    def __init__(self, monitor: str = "val_loss", *, mode: str = "min") -> None:
+        if mode not in ("min", "max"):
+            raise ConfigError(f"Expected `mode` 'min' or 'max'; got {mode!r}.", fix="use mode='min'.")
+        self.monitor, self.mode = monitor, mode
+        self.best = math.inf if mode == "min" else -math.inf
+        self.best_epoch = -1
+        self._weights: dict[str, Tensor] | None = None
+
+    def on_epoch_end(self, trainer: Any, epoch: int, logs: dict[str, float]) -> None:
+        """Copy the weights when ``monitor`` improved (NaN never does)."""
+        value = logs.get(self.monitor, math.nan)
+        if math.isfinite(value) and _improved(value, self.best, self.mode, 0.0):
+            self.best, self.best_epoch = value, epoch
+            self._weights = {
+                k: v.detach().to("cpu", copy=True) for k, v in trainer.model.state_dict().items()
+            }
+
+    def on_fit_end(self, trainer: Any) -> None:
+        """Load the best epoch's weights back into the model."""
+        if self._weights is not None:
+            trainer.model.load_state_dict(self._weights)
+            self._weights = None
+
+
 class CheckpointCallback(Callback):
     """Save ``last`` every ``every`` epochs (and at the end) and ``best`` when ``monitor`` improves.
 
@@ -240,10 +280,13 @@ class CSVLogger(Callback):
 
 
 class ProgressBar(Callback):
-    """A rich progress bar per epoch with the loss and samples/s (only on a terminal, only on rank 0).
+    """Training progress on rank 0: a rich bar per epoch on a terminal, one plain line per epoch otherwise.
+
+    The plain line (for logs, ``tee`` and CI) reads
+    ``epoch 3/30  train_loss 0.2314  val_loss 0.2551  val_f1 0.8123  41,870 samples/s``.
 
     Args:
-        force (bool): show it even when stdout is not a terminal (tests, notebooks). Default: ``False``.
+        force (bool): show the live bar even when stdout is not a terminal (notebooks). Default: ``False``.
     """
 
     def __init__(self, *, force: bool = False) -> None:
@@ -254,6 +297,9 @@ class ProgressBar(Callback):
 
     def _enabled(self, trainer: Trainer) -> bool:
         return trainer.is_main_process and (self.force or sys.stdout.isatty())
+
+    def _plain(self, trainer: Trainer) -> bool:
+        return trainer.is_main_process and not (self.force or sys.stdout.isatty())
 
     def on_epoch_start(self, trainer: Trainer, epoch: int) -> None:
         """Open the bar for this epoch."""
@@ -291,7 +337,9 @@ class ProgressBar(Callback):
         self._progress.update(self._task, advance=1, **fields)
 
     def on_epoch_end(self, trainer: Trainer, epoch: int, logs: dict[str, float]) -> None:
-        """Show the epoch's mean loss and speed."""
+        """Show the epoch's mean loss and speed (a plain line when not on a terminal)."""
+        if self._plain(trainer):
+            print(epoch_line(epoch, trainer.config.epochs, logs), flush=True)
         if self._task is not None:
             speed = f"{logs.get('samples_per_s', 0.0):,.0f}"
             self._progress.update(self._task, loss=f"{logs.get('train_loss', math.nan):.4f}", speed=speed)
@@ -309,3 +357,19 @@ class ProgressBar(Callback):
         if self._progress is not None:
             self._progress.stop()
             self._progress, self._task = None, None
+
+
+def epoch_line(epoch: int, epochs: int, logs: dict[str, Any]) -> str:
+    """One epoch's history row as a plain log line: the losses and validation metrics, then the speed.
+
+    Examples:
+        >>> epoch_line(2, 30, {"epoch": 2, "train_loss": 0.23141, "val_loss": 0.2551, "val_f1": 0.8, "lr": 1e-3})
+        'epoch 3/30  train_loss 0.2314  val_loss 0.2551  val_f1 0.8000'
+    """
+    parts = [f"epoch {epoch + 1}/{epochs}"]
+    for key, value in logs.items():
+        if (key in ("train_loss", "val_loss") or key.startswith("val_")) and isinstance(value, (int, float)):
+            parts.append(f"{key} {value:.4f}")
+    if isinstance(logs.get("samples_per_s"), (int, float)):
+        parts.append(f"{logs['samples_per_s']:,.0f} samples/s")
+    return "  ".join(parts)

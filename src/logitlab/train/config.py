@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from ..errors import ConfigError
+from ..options import PRECISION_ALIASES, PRECISIONS
 
 __all__ = [
     "MODES",
@@ -40,21 +41,10 @@ Mode = Literal["min", "max"]
 NanPolicy = Literal["stop", "skip"]
 
 OPTIMIZERS: tuple[str, ...] = ("adamw", "sgd")
-PRECISIONS: tuple[str, ...] = ("fp32", "bf16", "fp16")
 SCHEDULES: tuple[str, ...] = ("cosine", "constant")
 MODES: tuple[str, ...] = ("min", "max")
 NAN_POLICIES: tuple[str, ...] = ("stop", "skip")
-# other spellings of the same precision (Lightning's "32", "16-mixed", ...): same meaning, no conversion
-_PRECISION_ALIASES = {
-    "32": "fp32",
-    "32-true": "fp32",
-    "float32": "fp32",
-    "bf16-mixed": "bf16",
-    "bfloat16": "bf16",
-    "16": "fp16",
-    "16-mixed": "fp16",
-    "float16": "fp16",
-}
+_PRECISION_ALIASES = PRECISION_ALIASES  # other spellings of the same precision: same meaning
 
 
 def _fail(name: str, value: Any, expected: str, fix: str) -> ConfigError:

@@ -1,0 +1,237 @@
+"""The parts of :class:`~logitlab.Classifier` that are not its public face.
+
+Parameter checks, the training run, and the conversion between a fitted classifier and the
+``model.json`` fields of :mod:`logitlab.model_io`. Only :mod:`logitlab.estimator` imports this module.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .errors import ConfigError, ModelFileError
+from .options import (
+    DEVICES,
+    IMBALANCE_STRATEGIES,
+    OBJECTIVE_SPELLINGS,
+    PRECISION_ALIASES,
+    PRECISIONS,
+    TASK_CHOICES,
+    choices_text,
+)
+
+if TYPE_CHECKING:
+    from torch import nn
+
+    from .estimator import Classifier, TrainingSetup
+
+__all__ = ["check_params", "describe_loss", "restore", "saved_meta", "train_model"]
+
+
+def _is_int(v: Any, low: int) -> bool:
+    return bool(isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v >= low)
+
+
+def _is_number(v: Any) -> bool:
+    return (
+        isinstance(v, (int, float, np.floating, np.integer)) and not isinstance(v, bool) and math.isfinite(v)
+    )
+
+
+def check_params(p: Mapping[str, Any]) -> None:
+    """Check every Classifier parameter that needs no data; a ``ConfigError`` names the first bad one."""
+    from .evaluate import check_objective
+
+    checks = [
+        ("task", p["task"] in TASK_CHOICES, f"one of {choices_text(TASK_CHOICES)}"),
+        ("epochs", _is_int(p["epochs"], 1), "epochs=30"),
+        ("batch_size", _is_int(p["batch_size"], 1), "batch_size=64"),
+        ("lr", _is_number(p["lr"]) and p["lr"] > 0, "lr=1e-3"),
+        ("weight_decay", _is_number(p["weight_decay"]) and p["weight_decay"] >= 0, "weight_decay=1e-4"),
+        ("val_size", _is_number(p["val_size"]) and 0 <= p["val_size"] < 1, "val_size=0.15"),
+        ("seed", _is_int(p["seed"], 0), "seed=0"),
+        ("imbalance", p["imbalance"] in IMBALANCE_STRATEGIES, f"one of {choices_text(IMBALANCE_STRATEGIES)}"),
+        (
+            "precision",
+            p["precision"] in (*PRECISIONS, *PRECISION_ALIASES),
+            f"one of {choices_text(PRECISIONS)}",
+        ),
+        ("device", _is_device(p["device"]), f"one of {choices_text(DEVICES)} (or 'cuda:N')"),
+        ("model", isinstance(p["model"], str), "model='mlp'"),
+        ("loss", isinstance(p["loss"], str), "loss='auto'"),
+    ]
+    for name, ok, fix in checks:
+        if not ok:
+            raise ConfigError(
+                f"Got an invalid value for argument `{name}`: {p[name]!r}.",
+                fix=f"use {fix}.",
+                code="bad-param",
+            )
+    for name in ("loss_options", "model_options"):
+        if p[name] is not None and not isinstance(p[name], dict):
+            raise ConfigError(
+                f"Expected argument `{name}` to be a dict or None; got {type(p[name]).__name__}.",
+                fix=f"pass {name}={{...}} with keyword options.",
+                code="bad-param",
+            )
+    try:
+        check_objective(p["threshold_objective"])
+    except ConfigError as exc:
+        raise ConfigError(
+            f"Got an invalid value for argument `threshold_objective`: {p['threshold_objective']!r} ({exc.message})",
+            fix=f"use one of {choices_text(OBJECTIVE_SPELLINGS)}.",
+            code="bad-param",
+        ) from None
+    _check_device_available(p["device"])
+
+
+def _is_device(device: Any) -> bool:
+    return isinstance(device, str) and (
+        device in DEVICES or (device.startswith("cuda:") and device[5:].isdigit())
+    )
+
+
+def _check_device_available(device: str) -> None:
+    import torch
+
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        missing = "CUDA"
+    elif device == "mps" and not (hasattr(torch.backends, "mps") and torch.backends.mps.is_available()):
+        missing = "MPS"
+    else:
+        return
+    raise ConfigError(
+        f"Got device={device!r}, but {missing} is not available on this machine.",
+        fix="use device='auto' (the GPU when there is one) or device='cpu'.",
+        code="device-unavailable",
+    )
+
+
+def describe_loss(loss_fn: nn.Module, name: str, options: Mapping[str, Any] | None) -> str:
+    """``"SigmoidFocalLoss (loss='focal', gamma=2.0)"``: the loss class and how it was asked for."""
+    shown = "".join(f", {k}={v!r}" for k, v in (options or {}).items())
+    return f"{type(loss_fn).__name__} (loss={name!r}{shown})"
+
+
+def train_model(
+    clf: Classifier, setup: TrainingSetup, run_dir: Any
+) -> tuple[Any, list[dict[str, Any]], Any, Any]:
+    """Train ``setup.model`` with the library's Trainer, keeping the best validation epoch's weights.
+
+    Returns:
+        (model, history, health monitor, best epoch or None): the model in eval mode (on the CPU when
+        the run was on the CPU).
+    """
+    from .doctor.monitor import HealthMonitor
+    from .evaluate import epoch_metrics
+    from .train import RestoreBestWeights, TrainConfig, Trainer
+
+    config = TrainConfig(
+        epochs=int(clf.epochs),
+        batch_size=int(clf.batch_size),
+        lr=float(clf.lr),
+        weight_decay=float(clf.weight_decay),
+        precision=clf.precision,  # type: ignore[arg-type]  # checked by check_params and TrainConfig
+        seed=int(clf.seed),
+        device=clf.device,
+        progress=bool(clf.verbose),
+    )
+    bundle = setup.bundle
+    has_val = len(bundle.val) > 0
+    # on by default: reads only the loss the trainer reads anyway; set before training, so a run
+    # that fails still shows what the monitor saw
+    monitor = clf.health_ = HealthMonitor(loss_fn=setup.loss_fn)
+    best = RestoreBestWeights(monitor="val_loss", mode="min")
+    callbacks = [monitor, best] if has_val else [monitor]
+    trainer = Trainer(
+        setup.model,
+        setup.loss_fn,
+        config,
+        callbacks=callbacks,
+        run_dir=run_dir,
+        metrics_fn=epoch_metrics(clf.task_),
+    )
+    history = list(trainer.fit(bundle.train, bundle.val if has_val else None) or [])
+    model = setup.model.eval()
+    if trainer.device.type == "cpu":
+        model = model.cpu()
+    return model, history, monitor, (best.best_epoch if has_val and best.best_epoch >= 0 else None)
+
+
+# ---------------------------------------------------------------------------- model.json <-> Classifier
+def saved_meta(clf: Classifier) -> dict[str, Any]:
+    """The ``model.json`` fields of a fitted classifier (all but those :func:`write_model_dir` fills in)."""
+    from . import __version__
+
+    return {
+        "library_version": __version__,
+        "task": clf.task_,
+        "classes": [c.item() if isinstance(c, np.generic) else c for c in clf.classes_],
+        "label_names": list(clf.label_names_),
+        "label_encoder": clf.label_encoder_.to_dict(),
+        "n_outputs": int(clf.n_outputs_),
+        "input_shape": [int(d) for d in clf.input_shape_],
+        "model_spec": dict(clf.model_spec_),
+        "thresholds": clf.thresholds_.to_dict() if clf.thresholds_ is not None else None,
+        "preprocessing": clf.data_state_.to_dict(),
+        "feature_names": list(clf.feature_names_in_) if hasattr(clf, "feature_names_in_") else None,
+        "params": {k: _json_param(v) for k, v in clf.get_params().items()},
+        "decisions": clf.decisions_,
+    }
+
+
+def _json_param(value: Any) -> Any:
+    return value if isinstance(value, (str, int, float, bool, dict, list, type(None))) else repr(value)
+
+
+def restore(cls: type[Classifier], state: dict[str, Any], meta: dict[str, Any], *, device: str) -> Classifier:
+    """A fitted Classifier from a validated ``model.json`` and its weights."""
+    from .data import DataState, LabelEncoder
+    from .evaluate import Thresholds
+    from .models import build_model
+
+    valid = set(cls().get_params())
+    clf = cls(**{k: v for k, v in meta["params"].items() if k in valid})
+    clf.label_encoder_ = LabelEncoder.from_dict(meta["label_encoder"])
+    clf._set_label_attributes(tuple(meta["input_shape"]))
+    if [str(c) for c in clf.classes_] != [str(c) for c in meta["classes"]] or clf.task_ != meta["task"]:
+        raise ModelFileError(
+            "model.json is inconsistent: `classes`/`task` differ from `label_encoder`.",
+            fix="save the model again; do not edit model.json by hand.",
+            code="model-json-inconsistent",
+        )
+    clf.decisions_ = dict(meta.get("decisions") or {"task": clf.task_, "task_reason": "", "notes": []})
+    clf.model_spec_ = dict(meta["model_spec"])
+    model = build_model(**clf.model_spec_)
+    try:
+        model.load_state_dict(state, strict=True)
+    except RuntimeError as exc:
+        raise ModelFileError(
+            f"The weights do not fit the model described in model.json ({str(exc).splitlines()[0]}).",
+            fix="save the model again, or copy model.safetensors and model.json together.",
+            code="model-weights-mismatch",
+        ) from None
+    clf.model_ = model.to(_resolve_device(device)).eval()
+    clf.thresholds_ = Thresholds.from_dict(meta["thresholds"]) if meta["thresholds"] is not None else None
+    clf.data_state_ = DataState.from_dict(meta["preprocessing"])
+    if meta["feature_names"] is not None:
+        clf.feature_names_in_ = np.asarray(meta["feature_names"], dtype=object)
+    if len(clf.input_shape_) == 1:
+        clf.n_features_in_ = clf.input_shape_[0]
+    clf.history_ = []
+    clf.health_ = None
+    return clf
+
+
+def _resolve_device(device: str | os.PathLike[str]) -> str:
+    device = str(device)
+    if device != "auto":
+        _check_device_available(device)
+        return device
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"

@@ -1,0 +1,113 @@
+"""Every option set and every default of the public entry points, defined once.
+
+Standard library only, so the command line builds its parser (``choices=``, defaults, help) without
+importing torch; the modules that act on an option import its set from here and re-export it
+(``weights.WEIGHT_STRATEGIES``, ``train.config.PRECISIONS``, ...), the :class:`~logitlab.Classifier`
+takes its defaults from :data:`CLASSIFIER_DEFAULTS`, and the error messages are built from these
+tuples. A new option value is added here and in the one function that implements it.
+
+Examples:
+    >>> IMBALANCE_STRATEGIES
+    ('balanced', 'sqrt', 'smoothed', 'effective', 'none')
+    >>> CLASSIFIER_DEFAULTS["epochs"], CLASSIFIER_DEFAULTS["imbalance"]
+    (30, 'balanced')
+    >>> choices_text(DEVICES)
+    "'auto', 'cpu', 'cuda' or 'mps'"
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from types import MappingProxyType
+from typing import Any
+
+__all__ = [
+    "CALIBRATION_METHODS",
+    "CLASSIFIER_DEFAULTS",
+    "LOAD_DEFAULTS",
+    "DEVICES",
+    "IMBALANCE_STRATEGIES",
+    "OBJECTIVE_SPELLINGS",
+    "PRECISIONS",
+    "PRECISION_ALIASES",
+    "TASKS",
+    "TASK_CHOICES",
+    "choices_text",
+]
+
+TASKS: tuple[str, ...] = ("binary", "multilabel", "multiclass")
+"""The three tasks (:class:`logitlab.Task` values)."""
+
+TASK_CHOICES: tuple[str, ...] = ("auto", *TASKS)
+"""What ``task=`` / ``--task`` accept: a task, or ``"auto"`` (inferred from the labels)."""
+
+IMBALANCE_STRATEGIES: tuple[str, ...] = ("balanced", "sqrt", "smoothed", "effective", "none")
+"""Imbalance weight strategies (:func:`logitlab.pos_weight` / :func:`logitlab.class_weight`)."""
+
+DEVICES: tuple[str, ...] = ("auto", "cpu", "cuda", "mps")
+"""Devices by name (``"cuda:N"`` is accepted too where a device is taken)."""
+
+PRECISIONS: tuple[str, ...] = ("fp32", "bf16", "fp16")
+"""Training precisions: float32, bfloat16 autocast, float16 autocast with a GradScaler (CUDA only)."""
+
+PRECISION_ALIASES: MappingProxyType[str, str] = MappingProxyType(
+    {
+        "32": "fp32",
+        "32-true": "fp32",
+        "float32": "fp32",
+        "bf16-mixed": "bf16",
+        "bfloat16": "bf16",
+        "16": "fp16",
+        "16-mixed": "fp16",
+        "float16": "fp16",
+    }
+)
+"""Other spellings of the same precision (Lightning's ``"32"``, ``"16-mixed"``, ...)."""
+
+OBJECTIVE_SPELLINGS: tuple[str, ...] = (
+    "f1",
+    "fbeta=B",
+    "precision_at_recall=R",
+    "recall_at_precision=P",
+    "none",
+)
+"""Threshold objectives as strings (:func:`logitlab.tune_thresholds`); ``"none"`` keeps 0.5 / argmax.
+The two constrained ones are for binary and multi-label tasks only."""
+
+CALIBRATION_METHODS: tuple[str, ...] = ("auto", "platt", "temperature", "isotonic", "none")
+"""Probability calibration fitted on the validation split (:func:`logitlab.calibrate`)."""
+
+CLASSIFIER_DEFAULTS: MappingProxyType[str, Any] = MappingProxyType(
+    {
+        "model": "mlp",
+        "task": "auto",
+        "loss": "auto",
+        "loss_options": None,
+        "imbalance": "balanced",
+        "epochs": 30,
+        "batch_size": 64,
+        "lr": 1e-3,
+        "weight_decay": 1e-4,
+        "model_options": None,
+        "precision": "fp32",
+        "val_size": 0.15,
+        "threshold_objective": "f1",
+        "standardize": True,
+        "seed": 0,
+        "device": "auto",
+        "verbose": False,
+    }
+)
+"""The defaults of :class:`logitlab.Classifier` (and so of ``logitlab train``)."""
+
+
+LOAD_DEFAULTS: MappingProxyType[str, Any] = MappingProxyType(
+    {"label_sep": "|", "val_size": 0.15, "test_size": 0.15}
+)
+"""The defaults of :func:`logitlab.load_dataset` that the command line exposes."""
+
+
+def choices_text(choices: Sequence[str]) -> str:
+    """``'a', 'b' or 'c'``: an option set as error messages write it."""
+    quoted = [repr(c) for c in choices]
+    return quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} or {quoted[-1]}"
