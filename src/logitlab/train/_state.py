@@ -17,7 +17,6 @@ from .config import TrainConfig
 __all__ = [
     "build_optimizer",
     "checkpoint_state",
-    "explain",
     "resolve_device",
     "restore",
     "rng_state",
@@ -77,18 +76,6 @@ def set_rng_state(state: dict[str, Any]) -> None:
     np.random.set_state((kind, keys.numpy().astype(np.uint32), pos, has_gauss, gauss))
     version, internal, py_gauss = state["python"]
     random.setstate((version, tuple(internal), py_gauss))
-
-
-def explain(logits: Tensor, targets: Tensor, loss_fn: Any, *, step: int, epoch: int, batch_idx: int) -> str:
-    """The doctor's diagnosis of a non-finite loss, or a plain message when the doctor is not installed."""
-    try:
-        from ..doctor.monitor import explain_nonfinite
-    except ImportError:
-        return (
-            f"The loss is not finite at step {step} (epoch {epoch}, batch {batch_idx}).\n"
-            "Fix: lower the learning rate, clip gradients, and check that batch for NaN/Inf inputs."
-        )
-    return explain_nonfinite(logits, targets, loss_fn, step=step, epoch=epoch, batch_idx=batch_idx)
 
 
 def restore(trainer: Any, ckpt: Checkpoint) -> None:

@@ -29,18 +29,18 @@ import time
 import warnings
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import torch
 from torch import Tensor, nn
 from torch.nn.parallel import DistributedDataParallel
 
+from ..doctor import HealthMonitor, explain_nonfinite
 from ..errors import ConfigError, DistributedError, LogitlabError, LogitlabWarning, TrainingError
 from . import _data
 from ._state import (
     build_optimizer,
     checkpoint_state,
-    explain,
     resolve_device,
     restore,
     seed_everything,
@@ -58,9 +58,6 @@ from .distributed import (
     shutdown,
 )
 from .schedule import build_scheduler, resolve_warmup
-
-if TYPE_CHECKING:
-    from ..doctor.monitor import HealthMonitor
 
 __all__ = ["History", "Trainer"]
 
@@ -225,8 +222,6 @@ class Trainer:
         return loader
 
     def _default_callbacks(self) -> list[Callback]:
-        from ..doctor.monitor import HealthMonitor  # lazy: the doctor imports this package's callbacks
-
         cfg, out = self.config, list[Callback]()
         if cfg.patience is not None:
             out.append(
@@ -332,7 +327,9 @@ class Trainer:
                 code="nonfinite-loss",
             )
         batch_idx, logits, y, _ = bad
-        text = explain(logits, y, self.loss_fn, step=self.global_step, epoch=epoch, batch_idx=batch_idx)
+        text = explain_nonfinite(
+            logits, y, self.loss_fn, step=self.global_step, epoch=epoch, batch_idx=batch_idx
+        )
         message, _, fix = text.partition("\nFix: ")
         raise TrainingError(message, fix=fix or None, code="nonfinite-loss")
 
