@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import random
 import warnings
 from typing import Any
@@ -15,6 +16,7 @@ from .checkpoint import Checkpoint
 from .config import TrainConfig
 
 __all__ = [
+    "autocast",
     "build_optimizer",
     "checkpoint_state",
     "resolve_device",
@@ -48,6 +50,14 @@ def build_optimizer(model: nn.Module, cfg: TrainConfig, device: torch.device) ->
         return torch.optim.SGD(groups, lr=cfg.lr, momentum=cfg.momentum)
     fused = device.type in ("cpu", "cuda") and all(p.is_floating_point() for p in params)
     return torch.optim.AdamW(groups, lr=cfg.lr, fused=fused or None)
+
+
+def autocast(precision: str, device: torch.device) -> contextlib.AbstractContextManager[Any]:
+    """The forward pass's autocast context for ``TrainConfig.precision`` (none for fp32)."""
+    if precision == "fp32":
+        return contextlib.nullcontext()
+    dtype = torch.bfloat16 if precision == "bf16" else torch.float16
+    return torch.autocast(device.type, dtype=dtype)
 
 
 def seed_everything(seed: int) -> None:
