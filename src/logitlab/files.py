@@ -33,6 +33,7 @@ from typing import Any
 __all__ = [
     "TEMP_SUFFIX",
     "atomic_path",
+    "fsync_dir",
     "json_default",
     "write_bytes_atomic",
     "write_json_atomic",
@@ -49,7 +50,12 @@ def _umask() -> int:
     return mask
 
 
-def _fsync_dir(folder: Path) -> None:
+def fsync_dir(folder: str | os.PathLike[str]) -> None:
+    """``fsync`` a folder, so that a rename into it survives a power cut (a no-op where unsupported).
+
+    For a writer that renames a whole folder into place (a checkpoint directory): the files inside
+    are written with :func:`write_bytes_atomic`, then the folder is renamed and its parent synced.
+    """
     try:
         fd = os.open(folder, os.O_RDONLY)
     except OSError:  # Windows cannot open a directory; the rename is already durable there
@@ -87,7 +93,7 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    _fsync_dir(path.parent)
+    fsync_dir(path.parent)
 
 
 def write_bytes_atomic(path: str | os.PathLike[str], data: bytes) -> Path:

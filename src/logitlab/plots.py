@@ -5,7 +5,7 @@ matrix, the reliability diagram and logit histograms.
 
 matplotlib is imported inside each function and draws on an Agg canvas (no pyplot, no global
 backend switch, no display needed), so ``import logitlab`` stays light. Every function writes its PNG
-atomically (a temporary file, then ``os.replace``) and returns the path.
+atomically (:func:`logitlab.files.atomic_path`) and returns the path.
 
 Examples:
     >>> import tempfile, torch
@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import math
 import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -30,6 +29,7 @@ from .evaluate._inputs import format_pair
 from .evaluate._plotdata import columns, operating_point, operating_points, read_history
 from .evaluate.calibration import reliability_bins
 from .evaluate.thresholds import Thresholds, predict_labels
+from .files import atomic_path
 from .tasks import Task, probabilities
 
 __all__ = [
@@ -58,17 +58,9 @@ def _figure(nrows: int = 1, ncols: int = 1, *, size: tuple[float, float] = (6.4,
 
 
 def _save(fig: Any, out: str | os.PathLike[str]) -> Path:
-    path = Path(out)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fig.savefig(fh, format="png", dpi=110)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    with atomic_path(out) as tmp:  # the temporary name ends in .tmp: the format is named
+        fig.savefig(tmp, format="png", dpi=110)
+    return Path(out)
 
 
 def _panel_grid(n: int, *, size: tuple[float, float]) -> tuple[Any, list[tuple[int, Any]]]:

@@ -18,10 +18,11 @@ import html
 import io
 import math
 import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
+
+from .files import write_text_atomic
 
 __all__ = ["SECTIONS", "terminal_summary", "write_report"]
 
@@ -131,7 +132,7 @@ def _metrics_html(metrics: Mapping[str, Any]) -> str:
             "<h3>Confusion matrix per label</h3>" + _table(["label", "tn", "fp", "fn", "tp"], rows_ml)
         )
     try:
-        from .evaluate._report import format_classification_report
+        from .evaluate import format_classification_report
 
         parts.append(
             "<h3>Classification report</h3><pre>"
@@ -155,19 +156,6 @@ def _plots_html(plots: Mapping[str, str | os.PathLike[str]]) -> str:
             f"<figcaption>{safe.replace('_', ' ')}</figcaption></figure>"
         )
     return "\n".join(parts)
-
-
-def _write_atomic(path: Path, text: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
 
 
 def write_report(
@@ -240,7 +228,7 @@ def write_report(
         f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
         f"<style>{_CSS}</style></head>\n<body><h1>{html.escape(title)}</h1>\n{body}\n</body></html>\n"
     )
-    return _write_atomic(run / "report.html", page)
+    return write_text_atomic(run / "report.html", page)
 
 
 def terminal_summary(

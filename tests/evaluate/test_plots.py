@@ -1,6 +1,8 @@
 """Every plot function writes a real, non-empty PNG; the loss figure's gradients match the formula."""
 
 import csv
+import os
+import stat
 
 import numpy as np
 import pytest
@@ -25,6 +27,9 @@ def _check_png(path, min_size=(200, 150)):
         extrema = im.convert("L").getextrema()
     assert extrema[0] < extrema[1]  # not a blank canvas
     assert not list(path.parent.glob(f".{path.name}.*.tmp"))  # atomic write left no temporary file
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~umask  # the mode a plain open() gives
 
 
 def _data(task):

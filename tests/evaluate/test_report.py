@@ -3,6 +3,7 @@
 import os
 import re
 import shutil
+import stat
 import subprocess
 import time
 
@@ -104,6 +105,9 @@ def test_report_is_self_contained_and_lists_the_metrics(run_report):
     assert f"{metrics['f1_macro']:.4f}" in text and "subset_accuracy" in text
     assert "Classification report" in text and "Confusion matrix per label" in text
     assert (path.parent / "plots" / "pr_curves.png").is_file()
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~umask  # the mode a plain open() gives
 
 
 def test_report_from_plain_dicts_only(tmp_path):

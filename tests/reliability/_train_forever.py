@@ -10,21 +10,25 @@ STAGE is where the run stops moving (it prints ``paused <path>`` and sleeps unti
 * ``last.json``: while writing the temporary file of the ``last`` pointer of ``EPOCH``'s checkpoint:
   its directory is complete and renamed into place, ``best.json`` already points at it.
 
-The pause is a monkeypatch of this process only (``logitlab.train.checkpoint._write_bytes``); the
-library has no test hook. ``config()``, ``data()`` and ``model()`` are what test_train_faults.py uses
+The pause is a monkeypatch of this process only (``logitlab.train.checkpoint._write_bytes`` for the
+checkpoint's files, ``logitlab.train.checkpoint.write_json_atomic`` for the pointers); the library
+has no test hook. ``config()``, ``data()`` and ``model()`` are what test_train_faults.py uses
 for the uninterrupted reference run and for resuming, so all runs share one configuration.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import torch
 from torch import nn
 
+from logitlab.files import atomic_path
 from logitlab.train import Callback, StepInfo, TrainConfig, Trainer
 from logitlab.train import checkpoint as ckpt_module
 
@@ -73,23 +77,34 @@ class _PauseMidEpoch(Callback):
             _pause(Path(f"epoch {batch.epoch} step {batch.step}"))
 
 
+def _torn(path: Path, blob: bytes) -> None:
+    """A torn write: half the bytes reach the disk (fsynced), then the process freezes."""
+    with open(path, "wb") as f:
+        f.write(blob[: len(blob) // 2])
+        f.flush()
+        os.fsync(f.fileno())
+    _pause(path)
+
+
 def main(run_dir: str, stage: str, epoch: int) -> None:
     train, val = data()
     callbacks = [_PauseMidEpoch(epoch)] if stage == "epoch" else []
     trainer = Trainer(model(), nn.CrossEntropyLoss(), config(), run_dir=run_dir, callbacks=callbacks)
-    real_write = ckpt_module._write_bytes
+    real_write, real_pointer = ckpt_module._write_bytes, ckpt_module.write_json_atomic
 
     def write_bytes(path: Path, blob: bytes) -> str:
-        hit = path.name == stage or (stage == "last.json" and path.name.startswith(".last.json."))
-        if hit and trainer.epoch == epoch:
-            with open(path, "wb") as f:  # a torn write: half the bytes reach the disk
-                f.write(blob[: len(blob) // 2])
-                f.flush()
-                os.fsync(f.fileno())
-            _pause(path)
+        if path.name == stage and trainer.epoch == epoch:
+            _torn(path, blob)
         return real_write(path, blob)
 
+    def write_pointer(path: Path, obj: Any) -> Path:
+        if path.name == stage and trainer.epoch == epoch:
+            with atomic_path(path) as tmp:  # the pointer's temporary file, as the real write makes it
+                _torn(tmp, json.dumps(obj).encode())
+        return real_pointer(path, obj)
+
     ckpt_module._write_bytes = write_bytes
+    ckpt_module.write_json_atomic = write_pointer
     trainer.fit(train, val)
     print("finished", flush=True)
 

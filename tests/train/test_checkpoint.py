@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import stat
 from pathlib import Path
 
 import pytest
@@ -107,6 +109,29 @@ def test_a_write_that_dies_midway_never_becomes_last(tmp_path: Path, monkeypatch
     loaded = load_checkpoint(root)
     assert loaded.meta["epoch"] == 0 and torch.equal(loaded.model_state["w"], torch.ones(3))
     assert [p.name for p in root.iterdir() if p.name.startswith(".tmp")] == []
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o077])
+def test_run_files_get_the_mode_a_plain_open_gives(tmp_path: Path, umask: int) -> None:
+    """Checkpoint files, pointers, metrics.csv and train_config.json: 0o666 less the umask (0644 under 022)."""
+    x, y = data()
+    reference = tmp_path / "reference"
+    old = os.umask(umask)
+    try:
+        reference.write_bytes(b"")  # what a plain open() makes under this umask
+        trainer = Trainer(
+            model(0), nn.CrossEntropyLoss(), TrainConfig(**{**CFG, "epochs": 1}), run_dir=tmp_path
+        )
+        trainer.fit((x, y), (x[:30], y[:30]))
+    finally:
+        os.umask(old)
+    root = tmp_path / "checkpoints"
+    last = root / json.loads((root / "last.json").read_text())["dir"]
+    files = [last / name for name in ("model.safetensors", "state.pt", "meta.json")]
+    files += [root / "last.json", tmp_path / "metrics.csv", tmp_path / "train_config.json"]
+    want = stat.S_IMODE(reference.stat().st_mode)
+    assert want == (0o644 if umask == 0o022 else 0o600)
+    assert {f.name: oct(stat.S_IMODE(f.stat().st_mode)) for f in files} == {f.name: oct(want) for f in files}
 
 
 def test_truncated_or_missing_checkpoint_raises_checkpoint_error(tmp_path: Path) -> None:

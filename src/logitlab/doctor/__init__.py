@@ -3,13 +3,18 @@
 ``diagnose(outputs, targets, loss_fn)`` checks one batch, ``diagnose_dataset(y)`` a label set, and
 ``HealthMonitor`` watches a training run. Every finding has a stable code (see ``CODES`` and
 ``docs/doctor.md``), a severity, a message with the numbers, and a fix.
+
+Layering: the whole doctor sits below the data, models and train packages; it imports only
+``errors``, ``tasks``, ``hooks`` and ``weights``. The trainer imports ``HealthMonitor`` and
+``explain_nonfinite`` from here (``HealthMonitor`` is a :class:`logitlab.hooks.Callback`).
 """
 
 from __future__ import annotations
 
+from ._nonfinite import explain_nonfinite
 from .batch import diagnose
 from .data import diagnose_dataset
-from .monitor import HealthMonitor, explain_nonfinite
+from .monitor import HealthMonitor
 from .report import CODES, DiagnoseTypeError, Finding, Report
 
 __all__ = [

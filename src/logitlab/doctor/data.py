@@ -12,9 +12,11 @@ import warnings
 from typing import Any, Literal
 
 import numpy as np
+import torch
 
 from ..errors import LogitlabError
 from ..tasks import Task, infer_task
+from ..weights import class_weight, pos_weight
 from .report import DiagnoseTypeError, Finding, Report, make_finding
 
 __all__ = ["diagnose_dataset"]
@@ -245,39 +247,16 @@ def _too_few(few: list[str], k: int, what: str) -> Finding:
 
 
 def _weights_text(matrix: np.ndarray, strategy: Strategy, *, softmax: bool) -> str:
-    """Suggested weights, from logitlab.weights when it is present, else the textbook formula."""
-    weights = _library_weights(matrix, strategy, softmax)
-    if weights is None:
-        pos = matrix.sum(0)
+    """The weights :mod:`logitlab.weights` suggests, as a short list (the first ``SHOW`` of them)."""
+    with warnings.catch_warnings():  # empty labels/classes are findings of their own
+        warnings.simplefilter("ignore")
         if softmax:
-            weights = matrix.shape[0] / (matrix.shape[1] * np.maximum(pos, 1))
+            labels = torch.as_tensor(matrix.argmax(1), dtype=torch.long)
+            weights = class_weight(labels, strategy, num_classes=matrix.shape[1]).numpy()
         else:
-            weights = (matrix.shape[0] - pos) / np.maximum(pos, 1)
-        weights = np.sqrt(weights) if strategy == "sqrt" else weights
-    shown = ", ".join(f"{w:.3g}" for w in np.asarray(weights)[:SHOW])
+            weights = pos_weight(torch.as_tensor(matrix, dtype=torch.float32), strategy).numpy()
+    shown = ", ".join(f"{w:.3g}" for w in weights[:SHOW])
     return f"[{shown}{', ...' if len(weights) > SHOW else ''}]"
-
-
-def _library_weights(matrix: np.ndarray, strategy: Strategy, softmax: bool) -> np.ndarray | None:
-    try:
-        import torch
-
-        from .. import weights as lw
-    except ImportError:  # logitlab.weights not built yet: the caller uses the textbook formula
-        return None
-    try:
-        with warnings.catch_warnings():  # empty labels/classes are findings of their own
-            warnings.simplefilter("ignore")
-            return _call_library(lw, torch, matrix, strategy, softmax)
-    except Exception:  # an API change in logitlab.weights must not break the diagnosis
-        return None
-
-
-def _call_library(lw: Any, torch: Any, matrix: np.ndarray, strategy: Strategy, softmax: bool) -> np.ndarray:
-    if softmax:
-        labels = torch.as_tensor(matrix.argmax(1), dtype=torch.long)
-        return lw.class_weight(labels, strategy, num_classes=matrix.shape[1]).numpy()
-    return lw.pos_weight(torch.as_tensor(matrix, dtype=torch.float32), strategy).numpy()
 
 
 def _plural(word: str, n: int) -> str:

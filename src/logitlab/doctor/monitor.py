@@ -5,6 +5,11 @@ Cheap enough to leave on: logit statistics accumulate on the device and are read
 read is the loss the caller already reads (the trainer's ``loss_value``, or ``loss`` in
 :meth:`HealthMonitor.observe`).
 
+Layering: this module is part of the doctor, below the trainer. ``HealthMonitor`` subclasses the
+callback base of :mod:`logitlab.hooks` (which imports nothing from logitlab), so it imports nothing
+from :mod:`logitlab.train`; the trainer imports it from :mod:`logitlab.doctor` to install it when
+``TrainConfig.health_monitor`` is on.
+
 Examples:
     >>> import torch
     >>> monitor = HealthMonitor(log_every=1)
@@ -24,48 +29,13 @@ import torch
 from torch import Tensor, nn
 
 from ..errors import ConfigError, TrainingError
+from ..hooks import Callback
 from ._nonfinite import explain_nonfinite, nonfinite_parts
 from .report import Finding, Report, make_finding
 
 __all__ = ["HealthMonitor", "explain_nonfinite"]
 
 SATURATION = 17.0
-
-
-# Imported after explain_nonfinite on purpose: the trainer imports explain_nonfinite from here, and
-# this module subclasses the trainer's Callback, so either import order works.
-try:
-    from ..train.callbacks import Callback  # noqa: E402
-except ModuleNotFoundError as exc:  # the trainer is not built yet: the same protocol, no-op methods
-    if exc.name not in ("logitlab.train", "logitlab.train.callbacks"):
-        raise
-
-    class Callback:  # type: ignore[no-redef]
-        """Fallback of logitlab.train.callbacks.Callback (no-op hooks)."""
-
-        def on_fit_start(self, trainer: Any) -> None:  # noqa: D102
-            pass
-
-        def on_epoch_start(self, trainer: Any, epoch: int) -> None:  # noqa: D102
-            pass
-
-        def on_train_batch_end(self, trainer: Any, batch: Any) -> None:  # noqa: D102
-            pass
-
-        def on_after_backward(self, trainer: Any, step: int) -> None:  # noqa: D102
-            pass
-
-        def on_validation_end(self, trainer: Any, epoch: int, metrics: dict[str, float]) -> None:  # noqa: D102
-            pass
-
-        def on_epoch_end(self, trainer: Any, epoch: int, logs: dict[str, float]) -> None:  # noqa: D102
-            pass
-
-        def on_fit_end(self, trainer: Any) -> None:  # noqa: D102
-            pass
-
-        def on_exception(self, trainer: Any, exc: BaseException) -> None:  # noqa: D102
-            pass
 
 
 class HealthMonitor(Callback):

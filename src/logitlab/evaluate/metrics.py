@@ -42,8 +42,8 @@ from torchmetrics import Metric
 from torchmetrics.utilities import dim_zero_cat
 
 from ..tasks import Task, probabilities
+from ._classification_table import format_classification_report
 from ._inputs import format_pair
-from ._report import classification_report, format_classification_report
 from .calibration import multilabel_calibration_error
 from .thresholds import Thresholds, predict_labels
 
@@ -103,6 +103,34 @@ def compute_metrics(
     else:
         out["label_name"] = names[0] if names else "1"
     return out
+
+
+def classification_report(
+    logits: Any,
+    targets: Any,
+    *,
+    task: Any,
+    thresholds: Any = None,
+    label_names: Sequence[str] | None = None,
+    digits: int = 3,
+) -> str:
+    """The classification report of logits against targets (see :func:`format_classification_report`).
+
+    Examples:
+        >>> import torch
+        >>> print(classification_report(torch.tensor([[2.0, 0.0], [0.0, 1.0]]), torch.tensor([0, 0]),
+        ...                             task="multiclass", label_names=["cat", "dog"]))  # doctest: +NORMALIZE_WHITESPACE
+                      precision     recall   f1-score    support
+        <BLANKLINE>
+                 cat      1.000      0.500      0.667          2
+                 dog      0.000      0.000      0.000          0
+        <BLANKLINE>
+            accuracy                            0.500          2
+           macro avg      0.500      0.250      0.333          2
+        weighted avg      1.000      0.500      0.667          2
+    """
+    metrics = compute_metrics(logits, targets, task=task, thresholds=thresholds, label_names=label_names)
+    return format_classification_report(metrics, digits=digits)
 
 
 def _f(x: Tensor) -> float:

@@ -147,3 +147,10 @@ def eval_loader(
     total = len(dataset)  # type: ignore[arg-type]
     shard = Subset(dataset, range(info.rank, total, info.world_size)) if info.enabled else dataset
     return DataLoader(shard, batch_size=batch_size, shuffle=False, num_workers=workers), total
+
+
+def split_batch(batch: Any) -> tuple[Tensor, Any]:
+    """``(x, y)`` of a loader's batch (``y`` is ``None`` for inputs only)."""
+    if isinstance(batch, tuple | list):
+        return batch[0], (batch[1] if len(batch) > 1 else None)
+    return batch, None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import random
 import warnings
 from typing import Any
@@ -15,9 +16,9 @@ from .checkpoint import Checkpoint
 from .config import TrainConfig
 
 __all__ = [
+    "autocast",
     "build_optimizer",
     "checkpoint_state",
-    "explain",
     "resolve_device",
     "restore",
     "rng_state",
@@ -51,6 +52,14 @@ def build_optimizer(model: nn.Module, cfg: TrainConfig, device: torch.device) ->
     return torch.optim.AdamW(groups, lr=cfg.lr, fused=fused or None)
 
 
+def autocast(precision: str, device: torch.device) -> contextlib.AbstractContextManager[Any]:
+    """The forward pass's autocast context for ``TrainConfig.precision`` (none for fp32)."""
+    if precision == "fp32":
+        return contextlib.nullcontext()
+    dtype = torch.bfloat16 if precision == "bf16" else torch.float16
+    return torch.autocast(device.type, dtype=dtype)
+
+
 def seed_everything(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed % 2**32)
@@ -77,18 +86,6 @@ def set_rng_state(state: dict[str, Any]) -> None:
     np.random.set_state((kind, keys.numpy().astype(np.uint32), pos, has_gauss, gauss))
     version, internal, py_gauss = state["python"]
     random.setstate((version, tuple(internal), py_gauss))
-
-
-def explain(logits: Tensor, targets: Tensor, loss_fn: Any, *, step: int, epoch: int, batch_idx: int) -> str:
-    """The doctor's diagnosis of a non-finite loss, or a plain message when the doctor is not installed."""
-    try:
-        from ..doctor.monitor import explain_nonfinite
-    except ImportError:
-        return (
-            f"The loss is not finite at step {step} (epoch {epoch}, batch {batch_idx}).\n"
-            "Fix: lower the learning rate, clip gradients, and check that batch for NaN/Inf inputs."
-        )
-    return explain_nonfinite(logits, targets, loss_fn, step=step, epoch=epoch, batch_idx=batch_idx)
 
 
 def restore(trainer: Any, ckpt: Checkpoint) -> None:

@@ -1,19 +1,11 @@
-"""The callback protocol (eight hooks) and the built-in callbacks.
+"""The built-in callbacks: early stopping, checkpoints, ``metrics.csv`` and a progress bar.
 
-Hooks, in the order a run calls them (each takes the :class:`~logitlab.train.Trainer` first)::
-
-    on_fit_start(trainer)
-      on_epoch_start(trainer, epoch)
-        on_after_backward(trainer, step)        # per optimizer step: grads present, before unscale/clip/step
-        on_train_batch_end(trainer, info)       # per optimizer step: a StepInfo
-      on_validation_end(trainer, epoch, metrics)
-      on_epoch_end(trainer, epoch, logs)        # logs: the epoch's history row
-    on_fit_end(trainer)
-    on_exception(trainer, exc)                  # instead of on_fit_end when the run fails
-
-A callback may read ``trainer.model``, ``optimizer``, ``scheduler``, ``scaler``, ``config``, ``epoch``,
-``global_step``, ``is_main_process``, ``run_dir``, ``history`` and set ``trainer.should_stop``. Only
-overridden hooks are called, so an unused hook costs nothing in the training loop.
+The callback protocol (the eight hooks, the order a run calls them, ``Callback`` and ``StepInfo``)
+lives in :mod:`logitlab.hooks`, below the doctor, so that the doctor's ``HealthMonitor`` can be a
+``Callback`` without importing the trainer (the trainer imports the doctor); it is re-exported here
+and as ``logitlab.train.Callback``. A callback may read ``trainer.model``, ``optimizer``,
+``scheduler``, ``scaler``, ``config``, ``epoch``, ``global_step``, ``is_main_process``, ``run_dir``,
+``history`` and set ``trainer.should_stop``.
 
 Examples:
     >>> stop = EarlyStopping(monitor="val_loss", patience=2)
@@ -33,13 +25,12 @@ import math
 import os
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from torch import Tensor
-
 from ..errors import ConfigError
+from ..files import write_text_atomic
+from ..hooks import HOOKS, Callback, StepInfo
 
 if TYPE_CHECKING:
     from .trainer import Trainer
@@ -54,66 +45,6 @@ __all__ = [
     "RestoreBestWeights",
     "StepInfo",
 ]
-
-HOOKS: tuple[str, ...] = (
-    "on_fit_start",
-    "on_epoch_start",
-    "on_train_batch_end",
-    "on_after_backward",
-    "on_validation_end",
-    "on_epoch_end",
-    "on_fit_end",
-    "on_exception",
-)
-
-
-@dataclass(slots=True)
-class StepInfo:
-    """One optimizer step, as ``on_train_batch_end`` sees it.
-
-    Attributes:
-        step (int): the global optimizer step (from 0). epoch (int): the epoch (from 0).
-        batch_idx (int): the index, within the epoch, of the step's last micro-batch.
-        logits (Tensor[B, ...]): the last micro-batch's outputs (detached). targets (Tensor): its targets.
-        loss (Tensor[]): the step's loss (detached; the mean over micro-batches and ranks).
-        loss_value (float or None): ``loss`` read on the host (the trainer reads it every step).
-    """
-
-    step: int
-    epoch: int
-    batch_idx: int
-    logits: Tensor
-    targets: Tensor
-    loss: Tensor
-    loss_value: float | None = None
-
-
-class Callback:
-    """Base class: every hook is a no-op; override the ones you need (see the module docstring)."""
-
-    def on_fit_start(self, trainer: Trainer) -> None:
-        """Before the first epoch (after setup and resume)."""
-
-    def on_epoch_start(self, trainer: Trainer, epoch: int) -> None:
-        """Before the first batch of ``epoch``."""
-
-    def on_train_batch_end(self, trainer: Trainer, batch: StepInfo) -> None:
-        """After each optimizer step."""
-
-    def on_after_backward(self, trainer: Trainer, step: int) -> None:
-        """Gradients are in ``.grad`` (scaled if fp16), before unscale, clipping and the optimizer step."""
-
-    def on_validation_end(self, trainer: Trainer, epoch: int, metrics: dict[str, float]) -> None:
-        """After validation; ``metrics`` keys are prefixed ``val_``."""
-
-    def on_epoch_end(self, trainer: Trainer, epoch: int, logs: dict[str, float]) -> None:
-        """After validation; ``logs`` is the epoch's history row (train and validation metrics)."""
-
-    def on_fit_end(self, trainer: Trainer) -> None:
-        """After the last epoch (or an early stop)."""
-
-    def on_exception(self, trainer: Trainer, exc: BaseException) -> None:
-        """The run failed with ``exc`` (it is re-raised after every callback has seen it)."""
 
 
 def _improved(value: float, best: float, mode: str, min_delta: float) -> bool:
@@ -273,10 +204,7 @@ class CSVLogger(Callback):
         writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
         writer.writeheader()
         writer.writerows(trainer.history)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.tmp")
-        tmp.write_text(out.getvalue())
-        os.replace(tmp, path)
+        write_text_atomic(path, out.getvalue())
 
 
 class ProgressBar(Callback):

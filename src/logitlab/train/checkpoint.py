@@ -7,10 +7,11 @@ A checkpoint is a directory ``checkpoints/epoch0003-step00000120/`` holding
   ``torch.load(weights_only=True)`` (tensors, numbers, strings, lists and dicts only);
 * ``meta.json``: epoch, global step, the config, the history and the SHA-256 of both files.
 
-It is written into a temporary directory, every file fsynced, then renamed into place; only after
-that is the pointer ``last.json`` (and ``best.json``) replaced atomically (temp file + fsync +
-``os.replace``). A crash mid-write therefore leaves the previous ``last`` intact, and a file
-truncated later fails its checksum with a :class:`~logitlab.errors.CheckpointError` instead of
+It is written into a temporary directory (each file with :func:`logitlab.files.write_bytes_atomic`:
+fsynced, umask mode), then renamed into place; only after that is the pointer ``last.json`` (and
+``best.json``) replaced atomically (:func:`logitlab.files.write_json_atomic`, re-exported here). A
+crash mid-write therefore leaves the previous ``last`` intact, and a file truncated later fails its
+checksum with a :class:`~logitlab.errors.CheckpointError` instead of
 loading half a model.
 
 Examples:
@@ -41,8 +42,16 @@ from safetensors.torch import save as save_safetensors
 from torch import Tensor
 
 from ..errors import CheckpointError
+from ..files import TEMP_SUFFIX, fsync_dir, write_bytes_atomic, write_json_atomic
 
-__all__ = ["FORMAT", "Checkpoint", "load_checkpoint", "resolve_checkpoint", "save_checkpoint"]
+__all__ = [
+    "FORMAT",
+    "Checkpoint",
+    "load_checkpoint",
+    "resolve_checkpoint",
+    "save_checkpoint",
+    "write_json_atomic",
+]
 
 FORMAT = "logitlab-checkpoint"
 WEIGHTS, STATE, META = "model.safetensors", "state.pt", "meta.json"
@@ -58,34 +67,10 @@ class Checkpoint:
     path: Path
 
 
-def _fsync_dir(path: Path) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:  # some platforms cannot open directories; the rename is still atomic
-        return
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def _write_bytes(path: Path, data: bytes) -> str:
-    with open(path, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
+    """Write one file of a checkpoint (atomically, fsynced); returns its SHA-256."""
+    write_bytes_atomic(path, data)
     return hashlib.sha256(data).hexdigest()
-
-
-def write_json_atomic(path: Path, obj: Any) -> None:
-    """Write JSON to ``path`` via a temp file in the same directory, fsync and ``os.replace``."""
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
-    try:
-        _write_bytes(tmp, json.dumps(obj, indent=1, sort_keys=True, allow_nan=True).encode())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    _fsync_dir(path.parent)
 
 
 def _unshare(model_state: dict[str, Tensor]) -> dict[str, Tensor]:
@@ -133,9 +118,8 @@ def save_checkpoint(
         }
         full_meta = {**meta, "format": FORMAT, "version": 1, "sha256": hashes, "dir": tag}
         _write_bytes(tmp / META, json.dumps(full_meta, indent=1, sort_keys=True).encode())
-        _fsync_dir(tmp)
-        os.replace(tmp, final)
-        _fsync_dir(root)
+        os.replace(tmp, final)  # each file's write synced the folder; now sync the rename
+        fsync_dir(root)
         for name in names:  # only now does a pointer move: "last" never names a partial checkpoint
             write_json_atomic(root / f"{name}.json", full_meta)
     except BaseException as exc:
@@ -162,7 +146,7 @@ def _prune(root: Path) -> None:
     for child in root.iterdir():
         if child.is_dir() and child.name not in keep:
             shutil.rmtree(child, ignore_errors=True)
-        elif child.name.startswith(".") and child.name.endswith(".tmp") and child.is_file():
+        elif child.name.startswith(".") and child.name.endswith(TEMP_SUFFIX) and child.is_file():
             child.unlink(missing_ok=True)  # a pointer temp file (write_json_atomic) whose writer was killed
 
 

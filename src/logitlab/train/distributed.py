@@ -22,7 +22,7 @@ import torch
 import torch.distributed as dist
 from torch import Tensor
 
-from ..errors import DistributedError
+from ..errors import DistributedError, LogitlabError
 
 __all__ = [
     "DistInfo",
@@ -31,6 +31,7 @@ __all__ = [
     "detect",
     "gather_rows",
     "init_process_group",
+    "peer_failure",
     "shutdown",
 ]
 
@@ -165,3 +166,35 @@ def gather_rows(t: Tensor, total: int) -> Tensor:
     dist.all_gather(parts, padded.contiguous())
     # parts[r][j] is row j * world + r: interleave the shards back into the original order
     return torch.stack(parts, dim=1).reshape(per * world, *t.shape[1:])[:total]
+
+
+_PEER_FAILURE_PHRASES = ("gloo", "nccl", "connection closed", "connection reset", "timed out", "timeout")
+
+
+def _is_peer_failure(exc: BaseException) -> bool:
+    """True for the errors a collective raises when another rank is gone (not for the user's own errors)."""
+    if isinstance(exc, LogitlabError):
+        return False
+    if isinstance(exc, dist.DistError):
+        return True
+    return type(exc) is RuntimeError and any(p in str(exc).lower() for p in _PEER_FAILURE_PHRASES)
+
+
+def peer_failure(
+    exc: BaseException, info: DistInfo, *, epoch: int, step: int, timeout_s: float
+) -> DistributedError | None:
+    """The ``DistributedError`` (code ``peer-rank-failed``) to raise for ``exc``, or ``None`` if it is not one.
+
+    Under DDP a collective that fails because another rank died, raised or stopped answering is
+    reported as such, with where this rank was and the timeout; any other error (and every error in a
+    single process) is the caller's to re-raise unchanged.
+    """
+    if not info.enabled or not _is_peer_failure(exc):
+        return None
+    return DistributedError(
+        f"Rank {info.rank} of {info.world_size}: a collective operation failed at epoch {epoch}, step {step} "
+        f"({str(exc).strip().splitlines()[0][:300]}). Another rank most likely died, raised or stopped answering.",
+        fix="find the first error in the other ranks' output (torchrun prints which rank failed); "
+        f"if the ranks are only slow, raise dist_timeout_s (now {timeout_s:g} s).",
+        code="peer-rank-failed",
+    )

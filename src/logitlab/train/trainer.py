@@ -9,6 +9,12 @@ Run it in one process, or with ``torchrun --nproc_per_node N script.py``: the tr
 launch, starts gloo (CPU) or nccl (CUDA), wraps the model in ``DistributedDataParallel``, shards the
 data by global batch, averages the metrics over ranks and writes files on rank 0 only.
 
+Beside this module: ``_state`` (device, optimizer, seeds, autocast, checkpoint state and restore),
+``_data`` (loaders), ``_evaluation`` (validation loss/metrics and ``predict``), ``distributed``
+(process group, collectives, peer-failure errors), ``callbacks`` and ``checkpoint``. The built-in
+``HealthMonitor`` comes from :mod:`logitlab.doctor`, which sits below this package (it imports only
+:mod:`logitlab.hooks` for the callback base), so nothing here imports upwards.
+
 Examples:
     >>> import torch
     >>> torch.manual_seed(0)  # doctest: +ELLIPSIS
@@ -29,18 +35,19 @@ import time
 import warnings
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import torch
 from torch import Tensor, nn
 from torch.nn.parallel import DistributedDataParallel
 
-from ..errors import ConfigError, DistributedError, LogitlabError, LogitlabWarning, TrainingError
-from . import _data
+from ..doctor import HealthMonitor, explain_nonfinite
+from ..errors import ConfigError, LogitlabWarning, TrainingError
+from . import _data, _evaluation
 from ._state import (
+    autocast,
     build_optimizer,
     checkpoint_state,
-    explain,
     resolve_device,
     restore,
     seed_everything,
@@ -48,19 +55,8 @@ from ._state import (
 from .callbacks import HOOKS, Callback, CheckpointCallback, CSVLogger, EarlyStopping, ProgressBar, StepInfo
 from .checkpoint import load_checkpoint, resolve_checkpoint, save_checkpoint, write_json_atomic
 from .config import TrainConfig
-from .distributed import (
-    DistInfo,
-    all_reduce_mean,
-    all_reduce_sum,
-    detect,
-    gather_rows,
-    init_process_group,
-    shutdown,
-)
+from .distributed import all_reduce_mean, detect, init_process_group, peer_failure, shutdown
 from .schedule import build_scheduler, resolve_warmup
-
-if TYPE_CHECKING:
-    from ..doctor.monitor import HealthMonitor
 
 __all__ = ["History", "Trainer"]
 
@@ -164,7 +160,7 @@ class Trainer:
                 self._call("on_epoch_start", epoch)
                 logs = self._train_epoch(loader, epoch)
                 if val is not None:
-                    metrics = {f"val_{k}": v for k, v in self._evaluate(val).items()}
+                    metrics = {f"val_{k}": v for k, v in _evaluation.evaluate(self, val).items()}
                     self._call("on_validation_end", epoch, metrics)
                     logs.update(metrics)
                 self.history.append(logs)
@@ -176,15 +172,11 @@ class Trainer:
             for hook in self._hooks["on_exception"]:
                 with contextlib.suppress(Exception):  # the original error matters more
                     hook(self, exc)
-            if self.dist.enabled and _is_peer_failure(exc):
-                raise DistributedError(
-                    f"Rank {self.dist.rank} of {self.dist.world_size}: a collective operation failed at epoch "
-                    f"{self.epoch}, step {self.global_step} ({str(exc).strip().splitlines()[0][:300]}). "
-                    "Another rank most likely died, raised or stopped answering.",
-                    fix="find the first error in the other ranks' output (torchrun prints which rank failed); "
-                    f"if the ranks are only slow, raise dist_timeout_s (now {self.config.dist_timeout_s:g} s).",
-                    code="peer-rank-failed",
-                ) from exc
+            failure = peer_failure(
+                exc, self.dist, epoch=self.epoch, step=self.global_step, timeout_s=cfg.dist_timeout_s
+            )
+            if failure is not None:
+                raise failure from exc
             raise
         finally:
             if started:
@@ -225,8 +217,6 @@ class Trainer:
         return loader
 
     def _default_callbacks(self) -> list[Callback]:
-        from ..doctor.monitor import HealthMonitor  # lazy: the doctor imports this package's callbacks
-
         cfg, out = self.config, list[Callback]()
         if cfg.patience is not None:
             out.append(
@@ -258,14 +248,14 @@ class Trainer:
         loss_total, steps, start = 0.0, 0, time.perf_counter()
         self.epoch_samples = 0
         for batch_idx, batch in enumerate(loader):
-            x, y = _split_batch(batch)
+            x, y = _data.split_batch(batch)
             x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
             group_start = batch_idx - batch_idx % k
             group_size = min(k, n_batches - group_start)
             final_micro = batch_idx - group_start == group_size - 1
             sync = contextlib.nullcontext() if final_micro or not ddp else engine.no_sync()  # type: ignore[operator]
             with sync:
-                with self._autocast():
+                with autocast(cfg.precision, device):
                     logits = engine(x)
                 loss = self.loss_fn(logits.float(), y)
                 # scale the loss to account for gradient accumulation
@@ -332,64 +322,16 @@ class Trainer:
                 code="nonfinite-loss",
             )
         batch_idx, logits, y, _ = bad
-        text = explain(logits, y, self.loss_fn, step=self.global_step, epoch=epoch, batch_idx=batch_idx)
+        text = explain_nonfinite(
+            logits, y, self.loss_fn, step=self.global_step, epoch=epoch, batch_idx=batch_idx
+        )
         message, _, fix = text.partition("\nFix: ")
         raise TrainingError(message, fix=fix or None, code="nonfinite-loss")
 
-    def _autocast(self) -> contextlib.AbstractContextManager[Any]:
-        precision = self.config.precision
-        if precision == "fp32":
-            return contextlib.nullcontext()
-        dtype = torch.bfloat16 if precision == "bf16" else torch.float16
-        return torch.autocast(self.device.type, dtype=dtype)
-
     # ---- evaluation ------------------------------------------------------------------------------
-    @torch.no_grad()
-    def _outputs(
-        self, data: Any, *, with_loss: bool, keep: bool
-    ) -> tuple[Tensor, list[Tensor], list[Tensor], int]:
-        """This rank's shard: (loss sum [], logits parts, target parts, total rows over ranks)."""
-        # shard over ranks only while the process group runs (fit ends it; predict afterwards sees all rows)
-        info = self.dist if torch.distributed.is_initialized() else DistInfo()
-        loader, total = _data.eval_loader(
-            data, self.config.batch_size, info, self.device, self.config.num_workers
-        )
-        was_training = self.model.training
-        self.model.to(self.device).eval()
-        loss_sum = torch.zeros((), dtype=torch.float64, device=self.device)
-        logits_parts, target_parts = [], []
-        try:
-            for batch in loader:
-                x, y = _split_batch(batch)
-                with self._autocast():
-                    logits = self.model(x.to(self.device, non_blocking=True)).float()
-                if with_loss and y is not None:
-                    y = y.to(self.device, non_blocking=True)
-                    loss_sum += self.loss_fn(logits, y).double() * len(x)
-                    if keep:
-                        target_parts.append(y)
-                if keep:
-                    logits_parts.append(logits)
-        finally:
-            self.model.train(was_training)
-        return loss_sum, logits_parts, target_parts, total
-
-    def _evaluate(self, data: Any) -> dict[str, float]:
-        keep = self.metrics_fn is not None
-        loss_sum, logits_parts, target_parts, total = self._outputs(data, with_loss=True, keep=keep)
-        loss = all_reduce_sum(loss_sum) / max(total, 1)
-        result = {"loss": float(loss)}
-        if self.metrics_fn is not None and logits_parts:
-            logits = gather_rows(torch.cat(logits_parts), total).cpu()
-            targets = gather_rows(torch.cat(target_parts), total).cpu()
-            for key, value in self.metrics_fn(logits, targets).items():
-                if isinstance(value, int | float) and not isinstance(value, bool):
-                    result[key] = float(value)
-        return result
-
     def evaluate(self, data: Any) -> dict[str, float]:
         """The mean loss (``"loss"``) and ``metrics_fn`` metrics over ``data`` (all ranks' rows under DDP)."""
-        return self._evaluate(data)
+        return _evaluation.evaluate(self, data)
 
     def predict(self, data: Any) -> Tensor:
         """Logits for every row of ``data`` in order, on the CPU (gathered over ranks under DDP).
@@ -400,10 +342,7 @@ class Trainer:
         Returns:
             Tensor[N, ...]: float32 logits.
         """
-        _, parts, _, total = self._outputs(data, with_loss=False, keep=True)
-        if not parts:
-            return torch.empty(0)
-        return gather_rows(torch.cat(parts), total).cpu()
+        return _evaluation.predict(self, data)
 
     # ---- checkpoints -----------------------------------------------------------------------------
     def checkpoint_state(self) -> tuple[dict[str, Tensor], dict[str, Any], dict[str, Any]]:
@@ -433,21 +372,3 @@ class Trainer:
 # ---- helpers ---------------------------------------------------------------------------------------
 def _overrides(cb: Callback, name: str) -> bool:
     return getattr(type(cb), name, None) is not getattr(Callback, name, None)
-
-
-def _split_batch(batch: Any) -> tuple[Tensor, Any]:
-    if isinstance(batch, tuple | list):
-        return batch[0], (batch[1] if len(batch) > 1 else None)
-    return batch, None
-
-
-_PEER_FAILURE_PHRASES = ("gloo", "nccl", "connection closed", "connection reset", "timed out", "timeout")
-
-
-def _is_peer_failure(exc: BaseException) -> bool:
-    """True for the errors a collective raises when another rank is gone (not for the user's own errors)."""
-    if isinstance(exc, LogitlabError):
-        return False
-    if isinstance(exc, torch.distributed.DistError):
-        return True
-    return type(exc) is RuntimeError and any(p in str(exc).lower() for p in _PEER_FAILURE_PHRASES)

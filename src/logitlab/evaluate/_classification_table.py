@@ -1,11 +1,15 @@
-"""A text classification report, laid out like scikit-learn's ``classification_report``."""
+"""The fixed-width classification-report table (scikit-learn's layout), from ``compute_metrics`` output.
+
+Pure formatting: it imports nothing from the package, so :mod:`~logitlab.evaluate.metrics` (which
+holds ``classification_report``, logits to table) and the HTML report can both use it.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["classification_report", "format_classification_report"]
+__all__ = ["format_classification_report"]
 
 
 def format_classification_report(metrics: Mapping[str, Any], *, digits: int = 3) -> str:
@@ -58,33 +62,3 @@ def _suffix(metrics: Mapping[str, Any]) -> str:
     if "f1_per_class" in metrics:
         return "per_class"
     return ""
-
-
-def classification_report(
-    logits: Any,
-    targets: Any,
-    *,
-    task: Any,
-    thresholds: Any = None,
-    label_names: Sequence[str] | None = None,
-    digits: int = 3,
-) -> str:
-    """The classification report of logits against targets (see :func:`format_classification_report`).
-
-    Examples:
-        >>> import torch
-        >>> print(classification_report(torch.tensor([[2.0, 0.0], [0.0, 1.0]]), torch.tensor([0, 0]),
-        ...                             task="multiclass", label_names=["cat", "dog"]))  # doctest: +NORMALIZE_WHITESPACE
-                      precision     recall   f1-score    support
-        <BLANKLINE>
-                 cat      1.000      0.500      0.667          2
-                 dog      0.000      0.000      0.000          0
-        <BLANKLINE>
-            accuracy                            0.500          2
-           macro avg      0.500      0.250      0.333          2
-        weighted avg      1.000      0.500      0.667          2
-    """
-    from .metrics import compute_metrics
-
-    metrics = compute_metrics(logits, targets, task=task, thresholds=thresholds, label_names=label_names)
-    return format_classification_report(metrics, digits=digits)
