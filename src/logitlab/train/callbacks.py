@@ -33,6 +33,8 @@ from ..files import write_text_atomic
 from ..hooks import HOOKS, Callback, StepInfo
 
 if TYPE_CHECKING:
+    from torch import Tensor
+
     from .trainer import Trainer
 
 __all__ = [
