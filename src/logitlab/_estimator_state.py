@@ -70,6 +70,7 @@ def check_params(p: Mapping[str, Any]) -> None:
                 f"Got an invalid value for argument `{name}`: {p[name]!r}.",
                 fix=f"use {fix}.",
                 code="bad-param",
+                param=name,
             )
     for name in ("loss_options", "model_options"):
         if p[name] is not None and not isinstance(p[name], dict):
@@ -77,6 +78,7 @@ def check_params(p: Mapping[str, Any]) -> None:
                 f"Expected argument `{name}` to be a dict or None; got {type(p[name]).__name__}.",
                 fix=f"pass {name}={{...}} with keyword options.",
                 code="bad-param",
+                param=name,
             )
     try:
         check_objective(p["threshold_objective"])
@@ -85,6 +87,7 @@ def check_params(p: Mapping[str, Any]) -> None:
             f"Got an invalid value for argument `threshold_objective`: {p['threshold_objective']!r} ({exc.message})",
             fix=f"use one of {choices_text(OBJECTIVE_SPELLINGS)}.",
             code="bad-param",
+            param="threshold_objective",
         ) from None
     _check_device_available(p["device"])
 
@@ -108,6 +111,7 @@ def _check_device_available(device: str) -> None:
         f"Got device={device!r}, but {missing} is not available on this machine.",
         fix="use device='auto' (the GPU when there is one) or device='cpu'.",
         code="device-unavailable",
+        param="device",
     )
 
 

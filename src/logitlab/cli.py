@@ -349,6 +349,31 @@ def _metrics_table(metrics: dict[str, Any], *, title: str) -> None:
     Console(width=160).print(table)
 
 
+_FLAGS = {"loss_options": "--option", "model_options": "--model-option"}
+
+
+def _in_cli_spelling(exc: Any) -> tuple[str, str | None]:
+    """An error's message and fix with the parameter it names written as a flag.
+
+    Examples:
+        >>> from logitlab.errors import ConfigError
+        >>> _in_cli_spelling(ConfigError("Bad `batch_size`: 0.", fix="use batch_size=64.", param="batch_size"))
+        ('Bad --batch-size: 0.', 'use --batch-size 64.')
+    """
+    import re
+
+    message, fix, param = exc.message, exc.fix, getattr(exc, "param", None)
+    if not param:
+        return message, fix
+    flag = _FLAGS.get(param, "--" + param.replace("_", "-"))
+
+    def spell(text: str) -> str:
+        text = re.sub(rf"\b{param}=(['\"]?)([^'\",\s)]*)\1", lambda m: f"{flag} {m.group(2)}", text)
+        return text.replace(f"`{param}`", flag)
+
+    return spell(message), spell(fix) if fix else fix
+
+
 _COMMANDS = {
     "demo": cmd_demo,
     "train": cmd_train,
@@ -369,9 +394,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except LogitlabError as exc:
         if args.debug:
             raise
-        print(f"logitlab {args.command}: {type(exc).__name__}: {exc.message}", file=sys.stderr)
-        if exc.fix:
-            print(f"Fix: {exc.fix}", file=sys.stderr)
+        message, fix = _in_cli_spelling(exc)
+        print(f"logitlab {args.command}: {type(exc).__name__}: {message}", file=sys.stderr)
+        if fix:
+            print(f"Fix: {fix}", file=sys.stderr)
         print("(run with --debug for the traceback)", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:

@@ -35,25 +35,32 @@ class LogitlabError(Exception):
         message (str): what was received and what was expected.
         fix (str, optional): one concrete way to fix it, shown on its own ``Fix:`` line.
         code (str, optional): a stable kebab-case code, for tests and tooling.
+        param (str, optional): the parameter at fault, by its Python name (``"epochs"``), so a front end
+            such as the command line can write the fix in its own spelling (``--epochs 30``).
     """
 
     default_code = "logitlab-error"
 
-    def __init__(self, message: str, *, fix: str | None = None, code: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, fix: str | None = None, code: str | None = None, param: str | None = None
+    ) -> None:
         self.message = message
         self.fix = fix
         self.code = code or self.default_code
+        self.param = param
         super().__init__(self.__str__())
 
     def __str__(self) -> str:
         return self.message if not self.fix else f"{self.message}\nFix: {self.fix}"
 
     def __reduce__(self):  # keep pickling (multiprocessing, DDP) working with keyword-only args
-        return (_rebuild, (type(self), self.message, self.fix, self.code))
+        return (_rebuild, (type(self), self.message, self.fix, self.code, self.param))
 
 
-def _rebuild(cls: type[LogitlabError], message: str, fix: str | None, code: str) -> LogitlabError:
-    return cls(message, fix=fix, code=code)
+def _rebuild(
+    cls: type[LogitlabError], message: str, fix: str | None, code: str, param: str | None = None
+) -> LogitlabError:
+    return cls(message, fix=fix, code=code, param=param)
 
 
 class TargetError(LogitlabError, ValueError):
