@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from logitlab.data.loader import BalancedSampler, InMemoryLoader, balanced_weights
+from logitlab.data.batches import BalancedSampler, InMemoryLoader, balanced_weights
 from logitlab.errors import ConfigError, DataError
 
 

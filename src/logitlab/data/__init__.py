@@ -13,8 +13,12 @@ Additions to contracts.md "data/" (compatible; read these before using the bundl
   ``bundle.state.to_dict()`` in model.json; at predict time ``state.transform(X)`` (in-memory X) or
   ``load_inputs(spec, state)`` -> :class:`Inputs` ``(x, y or None, ids, notes)`` (files/folders/builtin).
 * ``Split`` has ``x``, ``y`` and ``index`` (source row positions), ``len()``, ``in_memory``, ``dataset()``
-  (a torch Dataset of ``(x, y)``) and ``materialize()``. A large image folder gives a lazy ``x``
-  (:class:`ImageDataset`, items ``[C, H, W]``); ``y`` is always a tensor.
+  (a torch Dataset of ``(x, y)``), ``training_data()`` (what ``Trainer.fit`` takes: ``(x, y)`` tensors,
+  or a lazy :class:`PairDataset`), ``batches(n)`` (float32 inference batches, loaded one at a time)
+  and ``materialize()``. A large image folder gives a lazy ``x`` (:class:`ImageDataset`, items
+  ``[C, H, W]``); ``y`` is always a tensor. ``Inputs`` has ``batches(n)`` too.
+* Each way of reading data is a :class:`Source` (``detect``, ``load``, ``inputs``) in :data:`SOURCES`;
+  ``load_dataset``/``load_inputs`` pick one per spec. Rows are named by one :class:`RowNamer`.
 * :func:`from_arrays` ``(X, y, *, task, label_sep, val_size, test_size, seed, positive, label_names,
   standardize)`` for the estimator (DataFrame -> tabular preprocessing; arrays -> standardised per
   feature / per channel); ``val_size``/``test_size`` may be 0 (empty split). :func:`encode_labels` /
@@ -29,18 +33,22 @@ Examples:
 
 from __future__ import annotations
 
+from .array_preprocessor import ArrayPreprocessor
 from .arrays import from_arrays, transform_inputs
 from .builtin import BUILTIN_NAMES, load_builtin
-from .bundle import DatasetBundle, DataState, Inputs, Split
+from .bundle import DatasetBundle, DataState, Inputs, PairDataset, Split
 from .images import DEFAULT_LABEL_PATTERN, ImageDataset, ImagePreprocessor
 from .labels import LabelEncoder, encode_labels
-from .load import load_dataset, load_inputs
-from .preprocess import ArrayPreprocessor, TabularPreprocessor, preprocessor_from_dict
+from .preprocessors import preprocessor_from_dict
+from .rows import RowNamer
+from .sources import SOURCES, LoadOptions, Source, Spec, load_dataset, load_inputs
 from .split import iterative_stratification, split_indices
+from .tabular_preprocessor import TabularPreprocessor
 
 __all__ = [
     "BUILTIN_NAMES",
     "DEFAULT_LABEL_PATTERN",
+    "SOURCES",
     "ArrayPreprocessor",
     "DataState",
     "DatasetBundle",
@@ -48,6 +56,11 @@ __all__ = [
     "ImagePreprocessor",
     "Inputs",
     "LabelEncoder",
+    "LoadOptions",
+    "PairDataset",
+    "RowNamer",
+    "Source",
+    "Spec",
     "Split",
     "TabularPreprocessor",
     "encode_labels",

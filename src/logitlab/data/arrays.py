@@ -17,19 +17,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import torch
 from torch import Tensor
 
 from ..errors import DataError
 from ..tasks import Task
-from .bundle import DatasetBundle, DataState, Kind, Split
-from .labels import LabelEncoder, encode_labels
-from .preprocess import ArrayPreprocessor, TabularPreprocessor
+from .array_preprocessor import ArrayPreprocessor, as_numeric
+from .bundle import DatasetBundle, DataState, Kind, make_bundle
+from .labels import encode_labels
+from .preprocessors import transform_features
 from .split import split_indices
+from .tabular_preprocessor import TabularPreprocessor
 
-__all__ = ["from_arrays", "make_bundle", "transform_inputs"]
+__all__ = ["from_arrays", "transform_inputs"]
 
 
 def from_arrays(
@@ -83,7 +84,7 @@ def from_arrays(
         x_all = torch.from_numpy(pre.transform(X, notes=[]))
         kind: Kind = "tabular"
     else:
-        arr = _numeric(X)
+        arr = as_numeric(X)
         if arr.ndim not in (2, 4):
             raise DataError(
                 f"Expected X as [N, F] features or [N, C, H, W] images; got shape {list(arr.shape)}.",
@@ -99,89 +100,19 @@ def from_arrays(
     )
 
 
-def make_bundle(
-    x_all: Tensor,
-    targets: Tensor,
-    enc: LabelEncoder,
-    splits: tuple[np.ndarray, np.ndarray, np.ndarray],
-    kind: Kind,
-    preprocessor: Any,
-    notes: list[str],
-    *,
-    source: str,
-    target: list[str] | None = None,
-    options: dict[str, Any] | None = None,
-) -> DatasetBundle:
-    """Assemble a :class:`DatasetBundle` from all rows' inputs/targets and the split positions."""
-    train, val, test = splits
-    return DatasetBundle(
-        Split(x_all[train], targets[train], train),
-        Split(x_all[val], targets[val], val),
-        Split(x_all[test], targets[test], test),
-        enc.task,
-        enc.reason,
-        enc.output_names,
-        kind,
-        tuple(x_all.shape[1:]),
-        preprocessor,
-        notes,
-        enc,
-        source,
-        target,
-        dict(options or {}),
-    )
-
-
 def transform_inputs(X: Any, state: DataState) -> Tensor:
     """Preprocess in-memory inputs with a fitted :class:`DataState`; float32 tensor ``[N, *input_shape]``.
+
+    The same as ``state.transform(X)``; see :func:`~logitlab.data.preprocessors.transform_features`.
 
     Raises:
         DataError: a DataFrame for an array-trained model (or the reverse, with non-numeric data),
             missing columns, or a wrong sample shape.
     """
-    pre = state.preprocessor
-    if isinstance(pre, TabularPreprocessor):
-        if not isinstance(X, pd.DataFrame):
-            arr = _numeric(X)  # converted and checked once
-            if arr.ndim == 2 and arr.shape[1] == len(pre.columns):
-                X = pd.DataFrame(arr, columns=pre.columns)
-            else:
-                raise DataError(
-                    f"This model was trained on a table with columns {', '.join(pre.columns)}; got {type(X).__name__}.",
-                    fix="pass a pandas DataFrame with the training columns.",
-                    code="bad-input-type",
-                )
-        return torch.from_numpy(pre.transform(X))
-    if isinstance(pre, ArrayPreprocessor):
-        return torch.from_numpy(pre.transform(_numeric(X)))
-    return pre.transform(X)  # ImagePreprocessor: a list of image paths
+    return transform_features(X, state.preprocessor)
 
 
 def _length(v: Any) -> int:
     if hasattr(v, "shape") and len(getattr(v, "shape", ())) > 0:
         return int(v.shape[0])
     return len(v)
-
-
-def _numeric(X: Any) -> np.ndarray:
-    if isinstance(X, Tensor):
-        return X.detach().cpu().double().numpy()
-    if isinstance(X, pd.DataFrame):
-        X = X.to_numpy()
-    try:
-        arr = np.asarray(X, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise DataError(
-            f"Expected numeric features; could not convert X to float ({exc}).",
-            fix="pass a pandas DataFrame (categorical columns are one-hot encoded) or a numeric array.",
-            code="non-numeric-features",
-        ) from exc
-    if arr.ndim == 1:
-        raise DataError(
-            f"Expected 2-D X [N, F]; got a 1-D array of shape {list(arr.shape)}.",
-            fix="use X.reshape(-1, 1) for a single feature.",
-            code="bad-input-shape",
-        )
-    if np.isinf(arr).any():
-        raise DataError(f"X holds {int(np.isinf(arr).sum())} infinite values.", fix="replace or clip them.")
-    return arr

@@ -22,14 +22,14 @@ import pandas as pd
 import torch
 
 from ..errors import DataError
-from .arrays import make_bundle
-from .bundle import DatasetBundle
+from .array_preprocessor import ArrayPreprocessor
+from .bundle import DatasetBundle, DataState, Inputs, make_bundle
 from .labels import encode_labels
-from .preprocess import ArrayPreprocessor
+from .rows import INDEX
 from .split import split_indices
-from .tabular import bundle_from_frame
+from .tabular import bundle_from_frame, frame_inputs
 
-__all__ = ["BUILTIN_NAMES", "DIGIT_ATTRIBUTES", "builtin_frame", "load_builtin"]
+__all__ = ["BUILTIN_NAMES", "DIGIT_ATTRIBUTES", "builtin_frame", "builtin_inputs", "load_builtin"]
 
 BUILTIN_NAMES = ("breast_cancer", "digits", "digits-attributes", "fraud")
 DIGIT_ATTRIBUTES: dict[str, tuple[int, ...]] = {
@@ -39,6 +39,7 @@ DIGIT_ATTRIBUTES: dict[str, tuple[int, ...]] = {
     "has_loop": (0, 6, 8, 9),
 }
 FRAUD_ROWS = 20_000
+_TABLES = {"breast-cancer": "diagnosis", "fraud": "fraud"}  # the tabular built-ins and their target column
 
 
 def load_builtin(name: str, **kwargs: Any) -> DatasetBundle:
@@ -51,22 +52,49 @@ def load_builtin(name: str, **kwargs: Any) -> DatasetBundle:
     Raises:
         DataError: an unknown name, listing the built-in names.
     """
-    key = name.removeprefix("builtin:").strip().lower().replace("_", "-")
+    key = _key(name)
     kwargs = {k: v for k, v in kwargs.items() if k in ("task", "val_size", "test_size", "seed", "positive")}
-    if key in ("breast-cancer", "fraud"):
+    if key in _TABLES:
         frame, notes = builtin_frame(key)
-        bundle = bundle_from_frame(frame, target="diagnosis" if key == "breast-cancer" else "fraud", **kwargs)
-        bundle.source = "builtin:breast_cancer" if key == "breast-cancer" else "builtin:fraud"
+        bundle = bundle_from_frame(frame, target=_TABLES[key], **kwargs)
+        bundle.source = "builtin:" + key.replace("-", "_")
         bundle.notes[:0] = notes
         return bundle
-    if key in ("digits", "digits-attributes"):
-        return _digits(key == "digits-attributes", **kwargs)
-    raise DataError(
-        f"Unknown built-in dataset {name!r}; the built-in datasets are: "
-        f"{', '.join('builtin:' + n for n in BUILTIN_NAMES)}.",
-        fix="use e.g. builtin:breast_cancer, or a path to a CSV/Parquet file or an image folder.",
-        code="unknown-builtin",
+    return _digits(key == "digits-attributes", **kwargs)
+
+
+def builtin_inputs(name: str, state: DataState) -> Inputs:
+    """All rows of a built-in dataset with their targets, read with a model's :class:`DataState`.
+
+    Raises:
+        DataError: an unknown name, listing the built-in names.
+    """
+    key = _key(name)
+    if key in _TABLES:
+        frame, _ = builtin_frame(key)
+        return frame_inputs(frame, state, require_targets=True)
+    images, labels = _digit_arrays(key == "digits-attributes")
+    x = torch.from_numpy(state.preprocessor.transform(images))
+    return Inputs(x, state.label_encoder.transform(labels), INDEX.ids(len(x)))
+
+
+def _key(name: str) -> str:
+    """``"builtin:breast_cancer"`` -> ``"breast-cancer"``; an unknown name raises, listing the built-ins."""
+    key = name.strip()
+    key = (
+        (key[len("builtin:") :] if key.lower().startswith("builtin:") else key)
+        .strip()
+        .lower()
+        .replace("_", "-")
     )
+    if key not in (n.replace("_", "-") for n in BUILTIN_NAMES):
+        raise DataError(
+            f"Unknown built-in dataset {name!r}; the built-in datasets are: "
+            f"{', '.join('builtin:' + n for n in BUILTIN_NAMES)}.",
+            fix="use e.g. builtin:breast_cancer, or a path to a CSV/Parquet file or an image folder.",
+            code="unknown-builtin",
+        )
+    return key
 
 
 def builtin_frame(key: str) -> tuple[pd.DataFrame, list[str]]:
@@ -98,17 +126,23 @@ def builtin_frame(key: str) -> tuple[pd.DataFrame, list[str]]:
     return frame, [note]
 
 
-def _digits(attributes: bool, **kwargs: Any) -> DatasetBundle:
+def _digit_arrays(attributes: bool) -> tuple[np.ndarray, np.ndarray]:
+    """The digit images ``[N, 1, 8, 8]`` (float64, 0..16) and their labels: digits ``[N]`` or attributes ``[N, 4]``."""
     from sklearn.datasets import load_digits
 
     data = load_digits()
-    images = data.images[:, None].astype(np.float64)  # [N, 1, 8, 8], values 0..16
-    digit = data.target
-    if attributes:
-        y_raw = np.stack([np.isin(digit, v) for v in DIGIT_ATTRIBUTES.values()], axis=1).astype(np.int64)
-        targets, enc = encode_labels(y_raw, kwargs.get("task"), label_names=list(DIGIT_ATTRIBUTES))
-    else:
-        targets, enc = encode_labels(digit, kwargs.get("task"))
+    images = data.images[:, None].astype(np.float64)
+    if not attributes:
+        return images, data.target
+    return images, np.stack([np.isin(data.target, v) for v in DIGIT_ATTRIBUTES.values()], axis=1).astype(
+        np.int64
+    )
+
+
+def _digits(attributes: bool, **kwargs: Any) -> DatasetBundle:
+    images, y_raw = _digit_arrays(attributes)
+    label_names = list(DIGIT_ATTRIBUTES) if attributes else None
+    targets, enc = encode_labels(y_raw, kwargs.get("task"), label_names=label_names)
     train, val, test, notes = split_indices(
         targets.numpy(),
         enc.task,

@@ -1,16 +1,22 @@
 """The containers of loaded data: :class:`Split`, :class:`DatasetBundle`, :class:`DataState`, :class:`Inputs`.
 
-:class:`DataState` is what a saved model needs to read new data the same way.
+:class:`DataState` is what a saved model needs to read new data the same way. A split (or new inputs)
+of a large image folder is lazy: its ``x`` is a Dataset that opens each image when asked.
+:meth:`Split.training_data` gives what :meth:`logitlab.train.Trainer.fit` takes without loading it, and
+:meth:`Split.batches` / :meth:`Inputs.batches` give inference batches one at a time.
 
 Examples:
     >>> import torch
     >>> s = Split(torch.zeros(4, 3), torch.tensor([[0.0], [1.0], [0.0], [1.0]]))
     >>> len(s), s.x.shape
     (4, torch.Size([4, 3]))
+    >>> [b.shape[0] for b in s.batches(3)]
+    [3, 1]
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -19,26 +25,58 @@ import torch
 from torch import Tensor
 from torch.utils.data import Dataset, TensorDataset
 
+from ..errors import ConfigError
 from ..tasks import Task
 from .labels import LabelEncoder
-from .preprocess import preprocessor_from_dict
+from .preprocessors import preprocessor_from_dict, transform_features
 
-__all__ = ["DataState", "DatasetBundle", "Inputs", "Split"]
+__all__ = ["DataState", "DatasetBundle", "Inputs", "PairDataset", "Split", "iter_batches", "make_bundle"]
 
 Kind = Literal["tabular", "image"]
 
 
-class _PairDataset(Dataset):
-    """``(x[i], y[i])`` pairs from a lazy image dataset and a target tensor."""
+class PairDataset(Dataset):
+    """``(x[i], y[i])`` pairs of a lazy input dataset and a target tensor; items load one by one.
+
+    Args:
+        x (Dataset): inputs, item ``i`` a float32 tensor (e.g. an :class:`~logitlab.data.ImageDataset`).
+        y (Tensor[N, ...]): the targets.
+
+    Attributes:
+        targets (Tensor[N, ...]): ``y``, for class-balanced sampling (``TrainConfig(balanced=True)``).
+    """
 
     def __init__(self, x: Dataset, y: Tensor) -> None:
-        self.x, self.y = x, y
+        self.x, self.targets = x, y
 
     def __len__(self) -> int:
-        return len(self.y)
+        return len(self.targets)
 
     def __getitem__(self, i: int) -> tuple[Tensor, Tensor]:
-        return self.x[i], self.y[i]
+        return self.x[i], self.targets[i]
+
+
+def iter_batches(x: Tensor | Dataset, batch_size: int) -> Iterator[Tensor]:
+    """Consecutive float32 batches ``[<=batch_size, ...]`` of a tensor (views) or of a lazy Dataset (loaded per batch).
+
+    Raises:
+        ConfigError: ``batch_size`` < 1.
+
+    Examples:
+        >>> [b.tolist() for b in iter_batches(torch.arange(5.0), 2)]
+        [[0.0, 1.0], [2.0, 3.0], [4.0]]
+    """
+    if batch_size < 1:
+        raise ConfigError(
+            f"Expected `batch_size` >= 1; got {batch_size}.", fix="use batch_size=256.", code="bad-batch_size"
+        )
+    n = len(x)  # type: ignore[arg-type]
+    for start in range(0, n, batch_size):
+        stop = min(start + batch_size, n)
+        if isinstance(x, Tensor):
+            yield x[start:stop].float()
+        else:
+            yield torch.stack([x[i] for i in range(start, stop)]).float()
 
 
 @dataclass
@@ -70,13 +108,38 @@ class Split:
         return isinstance(self.x, Tensor)
 
     def dataset(self) -> Dataset:
-        """A torch ``Dataset`` of ``(x, y)`` pairs (for a ``DataLoader``)."""
+        """A torch ``Dataset`` of ``(x, y)`` pairs (for a ``DataLoader``); lazy splits stay lazy."""
         if isinstance(self.x, Tensor):
             return TensorDataset(self.x, self.y)
-        return _PairDataset(self.x, self.y)
+        return PairDataset(self.x, self.y)
+
+    def training_data(self) -> tuple[Tensor, Tensor] | Dataset:
+        """What :meth:`logitlab.train.Trainer.fit` takes, without loading a lazy split into memory.
+
+        Returns:
+            ``(x, y)``: float32 ``x`` and the targets, for an in-memory split (the trainer's fast
+            in-memory batches); or a :class:`PairDataset` of ``(x[i], y[i])`` for a lazy one, whose
+            images are opened as the trainer's ``DataLoader`` asks for them.
+
+        Examples:
+            >>> s = Split(torch.zeros(4, 3), torch.zeros(4, 1))
+            >>> x, y = s.training_data()
+            >>> x is s.x, y is s.y
+            (True, True)
+        """
+        if isinstance(self.x, Tensor):
+            return self.x.float(), self.y
+        return PairDataset(self.x, self.y)
+
+    def batches(self, batch_size: int) -> Iterator[Tensor]:
+        """The inputs ``x`` in order, as float32 batches of up to ``batch_size`` rows (for inference).
+
+        A lazy split loads one batch at a time; an in-memory one yields views of ``x``.
+        """
+        return iter_batches(self.x, batch_size)
 
     def materialize(self) -> Tensor:
-        """``x`` as one tensor (loads a lazy image dataset into memory)."""
+        """``x`` as one tensor (loads a lazy image dataset into memory; prefer :meth:`training_data` or :meth:`batches`)."""
         if isinstance(self.x, Tensor):
             return self.x
         items = [self.x[i] for i in range(len(self))]  # type: ignore[arg-type]
@@ -108,9 +171,7 @@ class DataState:
 
     def transform(self, x: Any) -> Tensor:
         """Preprocess in-memory inputs (DataFrame, array, tensor) to the model's float32 input tensor."""
-        from .arrays import transform_inputs
-
-        return transform_inputs(x, self)
+        return transform_features(x, self.preprocessor)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-serialisable dict."""
@@ -153,6 +214,13 @@ class Inputs:
     y: Tensor | None
     ids: list[str]
     notes: list[str] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def batches(self, batch_size: int) -> Iterator[Tensor]:
+        """The inputs ``x`` in order, as float32 batches of up to ``batch_size`` rows; lazy images load per batch."""
+        return iter_batches(self.x, batch_size)
 
 
 @dataclass
@@ -213,3 +281,43 @@ class DatasetBundle:
             f"train/val/test = {len(self.train)}/{len(self.val)}/{len(self.test)}; "
             f"outputs: {', '.join(self.label_names[:10])}{' ...' if len(self.label_names) > 10 else ''}"
         )
+
+
+def make_bundle(
+    x_all: Tensor | Callable[[np.ndarray], Dataset],
+    targets: Tensor,
+    enc: LabelEncoder,
+    splits: tuple[np.ndarray, np.ndarray, np.ndarray],
+    kind: Kind,
+    preprocessor: Any,
+    notes: list[str],
+    *,
+    source: str,
+    target: list[str] | None = None,
+    options: dict[str, Any] | None = None,
+    input_shape: tuple[int, ...] | None = None,
+) -> DatasetBundle:
+    """Assemble a :class:`DatasetBundle` from every row's inputs and targets and the split positions.
+
+    Args:
+        x_all (Tensor[N, ...] or callable): every row's model input; or, for lazy data, a function
+            giving the Dataset of the rows at some positions (then pass ``input_shape``).
+        targets (Tensor[N, ...]): every row's targets.
+        enc (LabelEncoder): the fitted label encoder (gives the task, its reason and the label names).
+        splits ((ndarray, ndarray, ndarray)): train, validation and test positions.
+        kind (str): ``"tabular"`` or ``"image"``.
+        preprocessor: the fitted preprocessing.
+        notes (list[str]): the decisions made while loading.
+        source (str): the spec the data came from.
+        target (list[str], optional): the target column(s). Default: none.
+        options (dict, optional): reading options, saved in :attr:`DatasetBundle.state`. Default: none.
+        input_shape (tuple[int, ...], optional): shape of one input; needed for lazy inputs only.
+    """
+    take = (lambda s: x_all[s]) if isinstance(x_all, Tensor) else x_all
+    train, val, test = (Split(take(s), targets[s], s) for s in splits)
+    shape = tuple(x_all.shape[1:]) if isinstance(x_all, Tensor) else input_shape
+    assert shape is not None, "lazy inputs need input_shape"
+    return DatasetBundle(
+        train, val, test, enc.task, enc.reason, enc.output_names, kind, shape, preprocessor, notes, enc,
+        source, target, dict(options or {}),
+    )  # fmt: skip

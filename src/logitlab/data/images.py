@@ -11,7 +11,8 @@ naming it.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Literal
 
@@ -24,7 +25,7 @@ from torch.utils.data import Dataset
 from torchvision import transforms
 
 from ..errors import ConfigError, DataError
-from .labels import RowNamer
+from .rows import RowNamer
 
 __all__ = [
     "DEFAULT_LABEL_PATTERN",
@@ -34,6 +35,7 @@ __all__ = [
     "ImageDataset",
     "ImagePreprocessor",
     "image_csv_column",
+    "image_header",
     "read_image_csv",
     "scan_image_folder",
 ]
@@ -168,29 +170,34 @@ def read_image_csv(
     return out
 
 
+@contextmanager
+def _image_file(path: Path) -> Iterator[Image.Image]:
+    """``Image.open(path)``; a file that does not open or decode raises :class:`DataError` naming it."""
+    try:
+        with Image.open(path) as im:
+            yield im
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        raise DataError(
+            f"Cannot read image {path}: {exc}",
+            fix="remove or replace the file (it is corrupt or not an image).",
+            code="bad-image",
+        ) from exc
+
+
 def _open(path: Path) -> Image.Image:
-    try:
-        with Image.open(path) as im:
-            im.load()
-            return im.copy()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-        raise DataError(
-            f"Cannot read image {path}: {exc}",
-            fix="remove or replace the file (it is corrupt or not an image).",
-            code="bad-image",
-        ) from exc
+    with _image_file(path) as im:
+        im.load()
+        return im.copy()
 
 
-def _header(path: Path) -> tuple[tuple[int, int], str]:
-    try:
-        with Image.open(path) as im:
-            return (im.size[1], im.size[0]), im.mode
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-        raise DataError(
-            f"Cannot read image {path}: {exc}",
-            fix="remove or replace the file (it is corrupt or not an image).",
-            code="bad-image",
-        ) from exc
+def image_header(path: Path) -> tuple[tuple[int, int], str]:
+    """``((H, W), PIL mode)`` of an image file, read from its header (the pixels are not decoded).
+
+    Raises:
+        DataError: the file is not an image, naming it.
+    """
+    with _image_file(path) as im:
+        return (im.size[1], im.size[0]), im.mode
 
 
 class ImagePreprocessor:
@@ -255,7 +262,7 @@ class ImagePreprocessor:
                 fix="use normalize='dataset' (statistics of the training images).",
                 code="bad-normalize",
             )
-        headers = [_header(p) for p in paths]
+        headers = [image_header(p) for p in paths]
         size = _choose_size(image_size, [h[0] for h in headers], notes)
         if channels is None:
             channels = 1 if all(h[1] in _GRAY_MODES for h in headers) else 3
@@ -280,7 +287,7 @@ class ImagePreprocessor:
         return cls(size, channels, mean_t.tolist(), std_t.tolist())
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-serialisable dict; :func:`~logitlab.data.preprocess.preprocessor_from_dict` rebuilds it."""
+        """A JSON-serialisable dict; :func:`~logitlab.data.preprocessor_from_dict` rebuilds it."""
         return {
             "type": self.kind,
             "size": list(self.size),

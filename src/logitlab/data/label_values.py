@@ -1,8 +1,17 @@
-"""Parsing of raw label values: missing values, label lists, 0/1 columns, class lookup, the positive class."""
+"""Parsing of raw label values: missing values, label lists, 0/1 columns, class lookup, the positive class.
+
+These are the steps :class:`~logitlab.data.LabelEncoder` is built from; each takes the
+:class:`~logitlab.data.RowNamer` of the source, so a bad label is named by its line or row.
+
+Examples:
+    >>> from logitlab.data.rows import INDEX
+    >>> label_lists(label_array(["a|b", "b"], INDEX, sep="|"), "|", None)
+    [['a', 'b'], ['b']]
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -10,11 +19,19 @@ import pandas as pd
 
 from ..errors import DataError
 from ..tasks import Task
+from .rows import RowNamer
 
-__all__ = ["NEGATIVE_WORDS", "POSITIVE_WORDS", "RowNamer", "choose_positive", "index_namer"]
-
-RowNamer = Callable[[int], str]
-"""Names row ``i`` (0-based position) in messages, e.g. ``lambda i: f"line {i + 2}"`` for a CSV."""
+__all__ = [
+    "NEGATIVE_WORDS",
+    "POSITIVE_WORDS",
+    "choose_positive",
+    "class_counts",
+    "class_indices",
+    "indicator_matrix",
+    "json_scalar",
+    "label_array",
+    "label_lists",
+]
 
 POSITIVE_WORDS = frozenset(
     "1 true t yes y positive pos fraud fraudulent spam malignant abnormal anomaly anomalous sick disease "
@@ -26,19 +43,14 @@ NEGATIVE_WORDS = frozenset(
 )
 
 
-def index_namer(i: int) -> str:
-    """Names position ``i`` of in-memory labels: ``"index i"``."""
-    return f"index {i}"
-
-
-def _py(v: Any) -> Any:
+def json_scalar(v: Any) -> Any:
     """A JSON scalar for a NumPy/Python scalar."""
     if isinstance(v, np.generic):
         return v.item()
     return v
 
 
-def _as_values(y: Any, row_name: RowNamer, *, sep: str | None = None, lists: bool = False) -> np.ndarray:
+def label_array(y: Any, row_name: RowNamer, *, sep: str | None = None, lists: bool = False) -> np.ndarray:
     """Labels as an array, missing values refused (naming the rows).
 
     In a column of label-list strings (``lists``, or any value holding ``sep``) an empty cell is an
@@ -91,7 +103,7 @@ def _is_missing(v: Any) -> bool:
     return v is None or v is pd.NA or (isinstance(v, (float, np.floating)) and bool(np.isnan(v)))
 
 
-def _label_lists(values: np.ndarray, sep: str, task: Task | None) -> list[list[str]] | None:
+def label_lists(values: np.ndarray, sep: str, task: Task | None) -> list[list[str]] | None:
     """Rows as lists of label names, when ``values`` holds lists or ``sep``-joined strings."""
     if values.ndim != 1:
         return None
@@ -101,7 +113,7 @@ def _label_lists(values: np.ndarray, sep: str, task: Task | None) -> list[list[s
             sorted({str(x).strip() for x in v}) if not isinstance(v, str) else _split(v, sep) for v in flat
         ]
     if task is Task.MULTILABEL:  # one label (or a sep-joined list) per row
-        return [_split(str(_py(v)), sep) for v in flat]
+        return [_split(str(json_scalar(v)), sep) for v in flat]
     if all(isinstance(v, str) for v in flat) and any(sep in v for v in flat):
         return [_split(v, sep) for v in flat]
     return None
@@ -111,7 +123,8 @@ def _split(s: str, sep: str) -> list[str]:
     return sorted({p.strip() for p in s.split(sep) if p.strip()})
 
 
-def _as_indicator(values: np.ndarray, row_name: RowNamer, names: Sequence[str]) -> np.ndarray:
+def indicator_matrix(values: np.ndarray, row_name: RowNamer, names: Sequence[str]) -> np.ndarray:
+    """A float32 0/1 matrix ``[N, L]`` from 0/1 or true/false label columns; a bad value names its row and column."""
     out = np.zeros(values.shape, dtype=np.float32)
     for j in range(values.shape[1]):
         col = values[:, j]
@@ -132,7 +145,8 @@ _BOOLISH: dict[Any, float] = {0: 0.0, 1: 1.0, "0": 0.0, "1": 1.0}  # True/False 
 _BOOLISH.update({"true": 1.0, "false": 0.0, "True": 1.0, "False": 0.0, "TRUE": 1.0, "FALSE": 0.0})
 
 
-def _unique(values: np.ndarray) -> tuple[list[Any], list[int]]:
+def class_counts(values: np.ndarray) -> tuple[list[Any], list[int]]:
+    """The distinct labels, sorted (by their text when they do not compare), and how often each occurs."""
     counts = pd.Series(values).value_counts(sort=False)
     items = list(counts.items())
     try:
@@ -149,7 +163,7 @@ def choose_positive(uniq: list[Any], counts: list[int], positive: Any) -> tuple[
     positive-like name (yes, true, positive, fraud, spam, malignant, ...) or the other class of a
     negative-like name (no, false, normal, benign, ...); the minority class; the later class.
     """
-    pys = [_py(u) for u in uniq]
+    pys = [json_scalar(u) for u in uniq]
     if positive is not None:
         for u in pys:
             if u == positive or str(u) == str(positive):
@@ -175,10 +189,11 @@ def choose_positive(uniq: list[Any], counts: list[int], positive: Any) -> tuple[
     return pys[1], "classes are balanced; the later one in sorted order"
 
 
-def _lookup(values: np.ndarray, classes: list[Any], row_name: RowNamer) -> np.ndarray:
+def class_indices(values: np.ndarray, classes: list[Any], row_name: RowNamer) -> np.ndarray:
+    """int64 positions of ``values`` in ``classes`` (matched by value, then by text); an unknown label names its row."""
     table = {c: i for i, c in enumerate(classes)}
     table.update({str(c): i for i, c in enumerate(classes) if str(c) not in table})
-    keys = [v.strip() if isinstance(v, str) else _py(v) for v in values]
+    keys = [v.strip() if isinstance(v, str) else json_scalar(v) for v in values]
     out = np.empty(len(keys), dtype=np.int64)
     for i, k in enumerate(keys):
         j = table.get(k)

@@ -28,19 +28,18 @@ from torch import Tensor
 
 from ..errors import DataError
 from ..tasks import Task, infer_task
-from .label_values import RowNamer as RowNamer
 from .label_values import (
-    _as_indicator,
-    _as_values,
-    _label_lists,
-    _lookup,
-    _py,
-    _unique,
     choose_positive,
-    index_namer,
+    class_counts,
+    class_indices,
+    indicator_matrix,
+    json_scalar,
+    label_array,
+    label_lists,
 )
+from .rows import INDEX, RowNamer
 
-__all__ = ["LabelEncoder", "RowNamer", "encode_labels"]
+__all__ = ["LabelEncoder", "encode_labels"]
 
 
 @dataclass
@@ -88,7 +87,7 @@ class LabelEncoder:
         label_sep: str = "|",
         positive: Any = None,
         label_names: Sequence[str] | None = None,
-        row_name: RowNamer = index_namer,
+        row_name: RowNamer = INDEX,
     ) -> LabelEncoder:
         """Choose the task (unless given), the classes and the positive class from labels ``y``.
 
@@ -99,7 +98,7 @@ class LabelEncoder:
             label_sep (str): separator for label-list strings. Default: ``"|"``.
             positive (optional): the positive class of a binary task. Default: chosen (see notes).
             label_names (list[str], optional): names of the columns of a 2-D matrix.
-            row_name (callable): names row ``i`` in error messages. Default: ``"index i"``.
+            row_name (RowNamer): names row ``i`` in error messages. Default: ``"index i"``.
 
         Raises:
             DataError: missing labels (naming the rows), a single class, or labels that do not fit ``task``.
@@ -110,8 +109,8 @@ class LabelEncoder:
             y = y.to_numpy()
         elif isinstance(y, Tensor):
             y = y.detach().cpu().numpy()
-        values = _as_values(y, row_name, sep=label_sep, lists=forced is Task.MULTILABEL)
-        lists = _label_lists(values, label_sep, forced)
+        values = label_array(y, row_name, sep=label_sep, lists=forced is Task.MULTILABEL)
+        lists = label_lists(values, label_sep, forced)
         if lists is not None:
             if forced not in (None, Task.MULTILABEL):
                 raise DataError(
@@ -129,7 +128,7 @@ class LabelEncoder:
         return _fit_1d(cls, values, forced, positive, label_sep, row_name)
 
     # ----------------------------------------------------------------- transform
-    def transform(self, y: Any, *, row_name: RowNamer = index_namer) -> Tensor:
+    def transform(self, y: Any, *, row_name: RowNamer = INDEX) -> Tensor:
         """Encode labels as targets: binary float ``[N, 1]``, multilabel float ``[N, L]``, multiclass int64 ``[N]``.
 
         Raises:
@@ -140,7 +139,7 @@ class LabelEncoder:
         elif isinstance(y, Tensor):
             y = y.detach().cpu().numpy()
         multilabel = self.task is Task.MULTILABEL
-        values = _as_values(y, row_name, sep=self.label_sep if multilabel else None, lists=multilabel)
+        values = label_array(y, row_name, sep=self.label_sep if multilabel else None, lists=multilabel)
         if multilabel:
             return self._transform_multilabel(values, row_name)
         if values.ndim == 2 and values.shape[1] > 1:  # one-hot matrix for a multiclass task
@@ -154,15 +153,15 @@ class LabelEncoder:
                     f"Soft binary label out of [0, 1] at {row_name(int(bad[0]))}: {values[bad[0]]!r}."
                 )
             return torch.from_numpy(out).reshape(-1, 1)
-        index = _lookup(values, self.classes, row_name)
+        index = class_indices(values, self.classes, row_name)
         if self.task is Task.BINARY:
             return torch.from_numpy(index.astype(np.float32)).reshape(-1, 1)
         return torch.from_numpy(index.astype(np.int64))
 
     def _transform_multilabel(self, values: np.ndarray, row_name: RowNamer) -> Tensor:
-        lists = _label_lists(values, self.label_sep, Task.MULTILABEL)
+        lists = label_lists(values, self.label_sep, Task.MULTILABEL)
         if lists is None:  # a 0/1 matrix
-            mat = _as_indicator(values, row_name, self.classes)
+            mat = indicator_matrix(values, row_name, self.classes)
             if mat.shape[1] != len(self.classes):
                 raise DataError(
                     f"Expected {len(self.classes)} label columns ({', '.join(self.classes)}); got {mat.shape[1]}.",
@@ -205,8 +204,8 @@ class LabelEncoder:
         """A JSON-serialisable dict; :meth:`from_dict` rebuilds an equal encoder."""
         return {
             "task": self.task.value,
-            "classes": [_py(c) for c in self.classes],
-            "positive": _py(self.positive),
+            "classes": [json_scalar(c) for c in self.classes],
+            "positive": json_scalar(self.positive),
             "reason": self.reason,
             "label_sep": self.label_sep,
             "soft": self.soft,
@@ -236,7 +235,7 @@ def encode_labels(
     label_sep: str = "|",
     positive: Any = None,
     label_names: Sequence[str] | None = None,
-    row_name: RowNamer = index_namer,
+    row_name: RowNamer = INDEX,
 ) -> tuple[Tensor, LabelEncoder]:
     """Fit a :class:`LabelEncoder` on ``y`` and encode ``y``; returns ``(targets, encoder)``.
 
@@ -262,7 +261,7 @@ def _fit_matrix(
     label_sep: str,
 ) -> LabelEncoder:
     names = list(label_names) if label_names is not None else [f"label_{j}" for j in range(values.shape[1])]
-    mat = _as_indicator(values, row_name, names)
+    mat = indicator_matrix(values, row_name, names)
     task, reason = infer_task(mat, return_reason=True)
     if forced is Task.BINARY:
         raise DataError(
@@ -301,7 +300,7 @@ def _fit_1d(
                 code="soft-labels-task",
             )
         return cls(Task.BINARY, [0, 1], 1, reason, label_sep, soft=True)
-    uniq, counts = _unique(values)
+    uniq, counts = class_counts(values)
     if len(uniq) < 2:
         raise DataError(
             f"Expected at least two classes; every label is {uniq[0]!r}.",
@@ -318,8 +317,8 @@ def _fit_1d(
     if forced is not None:
         task, reason = forced, f"task={forced.value!r} given"
     if task is Task.MULTICLASS:
-        return cls(Task.MULTICLASS, [_py(u) for u in uniq], reason=reason, label_sep=label_sep)
+        return cls(Task.MULTICLASS, [json_scalar(u) for u in uniq], reason=reason, label_sep=label_sep)
     pos, why = choose_positive(uniq, counts, positive)
-    neg = uniq[0] if _py(uniq[1]) == pos else uniq[1]
-    note = f"positive class {pos!r} ({why}); negative class {_py(neg)!r}"
-    return cls(Task.BINARY, [_py(neg), pos], pos, f"{reason}; {note}", label_sep, notes=[note])
+    neg = uniq[0] if json_scalar(uniq[1]) == pos else uniq[1]
+    note = f"positive class {pos!r} ({why}); negative class {json_scalar(neg)!r}"
+    return cls(Task.BINARY, [json_scalar(neg), pos], pos, f"{reason}; {note}", label_sep, notes=[note])

@@ -17,15 +17,26 @@ import torch
 
 from ..errors import DataError
 from ..tasks import Task
-from .bundle import DatasetBundle, DataState, Inputs, Split
-from .labels import LabelEncoder, RowNamer, encode_labels
-from .preprocess import TabularPreprocessor
+from .bundle import DatasetBundle, DataState, Inputs, make_bundle
+from .labels import LabelEncoder, encode_labels
+from .rows import CSV_LINES, TABLE_ROWS, RowNamer
 from .split import split_indices
+from .tabular_preprocessor import TabularPreprocessor
 
-__all__ = ["DEFAULT_TARGET_NAMES", "bundle_from_frame", "load_table", "load_table_inputs", "read_table"]
+__all__ = [
+    "DEFAULT_TARGET_NAMES",
+    "TABLE_SUFFIXES",
+    "bundle_from_frame",
+    "frame_inputs",
+    "read_table",
+    "target_columns",
+]
 
 DEFAULT_TARGET_NAMES = ("target", "label", "labels", "class", "y")
 """Column names taken as the target (case-insensitive) when ``target`` is not given."""
+TABLE_SUFFIXES = (".csv", ".tsv", ".parquet", ".pq")
+"""File suffixes read as tables (CSV, tab-separated, Parquet)."""
+_PARQUET_SUFFIXES = (".parquet", ".pq")
 
 
 def read_table(path: str | Path) -> tuple[pd.DataFrame, RowNamer]:
@@ -39,7 +50,7 @@ def read_table(path: str | Path) -> tuple[pd.DataFrame, RowNamer]:
         raise DataError(f"No such file: {path}.", fix="check the path.", code="no-such-file")
     suffix = path.suffix.lower()
     try:
-        parquet = suffix in (".parquet", ".pq")
+        parquet = suffix in _PARQUET_SUFFIXES
         if parquet:
             frame = pd.read_parquet(path)
         else:
@@ -57,15 +68,7 @@ def read_table(path: str | Path) -> tuple[pd.DataFrame, RowNamer]:
             fix="check the file was written completely; a table needs a header line and at least one row.",
             code="empty-table",
         )
-    return frame, (_parquet_row if parquet else _csv_line)
-
-
-def _csv_line(i: int) -> str:
-    return f"line {i + 2}"
-
-
-def _parquet_row(i: int) -> str:
-    return f"row {i + 1}"
+    return frame, (TABLE_ROWS if parquet else CSV_LINES)
 
 
 def target_columns(frame: pd.DataFrame, target: str | Sequence[str] | None, notes: list[str]) -> list[str]:
@@ -111,7 +114,7 @@ def bundle_from_frame(
     positive: Any = None,
     drop: Sequence[str] = (),
     max_categories: int = 50,
-    row_name: RowNamer = _parquet_row,
+    row_name: RowNamer = TABLE_ROWS,
     source: str = "dataframe",
 ) -> DatasetBundle:
     """Split a table, encode its target(s) and fit the preprocessing on the training rows.
@@ -137,59 +140,35 @@ def bundle_from_frame(
     )
     notes += split_notes
     features = frame.drop(columns=[*targets, *drop])
+    train_rows = row_name.subset(train)
     pre = TabularPreprocessor.fit(
-        features.iloc[train],
-        max_categories=max_categories,
-        row_name=lambda i: row_name(int(train[i])),
-        notes=notes,
+        features.iloc[train], max_categories=max_categories, row_name=train_rows, notes=notes
     )
-    x = torch.from_numpy(
-        pre.transform(features.iloc[train], row_name=lambda i: row_name(int(train[i])), notes=[])
-    )
+    x = torch.from_numpy(pre.transform(features.iloc[train], row_name=train_rows, notes=[]))
     rest = np.sort(np.concatenate([val, test]))
     later: list[str] = []
-    x_rest = pre.transform(features.iloc[rest], row_name=lambda i: row_name(int(rest[i])), notes=later)
+    x_rest = pre.transform(features.iloc[rest], row_name=row_name.subset(rest), notes=later)
     notes += [f"validation/test rows: {n}" for n in later]
     full = torch.empty((len(frame), pre.n_features), dtype=torch.float32)
     full[train] = x
     full[rest] = torch.from_numpy(x_rest)
     options = {"label_sep": label_sep, "drop": list(drop)}
-    return DatasetBundle(
-        Split(full[train], y[train], train),
-        Split(full[val], y[val], val),
-        Split(full[test], y[test], test),
-        enc.task,
-        enc.reason,
-        enc.output_names,
+    return make_bundle(
+        full,
+        y,
+        enc,
+        (train, val, test),
         "tabular",
-        (pre.n_features,),
         pre,
         notes,
-        enc,
-        source,
-        targets,
-        options,
+        source=source,
+        target=targets,
+        options=options,
     )
 
 
-def load_table(path: str | Path, **kwargs: Any) -> DatasetBundle:
-    """Read a CSV/Parquet file and build its :class:`DatasetBundle` (see :func:`bundle_from_frame`)."""
-    frame, row_name = read_table(path)
-    return bundle_from_frame(frame, row_name=row_name, source=str(path), **kwargs)
-
-
-def load_table_inputs(path: str | Path, state: DataState, *, require_targets: bool = False) -> Inputs:
-    """Read a table for prediction/evaluation with a fitted :class:`DataState`.
-
-    Targets are read when the target column(s) are present (required when ``require_targets``);
-    unknown labels raise :class:`DataError` naming the line.
-    """
-    frame, row_name = read_table(path)
-    return frame_inputs(frame, state, row_name=row_name, require_targets=require_targets)
-
-
 def frame_inputs(
-    frame: pd.DataFrame, state: DataState, *, row_name: RowNamer = _parquet_row, require_targets: bool = False
+    frame: pd.DataFrame, state: DataState, *, row_name: RowNamer = TABLE_ROWS, require_targets: bool = False
 ) -> Inputs:
     """Features (and targets, when present) of ``frame`` read with a fitted :class:`DataState`."""
     enc: LabelEncoder = state.label_encoder
@@ -204,4 +183,4 @@ def frame_inputs(
     notes: list[str] = []
     drop = [c for c in [*targets, *state.options.get("drop", [])] if c in frame.columns]
     x = state.preprocessor.transform(frame.drop(columns=drop), row_name=row_name, notes=notes)
-    return Inputs(torch.from_numpy(x), y, [row_name(i) for i in range(len(frame))], notes)
+    return Inputs(torch.from_numpy(x), y, row_name.ids(len(frame)), notes)

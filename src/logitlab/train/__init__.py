@@ -8,7 +8,7 @@ Examples:
 
 from __future__ import annotations
 
-from ..data.loader import BalancedSampler, InMemoryLoader
+from ..data.batches import BalancedSampler, InMemoryLoader
 from .callbacks import (
     Callback,
     CheckpointCallback,

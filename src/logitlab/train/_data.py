@@ -10,7 +10,7 @@ import torch
 from torch import Tensor
 from torch.utils.data import DataLoader, Dataset, DistributedSampler, Subset
 
-from ..data.loader import BalancedSampler, InMemoryLoader
+from ..data.batches import BalancedSampler, InMemoryLoader
 from ..errors import ConfigError, DataError
 from .config import TrainConfig
 from .distributed import DistInfo

@@ -1,11 +1,10 @@
-"""Feature preprocessing fitted on the training split and saved with the model as JSON.
+"""The preprocessing of a table's feature columns, fitted on the training split and saved as JSON.
 
 :class:`TabularPreprocessor` (pandas tables): numeric columns imputed with the training median and
 standardised (``(x - mean) / std``, population std as scikit-learn's ``StandardScaler``);
 categorical columns imputed with the most frequent value and one-hot encoded (an unknown category
-at predict time becomes all zeros, and is reported). :class:`ArrayPreprocessor` (NumPy arrays and
-image tensors): per-feature or per-channel standardisation. Both round-trip through ``to_dict`` /
-:func:`preprocessor_from_dict`.
+at predict time becomes all zeros, and is reported). It round-trips through ``to_dict`` /
+:func:`~logitlab.data.preprocessor_from_dict`.
 
 Examples:
     >>> import pandas as pd
@@ -30,13 +29,9 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError, LogitlabWarning
-from .labels import RowNamer
+from .rows import TABLE_ROWS, RowNamer
 
-__all__ = ["ArrayPreprocessor", "TabularPreprocessor", "preprocessor_from_dict"]
-
-
-def _line_namer(i: int) -> str:
-    return f"row {i + 1}"
+__all__ = ["CategoricalColumn", "NumericColumn", "TabularPreprocessor"]
 
 
 @dataclass
@@ -101,7 +96,7 @@ class TabularPreprocessor:
         frame: pd.DataFrame,
         *,
         max_categories: int = 50,
-        row_name: RowNamer = _line_namer,
+        row_name: RowNamer = TABLE_ROWS,
         notes: list[str] | None = None,
     ) -> TabularPreprocessor:
         """Fit on the training rows of ``frame`` (all its columns are features).
@@ -109,7 +104,7 @@ class TabularPreprocessor:
         Args:
             frame (DataFrame): feature columns of the training split.
             max_categories (int): keep at most this many (most frequent) categories per column. Default: ``50``.
-            row_name (callable): names row ``i`` in messages. Default: ``"row i+1"``.
+            row_name (RowNamer): names row ``i`` in messages. Default: ``"row i+1"``.
             notes (list[str], optional): receives what was imputed, dropped or capped.
 
         Raises:
@@ -138,7 +133,7 @@ class TabularPreprocessor:
         return cls(numeric, categorical, dropped)
 
     def transform(
-        self, frame: pd.DataFrame, *, row_name: RowNamer = _line_namer, notes: list[str] | None = None
+        self, frame: pd.DataFrame, *, row_name: RowNamer = TABLE_ROWS, notes: list[str] | None = None
     ) -> np.ndarray:
         """Transform a table with the fitted columns into float32 ``[N, n_features]``.
 
@@ -185,7 +180,7 @@ class TabularPreprocessor:
         return out
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-serialisable dict; :func:`preprocessor_from_dict` rebuilds it."""
+        """A JSON-serialisable dict; :func:`~logitlab.data.preprocessor_from_dict` rebuilds it."""
         return {
             "type": self.kind,
             "numeric": [asdict(c) for c in self.numeric],
@@ -304,113 +299,3 @@ def _one_hot(c: CategoricalColumn, col: pd.Series, told: list[str]) -> np.ndarra
     rows = np.flatnonzero(~unknown)
     out[rows, codes[rows]] = 1.0
     return out
-
-
-class ArrayPreprocessor:
-    """Standardise a NumPy array per feature (``[N, F]``) or per channel (``[N, C, ...]``).
-
-    ``transform(x) = (x * multiplier - mean) / scale`` with NaN imputed by the feature's median.
-
-    Args:
-        shape (tuple[int, ...]): the shape of one sample.
-        mean (list[float]): per-feature (or per-channel) mean after ``multiplier``.
-        scale (list[float]): per-feature (or per-channel) std (1 where the std is 0).
-        fill (list[float]): per-feature (or per-channel) median used for NaN. Default: zeros.
-        multiplier (float): applied first (e.g. ``1/16`` for 4-bit pixels). Default: ``1.0``.
-
-    Examples:
-        >>> pre = ArrayPreprocessor.fit(np.array([[0.0, 10.0], [2.0, 30.0]]))
-        >>> pre.transform(np.array([[1.0, 20.0]])).tolist()
-        [[0.0, 0.0]]
-    """
-
-    kind = "array"
-
-    def __init__(
-        self,
-        shape: tuple[int, ...],
-        mean: list[float],
-        scale: list[float],
-        fill: list[float] | None = None,
-        multiplier: float = 1.0,
-    ) -> None:
-        self.shape = tuple(int(s) for s in shape)
-        self.mean = [float(v) for v in mean]
-        self.scale = [float(v) for v in scale]
-        self.fill = [float(v) for v in fill] if fill is not None else [0.0] * len(self.mean)
-        self.multiplier = float(multiplier)
-
-    @classmethod
-    def fit(
-        cls, x: Any, *, standardize: bool = True, multiplier: float = 1.0, notes: list[str] | None = None
-    ) -> ArrayPreprocessor:
-        """Fit on training samples ``x`` (``[N, F]`` per feature, ``[N, C, H, W]`` per channel)."""
-        arr = np.asarray(x, dtype=np.float64) * multiplier
-        flat = _per_unit(arr)
-        fill = np.nan_to_num(np.nanmedian(flat, axis=0)) if np.isnan(flat).any() else np.zeros(flat.shape[1])
-        if np.isnan(flat).any() and notes is not None:
-            notes.append(f"{int(np.isnan(flat).sum())} missing feature values imputed with the median")
-        flat = np.where(np.isnan(flat), fill, flat)
-        if not standardize:
-            return cls(arr.shape[1:], [0.0] * flat.shape[1], [1.0] * flat.shape[1], list(fill), multiplier)
-        std = flat.std(axis=0)
-        return cls(
-            arr.shape[1:], list(flat.mean(axis=0)), list(np.where(std > 0, std, 1.0)), list(fill), multiplier
-        )
-
-    def transform(self, x: Any) -> np.ndarray:
-        """float32 standardised copy of ``x`` (``[N, *shape]``)."""
-        arr = np.asarray(x, dtype=np.float64) * self.multiplier
-        if tuple(arr.shape[1:]) != self.shape:
-            raise DataError(
-                f"Expected samples of shape {list(self.shape)}; got {list(arr.shape[1:])}.",
-                fix="give inputs shaped like the training data.",
-                code="bad-input-shape",
-            )
-        shape = (1, -1) + (1,) * (arr.ndim - 2)
-        fill, mean, scale = (np.asarray(v).reshape(shape) for v in (self.fill, self.mean, self.scale))
-        arr = np.where(np.isnan(arr), fill, arr) if np.isnan(arr).any() else arr
-        return ((arr - mean) / scale).astype(np.float32)
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-serialisable dict; :func:`preprocessor_from_dict` rebuilds it."""
-        return {
-            "type": self.kind,
-            "shape": list(self.shape),
-            "mean": self.mean,
-            "scale": self.scale,
-            "fill": self.fill,
-            "multiplier": self.multiplier,
-        }
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> ArrayPreprocessor:
-        """Rebuild from :meth:`to_dict` output."""
-        return cls(tuple(d["shape"]), d["mean"], d["scale"], d.get("fill"), d.get("multiplier", 1.0))
-
-
-def _per_unit(arr: np.ndarray) -> np.ndarray:
-    """``[N, F]`` stays; ``[N, C, ...]`` becomes ``[N * prod(...), C]`` (per-channel statistics)."""
-    if arr.ndim == 2:
-        return arr
-    if arr.ndim < 2:
-        raise DataError(f"Expected 2-D [N, F] or image [N, C, H, W] inputs; got shape {list(arr.shape)}.")
-    return np.moveaxis(arr, 1, -1).reshape(-1, arr.shape[1])
-
-
-def preprocessor_from_dict(d: dict[str, Any]) -> Any:
-    """Rebuild any logitlab preprocessor from its ``to_dict()`` (``"type"``: tabular, array or image)."""
-    kind = d.get("type")
-    if kind == "tabular":
-        return TabularPreprocessor.from_dict(d)
-    if kind == "array":
-        return ArrayPreprocessor.from_dict(d)
-    if kind == "image":
-        from .images import ImagePreprocessor
-
-        return ImagePreprocessor.from_dict(d)
-    raise DataError(
-        f"Unknown preprocessor type {kind!r}; expected 'tabular', 'array' or 'image'.",
-        fix="the saved model.json may be from another version; retrain or re-save it.",
-        code="unknown-preprocessor",
-    )
