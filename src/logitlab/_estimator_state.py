@@ -159,7 +159,8 @@ def train_model(
         run_dir=run_dir,
         metrics_fn=epoch_metrics(clf.task_),
     )
-    history = list(trainer.fit(bundle.train, bundle.val if has_val else None) or [])
+    val = bundle.val.training_data() if has_val else None
+    history = list(trainer.fit(bundle.train.training_data(), val) or [])
     model = setup.model.eval()
     if trainer.device.type == "cpu":
         model = model.cpu()

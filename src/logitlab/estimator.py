@@ -27,6 +27,7 @@ Examples:
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, cast
@@ -47,6 +48,8 @@ if TYPE_CHECKING:
     from .weights import ImbalanceWeights
 
 __all__ = ["Classifier", "Outputs", "TrainingSetup"]
+
+_BATCH = 4096  # rows per inference batch
 
 
 @dataclass
@@ -336,10 +339,11 @@ class Classifier(ClassifierMixin, BaseEstimator):
         from sklearn.utils.validation import check_is_fitted
 
         from .data import Inputs, Split
+        from .data.bundle import iter_batches
 
         check_is_fitted(self, "model_")
         if isinstance(X, (Split, Inputs)):  # already preprocessed by the data layer
-            return self._forward(X.x)
+            return self._forward(X.batches(_BATCH))
         if not isinstance(X, pd.DataFrame) and self.data_state_.kind == "tabular":
             X = as_features(X)
         if hasattr(self, "feature_names_in_") and isinstance(X, pd.DataFrame):
@@ -350,22 +354,16 @@ class Classifier(ClassifierMixin, BaseEstimator):
                     fix="give the same columns as at fit time.",
                     code="feature-mismatch",
                 )
-        return self._forward(self.data_state_.transform(X))
+        return self._forward(iter_batches(self.data_state_.transform(X), _BATCH))
 
-    def _forward(self, x: Any) -> Tensor:
-        """The network on a tensor or a lazy dataset of inputs, in batches, without gradients."""
+    def _forward(self, batches: Iterable[Tensor]) -> Tensor:
+        """The network on float32 input batches, without gradients: logits ``[N, n_outputs]`` on the CPU."""
         import torch
-        from torch.utils.data import DataLoader
 
         device = next(self.model_.parameters()).device
         self.model_.eval()
-        batches = (
-            (x[s : s + 4096] for s in range(0, len(x), 4096))
-            if isinstance(x, torch.Tensor)
-            else DataLoader(x, batch_size=256)
-        )
         with torch.inference_mode():
-            out = [self.model_(b.float().to(device)).float().cpu() for b in batches]
+            out = [self.model_(b.to(device)).float().cpu() for b in batches]
         logits = torch.cat(out) if out else torch.empty(0, self.n_outputs_)
         return logits.reshape(len(logits), self.n_outputs_)
 

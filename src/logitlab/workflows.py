@@ -328,8 +328,8 @@ def doctor(
     setup = Classifier(task=bundle.task.value, loss=loss, imbalance=imbalance, model=model).training_setup(
         bundle
     )
-    x, y = next(iter(torch.utils.data.DataLoader(bundle.train.dataset(), batch_size=rows)))
-    x = x.float()
+    x = next(bundle.train.batches(rows))
+    y = bundle.train.y[: len(x)]
     setup.model.train()
     logits = setup.model(x)
     setup.loss_fn(logits, y).backward()
