@@ -9,14 +9,19 @@ Examples:
 
 from __future__ import annotations
 
-from .calibration import multilabel_calibration_error, reliability_bins
+from .calibration import CALIBRATION_METHODS, Calibration, calibrate
 from .metrics import MetricAccumulator, classification_report, compute_metrics, format_classification_report
+from .reliability import calibration_metrics, multilabel_calibration_error, reliability_bins
 from .thresholds import OBJECTIVES, Thresholds, predict_labels, tune_thresholds
 
 __all__ = [
+    "CALIBRATION_METHODS",
     "OBJECTIVES",
+    "Calibration",
     "MetricAccumulator",
     "Thresholds",
+    "calibrate",
+    "calibration_metrics",
     "classification_report",
     "compute_metrics",
     "format_classification_report",
