@@ -66,7 +66,7 @@ def reliability_bins(confidence: Tensor, correct: Tensor, *, n_bins: int = 15) -
     Returns:
         dict: ``edges`` ``[n_bins + 1]``, ``confidence``, ``frequency`` (NaN for empty bins), ``count``.
     """
-    c = confidence.detach().reshape(-1).to(torch.float64).cpu()
+    c = confidence.detach().reshape(-1).to(torch.float64).cpu().contiguous()
     a = correct.detach().reshape(-1).to(torch.float64).cpu()
     edges = torch.linspace(0, 1, n_bins + 1, dtype=torch.float64)
     idx = torch.clamp(torch.bucketize(c, edges[1:-1], right=True), 0, n_bins - 1)
