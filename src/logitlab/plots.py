@@ -393,8 +393,9 @@ def plot_all(
         history (list[dict] or path, optional): trainer rows or ``metrics.csv``; the training curves are
             drawn when it has rows. Default: ``None``.
         loss_config (dict, optional): ``{"name": ..., **options}`` for :func:`plot_loss_curves`. Default: ``None``.
-        calibration (Calibration, optional): the reliability diagram shows the curve before and after it.
-            Default: ``None``.
+        calibration (Calibration, optional): the reliability diagram shows the curves before and after it;
+            the PR/ROC curves and the confusion matrix are drawn on its calibrated scale, where
+            ``thresholds`` then are. Default: ``None``.
 
     Returns:
         dict[str, Path]: the written files by name.
@@ -409,10 +410,11 @@ def plot_all(
         paths["loss_curves"] = plot_loss_curves(
             d / "loss_curves.png", task=task, name=cfg.pop("name", "auto"), **cfg
         )
-    paths["pr_curves"] = plot_pr_curves(logits, targets, d / "pr_curves.png", thresholds=thresholds, **kw)
-    paths["roc_curves"] = plot_roc_curves(logits, targets, d / "roc_curves.png", thresholds=thresholds, **kw)
+    decided = calibration.calibrated_logits(logits) if calibration is not None else logits
+    paths["pr_curves"] = plot_pr_curves(decided, targets, d / "pr_curves.png", thresholds=thresholds, **kw)
+    paths["roc_curves"] = plot_roc_curves(decided, targets, d / "roc_curves.png", thresholds=thresholds, **kw)
     paths["confusion_matrix"] = plot_confusion_matrix(
-        logits, targets, d / "confusion_matrix.png", thresholds=thresholds, **kw
+        decided, targets, d / "confusion_matrix.png", thresholds=thresholds, **kw
     )
     paths["reliability"] = plot_reliability(
         logits, targets, d / "reliability.png", calibration=calibration, **kw

@@ -223,9 +223,10 @@ def write_report(
     Given ``logits``, ``targets`` and ``task``, the metrics (when not given) and the standard plots
     (:func:`logitlab.plots.plot_all`, into ``run_dir/plots/``) are made here; ``plots`` adds to or
     replaces them by name. Without ``history``, ``run_dir/metrics.csv`` is used when it exists.
-    Given a ``calibration`` too, the probability metrics are the calibrated ones, the reliability
-    diagram shows both curves, and the metrics section gets a before/after calibration table (ECE,
-    Brier score and log-loss per label and overall); ``logits`` stay the raw model outputs.
+    Given a ``calibration`` too, ``logits`` stay the raw model outputs, ``thresholds`` are on the
+    calibrated scale (as ``predict`` applies them), the metrics and curves are the calibrated ones, the
+    reliability diagram shows the curves before and after, and the metrics section gets a before/after
+    table of ECE, Brier score and log-loss per label and overall.
 
     Args:
         run_dir (path): the run directory (created if missing).
@@ -237,7 +238,7 @@ def write_report(
         logits (Tensor, optional): evaluation logits for the metrics and plots. Default: ``None``.
         targets (Tensor, optional): their targets. Default: ``None``.
         task (Task or str, optional): the task. Default: ``None``.
-        thresholds (Thresholds, optional): tuned decisions. Default: ``None``.
+        thresholds (Thresholds, optional): tuned decisions (on the calibrated scale with a calibration).
         label_names (list[str], optional): names of the labels/classes. Default: ``None``.
         history (list[dict] or path, optional): trainer rows for the training curves.
         loss_config (dict, optional): ``{"name": ..., **options}`` for the loss-against-logit figure.

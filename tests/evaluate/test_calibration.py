@@ -180,10 +180,10 @@ def test_balanced_pos_weight_model_is_calibrated_after_platt(weighted_logistic):
     same = predict_labels(cal.calibrated_logits(z_test), task="binary", thresholds=cal.map_thresholds(th))
     assert torch.equal(same, predict_labels(z_test, task="binary", thresholds=th))
     m_raw = compute_metrics(z_test, y_test, task="binary", thresholds=th)
-    m_cal = compute_metrics(z_test, y_test, task="binary", thresholds=th, calibration=cal)
-    assert m_cal["f1"] == m_raw["f1"] and m_cal["average_precision"] == pytest.approx(
-        m_raw["average_precision"], abs=1e-12
-    )
+    m_cal = compute_metrics(z_test, y_test, task="binary", thresholds=cal.map_thresholds(th), calibration=cal)
+    assert m_cal["confusion_matrix"] == m_raw["confusion_matrix"] and m_cal[
+        "average_precision"
+    ] == pytest.approx(m_raw["average_precision"], abs=1e-12)
     assert m_cal["ece"] < 0.02 < m_raw["ece"] and m_cal["brier"] < m_raw["brier"]
 
 

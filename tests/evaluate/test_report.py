@@ -131,7 +131,9 @@ def test_report_with_a_calibration_shows_before_and_after(tmp_path):
     y = (torch.rand(400, generator=g) < 0.1).long()
     z = 2 * torch.randn(400, generator=g) + 2 * y + 2.0  # a pos_weight's upward shift
     cal = calibrate(z[:200], y[:200], task="binary", pos_weight=9.0)
-    th = tune_thresholds(z[:200], y[:200], task="binary")
+    th = tune_thresholds(
+        cal.calibrated_logits(z[:200]), y[:200], task="binary"
+    )  # tuned on the calibrated scale
     path = write_report(
         tmp_path, logits=z[200:], targets=y[200:], task="binary", thresholds=th, calibration=cal
     )
@@ -144,6 +146,8 @@ def test_report_with_a_calibration_shows_before_and_after(tmp_path):
         assert f"{value:.4f}" in text
     calibrated = compute_metrics(z[200:], y[200:], task="binary", thresholds=th, calibration=cal)
     assert f"{calibrated['ece']:.4f}" in text  # the headline ECE is the calibrated one
-    assert calibrated["f1"] == compute_metrics(z[200:], y[200:], task="binary", thresholds=th)["f1"]
+    same = compute_metrics(cal.calibrated_logits(z[200:]), y[200:], task="binary", thresholds=th)
+    assert calibrated["f1"] == same["f1"] and calibrated["threshold"] == th.values[0]
+    assert f"{calibrated['f1']:.4f}" in text
     only_fit = write_report(tmp_path / "fit", calibration=cal).read_text()
     assert "method: platt" in only_fit and "validation log-loss" in only_fit

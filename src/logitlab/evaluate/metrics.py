@@ -19,8 +19,9 @@ Keys of the returned dict (floats unless said otherwise):
   k in 2, 3, 5 below C, ``n``; lists ``*_per_class``, ``support_per_class``, ``bias_per_class``,
   ``confusion_matrix`` ``[C, C]`` (rows: true class), ``label_names``.
 
-With a ``calibration`` the probability metrics (ROC-AUC, AP, ECE, Brier, top-k) use its calibrated
-probabilities while the decisions stay those of ``thresholds`` on the raw logits.
+With a ``calibration`` everything is measured on the calibrated scale: the probability metrics use
+its probabilities and ``thresholds`` are thresholds on them (as tuned on
+``calibration.calibrated_logits(z)``, or re-expressed by ``calibration.map_thresholds``).
 
 A ROC-AUC or average precision that is undefined (a label with no positives or no negatives) is NaN
 and left out of its macro average.
@@ -80,7 +81,7 @@ def compute_metrics(
         task (Task or str): the task.
         thresholds (Thresholds, optional): tuned decisions; Default: ``None`` (0.5 / argmax).
         label_names (list[str], optional): one name per label/class. Default: ``"0"``, ``"1"``, ...
-        calibration (Calibration, optional): probabilities from this map. Default: ``None`` (the activation).
+        calibration (Calibration, optional): measure its calibrated logits instead. Default: ``None``.
 
     Returns:
         dict: flat floats, per-label lists and confusion matrices (see the module docstring).
@@ -90,8 +91,10 @@ def compute_metrics(
     """
     t = Task.from_str(task)
     z, y = format_pair(logits, targets, t)
+    if calibration is not None:  # the thresholds are on the calibrated scale too
+        z = calibration.calibrated_logits(z)
     preds = predict_labels(z, task=t, thresholds=thresholds)
-    probs = calibration.transform(z) if calibration is not None else probabilities(z, t)  # float64, in [0, 1]
+    probs = probabilities(z, t)  # float64, in [0, 1]: torchmetrics takes them as they are
     n_out = 1 if t is Task.BINARY else z.shape[1]
     names = [str(n) for n in label_names] if label_names is not None else [str(i) for i in range(n_out)]
     th = thresholds if thresholds is not None else Thresholds.default(t, n_out)
