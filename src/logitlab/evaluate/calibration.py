@@ -45,9 +45,11 @@ The rule for ``predict`` and ``predict_proba`` (scikit-learn's ``predict == argm
 ``predict_proba`` returns the calibrated ``q`` and ``predict`` applies the decision rule *on the
 calibrated scale*, i.e. a threshold ``t'`` on ``q`` (multi-class: ``argmax(log q + d)``). Tune the rule
 after calibration (``tune_thresholds(cal.calibrated_logits(z_val), y_val, task=...)``): it moves off
-``0.5`` / ``d = 0`` only where that strictly improves the objective, so ``predict == argmax(predict_proba)``
-holds exactly whenever tuning does not pay, and otherwise differs by design: a decision tuned for F1 or
-macro-F1 is not the most probable class. Folding ``d`` into the probabilities would make them
+``0.5`` / ``d = 0`` only where that strictly improves the objective on the validation rows, so
+``predict == argmax(predict_proba)`` holds where tuning does not pay (or with no tuning), and otherwise
+differs by design: a decision tuned for F1 or macro-F1 is not the most probable class. (Any strict gain
+counts today, so multi-class biases move on noise-level gains even on balanced data.) Folding ``d`` into
+the probabilities would make them
 uncalibrated again (what this module exists to prevent); scikit-learn itself declares
 ``check_classifiers_train`` an expected failure of ``TunedThresholdClassifierCV`` for this reason
 ("Threshold at probability 0.5 does not hold").
