@@ -21,7 +21,7 @@ PUBLIC = {
     "TrainConfig", "Trainer", "Callback", "EarlyStopping",
     # data, models, evaluation, estimator
     "load_dataset", "DatasetBundle", "build_model", "compute_metrics", "tune_thresholds", "Thresholds",
-    "predict_labels", "Classifier",
+    "predict_labels", "calibrate", "Calibration", "Classifier",
 }  # fmt: skip
 
 

@@ -68,6 +68,8 @@ _EXPORTS: dict[str, str] = {
     "tune_thresholds": "evaluate",
     "Thresholds": "evaluate",
     "predict_labels": "evaluate",
+    "calibrate": "evaluate",
+    "Calibration": "evaluate",
     # estimator
     "Classifier": "estimator",
 }
@@ -103,7 +105,7 @@ if TYPE_CHECKING:  # static analysers see the eager imports
         TrainingError,
     )
     from .estimator import Classifier
-    from .evaluate import Thresholds, compute_metrics, predict_labels, tune_thresholds
+    from .evaluate import Calibration, Thresholds, calibrate, compute_metrics, predict_labels, tune_thresholds
     from .losses import (
         LOSS_NAMES,
         AsymmetricLoss,

@@ -20,17 +20,19 @@ import math
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 
 from .errors import ConfigError
 from .evaluate._inputs import format_pair
-from .evaluate._plotdata import columns, operating_point, operating_points, read_history
-from .evaluate.calibration import reliability_bins
+from .evaluate._plotdata import columns, operating_point, operating_points, read_history, reliability_panels
 from .evaluate.thresholds import Thresholds, predict_labels
 from .files import atomic_path
-from .tasks import Task, probabilities
+from .tasks import Task
+
+if TYPE_CHECKING:
+    from .evaluate.calibration import Calibration
 
 __all__ = [
     "plot_all",
@@ -296,36 +298,51 @@ def plot_confusion_matrix(logits: Any, targets: Any, out: str | os.PathLike[str]
 
 
 def plot_reliability(logits: Any, targets: Any, out: str | os.PathLike[str], *, task: Task | str,
-                     n_bins: int = 15) -> Path:  # fmt: skip
-    """Reliability diagram: observed frequency per confidence bin against the diagonal, with bin counts.
+                     n_bins: int = 15, calibration: Calibration | None = None,
+                     label_names: Sequence[str] | None = None) -> Path:  # fmt: skip
+    """Reliability diagram: observed frequency against mean predicted probability per bin, before and after calibration.
 
-    Binary and multilabel: probability of the positive class (all labels pooled); multiclass: the
-    top-1 confidence against whether the argmax is right. Returns ``out``.
+    One panel per label (binary: one; at most ``MAX_PANELS``); multiclass: one panel of the top-1
+    confidence against whether the argmax is right. Each panel has the uncalibrated curve and, given a
+    ``calibration``, the calibrated one (their ECE in the legend), the diagonal, and the share of rows
+    per bin (of the last curve) as light bars.
+
+    Args:
+        logits (Tensor[N], Tensor[N, L] or Tensor[N, C]): raw model outputs.
+        targets (Tensor): their targets (as for :func:`logitlab.evaluate.compute_metrics`).
+        out (path): the PNG to write.
+        task (Task or str): the task.
+        n_bins (int): equal-width bins on [0, 1]. Default: ``15``.
+        calibration (Calibration, optional): adds the calibrated curve. Default: ``None``.
+        label_names (list[str], optional): panel titles. Default: ``None``.
+
+    Returns:
+        Path: ``out``.
     """
     t = Task.from_str(task)
-    z, y = format_pair(logits, targets, t)
-    p = probabilities(z, t)
-    if t is Task.MULTICLASS:
-        conf, correct = p.max(1)[0], (p.argmax(1) == y)
-    else:
-        conf, correct = p.reshape(-1), y.reshape(-1)
-    bins = reliability_bins(conf, correct, n_bins=n_bins)
-    ece = float(
-        (bins["count"] / bins["count"].sum() * (bins["confidence"] - bins["frequency"]).abs()).nansum()
-    )
-    fig, axes = _figure(2, 1, size=(5.2, 2.6))
-    ax, hist = axes[0][0], axes[1][0]
-    edges = bins["edges"].numpy()
-    width = edges[1] - edges[0]
-    ax.bar(edges[:-1], bins["frequency"].nan_to_num(0).numpy(), width=width, align="edge", edgecolor="k", alpha=0.7,
-           label="observed")  # fmt: skip
-    ax.plot([0, 1], [0, 1], "--", color="grey", label="perfect calibration")
-    ax.set_ylabel("fraction correct" if t is Task.MULTICLASS else "fraction positive")
-    ax.set_title(f"reliability ({'top-1' if t is Task.MULTICLASS else 'positive class'}), ECE {ece:.3f}")
-    ax.legend(fontsize=7)
-    hist.bar(edges[:-1], bins["count"].numpy(), width=width, align="edge", edgecolor="k", color="tab:grey")
-    hist.set_xlabel("confidence")
-    hist.set_ylabel("count")
+    curves = reliability_panels(logits, targets, t, calibration, n_bins)
+    names = ["top-1"] if t is Task.MULTICLASS else _names(label_names, len(curves))
+    fig, panels = _panel_grid(len(curves), size=(3.6, 3.4))
+    styles = {"uncalibrated": ("tab:red", "--"), "calibrated": ("tab:blue", "-")}
+    for j, ax in panels:
+        share = ax.twinx()
+        for name, bins, ece in curves[j]:
+            color, line = styles[name]
+            seen = bins["count"] > 0
+            ax.plot(bins["confidence"][seen].numpy(), bins["frequency"][seen].numpy(), line, marker="o", ms=3,
+                    color=color, label=f"{name} (ECE {ece:.3f})")  # fmt: skip
+        edges = bins["edges"].numpy()
+        share.bar(edges[:-1], (bins["count"] / bins["count"].sum()).numpy(), width=edges[1] - edges[0],
+                  align="edge", color="tab:grey", alpha=0.2)  # fmt: skip
+        share.set_ylim(0, 3)
+        share.set_yticks([])
+        ax.plot([0, 1], [0, 1], ":", color="grey")
+        ax.set_xlim(0, 1)
+        ax.set_ylim(0, 1)
+        ax.set_xlabel("confidence (top-1)" if t is Task.MULTICLASS else "predicted probability")
+        ax.set_ylabel("fraction correct" if t is Task.MULTICLASS else "fraction positive")
+        ax.set_title(names[j] if j < len(names) else str(j), fontsize=9)
+        ax.legend(fontsize=7, loc="upper left")
     return _save(fig, out)
 
 
@@ -358,6 +375,7 @@ def plot_all(
     label_names: Sequence[str] | None = None,
     history: Sequence[Mapping[str, Any]] | str | os.PathLike[str] | None = None,
     loss_config: Mapping[str, Any] | None = None,
+    calibration: Calibration | None = None,
 ) -> dict[str, Path]:
     """Every figure for a run, into ``out_dir``: ``{name: path}`` in report order.
 
@@ -371,6 +389,9 @@ def plot_all(
         history (list[dict] or path, optional): trainer rows or ``metrics.csv``; the training curves are
             drawn when it has rows. Default: ``None``.
         loss_config (dict, optional): ``{"name": ..., **options}`` for :func:`plot_loss_curves`. Default: ``None``.
+        calibration (Calibration, optional): the reliability diagram shows the curves before and after it;
+            the PR/ROC curves and the confusion matrix are drawn on its calibrated scale, where
+            ``thresholds`` then are. Default: ``None``.
 
     Returns:
         dict[str, Path]: the written files by name.
@@ -385,11 +406,14 @@ def plot_all(
         paths["loss_curves"] = plot_loss_curves(
             d / "loss_curves.png", task=task, name=cfg.pop("name", "auto"), **cfg
         )
-    paths["pr_curves"] = plot_pr_curves(logits, targets, d / "pr_curves.png", thresholds=thresholds, **kw)
-    paths["roc_curves"] = plot_roc_curves(logits, targets, d / "roc_curves.png", thresholds=thresholds, **kw)
+    decided = calibration.calibrated_logits(logits) if calibration is not None else logits
+    paths["pr_curves"] = plot_pr_curves(decided, targets, d / "pr_curves.png", thresholds=thresholds, **kw)
+    paths["roc_curves"] = plot_roc_curves(decided, targets, d / "roc_curves.png", thresholds=thresholds, **kw)
     paths["confusion_matrix"] = plot_confusion_matrix(
-        logits, targets, d / "confusion_matrix.png", thresholds=thresholds, **kw
+        decided, targets, d / "confusion_matrix.png", thresholds=thresholds, **kw
     )
-    paths["reliability"] = plot_reliability(logits, targets, d / "reliability.png", task=task)
+    paths["reliability"] = plot_reliability(
+        logits, targets, d / "reliability.png", calibration=calibration, **kw
+    )
     paths["logit_histograms"] = plot_logit_histograms(logits, targets, d / "logit_histograms.png", **kw)
     return paths

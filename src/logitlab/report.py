@@ -144,6 +144,37 @@ def _metrics_html(metrics: Mapping[str, Any]) -> str:
     return "\n".join(parts)
 
 
+def _calibration_html(
+    calibration: Any,
+    before: Mapping[str, Any] | None,
+    after: Mapping[str, Any] | None,
+    names: Sequence[str] | None,
+) -> str:
+    """The calibration table: ECE, Brier score and log-loss per label and overall, before and after."""
+    fitted = [f"method: {calibration.method}"]
+    if calibration.log_loss_before and calibration.log_loss_after:
+        b, a = calibration.log_loss_before, calibration.log_loss_after
+        fitted.append(f"validation log-loss {sum(b) / len(b):.4f} before, {sum(a) / len(a):.4f} after")
+    parts = [f"<h3>Calibration</h3><p>{html.escape('; '.join(fitted))}</p>"]
+    if before is not None and after is not None:
+        keys = ("ece", "brier", "log_loss")
+        header = ["label", *[f"{k.replace('_', '-')} {w}" for k in keys for w in ("before", "after")]]
+        n = len(before["ece_per_label"])
+        shown = [str(x) for x in names][:n] if names is not None else []
+        rows: list[list[Any]] = []
+        for j in range(n):
+            cells = [
+                m[f"{k}_per_label"][j] if f"{k}_per_label" in m else "" for k in keys for m in (before, after)
+            ]
+            rows.append([shown[j] if j < len(shown) else str(j), *cells])
+        rows.append(["overall", *[m[k] for k in keys for m in (before, after)]])
+        parts.append(_table(header, rows))
+    if calibration.notes:
+        items = "".join(f"<li>{html.escape(str(note))}</li>" for note in calibration.notes)
+        parts.append(f"<ul>{items}</ul>")
+    return "\n".join(parts)
+
+
 def _plots_html(plots: Mapping[str, str | os.PathLike[str]]) -> str:
     if not plots:
         return '<p class="muted">No plots.</p>'
@@ -173,12 +204,17 @@ def write_report(
     label_names: Sequence[str] | None = None,
     history: Any = None,
     loss_config: Mapping[str, Any] | None = None,
+    calibration: Any = None,
 ) -> Path:
     """Write ``run_dir/report.html``: decisions, doctor findings, metrics and plots in one file.
 
     Given ``logits``, ``targets`` and ``task``, the metrics (when not given) and the standard plots
     (:func:`logitlab.plots.plot_all`, into ``run_dir/plots/``) are made here; ``plots`` adds to or
     replaces them by name. Without ``history``, ``run_dir/metrics.csv`` is used when it exists.
+    Given a ``calibration`` too, ``logits`` stay the raw model outputs, ``thresholds`` are on the
+    calibrated scale (as ``predict`` applies them), the metrics and curves are the calibrated ones, the
+    reliability diagram shows the curves before and after, and the metrics section gets a before/after
+    table of ECE, Brier score and log-loss per label and overall.
 
     Args:
         run_dir (path): the run directory (created if missing).
@@ -190,34 +226,40 @@ def write_report(
         logits (Tensor, optional): evaluation logits for the metrics and plots. Default: ``None``.
         targets (Tensor, optional): their targets. Default: ``None``.
         task (Task or str, optional): the task. Default: ``None``.
-        thresholds (Thresholds, optional): tuned decisions. Default: ``None``.
+        thresholds (Thresholds, optional): tuned decisions (on the calibrated scale with a calibration).
         label_names (list[str], optional): names of the labels/classes. Default: ``None``.
         history (list[dict] or path, optional): trainer rows for the training curves.
         loss_config (dict, optional): ``{"name": ..., **options}`` for the loss-against-logit figure.
+        calibration (Calibration, optional): the map fitted on validation (:func:`logitlab.evaluate.calibrate`).
 
     Returns:
         Path: the written ``report.html``.
     """
     run = Path(run_dir)
     all_plots: dict[str, str | os.PathLike[str]] = {}
+    before = after = None
     if logits is not None and targets is not None and task is not None:
+        from .evaluate import calibration_metrics, compute_metrics
         from .plots import plot_all
 
         csv_path = run / "metrics.csv"
         hist = history if history is not None else (csv_path if csv_path.is_file() else None)
-        all_plots.update(plot_all(run / "plots", logits, targets, task=task, thresholds=thresholds,
-                                  label_names=label_names, history=hist, loss_config=loss_config))  # fmt: skip
+        all_plots.update(plot_all(run / "plots", logits, targets, task=task, thresholds=thresholds, label_names=label_names,
+                                  history=hist, loss_config=loss_config, calibration=calibration))  # fmt: skip
         if metrics is None:
-            from .evaluate import compute_metrics
-
-            metrics = compute_metrics(
-                logits, targets, task=task, thresholds=thresholds, label_names=label_names
-            )
+            metrics = compute_metrics(logits, targets, task=task, thresholds=thresholds, label_names=label_names,
+                                      calibration=calibration)  # fmt: skip
+        if calibration is not None:
+            before = calibration_metrics(logits, targets, task=task)
+            after = calibration_metrics(logits, targets, task=task, calibration=calibration)
+    calibration_html = (
+        _calibration_html(calibration, before, after, label_names) if calibration is not None else ""
+    )
     all_plots.update(plots or {})
     sections = {
         "decisions": ("Decisions", _decisions_html(decisions or {})),
         "doctor": ("Doctor", _doctor_html(_findings(findings))),
-        "metrics": ("Metrics", _metrics_html(metrics or {})),
+        "metrics": ("Metrics", _metrics_html(metrics or {}) + calibration_html),
         "plots": ("Plots", _plots_html(all_plots)),
     }
     body = "\n".join(

@@ -109,3 +109,28 @@ def test_plot_all_names_and_bad_range(tmp_path):
                            "logit_histograms"]  # fmt: skip
     with pytest.raises(ConfigError, match="logit_range"):
         plots.plot_loss_curves(tmp_path / "x.png", logit_range=0)
+
+
+@pytest.mark.parametrize("task", ["binary", "multilabel", "multiclass"])
+def test_reliability_before_and_after_calibration(tmp_path, task):
+    from logitlab.evaluate import calibrate
+    from logitlab.evaluate._plotdata import reliability_panels
+    from logitlab.evaluate.reliability import calibration_metrics
+
+    z, y = _data(task)
+    z = 3 * z + 1  # overconfident and shifted: calibration moves the curve
+    cal = calibrate(z, y, task=task)
+    path = plots.plot_reliability(
+        z, y, tmp_path / "rel.png", task=task, calibration=cal, label_names=list("abcd")
+    )
+    _check_png(path)
+    panels = reliability_panels(z, y, Task(task), cal, 15)
+    assert len(panels) == (1 if task != "multilabel" else 3)
+    assert [c[0] for c in panels[0]] == ["uncalibrated", "calibrated"]
+    if task != "multiclass":  # the panel ECEs are the per-label ECEs of the metrics
+        for kind, c in (("uncalibrated", None), ("calibrated", cal)):
+            m = calibration_metrics(z, y, task=task, calibration=c)
+            got = [dict((n, e) for n, _, e in panel)[kind] for panel in panels]
+            assert got == pytest.approx(m["ece_per_label"], abs=1e-6)
+    paths = plots.plot_all(tmp_path / "all", z, y, task=task, calibration=cal)
+    _check_png(paths["reliability"])

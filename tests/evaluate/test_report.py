@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from logitlab.doctor import Finding, Report
-from logitlab.evaluate import compute_metrics, tune_thresholds
+from logitlab.evaluate import calibrate, calibration_metrics, compute_metrics, tune_thresholds
 from logitlab.report import SECTIONS, terminal_summary, write_report
 
 # after the load event, write each <img>'s decoded width into the DOM, which --dump-dom then prints
@@ -128,3 +128,30 @@ def test_terminal_summary_text():
     )  # fmt: skip
     assert "task: binary" in text and "imbalanced-labels" in text
     assert re.search(r"accuracy\s+0\.9123", text) and "f1_per_label" not in text
+
+
+def test_report_with_a_calibration_shows_before_and_after(tmp_path):
+    g = torch.Generator().manual_seed(1)
+    y = (torch.rand(400, generator=g) < 0.1).long()
+    z = 2 * torch.randn(400, generator=g) + 2 * y + 2.0  # a pos_weight's upward shift
+    cal = calibrate(z[:200], y[:200], task="binary", pos_weight=9.0)
+    th = tune_thresholds(
+        cal.calibrated_logits(z[:200]), y[:200], task="binary"
+    )  # tuned on the calibrated scale
+    path = write_report(
+        tmp_path, logits=z[200:], targets=y[200:], task="binary", thresholds=th, calibration=cal
+    )
+    text = path.read_text()
+    assert "<h3>Calibration</h3>" in text and "method: platt" in text
+    before = calibration_metrics(z[200:], y[200:], task="binary")
+    after = calibration_metrics(z[200:], y[200:], task="binary", calibration=cal)
+    assert after["ece"] < before["ece"] and after["brier"] < before["brier"]
+    for value in (before["ece"], after["ece"], before["brier"], after["brier"], after["log_loss"]):
+        assert f"{value:.4f}" in text
+    calibrated = compute_metrics(z[200:], y[200:], task="binary", thresholds=th, calibration=cal)
+    assert f"{calibrated['ece']:.4f}" in text  # the headline ECE is the calibrated one
+    same = compute_metrics(cal.calibrated_logits(z[200:]), y[200:], task="binary", thresholds=th)
+    assert calibrated["f1"] == same["f1"] and calibrated["threshold"] == th.values[0]
+    assert f"{calibrated['f1']:.4f}" in text
+    only_fit = write_report(tmp_path / "fit", calibration=cal).read_text()
+    assert "method: platt" in only_fit and "validation log-loss" in only_fit

@@ -9,15 +9,20 @@ Examples:
 
 from __future__ import annotations
 
-from .calibration import multilabel_calibration_error, reliability_bins
+from .calibration import CALIBRATION_METHODS, Calibration, calibrate
 from .epoch import epoch_metrics, rank_auroc
 from .metrics import MetricAccumulator, classification_report, compute_metrics, format_classification_report
+from .reliability import calibration_metrics, multilabel_calibration_error, reliability_bins
 from .thresholds import OBJECTIVES, Thresholds, check_objective, predict_labels, tune_thresholds
 
 __all__ = [
+    "CALIBRATION_METHODS",
     "OBJECTIVES",
+    "Calibration",
     "MetricAccumulator",
     "Thresholds",
+    "calibrate",
+    "calibration_metrics",
     "check_objective",
     "classification_report",
     "compute_metrics",

@@ -1,19 +1,26 @@
-"""Data behind the figures in :mod:`logitlab.plots`: history rows, one-vs-rest columns, operating points."""
+"""Data behind the figures in :mod:`logitlab.plots`: history, one-vs-rest columns, operating points, reliability."""
 
 from __future__ import annotations
 
 import csv
 import os
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 
 from ..tasks import Task, probabilities
 from ._inputs import format_pair
+from .reliability import reliability_bins
 from .thresholds import Thresholds, predict_labels
 
-__all__ = ["columns", "operating_point", "operating_points", "read_history"]
+if TYPE_CHECKING:
+    from .calibration import Calibration
+
+__all__ = ["columns", "operating_point", "operating_points", "read_history", "reliability_panels"]
+
+Curve = tuple[str, dict[str, torch.Tensor], float]
+"""One reliability curve: (name, :func:`reliability_bins` output, ECE of those bins)."""
 
 
 def read_history(history: Sequence[Mapping[str, Any]] | str | os.PathLike[str]) -> list[dict[str, float]]:
@@ -64,3 +71,24 @@ def operating_point(kind: str, decided: Any, y: Any) -> tuple[float, float]:
     if kind == "pr":
         return tp / pos, (tp / (tp + fp) if tp + fp else 1.0)
     return fp / max(neg, 1.0), tp / max(pos, 1.0)
+
+
+def _curve(name: str, confidence: torch.Tensor, outcome: torch.Tensor, n_bins: int) -> Curve:
+    bins = reliability_bins(confidence, outcome, n_bins=n_bins)
+    share = bins["count"] / bins["count"].sum()
+    return name, bins, float((share * (bins["confidence"] - bins["frequency"]).abs()).nansum())
+
+
+def reliability_panels(
+    logits: Any, targets: Any, task: Task, calibration: Calibration | None, n_bins: int
+) -> list[list[Curve]]:
+    """Per panel (each label; multiclass: one top-1 panel), the uncalibrated curve and, given a calibration, the calibrated one."""
+    z, y = format_pair(logits, targets, task)
+    variants = [("uncalibrated", probabilities(z, task))]
+    if calibration is not None:
+        variants.append(("calibrated", calibration.transform(z)))
+    if task is Task.MULTICLASS:
+        return [[_curve(name, p.max(1).values, (p.argmax(1) == y).long(), n_bins) for name, p in variants]]
+    y2 = y[:, None] if task is Task.BINARY else y
+    cols = [(name, p[:, None] if task is Task.BINARY else p) for name, p in variants]
+    return [[_curve(name, p[:, j], y2[:, j], n_bins) for name, p in cols] for j in range(y2.shape[1])]

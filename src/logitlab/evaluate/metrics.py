@@ -10,13 +10,18 @@ Keys of the returned dict (floats unless said otherwise):
 * binary: ``accuracy precision recall f1 specificity balanced_accuracy roc_auc average_precision
   ece brier support n threshold``, ``confusion_matrix`` ``[[tn, fp], [fn, tp]]``.
 * multilabel: ``subset_accuracy accuracy hamming_loss`` (``accuracy`` is per element),
-  ``{precision,recall,f1}_{micro,macro,weighted}``, ``roc_auc average_precision ece`` (macro over the
+  ``{precision,recall,f1}_{micro,macro,weighted}``, ``roc_auc average_precision ece brier`` (macro over the
   labels where they are defined), ``n``; lists ``*_per_label`` and ``support_per_label``,
   ``threshold_per_label``, ``confusion_matrices`` (one ``[[tn, fp], [fn, tp]]`` per label), ``label_names``.
 * multiclass: ``accuracy balanced_accuracy``, ``{precision,recall,f1}_{micro,macro,weighted}``,
-  ``roc_auc average_precision`` (one-vs-rest, macro), ``ece`` (top-1), ``top_{k}_accuracy`` for
+  ``roc_auc average_precision`` (one-vs-rest, macro), ``ece`` (top-1), ``brier`` (``mean(sum_c (q_c -
+  [y = c])^2)``), ``top_{k}_accuracy`` for
   k in 2, 3, 5 below C, ``n``; lists ``*_per_class``, ``support_per_class``, ``bias_per_class``,
   ``confusion_matrix`` ``[C, C]`` (rows: true class), ``label_names``.
+
+With a ``calibration`` everything is measured on the calibrated scale: the probability metrics use
+its probabilities and ``thresholds`` are thresholds on them (as tuned on
+``calibration.calibrated_logits(z)``, or re-expressed by ``calibration.map_thresholds``).
 
 A ROC-AUC or average precision that is undefined (a label with no positives or no negatives) is NaN
 and left out of its macro average.
@@ -33,7 +38,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import torch
 import torchmetrics.functional.classification as tmf
@@ -44,8 +49,11 @@ from torchmetrics.utilities import dim_zero_cat
 from ..tasks import Task, probabilities
 from ._classification_table import format_classification_report
 from ._inputs import format_pair
-from .calibration import multilabel_calibration_error
+from .reliability import multilabel_calibration_error
 from .thresholds import Thresholds, predict_labels
+
+if TYPE_CHECKING:
+    from .calibration import Calibration
 
 __all__ = ["MetricAccumulator", "classification_report", "compute_metrics", "format_classification_report"]
 
@@ -62,6 +70,7 @@ def compute_metrics(
     task: Task | str,
     thresholds: Thresholds | None = None,
     label_names: Sequence[str] | None = None,
+    calibration: Calibration | None = None,
 ) -> dict[str, Any]:
     """All the metrics of a task, from logits.
 
@@ -72,6 +81,7 @@ def compute_metrics(
         task (Task or str): the task.
         thresholds (Thresholds, optional): tuned decisions; Default: ``None`` (0.5 / argmax).
         label_names (list[str], optional): one name per label/class. Default: ``"0"``, ``"1"``, ...
+        calibration (Calibration, optional): measure its calibrated logits instead. Default: ``None``.
 
     Returns:
         dict: flat floats, per-label lists and confusion matrices (see the module docstring).
@@ -81,6 +91,8 @@ def compute_metrics(
     """
     t = Task.from_str(task)
     z, y = format_pair(logits, targets, t)
+    if calibration is not None:  # the thresholds are on the calibrated scale too
+        z = calibration.calibrated_logits(z)
     preds = predict_labels(z, task=t, thresholds=thresholds)
     probs = probabilities(z, t)  # float64, in [0, 1]: torchmetrics takes them as they are
     n_out = 1 if t is Task.BINARY else z.shape[1]
@@ -197,6 +209,8 @@ def _multilabel(probs: Tensor, preds: Tensor, y: Tensor) -> dict[str, Any]:
     ece = multilabel_calibration_error(probs, y, n_bins=N_BINS, average="none")
     out["ece_per_label"] = _list(ece)
     out["ece"] = float(ece.mean())
+    out["brier_per_label"] = _list(((probs - y.to(probs.dtype)) ** 2).mean(0))
+    out["brier"] = _masked_mean(out["brier_per_label"])
     out["support_per_label"] = [int(v) for v in support.tolist()]
     cms = tmf.multilabel_confusion_matrix(preds, y, **kw)
     out["confusion_matrices"] = [[[int(v) for v in row] for row in m.tolist()] for m in cms]
@@ -227,6 +241,9 @@ def _multiclass(probs: Tensor, preds: Tensor, y: Tensor) -> dict[str, Any]:
     out["roc_auc"] = _masked_mean(out["roc_auc_per_class"])
     out["average_precision"] = _masked_mean(out["average_precision_per_class"])
     out["ece"] = _f(tmf.multiclass_calibration_error(probs, y, n_bins=N_BINS, **kw))
+    out["brier"] = float(
+        ((probs - torch.nn.functional.one_hot(y, n_classes).to(probs.dtype)) ** 2).sum(1).mean()
+    )
     for k in (2, 3, 5):
         if k < n_classes:
             out[f"top_{k}_accuracy"] = _f(tmf.multiclass_accuracy(probs, y, average="micro", top_k=k, **kw))
