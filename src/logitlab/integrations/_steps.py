@@ -50,6 +50,7 @@ class StepBuffer:
     def __init__(self, monitor: HealthMonitor) -> None:
         self.monitor = monitor
         self.micro: list[_Micro] = []
+        self._world: int | None = None
 
     def add(self, batch_idx: int, logits: Tensor, targets: Tensor, loss: Tensor) -> None:
         """Keep one micro-batch (detached; nothing is read on the host)."""
@@ -62,14 +63,16 @@ class StepBuffer:
             losses (list of Tensor, optional): the losses to average. Default: the kept micro-batches'.
         """
         parts = [m.loss for m in self.micro] if losses is None else losses
-        mean = (
-            parts[0].float().mean()
-            if len(parts) == 1
-            else torch.stack([p.float().mean() for p in parts]).mean()
-        )
-        if dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1:
+        if len(parts) == 1 and parts[0].ndim == 0:
+            mean = parts[0]
+        else:
+            mean = torch.stack([p.float().mean() for p in parts]).mean()
+        if self._world is None:  # asked once: the process group is up before the first step
+            self._world = dist.get_world_size() if dist.is_available() and dist.is_initialized() else 1
+        if self._world > 1:
+            mean = mean.float().clone()
             dist.all_reduce(mean)  # every rank must agree on NaN, or the finite ones hang in the next step
-            mean = mean / dist.get_world_size()
+            mean = mean / self._world
         return float(mean)
 
     def finish(self, value: float, *, step: int, epoch: int) -> None:
