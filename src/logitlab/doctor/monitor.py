@@ -181,7 +181,8 @@ class HealthMonitor(Callback):
         total = float(torch.linalg.vector_norm(norms)) / scale
         self.grad_norms.append((step, total))
         if not math.isfinite(total):
-            if scale != 1.0 if loss_scaling is None else loss_scaling:  # the fp16 scaler skips this step
+            scaler_skips = (scale != 1.0) if loss_scaling is None else loss_scaling
+            if scaler_skips:  # fp16 loss scaling: the scaler skips this step and lowers the scale
                 return total
             self._note(
                 "nonfinite-gradients",
