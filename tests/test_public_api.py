@@ -9,7 +9,7 @@ PUBLIC = {
     "__version__",
     # errors
     "LogitlabError", "TargetError", "ConfigError", "DataError", "ModelFileError", "CheckpointError",
-    "TrainingError", "DistributedError", "LogitlabWarning",
+    "TrainingError", "DistributedError", "LogitlabWarning", "MissingExtraError",
     # tasks, targets, weights
     "Task", "infer_task", "probabilities", "prepare_targets", "pos_weight", "class_weight", "WEIGHT_STRATEGIES",
     # losses
@@ -50,6 +50,22 @@ def test_import_is_light():
     code = "import sys, logitlab; print(int('torch' in sys.modules), int('matplotlib' in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["0", "0"]
+
+
+def test_import_and_help_do_not_import_the_optional_frameworks():
+    code = (
+        "import runpy, sys\n"
+        "import logitlab, logitlab.integrations\n"
+        "sys.argv = ['logitlab', '--help']\n"
+        "try:\n"
+        "    runpy.run_module('logitlab', run_name='__main__')\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "heavy = ('lightning', 'pytorch_lightning', 'transformers', 'accelerate')\n"
+        "print('loaded:', *[m for m in heavy if m in sys.modules])\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.splitlines()[-1] == "loaded:"
 
 
 def test_submodules_declare_all():

@@ -28,6 +28,7 @@ _EXPORTS: dict[str, str] = {
     "TrainingError": "errors",
     "DistributedError": "errors",
     "LogitlabWarning": "errors",
+    "MissingExtraError": "errors",
     # tasks, targets, weights
     "Task": "tasks",
     "infer_task": "tasks",
@@ -100,6 +101,7 @@ if TYPE_CHECKING:  # static analysers see the eager imports
         DistributedError,
         LogitlabError,
         LogitlabWarning,
+        MissingExtraError,
         ModelFileError,
         TargetError,
         TrainingError,

@@ -22,6 +22,7 @@ __all__ = [
     "DistributedError",
     "LogitlabError",
     "LogitlabWarning",
+    "MissingExtraError",
     "ModelFileError",
     "TargetError",
     "TrainingError",
@@ -103,6 +104,12 @@ class DistributedError(LogitlabError, RuntimeError):
     """The torchrun / DDP setup is inconsistent, or another rank failed."""
 
     default_code = "distributed-failed"
+
+
+class MissingExtraError(LogitlabError, ImportError):
+    """An optional feature needs a package of one of logitlab's extras (``pip install "logitlab[hf]"``)."""
+
+    default_code = "missing-extra"
 
 
 class LogitlabWarning(UserWarning):

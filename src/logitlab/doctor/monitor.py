@@ -133,8 +133,15 @@ class HealthMonitor(Callback):
         if (step + 1) % self.log_every == 0:
             self._flush(step, logits, targets)
 
-    def after_backward(self, model: nn.Module, *, step: int, scale: float = 1.0) -> float | None:
-        """Every ``grad_every`` steps: the total gradient norm (divided by ``scale`` for fp16 loss scaling)."""
+    def after_backward(
+        self, model: nn.Module, *, step: int, scale: float = 1.0, loss_scaling: bool | None = None
+    ) -> float | None:
+        """Every ``grad_every`` steps: the total gradient norm (divided by ``scale`` for fp16 loss scaling).
+
+        ``loss_scaling`` says whether an fp16 gradient scaler will skip a step with non-finite gradients
+        (then they are recorded, not raised); default: ``scale != 1.0``. Pass ``True`` with ``scale=1.0``
+        when the loop has already unscaled the gradients (Lightning, Hugging Face after clipping).
+        """
         if step % self.grad_every:
             return None
         grads = [p.grad.detach() for p in model.parameters() if p.grad is not None]
@@ -144,7 +151,8 @@ class HealthMonitor(Callback):
         total = float(torch.linalg.vector_norm(norms)) / scale
         self.grad_norms.append((step, total))
         if not math.isfinite(total):
-            if scale != 1.0:  # fp16 loss scaling: the scaler skips this step and lowers the scale
+            scaler_skips = (scale != 1.0) if loss_scaling is None else loss_scaling
+            if scaler_skips:  # fp16 loss scaling: the scaler skips this step and lowers the scale
                 return total
             self._note(
                 "nonfinite-gradients",
@@ -170,6 +178,14 @@ class HealthMonitor(Callback):
                 "check for dead ReLUs, saturated activations or a sigmoid/softmax before the loss.",
             )
         return total
+
+    def flush(self) -> None:
+        """Read the pending on-device logit statistics now (what the trainer does at each epoch's end).
+
+        Raises:
+            TrainingError: (with ``fail_fast``) code ``nonfinite-outputs`` when they hold NaN/Inf.
+        """
+        self._flush(self._last[0], None, None)
 
     def report(self) -> Report:
         """The findings so far (each code once, with how often it happened)."""
