@@ -87,7 +87,10 @@ def test_binary_outputs_agree_with_an_independent_reference(binary_fit):
     z = clf.decision_function(X)
     proba = clf.predict_proba(X)
     assert z.shape == (len(X),) and proba.shape == (len(X), 2)
-    np.testing.assert_allclose(proba[:, 1], _sigmoid(z), rtol=1e-5, atol=1e-6)
+    # predict_proba is Platt's sigmoid(a z + b) with the parameters fitted on validation
+    (platt,) = clf.calibration_.params
+    assert clf.calibration_.method == "platt" and platt["a"] > 0
+    np.testing.assert_allclose(proba[:, 1], _sigmoid(platt["a"] * z + platt["b"]), rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(proba.sum(axis=1), 1.0, atol=1e-6)
     # predict applies the tuned threshold to the positive probability
     threshold = float(np.asarray(clf.thresholds_.values).reshape(-1)[0])
@@ -198,7 +201,9 @@ def test_multilabel_dataframe_labels_are_the_columns(tmp_path):
     assert clf.task_ == "multilabel" and list(clf.classes_) == ["a", "b", "c"]
     assert list(clf.feature_names_in_) == list("pqrs") and clf.n_features_in_ == 4
     proba = clf.predict_proba(X)
-    np.testing.assert_allclose(proba, _sigmoid(clf.decision_function(X)), rtol=1e-5, atol=1e-6)
+    a = np.array([p["a"] for p in clf.calibration_.params])
+    b = np.array([p["b"] for p in clf.calibration_.params])
+    np.testing.assert_allclose(proba, _sigmoid(a * clf.decision_function(X) + b), rtol=1e-5, atol=1e-6)
     pred = clf.predict(X)
     assert pred.shape == (300, 3) and set(np.unique(pred)) <= {0, 1}
     thresholds = np.asarray(clf.thresholds_.values, dtype=np.float64).reshape(-1)
@@ -216,7 +221,10 @@ def test_multiclass_from_tensors_softmax_rows_and_argmax():
     clf = Classifier(**{**FAST, "epochs": 10}).fit(X, labels)
     assert clf.task_ == "multiclass" and list(clf.classes_) == [0, 1, 2]
     proba = clf.predict_proba(X)
-    z = clf.decision_function(X).astype(np.float64)
+    (temperature,) = clf.calibration_.params  # softmax((z + c) / T), fitted on validation
+    z = (clf.decision_function(X).astype(np.float64) + np.array(temperature["bias"])) / temperature[
+        "temperature"
+    ]
     ref = np.exp(z - z.max(axis=1, keepdims=True))
     np.testing.assert_allclose(proba, ref / ref.sum(axis=1, keepdims=True), rtol=1e-5, atol=1e-6)
     assert clf.score(X, labels) > 0.95

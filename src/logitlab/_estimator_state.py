@@ -9,12 +9,13 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
 from .errors import ConfigError, ModelFileError
 from .options import (
+    CALIBRATION_METHODS,
     DEVICES,
     IMBALANCE_STRATEGIES,
     OBJECTIVE_SPELLINGS,
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
 
     from .estimator import Classifier, TrainingSetup
 
-__all__ = ["check_params", "describe_loss", "restore", "saved_meta", "train_model"]
+__all__ = ["calibrate_and_tune", "check_params", "describe_loss", "restore", "saved_meta", "train_model"]
 
 
 def _is_int(v: Any, low: int) -> bool:
@@ -47,6 +48,11 @@ def check_params(p: Mapping[str, Any]) -> None:
     from .evaluate import check_objective
 
     checks = [
+        (
+            "calibration",
+            p["calibration"] in CALIBRATION_METHODS,
+            f"one of {choices_text(CALIBRATION_METHODS)}",
+        ),
         ("task", p["task"] in TASK_CHOICES, f"one of {choices_text(TASK_CHOICES)}"),
         ("epochs", _is_int(p["epochs"], 1), "epochs=30"),
         ("batch_size", _is_int(p["batch_size"], 1), "batch_size=64"),
@@ -167,6 +173,39 @@ def train_model(
     return model, history, monitor, (best.best_epoch if has_val and best.best_epoch >= 0 else None)
 
 
+def calibrate_and_tune(clf: Classifier, setup: TrainingSetup) -> tuple[Any, Any]:
+    """The calibration map and the decision thresholds, both fitted on the validation split.
+
+    The thresholds are tuned on the raw logits and re-expressed on the calibrated scale
+    (:meth:`Calibration.map_thresholds`), so ``predict`` takes exactly the decisions it would take
+    without calibration; ``predict_proba`` becomes a probability. Without a validation split: neither.
+
+    With ``threshold_objective="none"`` the untuned rule (0.5 / argmax of the raw logits) is the one
+    re-expressed.
+
+    Returns:
+        (Calibration or None, Thresholds or None)
+    """
+    from .evaluate import calibrate, tune_thresholds
+
+    val = setup.bundle.val
+    if len(val) == 0:
+        return None, None
+    logits = clf.predict_logits(val)
+    thresholds = None
+    if clf.threshold_objective != "none":
+        thresholds = tune_thresholds(logits, val.y, task=clf.task_, objective=clf.threshold_objective)
+    if clf.calibration == "none":
+        return None, thresholds
+    w = setup.weights
+    pos = w.values if w is not None and w.kind == "pos_weight" else None
+    cls = w.values if w is not None and w.kind == "class_weight" else None
+    cal = calibrate(
+        logits, val.y, task=clf.task_, method=cast(Any, clf.calibration), pos_weight=pos, class_weight=cls
+    )
+    return cal, cal.map_thresholds(thresholds)  # None: the raw 0.5 / argmax, re-expressed
+
+
 # ---------------------------------------------------------------------------- model.json <-> Classifier
 def saved_meta(clf: Classifier) -> dict[str, Any]:
     """The ``model.json`` fields of a fitted classifier (all but those :func:`write_model_dir` fills in)."""
@@ -182,6 +221,7 @@ def saved_meta(clf: Classifier) -> dict[str, Any]:
         "input_shape": [int(d) for d in clf.input_shape_],
         "model_spec": dict(clf.model_spec_),
         "thresholds": clf.thresholds_.to_dict() if clf.thresholds_ is not None else None,
+        "calibration": clf.calibration_.to_dict() if clf.calibration_ is not None else None,
         "preprocessing": clf.data_state_.to_dict(),
         "feature_names": list(clf.feature_names_in_) if hasattr(clf, "feature_names_in_") else None,
         "params": {k: _json_param(v) for k, v in clf.get_params().items()},
@@ -196,7 +236,7 @@ def _json_param(value: Any) -> Any:
 def restore(cls: type[Classifier], state: dict[str, Any], meta: dict[str, Any], *, device: str) -> Classifier:
     """A fitted Classifier from a validated ``model.json`` and its weights."""
     from .data import DataState, LabelEncoder
-    from .evaluate import Thresholds
+    from .evaluate import Calibration, Thresholds
     from .models import build_model
 
     valid = set(cls().get_params())
@@ -222,6 +262,8 @@ def restore(cls: type[Classifier], state: dict[str, Any], meta: dict[str, Any], 
         ) from None
     clf.model_ = model.to(_resolve_device(device)).eval()
     clf.thresholds_ = Thresholds.from_dict(meta["thresholds"]) if meta["thresholds"] is not None else None
+    stored = meta.get("calibration")  # schema_version 1 files have none: their probabilities stay raw
+    clf.calibration_ = Calibration.from_dict(stored) if stored is not None else None
     clf.data_state_ = DataState.from_dict(meta["preprocessing"])
     if meta["feature_names"] is not None:
         clf.feature_names_in_ = np.asarray(meta["feature_names"], dtype=object)

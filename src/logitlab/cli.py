@@ -209,6 +209,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         "model_options": parse_options(args.model_options, "--model-option") or None,
         "precision": args.precision,
         "threshold_objective": args.threshold_objective,
+        "calibration": args.calibration,
         "seed": args.seed,
         "device": args.device,
         "verbose": not args.quiet,

@@ -4,8 +4,11 @@
 stratified validation set, checks the parameters that depend on the task, computes imbalance weights
 from the training split only, builds the task's loss and the model, trains with
 :class:`~logitlab.train.Trainer` (keeping the weights of the best validation epoch), and tunes the
-decision thresholds on the validation split. ``predict`` uses those thresholds; ``predict_proba``
-uses the task's activation.
+decision thresholds and a calibration map on the validation split. ``predict_proba`` returns
+calibrated probabilities (the imbalance weights shift the learned log-odds by about ``log(weight)``;
+the map fitted on validation undoes that), ``predict`` applies the tuned thresholds, re-expressed on
+the calibrated scale so that calibration changes no decision, and ``decision_function`` stays the
+raw logits.
 
 The command line (:mod:`logitlab.workflows`) uses only this class's public methods:
 :meth:`Classifier.check_params`, :meth:`Classifier.training_setup`, :meth:`Classifier.fit`,
@@ -45,9 +48,12 @@ if TYPE_CHECKING:
     from torch import Tensor, nn
 
     from .data import DatasetBundle
+    from .evaluate import Calibration
     from .weights import ImbalanceWeights
 
 __all__ = ["Classifier", "Outputs", "TrainingSetup"]
+
+_CAL_SUMMARY = ("method", "notes", "log_loss_before", "log_loss_after")  # what decisions_ shows of the map
 
 _BATCH = 4096  # rows per inference batch
 
@@ -109,6 +115,12 @@ class Classifier(ClassifierMixin, BaseEstimator):
         threshold_objective (str): what the tuned thresholds maximise on validation: ``"f1"``,
             ``"fbeta=B"``, ``"precision_at_recall=R"`` / ``"recall_at_precision=P"`` (binary and multilabel),
             or ``"none"`` (0.5 / no class bias); see :func:`~logitlab.evaluate.tune_thresholds`. Default: ``"f1"``.
+        calibration (str): the map fitted on the validation split after training, so that
+            ``predict_proba`` is a probability: ``"auto"`` (Platt per label for sigmoid tasks, started from
+            the prior correction ``-log(pos_weight)``; temperature plus the class-weight bias for
+            multiclass), ``"platt"``, ``"temperature"``, ``"isotonic"`` (per label, where it beats Platt
+            out of fold) or ``"none"``. Without a validation split there is nothing to fit it on and the
+            probabilities stay the raw activation. See :func:`~logitlab.evaluate.calibrate`. Default: ``"auto"``.
         standardize (bool): standardise features with the training split's mean and standard deviation
             (per column of ``[N, F]`` inputs, per channel of images); stored with the model. Default: ``True``.
         seed (int): seed of the split, the initialisation and the batch order. Default: ``0``.
@@ -121,7 +133,10 @@ class Classifier(ClassifierMixin, BaseEstimator):
         classes_ (ndarray): binary ``[negative, positive]``; multiclass: the classes in logit order;
             multilabel: the label names (``predict`` returns a 0/1 matrix over them).
         task_ (str): the task used.
-        thresholds_ (Thresholds or None): tuned on the validation split.
+        thresholds_ (Thresholds or None): tuned on the validation split, on the calibrated scale
+            (applied to ``calibration_.calibrated_logits(z)``).
+        calibration_ (Calibration or None): fitted on the validation split (``None`` with
+            ``calibration="none"`` or no validation split).
         decisions_ (dict): the task and its reason, the loss, the weights, the best epoch, the thresholds.
         model_ (nn.Module): the trained network (returns logits), with the weights of the epoch of
             lowest validation loss (the last epoch without a validation split).
@@ -133,6 +148,7 @@ class Classifier(ClassifierMixin, BaseEstimator):
     """
 
     decisions_: dict[str, Any]
+    calibration_: Calibration | None
 
     def __init__(
         self,
@@ -149,6 +165,7 @@ class Classifier(ClassifierMixin, BaseEstimator):
         precision: str = DEFAULTS["precision"],
         val_size: float = DEFAULTS["val_size"],
         threshold_objective: str = DEFAULTS["threshold_objective"],
+        calibration: str = DEFAULTS["calibration"],
         standardize: bool = DEFAULTS["standardize"],
         seed: int = DEFAULTS["seed"],
         device: str = DEFAULTS["device"],
@@ -167,6 +184,7 @@ class Classifier(ClassifierMixin, BaseEstimator):
         self.precision = precision
         self.val_size = val_size
         self.threshold_objective = threshold_objective
+        self.calibration = calibration
         self.standardize = standardize
         self.seed = seed
         self.device = device
@@ -200,7 +218,7 @@ class Classifier(ClassifierMixin, BaseEstimator):
         """
         import torch
 
-        from .evaluate import check_objective
+        from .evaluate import check_calibration_method, check_objective
         from .losses import make_loss
         from .models import build_model
         from .weights import imbalance_weights
@@ -209,6 +227,7 @@ class Classifier(ClassifierMixin, BaseEstimator):
         bundle = self._bundle(X, y)
         self._set_labels(bundle)
         check_objective(self.threshold_objective, self.task_)
+        check_calibration_method(self.calibration, self.task_)
         options = dict(self.loss_options or {})
         own = "weight" if self.task_ == "multiclass" else "pos_weight"
         weights = None
@@ -246,7 +265,7 @@ class Classifier(ClassifierMixin, BaseEstimator):
         Raises:
             ConfigError: an invalid parameter. DataError / TargetError: unusable features or labels.
         """
-        from ._estimator_state import describe_loss, train_model
+        from ._estimator_state import calibrate_and_tune, describe_loss, train_model
 
         setup = self.training_setup(X, y)
         self.decisions_["loss"] = describe_loss(setup.loss_fn, self.loss, self.loss_options)
@@ -254,7 +273,9 @@ class Classifier(ClassifierMixin, BaseEstimator):
         self.model_, self.history_, self.health_, best = train_model(self, setup, run_dir)
         self.model_spec_ = dict(getattr(self.model_, "model_spec"))  # noqa: B009  (set by build_model)
         self.decisions_["best_epoch"] = best
-        self.thresholds_ = self._tune(setup.bundle)
+        self.calibration_, self.thresholds_ = calibrate_and_tune(self, setup)
+        cal = self.calibration_
+        self.decisions_["calibration"] = None if cal is None else {k: cal.to_dict()[k] for k in _CAL_SUMMARY}
         self.decisions_["thresholds"] = self.thresholds_.to_dict() if self.thresholds_ is not None else None
         return self
 
@@ -319,14 +340,6 @@ class Classifier(ClassifierMixin, BaseEstimator):
         self.n_outputs_ = int(encoder.n_outputs)
         self.input_shape_ = tuple(int(d) for d in input_shape)
 
-    def _tune(self, bundle: DatasetBundle) -> Any:
-        from .evaluate import tune_thresholds
-
-        if self.threshold_objective == "none" or len(bundle.val) == 0:
-            return None
-        logits = self.predict_logits(bundle.val)
-        return tune_thresholds(logits, bundle.val.y, task=self.task_, objective=self.threshold_objective)
-
     # ------------------------------------------------------------------ predict
     def predict_logits(self, X: Any) -> Tensor:
         """Logits ``[N, n_outputs]`` (float32, CPU) of raw inputs, or of a data-layer ``Split``/``Inputs``.
@@ -373,10 +386,11 @@ class Classifier(ClassifierMixin, BaseEstimator):
         from .tasks import probabilities
 
         logits = self.predict_logits(X)
-        proba = probabilities(logits, self.task_).numpy()
+        scale = logits if self.calibration_ is None else self.calibration_.calibrated_logits(logits)
+        proba = probabilities(scale, self.task_).numpy()
         if self.task_ == "binary":
             proba = np.column_stack([1.0 - proba[:, 0], proba[:, 0]])
-        decided = predict_labels(logits, task=self.task_, thresholds=self.thresholds_).cpu().numpy()
+        decided = predict_labels(scale, task=self.task_, thresholds=self.thresholds_).cpu().numpy()
         if self.task_ == "multilabel":
             labels = decided.astype(np.int64).reshape(len(decided), -1)
         else:
@@ -389,7 +403,7 @@ class Classifier(ClassifierMixin, BaseEstimator):
         return logits[:, 0] if self.task_ == "binary" else logits
 
     def predict_proba(self, X: Any) -> np.ndarray:
-        """Probabilities with the task's activation.
+        """Calibrated probabilities (the task's activation of the calibrated logits).
 
         Returns:
             ndarray: binary ``[N, 2]`` (columns follow ``classes_``), multilabel ``[N, L]`` (independent

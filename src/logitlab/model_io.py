@@ -37,6 +37,7 @@ from .tasks import Task
 __all__ = [
     "MODEL_FORMAT",
     "MODEL_SCHEMA",
+    "READABLE_VERSIONS",
     "SCHEMA_VERSION",
     "read_model_dir",
     "validate_model_json",
@@ -44,7 +45,10 @@ __all__ = [
 ]
 
 MODEL_FORMAT = "logitlab-model"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+"""The version :func:`write_model_dir` writes. 2 added ``calibration``; version 1 files still load."""
+READABLE_VERSIONS = (1, 2)
+_ADDED_IN = {"calibration": 2}  # field -> the first schema version that has it
 WEIGHTS_FILE = "model.safetensors"
 META_FILE = "model.json"
 PENDING_FILE = ".model.pending.safetensors"
@@ -62,6 +66,7 @@ MODEL_SCHEMA: dict[str, tuple[tuple[type, ...], bool]] = {
     "input_shape": ((list,), True),
     "model_spec": ((dict,), True),
     "thresholds": ((dict, type(None)), True),
+    "calibration": ((dict, type(None)), False),
     "preprocessing": ((dict,), True),
     "feature_names": ((list, type(None)), True),
     "params": ((dict,), True),
@@ -153,9 +158,10 @@ def validate_model_json(meta: Any, *, source: str = META_FILE) -> dict[str, Any]
             fix="point at a directory written by logitlab (Classifier.save or `logitlab train`).",
             code="model-json-format",
         )
-    if meta.get("schema_version") != SCHEMA_VERSION:
+    version = meta.get("schema_version")
+    if version not in READABLE_VERSIONS or isinstance(version, bool):
         raise ModelFileError(
-            f"Expected {source} schema_version {SCHEMA_VERSION}; got {meta.get('schema_version')!r}.",
+            f"Expected {source} schema_version in {list(READABLE_VERSIONS)}; got {version!r}.",
             fix="load it with the logitlab version that wrote it (library_version in the file), or retrain.",
             code="model-json-version",
         )
@@ -176,11 +182,12 @@ def validate_model_json(meta: Any, *, source: str = META_FILE) -> dict[str, Any]
                 fix=fix,
                 code="model-json-field-type",
             )
-    unknown = sorted(str(k) for k in meta if k not in MODEL_SCHEMA)
+    fields = [f for f in MODEL_SCHEMA if _ADDED_IN.get(f, 1) <= version]
+    unknown = sorted(str(k) for k in meta if k not in fields)
     if unknown:
         raise ModelFileError(
             f"{source} has unknown field(s) {', '.join(map(repr, unknown))}; expected only the fields of "
-            f"schema_version {SCHEMA_VERSION}: {', '.join(MODEL_SCHEMA)}.",
+            f"schema_version {version}: {', '.join(fields)}.",
             fix=fix,
             code="model-json-unknown-field",
         )

@@ -92,6 +92,7 @@ CLASSIFIER_DEFAULTS: MappingProxyType[str, Any] = MappingProxyType(
         "precision": "fp32",
         "val_size": 0.15,
         "threshold_objective": "f1",
+        "calibration": "auto",
         "standardize": True,
         "seed": 0,
         "device": "auto",

@@ -111,7 +111,12 @@ def train(
     logits = clf.predict_logits(split)
     metrics = dict(
         compute_metrics(
-            logits, split.y, task=clf.task_, thresholds=clf.thresholds_, label_names=list(clf.label_names_)
+            logits,
+            split.y,
+            task=clf.task_,
+            thresholds=clf.thresholds_,
+            calibration=clf.calibration_,
+            label_names=list(clf.label_names_),
         )
     )
     seconds = time.perf_counter() - start
@@ -172,6 +177,7 @@ def _write_report(
             targets=split.y,
             task=clf.task_,
             thresholds=clf.thresholds_,
+            calibration=clf.calibration_,
             label_names=list(clf.label_names_),
             metrics=metrics,
             history=clf.history_,
@@ -200,6 +206,7 @@ def decision_lines(clf: Classifier) -> list[str]:
         lines.append(
             f"best epoch: {int(d['best_epoch']) + 1} of {len(clf.history_)} (lowest val_loss; its weights kept)"
         )
+    lines.append(f"calibration: {_calibration_text(d.get('calibration'))}")
     lines.append(f"thresholds: {_thresholds_text(clf)}")
     lines.extend(f"note: {n}" for n in d.get("notes", []))
     return lines
@@ -214,13 +221,27 @@ def _weights_text(weights: Mapping[str, Any] | None) -> str:
     return f"{weights['strategy']} {kind} [{shown}]"
 
 
+def _calibration_text(calibration: Mapping[str, Any] | None) -> str:
+    if not calibration:
+        return "none (probabilities are the raw activation)"
+    before, after = calibration.get("log_loss_before") or [], calibration.get("log_loss_after") or []
+    change = ""
+    if before and after:
+        change = f"; validation log-loss {sum(before) / len(before):.4f} -> {sum(after) / len(after):.4f}"
+    return f"{calibration['method']} on validation{change}"
+
+
 def _thresholds_text(clf: Classifier) -> str:
     if clf.thresholds_ is None:
         return "default (0.5 / argmax)"
     values = clf.thresholds_.values
     shown = ", ".join(f"{float(v):.3f}" for v in values[:8]) + (" ..." if len(values) > 8 else "")
     what = "class bias" if clf.task_ == "multiclass" else "thresholds"
-    return f"{what} [{shown}] tuned on validation ({clf.threshold_objective})"
+    scale = " on the calibrated scale" if clf.calibration_ is not None else ""
+    tuned = (
+        f"tuned on validation ({clf.threshold_objective})" if clf.threshold_objective != "none" else "untuned"
+    )
+    return f"{what} [{shown}] {tuned}{scale}"
 
 
 def headline(task: str, metrics: Mapping[str, Any]) -> str:
@@ -258,7 +279,12 @@ def evaluate(run: str | os.PathLike[str], spec: str, *, split: str = "test") -> 
     logits = clf.predict_logits(data)
     return dict(
         compute_metrics(
-            logits, data.y, task=clf.task_, thresholds=clf.thresholds_, label_names=list(clf.label_names_)
+            logits,
+            data.y,
+            task=clf.task_,
+            thresholds=clf.thresholds_,
+            calibration=clf.calibration_,
+            label_names=list(clf.label_names_),
         )
     )
 

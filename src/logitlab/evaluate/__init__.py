@@ -9,7 +9,7 @@ Examples:
 
 from __future__ import annotations
 
-from .calibration import CALIBRATION_METHODS, Calibration, calibrate
+from .calibration import CALIBRATION_METHODS, Calibration, calibrate, check_calibration_method
 from .epoch import epoch_metrics, rank_auroc
 from .metrics import MetricAccumulator, classification_report, compute_metrics, format_classification_report
 from .reliability import calibration_metrics, multilabel_calibration_error, reliability_bins
@@ -23,6 +23,7 @@ __all__ = [
     "Thresholds",
     "calibrate",
     "calibration_metrics",
+    "check_calibration_method",
     "check_objective",
     "classification_report",
     "compute_metrics",

@@ -105,6 +105,7 @@ __all__ = [
     "Calibration",
     "CalibrationMethod",
     "calibrate",
+    "check_calibration_method",
     "multilabel_calibration_error",
     "reliability_bins",
 ]
@@ -325,6 +326,19 @@ def _check_options(method: Any, t: Task, pos_weight: Any, class_weight: Any, min
             code="bad-min-count",
         )
     return resolved
+
+
+def check_calibration_method(method: Any, task: Task | str) -> str:
+    """Check a calibration method against a task, before any fitting; the method it resolves to.
+
+    Raises:
+        ConfigError: an unknown method, or one for the other family (``"temperature"`` for a sigmoid task).
+
+    Examples:
+        >>> check_calibration_method("auto", "multiclass"), check_calibration_method("isotonic", "binary")
+        ('temperature', 'isotonic')
+    """
+    return _check_options(method, Task.from_str(task), None, None, MIN_COUNT)
 
 
 def calibrate(
