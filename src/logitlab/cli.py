@@ -20,8 +20,8 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from .options import CLASSIFIER_DEFAULTS as DEFAULTS
 from .options import (
+    CALIBRATION_METHODS,
     DEVICES,
     IMBALANCE_STRATEGIES,
     LOAD_DEFAULTS,
@@ -30,6 +30,7 @@ from .options import (
     PRECISIONS,
     TASK_CHOICES,
 )
+from .options import CLASSIFIER_DEFAULTS as DEFAULTS
 
 __all__ = ["build_parser", "main", "parse_options"]
 
@@ -151,6 +152,8 @@ def _add_training(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--seed", type=int, default=DEFAULTS["seed"], help="split, initialisation and batch-order seed"
     )
+    p.add_argument("--calibration", choices=CALIBRATION_METHODS, default=DEFAULTS["calibration"],
+                   help="probability calibration fitted on validation (auto: Platt / temperature by task)")  # fmt: skip
 
 
 def _add_device(p: argparse.ArgumentParser) -> None:

@@ -228,8 +228,12 @@ def test_classifier_predict_uses_the_tuned_thresholds_after_save_and_load(tmp_pa
     clf.save(tmp_path / "model")
     back = ll.Classifier.load(tmp_path / "model")
     assert back.thresholds_ == clf.thresholds_
-    expected = predict_labels(
-        torch.tensor(back.decision_function(x)), task="binary", thresholds=back.thresholds_
-    )
+    assert back.calibration_ == clf.calibration_
+    # the thresholds apply on the calibrated scale, where predict_proba lives
+    calibrated = back.calibration_.calibrated_logits(torch.tensor(back.decision_function(x)))
+    expected = predict_labels(calibrated, task="binary", thresholds=back.thresholds_)
     assert np.array_equal(back.predict(x), back.classes_[expected.numpy()])
+    assert np.array_equal(
+        back.predict(x), (back.predict_proba(x)[:, 1] >= back.thresholds_.values[0]).astype(int)
+    )
     assert np.array_equal(back.predict(x), clf.predict(x))
