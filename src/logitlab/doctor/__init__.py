@@ -10,7 +10,7 @@ from __future__ import annotations
 from .batch import diagnose
 from .data import diagnose_dataset
 from .monitor import HealthMonitor, explain_nonfinite
-from .report import CODES, DiagnoseTypeError, Finding, Report
+from .findings import CODES, DiagnoseTypeError, Finding, Report
 
 __all__ = [
     "CODES",

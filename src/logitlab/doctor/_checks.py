@@ -13,7 +13,7 @@ from ..tasks import Task
 from . import _values
 
 if TYPE_CHECKING:
-    from .batch import Batch
+    from ._context import Batch
 
 __all__ = ["CHECKS"]
 
@@ -46,7 +46,7 @@ def check_nonfinite(b: Batch) -> None:
 
 def check_activation(b: Batch) -> None:
     """A sigmoid/softmax/log_softmax applied before a loss that applies its own."""
-    act, spec = _activation(b), b.spec
+    act, spec = b.activation(), b.spec
     if spec.expects == "logits" and act == "sigmoid":
         b.add(
             "sigmoid-before-logits-loss",
@@ -76,12 +76,6 @@ def check_activation(b: Batch) -> None:
         _check_bce_probabilities(b, act)
     if act is None and spec.expects == "logits":
         _range_hint(b)
-
-
-def _activation(b: Batch) -> str | None:
-    from .batch import activation
-
-    return activation(b)
 
 
 def _check_nll_input(b: Batch, act: str | None) -> None:

@@ -13,7 +13,7 @@ from torch import Tensor
 from ._inspect import chance_loss, reference_loss
 
 if TYPE_CHECKING:
-    from .batch import Batch
+    from ._context import Batch
 
 __all__ = ["check_batch_labels", "check_gradients", "check_loss_value", "check_weights"]
 

@@ -15,7 +15,7 @@ import numpy as np
 
 from ..errors import LogitlabError
 from ..tasks import Task, infer_task
-from .report import DiagnoseTypeError, Finding, Report, make_finding
+from .findings import DiagnoseTypeError, Finding, Report, make_finding
 
 __all__ = ["diagnose_dataset"]
 

@@ -25,7 +25,7 @@ from torch import Tensor, nn
 
 from ..errors import ConfigError, TrainingError
 from ._nonfinite import explain_nonfinite, nonfinite_parts
-from .report import Finding, Report, make_finding
+from .findings import Finding, Report, make_finding
 
 __all__ = ["HealthMonitor", "explain_nonfinite"]
 
