@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from .batch import diagnose
 from .data import diagnose_dataset
-from .monitor import HealthMonitor, explain_nonfinite
 from .findings import CODES, DiagnoseTypeError, Finding, Report
+from .monitor import HealthMonitor, explain_nonfinite
 
 __all__ = [
     "CODES",

@@ -144,4 +144,3 @@ def _run_model(model: nn.Module, inputs: Tensor) -> tuple[nn.Module | None, Tens
         for module, name, buf in saved:
             setattr(module, name, buf)
     return (order[-1] if order else None), (out if isinstance(out, Tensor) else None)
-

@@ -55,11 +55,24 @@ CODES: dict[str, tuple[Severity, str]] = {
     "one-hot-with-bce": ("warning", "a sigmoid/BCE loss on one-hot, mutually exclusive targets"),
     "single-logit-cross-entropy": ("error", "cross entropy over a single logit: the loss is always 0"),
     "loss-family-mismatch": ("error", "the loss family contradicts the task"),
+    "class-indices-for-bce": (
+        "error",
+        "class indices (or label-index lists) where a sigmoid loss needs a one-hot/multi-hot matrix",
+    ),
+    "predictions-not-logits": ("error", "integer or rounded predictions passed where the loss needs logits"),
+    "constant-outputs": ("warning", "the outputs are the same for every row: the model ignores its input"),
     # shapes and target form
     "empty-batch": ("error", "the outputs or targets hold no elements"),
     "broadcast-trap": ("error", "[N] against [N, 1]: an element-wise loss would broadcast to [N, N]"),
     "label-count-mismatch": ("error", "outputs and targets disagree on the number of labels/classes"),
     "batch-size-mismatch": ("error", "outputs and targets disagree on the batch size"),
+    "missing-batch-dimension": ("error", "one sample's outputs or targets without their batch dimension"),
+    "flattened-targets": ("error", "[N, C] targets flattened to [N*C] with .view(-1)"),
+    "reshape-folded-batch": (
+        "error",
+        "the outputs have k times the targets' rows: a reshape folded the batch",
+    ),
+    "target-shape-mismatch": ("error", "targets shaped unlike the logits in a way no other code names"),
     "int-targets-for-bce": ("error", "integer or bool targets for a BCE-family loss"),
     "targets-out-of-range": (
         "error",
@@ -90,6 +103,11 @@ CODES: dict[str, tuple[Severity, str]] = {
         "a hand-written loss gives NaN/Inf where the stable reference is finite",
     ),
     "manual-loss-mismatch": ("warning", "a hand-written loss disagrees with the stable float64 reference"),
+    "manual-loss-log-base": ("warning", "a hand-written loss uses log2 or log10 instead of the natural log"),
+    "uncalibrated-weighted-loss": (
+        "info",
+        "a weighted loss shifts the log-odds: its sigmoid/softmax outputs are not calibrated probabilities",
+    ),
     # labels in the batch
     "label-absent-in-batch": ("info", "a label has no positives, or a class no samples, in this batch"),
     "severe-imbalance-unweighted": ("warning", "severe imbalance and the loss has no weighting"),

@@ -18,11 +18,12 @@ from typing import Any
 
 from . import findings as _findings
 
-__all__ = ["CODES", "SEVERITIES", "DiagnoseTypeError", "Finding", "Report", "Severity"]
+__all__: list[str] = []  # the old names resolve through __getattr__, with a warning
+_NAMES = ("CODES", "SEVERITIES", "DiagnoseTypeError", "Finding", "Report", "Severity", "make_finding")
 
 
 def __getattr__(name: str) -> Any:
-    if name in __all__ or name == "make_finding":
+    if name in _NAMES:
         warnings.warn(
             "logitlab.doctor.report is renamed logitlab.doctor.findings; import from there "
             "(this spelling goes away in the next release).",
