@@ -169,7 +169,7 @@ CASES = [
          "constant-outputs", r"same answer"),
     Case("loss-stuck-0693", U + "Atomu2014/product-nets/issues/1",
          lambda: (torch.zeros(64, 1), (torch.rand(64, 1) < 0.5).float(), nn.BCEWithLogitsLoss()),
-         "constant-outputs", r"chance level \(ln 2 per label"),
+         "constant-outputs", r"chance level \(ln 2 per label", ("outputs-look-like-probabilities",)),
     Case("always-predicts-half", "https://datascience.stackexchange.com/questions/28481/reason-for-having-both-low-loss-and-same-predicted-class",
          lambda: (torch.sigmoid(lin(128, 1) * 0), labels(128, 2).float()[:, None], nn.BCELoss()),
          "constant-outputs", r"All 128 rows"),

@@ -12,7 +12,7 @@ from torch import Tensor
 from ..causes import batchless_one_hot_cause, softmax_shape_cause
 from ..tasks import Task
 from . import _values
-from ._outputs import check_constant_outputs, check_predictions
+from ._outputs import CONSTANT_TOLERANCE, check_constant_outputs, check_predictions, constant_spread
 from ._targets import check_shapes, kind_of
 from ._weighted import check_weighted_probabilities
 
@@ -127,6 +127,12 @@ def _range_hint(b: Batch) -> None:
     x = b.outputs.detach()
     if not x.is_floating_point() or x.numel() < 8 or not bool(torch.isfinite(x).all()):
         return
+    if (
+        x.ndim
+        and x.shape[0] > 1
+        and constant_spread(x) <= CONSTANT_TOLERANCE * max(1.0, x.abs().max().item())
+    ):
+        return  # identical rows (zeros, say) are constant-outputs, not probabilities
     x = x.double()
     in_unit = bool(((x >= 0) & (x <= 1)).all())
     rows_sum_to_one = x.ndim >= 2 and x.shape[1] > 1 and bool(((x.sum(1) - 1).abs() < 1e-3).all())
@@ -171,10 +177,10 @@ def check_family(b: Batch) -> None:
     binary = bool(((values == 0) | (values == 1)).all())
     sums = values.sum(dim=1)
     if b.family == "softmax" and binary and not bool((sums == 1).all()):
-        n_multi = int((sums != 1).sum())
+        n_multi, where = int((sums != 1).sum()), "rows" if tgt.ndim == 2 else "positions"
         b.add(
             "multi-hot-with-cross-entropy",
-            f"{n_multi} of {tgt.shape[0]} target rows have {int(sums.max())} or {int(sums.min())} positives; "
+            f"{n_multi} of {sums.numel()} target {where} have {int(sums.max())} or {int(sums.min())} positives; "
             "cross entropy assumes exactly one class per row (softmax makes classes compete).",
             'these are multi-label targets: use BCEWithLogitsLoss (ll.make_loss("multilabel")).',
         )

@@ -22,7 +22,7 @@ __all__ = ["check_weighted_probabilities"]
 
 _FIX = (
     "take decisions at thresholds tuned on validation data (ll.tune_thresholds); for probabilities, "
-    "calibrate on a validation split (ll.calibrate, or Classifier.predict_proba, which is calibrated), or "
+    "calibrate them on a validation split (ll.calibrate; the Classifier's calibrated predict_proba), or "
     "as a first correction subtract log(pos_weight) (log(weight) per class) from the logits."
 )
 

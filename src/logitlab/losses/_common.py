@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Literal
 
 import torch
@@ -118,22 +116,26 @@ def check_pair(
             code="bad-target-type",
         )
     if family == "sigmoid":
-        cause = sigmoid_shape_cause(tuple(logits.shape), tuple(targets.shape))
-        if cause is not None:
-            raise cause.error()
+        if targets.shape != logits.shape:  # causes are worked out on the failure path only
+            cause = sigmoid_shape_cause(tuple(logits.shape), tuple(targets.shape))
+            if cause is not None:
+                raise cause.error()
         if not targets.is_floating_point():
             raise TargetError(
                 f"Expected float targets in [0, 1] for a sigmoid loss; got {targets.dtype}.",
                 fix=_PREPARE,
                 code="bad-target-dtype",
             )
-        cause = (
-            pos_weight_cause(tuple(pos_weight.shape), tuple(logits.shape)) if pos_weight is not None else None
-        )
-        if cause is not None:
-            raise cause.error()
+        if pos_weight is not None and pos_weight.numel() != 1 and not _per_label(pos_weight, logits):
+            cause = pos_weight_cause(tuple(pos_weight.shape), tuple(logits.shape))
+            if cause is not None:
+                raise cause.error()
         return
     _check_softmax_pair(logits, targets, class_weight)
+
+
+def _per_label(pos_weight: Tensor, logits: Tensor) -> bool:
+    return pos_weight.ndim == 1 and logits.ndim == 2 and pos_weight.shape[0] == logits.shape[1]
 
 
 def _check_softmax_pair(logits: Tensor, targets: Tensor, class_weight: Tensor | None) -> None:
@@ -151,44 +153,50 @@ def _check_softmax_pair(logits: Tensor, targets: Tensor, class_weight: Tensor | 
                 fix=_PREPARE,
                 code="target-shape-mismatch",
             )
-    else:
+    elif targets.dtype != torch.int64 or targets.shape != logits.shape[:1]:
         kind: TargetKind = (
             "float" if targets.is_floating_point() else "bool" if targets.dtype == torch.bool else "int"
         )
         cause = softmax_shape_cause(tuple(logits.shape), tuple(targets.shape), kind=kind)
         if cause is not None:
             raise cause.error()
-        if targets.dtype != torch.int64:
-            raise TargetError(
-                f"Expected int64 class indices of shape {[logits.shape[0]]}; got {targets.dtype} {list(targets.shape)}.",
-                fix=_PREPARE,
-                code="target-shape-mismatch",
-            )
-    cause = (
-        class_weight_cause(tuple(class_weight.shape), logits.shape[1]) if class_weight is not None else None
-    )
-    if cause is not None:
-        raise cause.error()
+        raise TargetError(
+            f"Expected int64 class indices of shape {[logits.shape[0]]}; got {targets.dtype} {list(targets.shape)}.",
+            fix=_PREPARE,
+            code="target-shape-mismatch",
+        )
+    if class_weight is not None and tuple(class_weight.shape) != (logits.shape[1],):
+        cause = class_weight_cause(tuple(class_weight.shape), logits.shape[1])
+        if cause is not None:
+            raise cause.error()
 
 
-@contextmanager
-def label_errors(logits: Tensor, targets: Tensor) -> Iterator[None]:
+class label_errors:  # noqa: N801 - used like a function: ``with label_errors(logits, targets):``
     """Turn torch's out-of-range class-index error into a ``TargetError`` with the cause and fix.
 
     Free on the hot path: the label range is read only after torch has refused the batch. On CUDA the
     check is torch's device-side assert, which cannot be caught; ``ll.prepare_targets`` (or
     ``ll.diagnose``) checks the labels before training.
     """
-    try:
-        yield
-    except (IndexError, RuntimeError) as exc:
-        if targets.is_floating_point() or not targets.numel() or targets.device.type == "cuda":
-            raise
-        lo, hi = (int(v) for v in torch.aminmax(targets.detach()))
-        cause = label_range_cause(lo, hi, logits.shape[-1])
-        if cause is None:
-            raise
-        raise cause.error() from exc
+
+    __slots__ = ("logits", "targets")
+
+    def __init__(self, logits: Tensor, targets: Tensor) -> None:
+        self.logits, self.targets = logits, targets
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: object) -> None:
+        t = self.targets
+        if not isinstance(exc, (IndexError, RuntimeError)) or t.is_floating_point() or not t.numel():
+            return
+        if t.device.type == "cuda":
+            return  # a device-side assert: the CUDA context cannot run another kernel
+        lo, hi = (int(v) for v in torch.aminmax(t.detach()))
+        cause = label_range_cause(lo, hi, self.logits.shape[-1])
+        if cause is not None:
+            raise cause.error() from exc
 
 
 def check_weight(weight: Tensor | None, logits: Tensor) -> None:
