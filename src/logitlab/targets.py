@@ -28,6 +28,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from .causes import label_range_cause
 from .errors import ConfigError, LogitlabWarning, TargetError
 from .tasks import Task
 
@@ -326,14 +327,9 @@ def _class_indices(t: Tensor, n_classes: int | None, fix: bool, repairs: list[st
             fix="for soft labels give class probabilities [N, C]; for a regression target use a regression loss.",
             code="non-integer-labels",
         )
-    if lo < 0 or (n_classes is not None and hi >= n_classes):
-        span = f"[0, {n_classes - 1}]" if n_classes is not None else "[0, C-1]"
-        raise TargetError(
-            f"Cross entropy needs class indices in {span}; got labels in [{lo:.0f}, {hi:.0f}].",
-            fix="remap the labels to 0..C-1 (sklearn.preprocessing.LabelEncoder), or make the model "
-            f"return {int(hi) + 1} logits.",
-            code="label-out-of-range",
-        )
+    cause = label_range_cause(lo, hi, n_classes)
+    if cause is not None:  # the wording the losses and the doctor use; prepare_targets keeps its own code
+        raise TargetError(cause.message, fix=cause.fix, code="label-out-of-range")
     if t.is_floating_point():
         dtype = str(t.dtype).removeprefix("torch.")
         _problem(

@@ -5,6 +5,7 @@ no warning or error."""
 from __future__ import annotations
 
 import functools
+import math
 import re
 from pathlib import Path
 
@@ -137,6 +138,13 @@ def monitor_spike(values):
     return monitor.report()
 
 
+def monitor_constant(logits):
+    monitor = HealthMonitor(log_every=10, stats_every=1)
+    for step in range(10):
+        monitor.observe(logits, None, loss_value=1.0986, step=step)
+    return monitor.report()
+
+
 def with_nan(t, value=float("nan")):
     t = t.clone()
     t.view(-1)[3] = value
@@ -187,8 +195,21 @@ MISTAKES = {
     ],
     "loss-family-mismatch": [
         lambda: diagnose(g(N, 4), classes(), nn.BCEWithLogitsLoss(), task="multiclass"),
-        lambda: diagnose(g(N, 5), classes(c=5), nn.BCEWithLogitsLoss()),
         lambda: diagnose(g(N, 5), multihot(), nn.CrossEntropyLoss(), task="multilabel"),
+    ],
+    "class-indices-for-bce": [
+        lambda: diagnose(g(N, 5), classes(c=5), nn.BCEWithLogitsLoss()),
+        lambda: diagnose(g(N, 3), classes(c=3).float(), F.binary_cross_entropy_with_logits),
+        lambda: diagnose(g(N, 20), torch.randint(0, 20, (N, 3)), nn.BCEWithLogitsLoss()),
+    ],
+    "predictions-not-logits": [
+        lambda: diagnose(g(N, 4).argmax(1), classes(), nn.CrossEntropyLoss()),
+        lambda: diagnose(torch.round(torch.sigmoid(g(N, 1))), binary(), nn.BCELoss()),
+    ],
+    "constant-outputs": [
+        lambda: diagnose(torch.zeros(N, 1), binary(), nn.BCEWithLogitsLoss()),
+        lambda: diagnose(torch.tensor([[0.3, -0.2, 0.1]]).repeat(N, 1), classes(c=3), F.cross_entropy),
+        lambda: monitor_constant(torch.full((16, 3), 0.5)),
     ],
     "empty-batch": [
         lambda: diagnose(torch.zeros(0, 1), torch.zeros(0, 1), nn.BCEWithLogitsLoss()),
@@ -201,6 +222,25 @@ MISTAKES = {
     "label-count-mismatch": [
         lambda: diagnose(g(N, 5), multihot(labels=4), nn.BCEWithLogitsLoss()),
         lambda: diagnose(g(N, 3), torch.full((N, 4), 0.25), nn.CrossEntropyLoss()),
+    ],
+    "missing-batch-dimension": [
+        lambda: diagnose(g(1, 10)[0], F.one_hot(torch.tensor(3), 10), nn.CrossEntropyLoss()),
+        lambda: diagnose(
+            g(1, 6)[:, :, None, None].expand(1, 6, 4, 4), torch.randint(0, 6, (4, 4)), F.cross_entropy
+        ),
+        lambda: diagnose(g(1, 5), torch.ones(5), nn.BCEWithLogitsLoss()),
+    ],
+    "flattened-targets": [
+        lambda: diagnose(g(8, 4), one_hot_rows(8, 4).long().view(-1), nn.CrossEntropyLoss()),
+        lambda: diagnose(g(N, 5), multihot().view(-1), nn.BCEWithLogitsLoss()),
+    ],
+    "reshape-folded-batch": [
+        lambda: diagnose(g(4 * N, 3), classes(c=3), nn.CrossEntropyLoss()),
+        lambda: diagnose(g(N, 2).view(-1, 1), binary(), nn.BCEWithLogitsLoss()),
+    ],
+    "target-shape-mismatch": [
+        lambda: diagnose(g(N, 3), multihot(labels=3)[:, :, None], nn.BCEWithLogitsLoss()),
+        lambda: diagnose(g(N), multihot(labels=2), F.binary_cross_entropy_with_logits),
     ],
     "batch-size-mismatch": [
         lambda: diagnose(g(8, 1), binary(6, (6, 1)), nn.BCEWithLogitsLoss()),
@@ -281,6 +321,20 @@ MISTAKES = {
     "manual-loss-mismatch": [
         lambda: diagnose(g(N, 1), binary(), lambda x, y: -(y * torch.log(torch.sigmoid(x) + 0.05)).mean()),
         lambda: diagnose(g(N, 5), multihot(), lambda x, y: -(y * F.logsigmoid(x)).mean()),
+    ],
+    "manual-loss-log-base": [
+        lambda: diagnose(
+            g(N, 1),
+            binary(),
+            lambda x, y: -(y * F.logsigmoid(x) + (1 - y) * F.logsigmoid(-x)).mean() / math.log(2),
+        ),
+        lambda: diagnose(
+            g(N, 4), classes(), lambda x, y: -torch.log2(torch.softmax(x, 1)).gather(1, y[:, None]).mean()
+        ),
+    ],
+    "uncalibrated-weighted-loss": [
+        lambda: diagnose(g(N, 1), binary(), nn.BCEWithLogitsLoss(pos_weight=torch.tensor([9.0]))),
+        lambda: diagnose(g(N, 3), classes(c=3), nn.CrossEntropyLoss(weight=torch.tensor([1.0, 1.0, 6.0]))),
     ],
     "label-absent-in-batch": [
         lambda: diagnose(g(N, 5), multihot() * torch.tensor([1.0, 1, 0, 1, 1]), nn.BCEWithLogitsLoss()),

@@ -109,3 +109,68 @@ def test_target_errors_point_at_prepare_targets(call, phrase):
     assert (
         "prepare_targets" in str(info.value) or "per-sample" in str(info.value) or "logit" in str(info.value)
     )
+
+
+def test_loss_modules_refuse_weights_and_labels_with_the_doctors_words():
+    from logitlab.doctor import diagnose
+    from logitlab.targets import prepare_targets
+
+    logits, targets = torch.randn(5, 4), torch.ones(5, 4)
+    with pytest.raises(TargetError) as info:
+        L.BCEWithLogitsLoss(pos_weight=torch.ones(3))(logits, targets)
+    finding = diagnose(logits, targets, torch.nn.BCEWithLogitsLoss(pos_weight=torch.ones(3))).get(
+        info.value.code
+    )
+    assert info.value.code == "pos-weight-wrong-length" and (finding.message, finding.fix) == (
+        info.value.message,
+        info.value.fix,
+    )
+    with pytest.raises(TargetError, match="4 entries") as info:
+        L.CrossEntropyLoss(weight=torch.ones(4))(torch.randn(5, 3), torch.tensor([0, 1, 2, 1, 1]))
+    assert info.value.code == "weight-wrong-shape"
+    labels = torch.tensor([0, 1, 2, 3, 1])
+    with pytest.raises(TargetError) as prepared:
+        prepare_targets(labels, "multiclass", outputs=torch.zeros(5, 3))
+    for loss in (
+        L.CrossEntropyLoss(),
+        L.Poly1CrossEntropyLoss(),
+        L.SoftmaxFocalLoss(),
+        L.make_loss("multiclass"),
+    ):
+        with pytest.raises(TargetError) as info:
+            loss(torch.randn(5, 3), labels)
+        assert info.value.code == "class-index-out-of-range"
+        assert (info.value.message, info.value.fix) == (prepared.value.message, prepared.value.fix)
+    with pytest.raises(TargetError, match="ignore_index=-1"):
+        L.cross_entropy(torch.randn(3, 2), torch.tensor([-1, 0, 1]))
+
+
+def test_loss_shape_errors_name_the_cause():
+    cases = [
+        (
+            lambda: L.bce_with_logits(torch.zeros(6, 3), torch.tensor([0.0, 1, 2, 0, 1, 2])),
+            "class-indices-for-bce",
+        ),
+        (lambda: L.bce_with_logits(torch.zeros(4, 3), torch.zeros(12)), "flattened-targets"),
+        (lambda: L.bce_with_logits(torch.zeros(8, 1), torch.zeros(8)), "broadcast-trap"),
+        (
+            lambda: L.cross_entropy(torch.zeros(8, 3), torch.zeros(4, dtype=torch.long)),
+            "reshape-folded-batch",
+        ),
+        (
+            lambda: L.bce_with_logits(torch.zeros(4, 5), torch.zeros(4, 5), weight=torch.ones(4)),
+            "weight-wrong-shape",
+        ),
+    ]
+    for call, code in cases:
+        with pytest.raises(TargetError) as info:
+            call()
+        assert info.value.code == code, str(info.value)
+
+
+def test_make_loss_names_the_family_of_the_loss_it_refuses():
+    with pytest.raises(ConfigError, match="'bce' is a BCE \\(sigmoid\\)-family loss") as info:
+        L.make_loss("multiclass", "bce")
+    assert "softmax-family" not in str(info.value)
+    with pytest.raises(ConfigError, match="'ce' is a cross-entropy \\(softmax\\)-family loss"):
+        L.make_loss("binary", "ce")

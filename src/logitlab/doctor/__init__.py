@@ -14,8 +14,8 @@ from __future__ import annotations
 from ._nonfinite import explain_nonfinite
 from .batch import diagnose
 from .data import diagnose_dataset
+from .findings import CODES, DiagnoseTypeError, Finding, Report
 from .monitor import HealthMonitor
-from .report import CODES, DiagnoseTypeError, Finding, Report
 
 __all__ = [
     "CODES",

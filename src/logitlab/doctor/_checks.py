@@ -9,11 +9,15 @@ from typing import TYPE_CHECKING
 import torch
 from torch import Tensor
 
+from ..causes import batchless_one_hot_cause, softmax_shape_cause
 from ..tasks import Task
 from . import _values
+from ._outputs import CONSTANT_TOLERANCE, check_constant_outputs, check_predictions, constant_spread
+from ._targets import check_shapes, kind_of
+from ._weighted import check_weighted_probabilities
 
 if TYPE_CHECKING:
-    from .batch import Batch
+    from ._context import Batch
 
 __all__ = ["CHECKS"]
 
@@ -46,7 +50,7 @@ def check_nonfinite(b: Batch) -> None:
 
 def check_activation(b: Batch) -> None:
     """A sigmoid/softmax/log_softmax applied before a loss that applies its own."""
-    act, spec = _activation(b), b.spec
+    act, spec = b.activation(), b.spec
     if spec.expects == "logits" and act == "sigmoid":
         b.add(
             "sigmoid-before-logits-loss",
@@ -76,12 +80,6 @@ def check_activation(b: Batch) -> None:
         _check_bce_probabilities(b, act)
     if act is None and spec.expects == "logits":
         _range_hint(b)
-
-
-def _activation(b: Batch) -> str | None:
-    from .batch import activation
-
-    return activation(b)
 
 
 def _check_nll_input(b: Batch, act: str | None) -> None:
@@ -129,6 +127,12 @@ def _range_hint(b: Batch) -> None:
     x = b.outputs.detach()
     if not x.is_floating_point() or x.numel() < 8 or not bool(torch.isfinite(x).all()):
         return
+    if (
+        x.ndim
+        and x.shape[0] > 1
+        and constant_spread(x) <= CONSTANT_TOLERANCE * max(1.0, x.abs().max().item())
+    ):
+        return  # identical rows (zeros, say) are constant-outputs, not probabilities
     x = x.double()
     in_unit = bool(((x >= 0) & (x <= 1)).all())
     rows_sum_to_one = x.ndim >= 2 and x.shape[1] > 1 and bool(((x.sum(1) - 1).abs() < 1e-3).all())
@@ -153,6 +157,13 @@ def check_family(b: Batch) -> None:
                 f"task={b.task.value} needs a {b.task.family} loss; {b.spec.name} is a {b.family} loss.",
                 f'use ll.make_loss("{b.task.value}") (or the matching torch loss), or correct `task`.',
             )
+    if b.family == "softmax" and out.ndim == 1 and _batchless_sample(b):
+        return
+    if b.family == "softmax" and c == 1 and out.ndim >= 2 and tgt.ndim >= 1 and tgt.shape[0] != out.shape[0]:
+        cause = softmax_shape_cause(tuple(out.shape), tuple(tgt.shape), kind=kind_of(tgt))
+        if cause is not None and cause.code == "reshape-folded-batch":  # [N, C] logits viewed as [N*C, 1]
+            b.add(cause.code, cause.message, cause.fix)
+            return
     if b.family == "softmax" and (out.ndim == 1 or c == 1):
         b.add(
             "single-logit-cross-entropy",
@@ -166,10 +177,10 @@ def check_family(b: Batch) -> None:
     binary = bool(((values == 0) | (values == 1)).all())
     sums = values.sum(dim=1)
     if b.family == "softmax" and binary and not bool((sums == 1).all()):
-        n_multi = int((sums != 1).sum())
+        n_multi, where = int((sums != 1).sum()), "rows" if tgt.ndim == 2 else "positions"
         b.add(
             "multi-hot-with-cross-entropy",
-            f"{n_multi} of {tgt.shape[0]} target rows have {int(sums.max())} or {int(sums.min())} positives; "
+            f"{n_multi} of {sums.numel()} target {where} have {int(sums.max())} or {int(sums.min())} positives; "
             "cross entropy assumes exactly one class per row (softmax makes classes compete).",
             'these are multi-label targets: use BCEWithLogitsLoss (ll.make_loss("multilabel")).',
         )
@@ -184,123 +195,30 @@ def check_family(b: Batch) -> None:
         )
 
 
-def check_shapes(b: Batch) -> None:
-    """Shape traps and target form for the loss family."""
-    if b.family == "sigmoid":
-        _sigmoid_targets(b)
-    elif b.outputs.ndim >= 2 and b.n_outputs > 1:
-        _softmax_targets(b)
-
-
-def _sigmoid_targets(b: Batch) -> None:
+def _batchless_sample(b: Batch) -> bool:
+    """Logits ``[C]`` for cross entropy: one sample without its batch dimension? True when settled here."""
     out, tgt = b.outputs, b.targets
-    n_out = out.shape[0] if out.ndim else 1
-    if tgt.shape != out.shape:
-        shapes = {tuple(out.shape), tuple(tgt.shape)}
-        if shapes == {(n_out,), (n_out, 1)}:
-            b.add(
-                "broadcast-trap",
-                f"Outputs {shp(out)} and targets {shp(tgt)}: an element-wise loss broadcasts these to "
-                f"[{n_out}, {n_out}] (every logit against every target); torch's BCE raises instead.",
-                "targets.view_as(outputs) (or outputs.squeeze(1)) so both have the same shape.",
-            )
-        elif tgt.ndim >= 1 and out.ndim >= 1 and tgt.shape[0] != n_out:
-            b.add(
-                "batch-size-mismatch",
-                f"Outputs {shp(out)} but targets {shp(tgt)}.",
-                "check the batch pairing.",
-            )
-        elif not tgt.is_floating_point() and tgt.ndim == 1 and out.ndim == 2 and out.shape[1] > 1:
-            b.add(
-                "loss-family-mismatch",
-                f"A sigmoid/BCE loss got 1-D integer targets {shp(tgt)} (class indices, max {int(tgt.max())}) "
-                f"for outputs {shp(out)}: these are multi-class labels.",
-                'use cross entropy (ll.make_loss("multiclass")), or one-hot/multi-hot float targets [N, L].',
-            )
-        else:
-            b.add(
-                "label-count-mismatch",
-                f"Outputs {shp(out)} but targets {shp(tgt)}: a sigmoid loss needs one target per logit.",
-                "make the model emit one logit per label column (n_outputs = targets.shape[1]).",
-            )
-        return
-    if not tgt.is_floating_point():
-        b.add(
-            "int-targets-for-bce",
-            f"BCE-family losses need float targets shaped like the logits {shp(out)}; got {tgt.dtype} targets.",
-            "targets.float() (ll.prepare_targets(y, task) does it, and checks the shape).",
-        )
+    cause = softmax_shape_cause(tuple(out.shape), tuple(tgt.shape), kind=kind_of(tgt))
+    if cause is not None:
+        b.add(cause.code, cause.message, cause.fix)
+        return True
     t = tgt.detach().double()
-    t = t[torch.isfinite(t)]
-    if t.numel() and (t.min().item() < 0 or t.max().item() > 1):
-        b.add(
-            "targets-out-of-range",
-            f"BCE targets must lie in [0, 1]; got values in [{t.min().item():.4g}, {t.max().item():.4g}].",
-            "map labels to 0/1 (e.g. (y == positive_label).float()); for class indices use cross entropy.",
-        )
-
-
-def _softmax_targets(b: Batch) -> None:
-    out, tgt, c = b.outputs, b.targets, b.n_outputs
-    index_shape = tuple(out.shape[:1]) + tuple(out.shape[2:])
-    if tgt.is_floating_point() and tgt.shape == out.shape:
-        _probability_targets(b)
-        return
-    wrong = None
-    if tgt.ndim >= 1 and tgt.shape[0] != out.shape[0]:
-        b.add(
-            "batch-size-mismatch", f"Outputs {shp(out)} but targets {shp(tgt)}.", "check the batch pairing."
-        )
-        return
-    if tgt.ndim == 2 and out.ndim == 2 and tgt.shape[1] not in (1, c):
-        b.add(
-            "label-count-mismatch",
-            f"Outputs have {c} classes but targets {shp(tgt)} have {tgt.shape[1]} columns.",
-            "make the model emit one logit per class.",
-        )
-        return
-    if tgt.dtype == torch.bool or tgt.is_floating_point():
-        wrong = f"{tgt.dtype} targets {shp(tgt)}"
-        fix = "targets.long() for class indices [N], or float class probabilities [N, C]."
-    elif tuple(tgt.shape) == index_shape + (1,) or tuple(tgt.shape) == tuple(out.shape[:1]) + (1,):
-        wrong, fix = (
-            f"class indices shaped {shp(tgt)}",
-            "targets.squeeze(1): cross entropy takes indices [N].",
-        )
-    elif tgt.shape == out.shape:
-        wrong = f"integer targets shaped like the logits {shp(tgt)}"
-        fix = "targets.argmax(1) for class indices [N], or targets.float() for class probabilities."
-    elif tuple(tgt.shape) != index_shape:
-        wrong, fix = f"targets {shp(tgt)}", f"give int64 class indices shaped {list(index_shape)}."
-    if wrong:
-        b.add(
-            "class-targets-wrong-form",
-            f"Cross entropy over {c} classes needs int64 class indices {list(index_shape)} or float "
-            f"probabilities {shp(out)}; got {wrong}.",
-            fix,
-        )
-        return
-    valid = tgt[tgt != b.spec.ignore_index] if b.spec.ignore_index is not None else tgt
-    if valid.numel() and (int(valid.min()) < 0 or int(valid.max()) >= c):
-        b.add(
-            "class-index-out-of-range",
-            f"Class indices must lie in [0, {c - 1}] for {c} logits; got [{int(valid.min())}, {int(valid.max())}].",
-            "re-encode labels to 0..C-1 (labels starting at 1? subtract 1), or emit one logit per class.",
-        )
-
-
-def _probability_targets(b: Batch) -> None:
-    t = b.targets.detach().double()
-    if not bool(torch.isfinite(t).all()) or bool(((t == 0) | (t == 1)).all()):
-        return  # non-finite reported already; 0/1 rows are the multi-hot check's
-    sums = t.sum(dim=1)
-    if t.min().item() < 0 or t.max().item() > 1 or not bool(((sums - 1).abs() < 1e-3).all()):
-        b.add(
-            "targets-out-of-range",
-            f"Soft targets for cross entropy must be distributions (in [0, 1], rows sum to 1); values lie in "
-            f"[{t.min().item():.4g}, {t.max().item():.4g}] and row sums in [{sums.min().item():.4g}, {sums.max().item():.4g}].",
-            "normalise rows (t / t.sum(1, keepdim=True)), or use BCE for independent soft labels.",
-        )
+    if tgt.ndim == 0 or (tgt.shape == (1,) and not tgt.is_floating_point()):
+        return True  # torch's own unbatched form: one sample, one class index
+    is_distribution = bool(((t >= 0) & (t <= 1)).all()) and abs(t.sum().item() - 1) < 1e-3
+    if (
+        tgt.is_floating_point()
+        and tgt.shape == out.shape
+        and is_distribution
+        and not bool((t == t.round()).all())
+    ):
+        return True  # one sample's class probabilities
+    one_hot = bool(((t == 0) | (t == 1)).all()) and t.sum().item() == 1
+    if not tgt.is_floating_point() and tgt.shape == out.shape and one_hot and out.shape[0] >= 3:
+        cause = batchless_one_hot_cause(tuple(out.shape))
+        b.add(cause.code, cause.message, cause.fix)
+        return True
+    return False
 
 
 def check_magnitude(b: Batch) -> None:
@@ -334,13 +252,16 @@ def check_magnitude(b: Batch) -> None:
 
 
 CHECKS: list[Callable[[Batch], None]] = [
+    check_predictions,
     check_nonfinite,
     check_activation,
     check_family,
     check_shapes,
     check_magnitude,
+    check_constant_outputs,
     _values.check_weights,
     _values.check_batch_labels,
     _values.check_loss_value,
+    check_weighted_probabilities,
     _values.check_gradients,
 ]

@@ -10,10 +10,11 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from ..causes import class_weight_cause, element_weight_cause, pos_weight_cause
 from ._inspect import chance_loss, reference_loss
 
 if TYPE_CHECKING:
-    from .batch import Batch
+    from ._context import Batch
 
 __all__ = ["check_batch_labels", "check_gradients", "check_loss_value", "check_weights"]
 
@@ -26,21 +27,18 @@ GRAD_VANISHING = 1e-7
 def check_weights(b: Batch) -> None:
     """pos_weight length and axis, weight shape, and weight values."""
     pw, w = b.spec.pos_weight, b.spec.weight
+    out_shape = tuple(b.outputs.shape)
+    causes = []
     if pw is not None and b.family == "sigmoid":
-        _check_pos_weight(b, pw)
-    if w is not None:
-        ok = w.ndim == 1 and w.numel() == b.n_outputs if b.family == "softmax" else _broadcasts(w, b.outputs)
-        if not ok:
-            want = (
-                f"[{b.n_outputs}] (one per class)"
-                if b.family == "softmax"
-                else f"broadcastable to {list(b.outputs.shape)}"
-            )
-            b.add(
-                "weight-wrong-shape",
-                f"The loss's weight has shape {list(w.shape)}; it must be {want}.",
-                "build it with ll.class_weight(labels, num_classes=C) (softmax) or give a per-label/per-element weight.",
-            )
+        causes.append(pos_weight_cause(tuple(pw.shape), out_shape))
+    if w is not None and b.family == "softmax":
+        n_cls = out_shape[-1] if b.outputs.ndim == 1 else b.n_outputs  # [C]: one batchless sample
+        causes.append(class_weight_cause(tuple(w.shape), n_cls))
+    elif w is not None:
+        causes.append(element_weight_cause(tuple(w.shape), out_shape))
+    for cause in causes:
+        if cause is not None:
+            b.add(cause.code, cause.message, cause.fix)
     for name, t in (("pos_weight", pw), ("weight", w)):
         if t is None or not t.is_floating_point():
             continue
@@ -52,35 +50,6 @@ def check_weights(b: Batch) -> None:
                 "compute weights from training-split counts with ll.pos_weight / ll.class_weight; classes with "
                 "no samples need smoothing (strategy='smoothed') or max_weight.",
             )
-
-
-def _check_pos_weight(b: Batch, pw: Tensor) -> None:
-    n, n_labels = (b.outputs.shape[0] if b.outputs.ndim else 1), b.n_outputs
-    shape = tuple(pw.shape)
-    trailing = all(d == 1 for d in shape[:-1]) and (not shape or shape[-1] in (1, n_labels))
-    if pw.numel() == 1 or (trailing and (b.outputs.ndim >= 2 or pw.numel() == 1)):
-        return
-    if (pw.numel() == n_labels and n_labels > 1) or (pw.numel() == n and n > 1):
-        b.add(
-            "pos-weight-wrong-axis",
-            f"pos_weight {list(shape)} would broadcast along the batch axis of outputs {list(b.outputs.shape)}; "
-            f"it must be 1-D, one entry per label ([{n_labels}]).",
-            "pos_weight.flatten() with one entry per label column (ll.pos_weight(targets) returns [L]); "
-            "per-sample weights go in `weight`.",
-        )
-        return
-    b.add(
-        "pos-weight-wrong-length",
-        f"pos_weight has {pw.numel()} entries {list(shape)}; the outputs have {n_labels} label(s).",
-        "give one entry per label: ll.pos_weight(train_targets) returns [L].",
-    )
-
-
-def _broadcasts(w: Tensor, outputs: Tensor) -> bool:
-    try:
-        return torch.broadcast_shapes(w.shape, outputs.shape) == outputs.shape
-    except RuntimeError:
-        return False
 
 
 def _short(t: Tensor) -> str:
@@ -103,7 +72,8 @@ def check_batch_labels(b: Batch) -> None:
         b.add(
             "label-absent-in-batch",
             f"{len(absent)} {what} {'has' if len(absent) == 1 else 'have'} no {'positives' if b.family == 'sigmoid' else 'samples'} in this batch of {n}: {shown}.",
-            "fine for one small batch; if it happens often, use larger batches or ll's BalancedSampler.",
+            "fine for one small batch; if it happens often, use larger batches or class-balanced sampling "
+            "(ll.TrainConfig(balanced=True), or logitlab.train.BalancedSampler in your own loop).",
         )
     unweighted = b.spec.origin in ("torch", "logitlab") and not b.spec.imbalance_aware
     unweighted = unweighted and b.spec.pos_weight is None and b.spec.weight is None
@@ -121,7 +91,8 @@ def check_batch_labels(b: Batch) -> None:
             "severe-imbalance-unweighted",
             f"Imbalance of {ratio:.1f}:1 in this batch ({'negatives per positive' if b.family == 'sigmoid' else 'largest / smallest class'}) "
             f"and {b.spec.name} has no weighting: the model can win by predicting the majority.",
-            f"weight the loss ({strategy}, or 'balanced'), use focal loss, or a balanced sampler; tune thresholds on validation.",
+            f"weight the loss ({strategy}, or 'balanced'), use focal loss, or class-balanced sampling "
+            "(ll.TrainConfig(balanced=True)); tune thresholds on validation.",
         )
 
 
@@ -193,6 +164,8 @@ def _compare_manual(b: Batch, value: float, ref: float) -> None:
         return
     ref_sum = reference_loss(b.outputs, b.targets, b.family, reduction="sum").item()
     tol = 1e-3 if b.outputs.dtype in (torch.float32, torch.float64) else 3e-2
+    if _log_base(b, value, ref, ref_sum, tol):
+        return
     if all(abs(value - r) > tol * max(1.0, abs(r)) for r in (ref, ref_sum)):
         b.add(
             "manual-loss-mismatch",
@@ -203,13 +176,33 @@ def _compare_manual(b: Batch, value: float, ref: float) -> None:
         )
 
 
+def _log_base(b: Batch, value: float, ref: float, ref_sum: float, tol: float) -> bool:
+    """A hand-written loss that is the reference divided by ln 2 (log2) or ln 10 (log10)."""
+    reference = "BCE with logits" if b.family == "sigmoid" else "cross entropy"
+    for r, reduction in ((ref, "mean"), (ref_sum, "sum")):
+        for base, factor in (("2", 1 / math.log(2)), ("10", 1 / math.log(10))):
+            if r > 0 and abs(value / r - factor) <= tol * factor:
+                b.add(
+                    "manual-loss-log-base",
+                    f"{b.spec.name} returned {value:.6g}, exactly 1/ln {base} = {factor:.4f} x the float64 {reference} "
+                    f"({r:.6g}, {reduction}): it takes log{base} where the loss uses the natural log. It has the same "
+                    f"minimum, but its gradients are {factor:.3g}x those of the standard loss and its chance level is "
+                    f"not ln 2 / ln C.",
+                    "use torch.log / F.logsigmoid / F.log_softmax (or F.binary_cross_entropy_with_logits, "
+                    "F.cross_entropy, ll.make_loss); keep log2 only to report bits, not to train.",
+                )
+                return True
+    return False
+
+
 def _check_chance(b: Batch, ref: float) -> None:
-    chance = chance_loss(b.family, b.n_outputs)
+    n_cls = b.outputs.shape[-1] if b.family == "softmax" and b.outputs.ndim == 1 else b.n_outputs
+    chance = chance_loss(b.family, n_cls)
     ratio = ref / chance
     if ratio <= 1.5:
         return
     std = b.outputs.detach().float().std().item() if b.outputs.numel() > 1 else 0.0
-    what = f"ln 2 = {chance:.3f} per label" if b.family == "sigmoid" else f"ln {b.n_outputs} = {chance:.3f}"
+    what = f"ln 2 = {chance:.3f} per label" if b.family == "sigmoid" else f"ln {n_cls} = {chance:.3f}"
     b.add(
         "initial-loss-far-from-chance",
         f"The unweighted loss is {ref:.4g}, {ratio:.1f}x the chance value ({what}); logits std {std:.3g}. On an "

@@ -10,7 +10,6 @@ Examples:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -19,44 +18,11 @@ from torch import Tensor, nn
 
 from ..tasks import Task
 from . import _checks
-from ._inspect import LossSpec, activation_of, spec_of
-from .report import DiagnoseTypeError, Finding, Report, make_finding
+from ._context import Batch
+from ._inspect import spec_of
+from .findings import DiagnoseTypeError, Report
 
 __all__ = ["diagnose"]
-
-
-@dataclass
-class Batch:
-    """Everything one diagnosis looks at, resolved once."""
-
-    outputs: Tensor
-    targets: Tensor
-    loss_fn: Any
-    spec: LossSpec
-    family: str
-    task: Task
-    task_given: bool
-    model: nn.Module | None
-    inputs: Any
-    last_module: nn.Module | None = None
-    model_outputs: Tensor | None = None
-    findings: list[Finding] = field(default_factory=list)
-
-    def add(self, code: str, message: str, fix: str, severity: Any = None) -> None:
-        """Record a finding (once per code: the first, most specific message wins)."""
-        if any(f.code == code for f in self.findings):
-            return
-        self.findings.append(make_finding(code, message, fix, severity))
-
-    @property
-    def has_error(self) -> bool:
-        """True when an error was already found."""
-        return any(f.severity == "error" for f in self.findings)
-
-    @property
-    def n_outputs(self) -> int:
-        """Labels (sigmoid) or classes (softmax): the size of axis 1, or 1 for [N] outputs."""
-        return int(self.outputs.shape[1]) if self.outputs.ndim >= 2 else 1
 
 
 def diagnose(
@@ -104,6 +70,8 @@ def diagnose(
         return Report(batch.findings, title="logitlab doctor: batch")
     for check in _checks.CHECKS:
         check(batch)
+        if batch.done:
+            break
     return Report(batch.findings, title="logitlab doctor: batch")
 
 
@@ -176,8 +144,3 @@ def _run_model(model: nn.Module, inputs: Tensor) -> tuple[nn.Module | None, Tens
         for module, name, buf in saved:
             setattr(module, name, buf)
     return (order[-1] if order else None), (out if isinstance(out, Tensor) else None)
-
-
-def activation(batch: Batch) -> str | None:
-    """The activation behind the outputs (structural), see :func:`activation_of`."""
-    return activation_of(batch.outputs, batch.model, batch.last_module)

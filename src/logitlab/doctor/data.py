@@ -17,7 +17,7 @@ import torch
 from ..errors import LogitlabError
 from ..tasks import Task, infer_task
 from ..weights import class_weight, pos_weight
-from .report import DiagnoseTypeError, Finding, Report, make_finding
+from .findings import DiagnoseTypeError, Finding, Report, make_finding
 
 __all__ = ["diagnose_dataset"]
 

@@ -30,8 +30,10 @@ from torch import Tensor, nn
 
 from ..errors import ConfigError, TrainingError
 from ..hooks import Callback
+from ._inspect import chance_loss, spec_of
 from ._nonfinite import explain_nonfinite, nonfinite_parts
-from .report import Finding, Report, make_finding
+from ._outputs import CONSTANT_TOLERANCE
+from .findings import Finding, Report, make_finding
 
 __all__ = ["HealthMonitor", "explain_nonfinite"]
 
@@ -101,6 +103,7 @@ class HealthMonitor(Callback):
         self._pending: list[Tensor] = []  # per sampled step: [sum, sum of squares, absmax], on the device
         self._count = 0
         self._last = (0, 0, 0)
+        self._shape: tuple[int, ...] = ()
 
     # ---- plain-loop API -------------------------------------------------------------------------
     def observe(
@@ -124,8 +127,10 @@ class HealthMonitor(Callback):
         self._last = (step, epoch, batch_idx)
         if step % self.stats_every == 0 and logits.numel():  # a few kernels, no host read
             x = logits.detach().float()
-            self._pending.append(torch.stack((x.sum(), x.square().sum(), x.abs().amax())))
+            spread = (x.amax(0) - x.amin(0)).amax() if x.ndim and x.shape[0] > 1 else x.new_tensor(math.inf)
+            self._pending.append(torch.stack((x.sum(), x.square().sum(), x.abs().amax(), spread)))
             self._count += x.numel()
+            self._shape = tuple(logits.shape)
         if loss_value is None and loss is not None:
             loss_value = float(loss.detach().float().mean()) if isinstance(loss, Tensor) else float(loss)
         if loss_value is not None:
@@ -261,6 +266,7 @@ class HealthMonitor(Callback):
         rows = torch.stack(self._pending).double().tolist()  # the one read per log interval
         count, self._pending, self._count = self._count, [], 0
         total, sq, absmax = (sum(r[0] for r in rows), sum(r[1] for r in rows), max(r[2] for r in rows))
+        spread = max(r[3] for r in rows)
         bad = not (math.isfinite(total) and math.isfinite(sq) and math.isfinite(absmax))
         mean = total / count
         std = math.sqrt(max(sq / count - mean * mean, 0.0)) if not bad else float("nan")
@@ -271,6 +277,7 @@ class HealthMonitor(Callback):
                 "logit_std": std,
                 "logit_absmax": absmax,
                 "nonfinite": float(bad),
+                "logit_spread": spread,
             }
         )
         if bad and self.fail_fast:
@@ -285,12 +292,34 @@ class HealthMonitor(Callback):
                     "lower the learning rate, clip gradients, check the inputs for NaN/Inf.",
                 )
             raise TrainingError(message, fix=fix, code="nonfinite-outputs")
+        if not bad and len(rows) >= 2 and spread <= CONSTANT_TOLERANCE * max(1.0, absmax):
+            self._note_constant(len(rows), step, mean)
         if absmax > SATURATION:
             self._note(
                 "saturated-logits",
                 f"|logits| reached {absmax:.4g} by step {step} (mean {mean:.3g}, std {std:.3g}).",
                 "add weight decay or label smoothing; tune thresholds on validation data.",
             )
+
+    def _note_constant(self, sampled: int, step: int, mean: float) -> None:
+        """The logits were identical across the batch in every sampled step of an interval."""
+        level = ""
+        if self.losses:
+            loss = statistics.median(self.losses)
+            family = spec_of(self.loss_fn).family or (
+                "softmax" if len(self._shape) == 2 and self._shape[1] > 1 else "sigmoid"
+            )
+            n_cls = self._shape[1] if family == "softmax" and len(self._shape) >= 2 else 1
+            chance = chance_loss(family, n_cls)
+            at = f", the chance level ({'ln 2' if family == 'sigmoid' else f'ln {n_cls}'} = {chance:.4g})"
+            level = f"; the loss sits at {loss:.4g}{at if abs(loss - chance) < 0.01 * chance else ''}"
+        self._note(
+            "constant-outputs",
+            f"The logits were the same for every row of the batch in all {sampled} sampled steps up to step {step} "
+            f"(mean {mean:.3g}): the model gives every input the same answer{level}.",
+            "check that the inputs reach the model and differ (not all zeros, normalised, not detached), look for "
+            "dead ReLUs, and lower the learning rate or add warmup if the model collapsed during training.",
+        )
 
     def _note(self, code: str, message: str, fix: str) -> None:
         first, count = self._findings.get(code, (make_finding(code, message, fix), 0))

@@ -124,8 +124,13 @@ def make_loss(task: Task | str, name: str = "auto", **options: Any) -> nn.Module
         )
     table, other = (_SIGMOID, _SOFTMAX) if t.family == "sigmoid" else (_SOFTMAX, _SIGMOID)
     if key not in table:
+        family = (
+            ("BCE (sigmoid)" if t.family == "softmax" else "cross-entropy (softmax)")
+            if key in other
+            else "different"
+        )
         raise ConfigError(
-            f"Loss {name!r} is a {'softmax' if key in other else 'different'}-family loss and does not fit a "
+            f"Loss {name!r} is a {family}-family loss and does not fit a "
             f"{t.value} task; expected one of {', '.join(sorted(table))}.",
             fix=(
                 "for independent labels use bce/focal/asymmetric; for one class per sample use task='multiclass'."

@@ -8,6 +8,15 @@ from typing import Literal
 import torch
 from torch import Tensor, nn
 
+from ..causes import (
+    TargetKind,
+    class_weight_cause,
+    element_weight_cause,
+    label_range_cause,
+    pos_weight_cause,
+    sigmoid_shape_cause,
+    softmax_shape_cause,
+)
 from ..errors import ConfigError, TargetError
 
 __all__ = [
@@ -15,6 +24,8 @@ __all__ = [
     "Reduction",
     "check_pair",
     "check_reduction",
+    "check_weight",
+    "label_errors",
     "reduce",
     "register_sigmoid_weights",
     "safe_pow",
@@ -84,8 +95,20 @@ def register_sigmoid_weights(module: nn.Module, pos_weight: object, weight: obje
     module.register_buffer("weight", None if weight is None else torch.as_tensor(weight, dtype=torch.float32))
 
 
-def check_pair(logits: Tensor, targets: Tensor, *, family: str) -> None:
-    """Cheap shape/dtype checks (no host sync) of logits against targets."""
+def check_pair(
+    logits: Tensor,
+    targets: Tensor,
+    *,
+    family: str,
+    pos_weight: Tensor | None = None,
+    class_weight: Tensor | None = None,
+) -> None:
+    """Cheap shape/dtype checks (no host sync) of logits against targets, and of the weights' lengths.
+
+    A mismatch raises ``TargetError`` naming its cause with the doctor's code and wording
+    (:mod:`logitlab.causes`): ``broadcast-trap``, ``class-indices-for-bce``, ``flattened-targets``,
+    ``missing-batch-dimension``, ``reshape-folded-batch``, ``pos-weight-wrong-length``, ...
+    """
     if not isinstance(logits, Tensor) or not isinstance(targets, Tensor):
         raise TargetError(
             f"Expected logits and targets as tensors; got {type(logits).__name__} and {type(targets).__name__}.",
@@ -93,26 +116,37 @@ def check_pair(logits: Tensor, targets: Tensor, *, family: str) -> None:
             code="bad-target-type",
         )
     if family == "sigmoid":
-        if targets.shape != logits.shape:
-            raise TargetError(
-                f"Expected targets shaped like the logits {list(logits.shape)}; got {list(targets.shape)}.",
-                fix=_PREPARE,
-                code="target-shape-mismatch",
-            )
+        if targets.shape != logits.shape:  # causes are worked out on the failure path only
+            cause = sigmoid_shape_cause(tuple(logits.shape), tuple(targets.shape))
+            if cause is not None:
+                raise cause.error()
         if not targets.is_floating_point():
             raise TargetError(
                 f"Expected float targets in [0, 1] for a sigmoid loss; got {targets.dtype}.",
                 fix=_PREPARE,
                 code="bad-target-dtype",
             )
+        if pos_weight is not None and pos_weight.numel() != 1 and not _per_label(pos_weight, logits):
+            cause = pos_weight_cause(tuple(pos_weight.shape), tuple(logits.shape))
+            if cause is not None:
+                raise cause.error()
         return
+    _check_softmax_pair(logits, targets, class_weight)
+
+
+def _per_label(pos_weight: Tensor, logits: Tensor) -> bool:
+    return pos_weight.ndim == 1 and logits.ndim == 2 and pos_weight.shape[0] == logits.shape[1]
+
+
+def _check_softmax_pair(logits: Tensor, targets: Tensor, class_weight: Tensor | None) -> None:
     if logits.ndim != 2:
         raise TargetError(
             f"Expected logits [N, C] for a softmax loss; got shape {list(logits.shape)}.",
-            fix="give one logit per class; for one logit per sample use a binary (sigmoid) loss.",
+            fix="give one logit per class; one sample without its batch dimension needs logits.unsqueeze(0); "
+            "for one logit per sample use a binary (sigmoid) loss.",
             code="bad-logit-shape",
         )
-    if targets.is_floating_point():
+    if targets.is_floating_point() and targets.ndim == 2:
         if targets.shape != logits.shape:
             raise TargetError(
                 f"Expected class probabilities shaped like the logits {list(logits.shape)}; got {list(targets.shape)}.",
@@ -120,27 +154,58 @@ def check_pair(logits: Tensor, targets: Tensor, *, family: str) -> None:
                 code="target-shape-mismatch",
             )
     elif targets.dtype != torch.int64 or targets.shape != logits.shape[:1]:
+        kind: TargetKind = (
+            "float" if targets.is_floating_point() else "bool" if targets.dtype == torch.bool else "int"
+        )
+        cause = softmax_shape_cause(tuple(logits.shape), tuple(targets.shape), kind=kind)
+        if cause is not None:
+            raise cause.error()
         raise TargetError(
             f"Expected int64 class indices of shape {[logits.shape[0]]}; got {targets.dtype} {list(targets.shape)}.",
             fix=_PREPARE,
             code="target-shape-mismatch",
         )
+    if class_weight is not None and tuple(class_weight.shape) != (logits.shape[1],):
+        cause = class_weight_cause(tuple(class_weight.shape), logits.shape[1])
+        if cause is not None:
+            raise cause.error()
+
+
+class label_errors:  # noqa: N801 - used like a function: ``with label_errors(logits, targets):``
+    """Turn torch's out-of-range class-index error into a ``TargetError`` with the cause and fix.
+
+    Free on the hot path: the label range is read only after torch has refused the batch. On CUDA the
+    check is torch's device-side assert, which cannot be caught; ``ll.prepare_targets`` (or
+    ``ll.diagnose``) checks the labels before training.
+    """
+
+    __slots__ = ("logits", "targets")
+
+    def __init__(self, logits: Tensor, targets: Tensor) -> None:
+        self.logits, self.targets = logits, targets
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: object) -> None:
+        t = self.targets
+        if not isinstance(exc, (IndexError, RuntimeError)) or t.is_floating_point() or not t.numel():
+            return
+        if t.device.type == "cuda":
+            return  # a device-side assert: the CUDA context cannot run another kernel
+        lo, hi = (int(v) for v in torch.aminmax(t.detach()))
+        cause = label_range_cause(lo, hi, self.logits.shape[-1])
+        if cause is not None:
+            raise cause.error() from exc
 
 
 def check_weight(weight: Tensor | None, logits: Tensor) -> None:
     """A per-element weight must broadcast to the logits without enlarging them."""
     if weight is None:
         return
-    try:
-        ok = torch.broadcast_shapes(weight.shape, logits.shape) == logits.shape
-    except RuntimeError:
-        ok = False
-    if not ok:
-        raise TargetError(
-            f"Expected `weight` broadcastable to the logits {list(logits.shape)}; got {list(weight.shape)}.",
-            fix="pass per-sample weights as [N, 1] (or [N] for 1-D logits), or per-element weights shaped like logits.",
-            code="bad-weight-shape",
-        )
+    cause = element_weight_cause(tuple(weight.shape), tuple(logits.shape))
+    if cause is not None:
+        raise cause.error()
 
 
 def reduce(loss: Tensor, reduction: str) -> Tensor:

@@ -73,7 +73,7 @@ def asymmetric_loss(
         >>> asymmetric_loss(torch.tensor([0.0, 0.0]), torch.tensor([1.0, 0.0]), reduction="none")
         tensor([0.6931, 0.0245])
     """
-    check_pair(logits, targets, family="sigmoid")
+    check_pair(logits, targets, family="sigmoid", pos_weight=pos_weight)
     check_reduction(reduction)
     check_weight(weight, logits)
     _check(gamma_pos, gamma_neg, clip)

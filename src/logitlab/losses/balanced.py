@@ -7,7 +7,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ..errors import ConfigError
-from ._common import Reduction, check_pair, check_range, check_reduction, reduce, to_buffer
+from ._common import Reduction, check_pair, check_range, check_reduction, label_errors, reduce, to_buffer
 
 __all__ = [
     "CrossEntropyLoss",
@@ -29,7 +29,8 @@ def _per_sample(
     x = logits.to(dtype)
     w = None if weight is None else weight.to(dtype)
     t = targets.to(dtype) if targets.is_floating_point() else targets
-    loss = F.cross_entropy(x, t, weight=w, label_smoothing=label_smoothing, reduction="none")
+    with label_errors(logits, targets):
+        loss = F.cross_entropy(x, t, weight=w, label_smoothing=label_smoothing, reduction="none")
     if w is None or targets.is_floating_point():
         return loss, torch.ones_like(loss)
     return loss, w[targets]
@@ -65,7 +66,7 @@ def cross_entropy(
         >>> round(cross_entropy(torch.zeros(2, 3), torch.tensor([0, 2])).item(), 4)  # log 3
         1.0986
     """
-    check_pair(logits, targets, family="softmax")
+    check_pair(logits, targets, family="softmax", class_weight=weight)
     check_reduction(reduction)
     check_range("label_smoothing", label_smoothing, 0.0, 1.0, hi_open=True, fix=_SMOOTH_FIX)
     loss, norm = _per_sample(logits, targets, weight, label_smoothing)
@@ -134,7 +135,7 @@ def poly1_cross_entropy(
         >>> round(poly1_cross_entropy(torch.zeros(1, 2), torch.tensor([0])).item(), 4)  # log 2 + 0.5
         1.1931
     """
-    check_pair(logits, targets, family="softmax")
+    check_pair(logits, targets, family="softmax", class_weight=weight)
     check_reduction(reduction)
     check_range("label_smoothing", label_smoothing, 0.0, 1.0, hi_open=True, fix=_SMOOTH_FIX)
     _check_epsilon(epsilon)

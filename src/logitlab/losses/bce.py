@@ -65,7 +65,7 @@ def bce_with_logits(
         >>> bce_with_logits(x, y, reduction="none")
         tensor([0.6931, 2.1269])
     """
-    check_pair(logits, targets, family="sigmoid")
+    check_pair(logits, targets, family="sigmoid", pos_weight=pos_weight)
     check_reduction(reduction)
     check_weight(weight, logits)
     check_range(

@@ -13,6 +13,7 @@ from ._common import (
     check_range,
     check_reduction,
     check_weight,
+    label_errors,
     reduce,
     register_sigmoid_weights,
     safe_pow,
@@ -73,7 +74,7 @@ def sigmoid_focal_loss(
         >>> sigmoid_focal_loss(x, y, reduction="none")
         tensor([4.3322e-02, 2.7321e-05])
     """
-    check_pair(logits, targets, family="sigmoid")
+    check_pair(logits, targets, family="sigmoid", pos_weight=pos_weight)
     check_reduction(reduction)
     check_weight(weight, logits)
     _check_gamma_alpha(gamma, alpha)
@@ -117,7 +118,7 @@ def softmax_focal_loss(
         >>> round(softmax_focal_loss(torch.zeros(1, 2), torch.tensor([0])).item(), 4)
         0.1733
     """
-    check_pair(logits, targets, family="softmax")
+    check_pair(logits, targets, family="softmax", class_weight=weight)
     check_reduction(reduction)
     _check_gamma_alpha(gamma, None)
     dtype = torch.float64 if logits.dtype == torch.float64 else torch.float32
@@ -125,7 +126,8 @@ def softmax_focal_loss(
     if targets.is_floating_point():
         t = targets.to(dtype)
     else:
-        t = F.one_hot(targets, logits.shape[-1]).to(dtype)
+        with label_errors(logits, targets):
+            t = F.one_hot(targets, logits.shape[-1]).to(dtype)
     elem = -t * safe_pow(-torch.expm1(logp), gamma) * logp
     if weight is not None:
         elem = elem * weight.to(dtype)
