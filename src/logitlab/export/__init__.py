@@ -258,7 +258,9 @@ def _verify(
     """Run the graph once in ONNX Runtime and compare with the PyTorch pipeline."""
     import onnxruntime
 
-    session = onnxruntime.InferenceSession(proto, providers=["CPUExecutionProvider"])
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = 1  # a few rows: no thread pool
+    session = onnxruntime.InferenceSession(proto, options, providers=["CPUExecutionProvider"])
     got = session.run(None, {s["name"]: x.numpy() for s, x in zip(specs, example)})
     for name, ours, theirs in zip(OUTPUT_NAMES[:2], reference, got):
         if ours.shape != theirs.shape or not np.allclose(ours, theirs, rtol=1e-4, atol=1e-5, equal_nan=True):
