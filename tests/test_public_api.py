@@ -61,7 +61,7 @@ def test_import_and_help_do_not_import_the_optional_frameworks():
         "    runpy.run_module('logitlab', run_name='__main__')\n"
         "except SystemExit:\n"
         "    pass\n"
-        "heavy = ('lightning', 'pytorch_lightning', 'transformers', 'accelerate')\n"
+        "heavy = ('lightning', 'pytorch_lightning', 'transformers', 'accelerate', 'onnx', 'onnxruntime', 'onnxscript')\n"
         "print('loaded:', *[m for m in heavy if m in sys.modules])\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout

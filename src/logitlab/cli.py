@@ -23,9 +23,12 @@ from typing import Any
 from .options import (
     CALIBRATION_METHODS,
     DEVICES,
+    EXPORT_FORMATS,
     IMBALANCE_STRATEGIES,
     LOAD_DEFAULTS,
     OBJECTIVE_SPELLINGS,
+    ONNX_OPSET,
+    ONNX_OPSETS,
     PRECISION_ALIASES,
     PRECISIONS,
     TASK_CHOICES,
@@ -42,6 +45,7 @@ _EPILOG = """examples:
   logitlab train tags.csv --target tags --label-sep '|' --loss focal --option gamma=2 --out runs/tags
   logitlab evaluate runs/churn data.csv
   logitlab predict runs/churn new.csv --out predictions.csv
+  logitlab export runs/churn --format onnx --out serving/churn
   logitlab doctor data.csv --target churn
   logitlab plot-loss --loss focal --option gamma=2 --out focal.png
   torchrun --nproc_per_node 2 -m logitlab train data.csv --target churn --out runs/ddp
@@ -93,6 +97,10 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("run", help="run directory written by `logitlab train`")
     predict.add_argument("data", help="CSV/Parquet file, image folder or builtin:NAME")
     predict.add_argument("--out", required=True, help="CSV to write (atomically)")
+
+    _add_export(
+        command("export", "write a trained run's model as one ONNX graph and its JSON input contract")
+    )
 
     doctor = command("doctor", "check a data set and an untrained model's first batch")
     _add_data(doctor)
@@ -154,6 +162,13 @@ def _add_training(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--calibration", choices=CALIBRATION_METHODS, default=DEFAULTS["calibration"],
                    help="probability calibration fitted on validation (auto: Platt / temperature by task)")  # fmt: skip
+
+
+def _add_export(p: argparse.ArgumentParser) -> None:
+    p.add_argument("run", help="run directory written by `logitlab train`")
+    p.add_argument("--format", choices=EXPORT_FORMATS, default=EXPORT_FORMATS[0], help="export format")
+    p.add_argument("--out", required=True, help="folder for model.onnx and model.onnx.json")
+    p.add_argument("--opset", type=int, choices=ONNX_OPSETS, default=ONNX_OPSET, help="ONNX opset")
 
 
 def _add_device(p: argparse.ArgumentParser) -> None:
@@ -273,6 +288,17 @@ def cmd_predict(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    """``logitlab export RUN --format onnx --out DIR``: the graph and its sidecar, each written atomically."""
+    from . import workflows
+
+    result = workflows.export(args.run, args.out, format=args.format, opset=args.opset)
+    inputs = ", ".join(f"{i['name']} {i['dtype']} {i['shape']}" for i in result["inputs"])
+    _echo(f"wrote {result['model']} (opset {result['opset']}, {result['task']}; inputs: {inputs})")
+    _echo(f"wrote {result['sidecar']} (the input contract: columns, encodings, outputs)")
+    return EXIT_OK
+
+
 def cmd_doctor(args: argparse.Namespace) -> int:
     """``logitlab doctor DATA``: dataset checks and an untrained model's first-batch check; exit 1 on errors."""
     import json
@@ -383,6 +409,7 @@ _COMMANDS = {
     "train": cmd_train,
     "evaluate": cmd_evaluate,
     "predict": cmd_predict,
+    "export": cmd_export,
     "doctor": cmd_doctor,
     "plot-loss": cmd_plot_loss,
 }

@@ -471,6 +471,24 @@ class Classifier(ClassifierMixin, BaseEstimator):
         state, meta = read_model_dir(directory)
         return cast(Classifier, restore(cls, state, meta, device=device))
 
+    def export_onnx(self, path: str | os.PathLike[str], *, opset: int | None = None) -> Path:
+        """Write the whole pipeline (preprocessing, network, calibration, thresholds) as one ONNX graph.
+
+        Writes ``path`` and the sidecar ``path + ".json"`` (the input contract); outputs ``logits``,
+        ``probabilities`` (as :meth:`predict_proba`) and ``labels`` (as :meth:`predict`). See
+        :func:`logitlab.export.export_onnx`; needs ``pip install "logitlab[onnx]"``.
+
+        Args:
+            path (str or Path): the ``.onnx`` file to write.
+            opset (int, optional): the ONNX opset. Default: :data:`logitlab.export.OPSET` (18).
+
+        Returns:
+            Path: ``path``.
+        """
+        from .export import OPSET, export_onnx
+
+        return export_onnx(self, path, opset=OPSET if opset is None else opset)
+
 
 def _as_classes(classes: list[Any]) -> np.ndarray:
     """``classes_`` as scikit-learn keeps it: a 1-D array (object dtype when the types are mixed)."""

@@ -6,7 +6,7 @@ when it is first used, and a missing package is a :class:`~logitlab.errors.Missi
 
 Examples:
     >>> sorted(EXTRAS)
-    ['hf', 'lightning']
+    ['hf', 'lightning', 'onnx']
     >>> require_extra("lightning", "no_such_module_xyz")
     Traceback (most recent call last):
     ...
@@ -27,6 +27,7 @@ __all__ = ["EXTRAS", "require_extra"]
 EXTRAS: dict[str, tuple[str, ...]] = {
     "lightning": ("lightning",),
     "hf": ("transformers", "accelerate"),
+    "onnx": ("onnx", "onnxruntime", "onnxscript"),  # onnxscript: torch.onnx.export(dynamo=True) needs it
 }
 
 

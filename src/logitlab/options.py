@@ -26,8 +26,11 @@ __all__ = [
     "CLASSIFIER_DEFAULTS",
     "LOAD_DEFAULTS",
     "DEVICES",
+    "EXPORT_FORMATS",
     "IMBALANCE_STRATEGIES",
     "OBJECTIVE_SPELLINGS",
+    "ONNX_OPSET",
+    "ONNX_OPSETS",
     "PRECISIONS",
     "PRECISION_ALIASES",
     "TASKS",
@@ -112,3 +115,13 @@ def choices_text(choices: Sequence[str]) -> str:
     """``'a', 'b' or 'c'``: an option set as error messages write it."""
     quoted = [repr(c) for c in choices]
     return quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} or {quoted[-1]}"
+
+
+EXPORT_FORMATS: tuple[str, ...] = ("onnx",)
+"""Formats of ``logitlab export`` (:func:`logitlab.export.export_onnx`)."""
+
+ONNX_OPSET = 18
+"""The default ONNX opset of an export: the lowest the PyTorch exporter writes natively (ONNX Runtime >= 1.14)."""
+
+ONNX_OPSETS: tuple[int, ...] = (18, 19, 20, 21, 22, 23)
+"""The ONNX opsets an export accepts."""

@@ -24,7 +24,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import DataError
+from .errors import ConfigError, DataError
 from .files import json_default, write_json_atomic, write_text_atomic
 
 if TYPE_CHECKING:
@@ -37,6 +37,7 @@ __all__ = [
     "decision_lines",
     "doctor",
     "evaluate",
+    "export",
     "headline",
     "load_data",
     "plot_loss",
@@ -388,3 +389,42 @@ def plot_loss(
 
     extra: dict[str, Any] = {} if logit_range is None else {"logit_range": logit_range}
     return plot_loss_curves(out, task="binary", name=name, compare=compare, **extra, **dict(options))
+
+
+# ---------------------------------------------------------------------------- export
+def export(
+    run: str | os.PathLike[str],
+    out: str | os.PathLike[str],
+    *,
+    format: str = "onnx",
+    opset: int | None = None,
+) -> dict[str, Any]:
+    """Export a saved run's model into the folder ``out``: ``model.onnx`` and its sidecar ``model.onnx.json``.
+
+    Returns:
+        dict: ``model`` and ``sidecar`` (paths), ``opset``, ``task`` and ``inputs`` (name, dtype and shape
+        of each graph input, from the sidecar).
+
+    Raises:
+        ConfigError: an unknown format (code ``bad-export-format``), or what
+            :func:`logitlab.export.export_onnx` raises.
+    """
+    from .options import EXPORT_FORMATS, choices_text
+
+    if format not in EXPORT_FORMATS:
+        raise ConfigError(
+            f"Expected argument `format` to be {choices_text(EXPORT_FORMATS)}; got {format!r}.",
+            fix=f"use format={EXPORT_FORMATS[0]!r}.",
+            code="bad-export-format",
+            param="format",
+        )
+    clf, _ = _saved_run(run)
+    path = clf.export_onnx(Path(out) / "model.onnx", opset=opset)
+    sidecar = json.loads(path.with_name(path.name + ".json").read_text(encoding="utf-8"))
+    return {
+        "model": str(path),
+        "sidecar": str(path.with_name(path.name + ".json")),
+        "opset": sidecar["onnx"]["opset"],
+        "task": sidecar["task"],
+        "inputs": [{k: s[k] for k in ("name", "dtype", "shape")} for s in sidecar["inputs"]],
+    }

@@ -33,8 +33,8 @@ def test_every_extra_is_declared_in_pyproject():
     project = tomllib.loads((Path(__file__).parents[2] / "pyproject.toml").read_text())["project"]
     declared = project["optional-dependencies"]
     assert set(EXTRAS) <= set(declared)
-    # CI (make setup installs .[dev,bench]) installs every extra the integration tests import
-    assert "logitlab[lightning,hf]" in declared["dev"]
+    # CI (make setup installs .[dev,bench]) installs every extra the integration and export tests import
+    assert "logitlab[lightning,hf,onnx]" in declared["dev"]
 
 
 def test_unknown_extra_is_a_config_error():
