@@ -53,6 +53,24 @@ def split(table: Table, seed: int) -> tuple[np.ndarray, np.ndarray]:
     return np.sort(train), np.sort(test)
 
 
+def logitlab_revision() -> str:
+    """Where the measured logitlab came from: its git commit (``+dirty`` with uncommitted changes to src)."""
+    import subprocess
+
+    import logitlab
+
+    root = Path(logitlab.__file__).resolve().parents[2]
+    if (root / "REVISION").exists():  # an exported snapshot
+        return (root / "REVISION").read_text().strip()
+
+    def git(*args: str) -> str:
+        out = subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True)
+        return out.stdout.strip() if out.returncode == 0 else ""
+
+    rev = git("rev-parse", "--short", "HEAD") or "unknown"
+    return rev + ("+dirty" if git("status", "--porcelain", "src") else "")
+
+
 def run_one(table: Table, seed: int, model: str, params: dict[str, Any] | None) -> dict[str, Any]:
     """Fit and score one model on one split; the record that is cached."""
     train, test = split(table, seed)
@@ -79,6 +97,7 @@ def run_one(table: Table, seed: int, model: str, params: dict[str, Any] | None) 
         "fit_s": fit_s,
         "predict_s": predict_s,
         "metrics": score(table.task, table.y[test], proba, pred, classes),
+        "logitlab": logitlab_revision() if model == "logitlab" else None,
     }
 
 

@@ -25,6 +25,8 @@ import pandas as pd
 __all__ = ["MODELS", "fit_predict"]
 
 MODELS = ("logitlab", "logreg", "hgb", "realmlp", "tabm")
+# Options of the local prototype (benchmarks.tabular_prototype), not of Classifier: tried before changing defaults.
+PROTOTYPE_OPTIONS = ("preprocess", "ensemble", "min_steps")
 
 
 def _categoricals(X: pd.DataFrame) -> list[str]:
@@ -98,9 +100,18 @@ def _pytabkit(name: str, seed: int) -> Any:
 def _logitlab(seed: int, params: dict[str, Any]) -> Any:
     from logitlab import Classifier
 
+    params = dict(params)
+    prototype = {k: params.pop(k) for k in PROTOTYPE_OPTIONS if k in params}
     accepted = set(Classifier().get_params())
     wanted = {"seed": seed, "verbose": False, **params}
-    return Classifier(**{k: v for k, v in wanted.items() if k in accepted})
+    unknown = sorted(set(wanted) - accepted)
+    if unknown:
+        raise KeyError(f"Classifier() has no parameter(s) {unknown}; it takes {sorted(accepted)}")
+    if prototype:
+        from benchmarks.tabular_prototype import Prototype
+
+        return Prototype(wanted, **prototype)
+    return Classifier(**wanted)
 
 
 def build(name: str, X: pd.DataFrame, task: str, seed: int, params: dict[str, Any] | None = None) -> Any:
