@@ -134,7 +134,8 @@ def _cell(values: list[float], digits: int) -> str:
 def markdown(records: list[dict], models: list[str]) -> str:
     """Per data set a table (models x metrics, mean ± std over seeds), then the mean ranks."""
     grouped = _grouped(records)
-    lines: list[str] = []
+    revisions = sorted({str(r["logitlab"]) for r in records if r.get("logitlab")})
+    lines: list[str] = [f"logitlab measured at: {', '.join(revisions) or 'n/a'}"]
     for s in sorted({r["set"] for r in records}, key=lambda n: [r["set"] for r in records].index(n)):
         task = next(r["task"] for r in records if r["set"] == s)
         cols = [*TASK_METRICS[task], *CALIBRATION_METRICS, *(["mean_p"] if task == "binary" else []), "fit_s"]

@@ -26,7 +26,7 @@ __all__ = ["MODELS", "fit_predict"]
 
 MODELS = ("logitlab", "logreg", "hgb", "realmlp", "tabm")
 # Options of the local prototype (benchmarks.tabular_prototype), not of Classifier: tried before changing defaults.
-PROTOTYPE_OPTIONS = ("preprocess", "ensemble", "min_steps")
+PROTOTYPE_OPTIONS = ("preprocess", "ensemble", "min_steps", "embeddings")
 
 
 def _categoricals(X: pd.DataFrame) -> list[str]:

@@ -9,13 +9,20 @@
 * ``ensemble=K``: K networks with seeds ``seed * 1000 + k`` (so K different validation splits), probabilities
   averaged; decisions: binary/multilabel a majority vote of the members' own thresholded decisions,
   multiclass the argmax of the averaged probabilities.
+* ``embeddings="plr"``: periodic numeric embeddings before the MLP (Gorishniy et al. 2022, "On Embeddings for
+  Numerical Features in Tabular Deep Learning", PLR-lite): each input column ``x`` becomes
+  ``ReLU(Linear([sin(2 pi c x), cos(2 pi c x)]))`` with 16 trainable frequencies ``c ~ N(0, 0.1^2)`` per
+  column and 16 outputs per column. Prototype only: the MLP class that ``build_model`` constructs is swapped
+  during ``fit`` (such a model does not save/load).
 * ``min_steps=S``: ``epochs = max(epochs, ceil(S / steps per epoch))`` (the best validation epoch is kept
   by Classifier as before), so that small tables get at least S optimiser steps.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -43,13 +50,67 @@ class _RobustClip:
         return z / np.sqrt(1 + (z / 3) ** 2)
 
 
+def _plr_mlp_class() -> type:
+    import torch
+    from torch import nn
+
+    from logitlab.models.mlp import MLP
+
+    class PeriodicEmbedding(nn.Module):
+        def __init__(self, n_features: int, k: int = 16, d: int = 16, sigma: float = 0.1) -> None:
+            super().__init__()
+            self.freq = nn.Parameter(torch.randn(n_features, k) * sigma)
+            self.weight = nn.Parameter(torch.randn(n_features, 2 * k, d) / math.sqrt(2 * k))
+            self.bias = nn.Parameter(torch.zeros(n_features, d))
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            z = 2 * math.pi * self.freq[None] * x.flatten(1)[..., None]  # [N, F, k]
+            v = torch.cat([torch.sin(z), torch.cos(z)], dim=-1)  # [N, F, 2k]
+            out = torch.relu(torch.einsum("nfk,fkd->nfd", v, self.weight) + self.bias)
+            return out.flatten(1)  # [N, F * d]
+
+    class PLRMLP(MLP):  # type: ignore[misc, valid-type]
+        def __init__(self, in_features: int, n_outputs: int, **options: Any) -> None:
+            super().__init__(in_features * 16, n_outputs, **options)
+            self.embed = PeriodicEmbedding(in_features)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return super().forward(self.embed(x))
+
+    return PLRMLP
+
+
+@contextlib.contextmanager
+def _mlp_swapped(embeddings: str) -> Iterator[None]:
+    if embeddings == "none":
+        yield
+        return
+    if embeddings != "plr":
+        raise KeyError(f"embeddings={embeddings!r}; expected 'none' or 'plr'")
+    import logitlab.models as models
+
+    original = models.MLP
+    models.MLP = _plr_mlp_class()
+    try:
+        yield
+    finally:
+        models.MLP = original
+
+
 class Prototype:
     """``Classifier(**params)`` with the prototype options above."""
 
     def __init__(
-        self, params: dict[str, Any], *, preprocess: str = "none", ensemble: int = 1, min_steps: int = 0
+        self,
+        params: dict[str, Any],
+        *,
+        preprocess: str = "none",
+        ensemble: int = 1,
+        min_steps: int = 0,
+        embeddings: str = "none",
     ) -> None:
         self.params, self.preprocess, self.ensemble, self.min_steps = params, preprocess, ensemble, min_steps
+        self.embeddings = embeddings
 
     def _transform(self, X: pd.DataFrame) -> pd.DataFrame:
         if self.preprocess == "none" or not self.cols_:
@@ -83,9 +144,10 @@ class Prototype:
             steps_per_epoch = max(1, math.ceil(n_fit / base.batch_size))
             params["epochs"] = max(base.epochs, math.ceil(self.min_steps / steps_per_epoch))
         seed = int(params.pop("seed", 0))
-        self.members_ = [
-            Classifier(**params, seed=seed * 1000 + k).fit(Xt, y) for k in range(int(self.ensemble))
-        ]
+        with _mlp_swapped(self.embeddings):
+            self.members_ = [
+                Classifier(**params, seed=seed * 1000 + k).fit(Xt, y) for k in range(int(self.ensemble))
+            ]
         self.classes_ = self.members_[0].classes_
         return self
 
