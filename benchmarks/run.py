@@ -1,6 +1,6 @@
 """Run every benchmark in turn (`make bench`); each prints its own table for benchmarks/RESULTS.md.
 
-Run: python -m benchmarks.run [NAME ...]   (names: losses, trainer, monitor, import_time)
+Run: python -m benchmarks.run [NAME ...]   (names: losses, trainer, monitor, import_time, tabular)
 """
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-BENCHMARKS = ("losses", "trainer", "monitor", "import_time")
+BENCHMARKS = ("losses", "trainer", "monitor", "import_time", "tabular")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,194 @@
+"""The models of benchmarks.tabular, each built for one task and one seed, all on the CPU with one thread.
+
+* ``logitlab``: ``logitlab.Classifier()`` with its defaults (only ``seed`` and ``verbose=False`` passed; the
+  DataFrame goes in as it is: the library imputes, standardises and one-hot encodes it itself).
+* ``logreg``: scikit-learn Pipeline: numeric median imputation + StandardScaler, categorical most-frequent
+  imputation + OneHotEncoder(handle_unknown="ignore"); LogisticRegression(class_weight="balanced",
+  max_iter=2000).
+* ``hgb``: HistGradientBoostingClassifier(categorical_features="from_dtype"), native NaN and categoricals.
+* ``realmlp``, ``tabm``: pytabkit's RealMLP_TD_Classifier and TabM_D_Classifier (their tuned defaults;
+  ``device="cpu", n_threads=1``). pytabkit takes ``category`` columns natively; missing numeric values are
+  imputed with the training median first (pytabkit does not accept NaN in numeric columns).
+
+Multilabel: logitlab fits one network with one sigmoid output per label; the others are wrapped in
+``_PerLabel`` (one binary model per label, like scikit-learn's MultiOutputClassifier: pytabkit's classifiers have no multilabel mode).
+Decisions are each model's own ``predict`` (logitlab: its tuned thresholds; the others: 0.5 / argmax).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["MODELS", "fit_predict"]
+
+MODELS = ("logitlab", "logreg", "hgb", "realmlp", "tabm")
+# Options of the local prototype (benchmarks.tabular_prototype), not of Classifier: tried before changing defaults.
+PROTOTYPE_OPTIONS = ("preprocess", "ensemble", "min_steps", "embeddings")
+
+
+def _categoricals(X: pd.DataFrame) -> list[str]:
+    return [str(c) for c in X.columns if str(X[c].dtype) == "category"]
+
+
+def _logreg(X: pd.DataFrame, seed: int) -> Any:
+    from sklearn.compose import ColumnTransformer
+    from sklearn.impute import SimpleImputer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    cats = _categoricals(X)
+    nums = [str(c) for c in X.columns if str(c) not in cats]
+    pre = ColumnTransformer(
+        [
+            ("num", make_pipeline(SimpleImputer(strategy="median"), StandardScaler()), nums),
+            (
+                "cat",
+                make_pipeline(
+                    SimpleImputer(strategy="most_frequent"), OneHotEncoder(handle_unknown="ignore")
+                ),
+                cats,
+            ),
+        ]
+    )
+    lr = LogisticRegression(class_weight="balanced", max_iter=2000, random_state=seed)
+    return make_pipeline(pre, lr)
+
+
+def _hgb(X: pd.DataFrame, seed: int) -> Any:
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    return HistGradientBoostingClassifier(categorical_features="from_dtype", random_state=seed)
+
+
+class _MedianImputed:
+    """Fill NaN in numeric columns with the training median, then fit/predict the wrapped estimator."""
+
+    def __init__(self, estimator: Any) -> None:
+        self.estimator = estimator
+
+    def _fill(self, X: pd.DataFrame) -> pd.DataFrame:
+        return X.fillna(self.medians_) if len(self.medians_) else X
+
+    def fit(self, X: pd.DataFrame, y: np.ndarray) -> _MedianImputed:
+        nums = [c for c in X.columns if str(X[c].dtype) != "category"]
+        self.medians_ = X[nums].median()
+        self.estimator.fit(self._fill(X), y)
+        self.classes_ = self.estimator.classes_
+        return self
+
+    def predict(self, X: pd.DataFrame) -> np.ndarray:
+        return np.asarray(self.estimator.predict(self._fill(X)))
+
+    def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
+        return np.asarray(self.estimator.predict_proba(self._fill(X)))
+
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        return {"estimator": self.estimator}
+
+
+def _pytabkit(name: str, seed: int) -> Any:
+    from pytabkit import RealMLP_TD_Classifier, TabM_D_Classifier
+
+    cls = RealMLP_TD_Classifier if name == "realmlp" else TabM_D_Classifier
+    return _MedianImputed(cls(device="cpu", random_state=seed, n_threads=1, verbosity=0))
+
+
+def _logitlab(seed: int, params: dict[str, Any]) -> Any:
+    from logitlab import Classifier
+
+    params = dict(params)
+    prototype = {k: params.pop(k) for k in PROTOTYPE_OPTIONS if k in params}
+    accepted = set(Classifier().get_params())
+    wanted = {"seed": seed, "verbose": False, **params}
+    unknown = sorted(set(wanted) - accepted)
+    if unknown:
+        raise KeyError(f"Classifier() has no parameter(s) {unknown}; it takes {sorted(accepted)}")
+    if prototype:
+        from benchmarks.tabular_prototype import Prototype
+
+        return Prototype(wanted, **prototype)
+    return Classifier(**wanted)
+
+
+def build(name: str, X: pd.DataFrame, task: str, seed: int, params: dict[str, Any] | None = None) -> Any:
+    """An unfitted model ``name`` (one of :data:`MODELS`) for ``task``."""
+    if name == "logitlab":
+        return _logitlab(seed, params or {})
+    if name == "logreg":
+        model = _logreg(X, seed)
+    elif name == "hgb":
+        model = _hgb(X, seed)
+    elif name in ("realmlp", "tabm"):
+        model = _pytabkit(name, seed)
+    else:
+        raise KeyError(f"unknown model {name!r}; expected one of {MODELS}")
+    if task == "multilabel":
+        model = _PerLabel(model)
+    return model
+
+
+class _PerLabel:
+    """One clone of a binary model per label (scikit-learn's MultiOutputClassifier without ``clone``)."""
+
+    def __init__(self, template: Any) -> None:
+        self.template = template
+
+    def fit(self, X: pd.DataFrame, y: np.ndarray) -> _PerLabel:
+        import copy
+
+        self.models_ = [copy.deepcopy(self.template).fit(X, y[:, j]) for j in range(y.shape[1])]
+        return self
+
+    def predict(self, X: pd.DataFrame) -> np.ndarray:
+        return np.column_stack([m.predict(X) for m in self.models_]).astype(np.int64)
+
+    def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
+        return np.column_stack([_positive_column(m, m.predict_proba(X)) for m in self.models_])
+
+
+def _positive_column(model: Any, proba: np.ndarray) -> np.ndarray:
+    classes = list(np.asarray(model.classes_).tolist())
+    return proba[:, classes.index(1)] if 1 in classes else np.zeros(len(proba))
+
+
+def fit_predict(
+    name: str,
+    X_train: pd.DataFrame,
+    y_train: np.ndarray,
+    X_test: pd.DataFrame,
+    *,
+    task: str,
+    classes: np.ndarray | None,
+    seed: int,
+    params: dict[str, Any] | None = None,
+) -> tuple[np.ndarray, np.ndarray, float, float]:
+    """Fit ``name`` and predict ``X_test``.
+
+    Returns:
+        (proba, pred, fit_s, predict_s): binary ``p(1)`` [N] and 0/1 [N]; multiclass ``[N, C]`` over
+        ``classes`` and class strings [N]; multilabel ``[N, L]`` probabilities and 0/1 ``[N, L]``.
+    """
+    import time
+
+    model = build(name, X_train, task, seed, params)
+    t0 = time.perf_counter()
+    model.fit(X_train, y_train)
+    fit_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    proba = np.asarray(model.predict_proba(X_test), dtype=np.float64)
+    pred = np.asarray(model.predict(X_test))
+    predict_s = time.perf_counter() - t0
+    if task == "binary":
+        proba = _positive_column(model, proba)
+        pred = pred.astype(np.int64)
+    elif task == "multiclass":
+        order = [list(map(str, np.asarray(model.classes_).tolist())).index(c) for c in classes]
+        proba = proba[:, order]
+        pred = pred.astype(str)
+    else:
+        pred = pred.astype(np.int64).reshape(proba.shape)
+    return proba, pred, fit_s, predict_s
