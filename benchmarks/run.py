@@ -1,6 +1,6 @@
 """Run every benchmark in turn (`make bench`); each prints its own table for benchmarks/RESULTS.md.
 
-Run: python -m benchmarks.run [NAME ...]   (names: losses, trainer, monitor, import_time, tabular)
+Run: python -m benchmarks.run [NAME ...]   (names: losses, trainer, monitor, import_time, tabular, calibration)
 """
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-BENCHMARKS = ("losses", "trainer", "monitor", "import_time", "tabular")
+BENCHMARKS = ("losses", "trainer", "monitor", "import_time", "tabular", "calibration")
 
 
 def main(argv: list[str] | None = None) -> int:
