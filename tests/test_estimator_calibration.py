@@ -16,8 +16,8 @@ import pytest
 import torch
 
 from logitlab import Classifier
-from logitlab.errors import ConfigError, ModelFileError
 from logitlab.data import from_arrays
+from logitlab.errors import ConfigError, ModelFileError
 from logitlab.evaluate import Calibration, tune_thresholds
 from logitlab.model_io import read_model_dir
 

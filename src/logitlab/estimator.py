@@ -324,7 +324,7 @@ class Classifier(ClassifierMixin, BaseEstimator):
         features = as_frame(X) if isinstance(X, pd.DataFrame) else as_features(X)
         bundle = from_arrays(
             features,
-            as_targets(y, self.task),
+            as_targets(y),
             task=None if self.task == "auto" else self.task,
             val_size=self.val_size,
             test_size=0.0,
@@ -378,7 +378,7 @@ class Classifier(ClassifierMixin, BaseEstimator):
         if isinstance(X, pd.DataFrame):
             X = as_frame(X)
         elif self.data_state_.kind == "tabular":
-            X = as_features(X, min_rows=0)
+            X = as_features(X)
             check_n_features(X, getattr(self, "n_features_in_", None), type(self).__name__)
         if hasattr(self, "feature_names_in_") and isinstance(X, pd.DataFrame):
             missing = [c for c in self.feature_names_in_ if c not in set(map(str, X.columns))]

@@ -42,7 +42,7 @@ def as_features(X: Any, *, min_rows: int = 1) -> Any:
 
     Args:
         X (array-like [N, F] or [N, C, H, W], Tensor, or scipy sparse [N, F]): the features.
-        min_rows (int): fewest rows accepted (``fit`` needs one, ``predict`` takes none). Default: ``1``.
+        min_rows (int): fewest rows accepted. Default: ``1`` (as scikit-learn, at fit and predict).
 
     Raises:
         DataError: complex values, a 1-D array, no rows or no columns, infinite values (or NaN in a
@@ -64,10 +64,10 @@ def as_features(X: Any, *, min_rows: int = 1) -> Any:
             code="bad-features",
         )
     if x.shape[0] < min_rows or x.shape[1] == 0:
-        what = f"{x.shape[0]} sample(s)" if x.shape[0] < min_rows else "0 feature(s)"
+        what, least = (f"{x.shape[0]} sample(s)", min_rows) if x.shape[0] < min_rows else ("0 feature(s)", 1)
         raise DataError(
-            f"Found array with {what} (shape={tuple(x.shape)}) while a minimum of 1 is required.",
-            fix="pass at least one row and one feature column.",
+            f"Found array with {what} (shape={tuple(x.shape)}) while a minimum of {least} is required.",
+            fix="pass at least one row and one feature column (predict: skip the call for no rows).",
             code="empty-features",
         )
     check_finite(x)
@@ -116,7 +116,7 @@ def as_frame(frame: Any) -> Any:
 
 def check_finite(x: np.ndarray) -> None:
     """Refuse infinite values, naming how many and in which rows (NaN is left to the imputer)."""
-    bad = np.isinf(x.reshape(len(x), -1))
+    bad = np.isinf(x.reshape(x.shape[0], int(np.prod(x.shape[1:]))))
     if bad.any():
         rows = np.flatnonzero(bad.any(axis=1))
         shown = ", ".join(str(int(r)) for r in rows[:10])
@@ -143,12 +143,12 @@ def check_n_features(x: Any, expected: int | None, name: str) -> None:
     )
 
 
-def as_targets(y: Any, task: str) -> Any:
+def as_targets(y: Any) -> Any:
     """Labels as the data layer reads them: array-likes without ``len()`` as arrays, column vectors flat.
 
     A ``[N, 1]`` array, tensor or one-column DataFrame is flattened to ``[N]`` with scikit-learn's
-    ``DataConversionWarning`` (said once per call), unless ``task="multilabel"`` asks for one label
-    column. Label lists (Python lists of lists) are left as they are.
+    ``DataConversionWarning`` (one label column is a binary task either way). Label lists (Python
+    lists of lists) are left as they are.
     """
     from sklearn.exceptions import DataConversionWarning
 
@@ -157,11 +157,10 @@ def as_targets(y: Any, task: str) -> Any:
     if hasattr(y, "detach"):
         y = y.detach().cpu().numpy()
     shape = getattr(y, "shape", None)
-    if shape is not None and len(shape) == 2 and shape[1] == 1 and task != "multilabel":
+    if shape is not None and len(shape) == 2 and shape[1] == 1:
         warnings.warn(
             "A column-vector y was passed when a 1d array was expected. Please change the shape of y to "
-            "(n_samples,), for example using ravel(); logitlab flattened it (pass task='multilabel' for "
-            "one label column).",
+            "(n_samples,), for example using ravel(); logitlab flattened it.",
             DataConversionWarning,
             stacklevel=3,
         )

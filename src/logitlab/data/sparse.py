@@ -164,10 +164,17 @@ class SparseRows(Dataset):
         """float32 ``[len(positions), F]``: these rows densified and scaled (computed in float64, like dense X)."""
         rows = np.asarray(positions, dtype=np.int64)
         block = self.matrix[rows if self.index is None else self.index[rows]]
-        x = block.toarray() * self.multiplier
-        if self.mean is not None:
-            x -= self.mean
-        return (x / self.scale).astype(np.float32)
+        if self.mean is None:  # scale the stored values only: one float32 dense block per batch
+            values = block.data * self.multiplier / self.scale[block.indices]  # float64, as for dense X
+            scaled = sparse.csr_array(
+                (values.astype(np.float32), block.indices, block.indptr), shape=block.shape
+            )
+            return scaled.toarray()
+        x = block.toarray()
+        x *= self.multiplier
+        x -= self.mean
+        x /= self.scale
+        return x.astype(np.float32)
 
     def __getitems__(self, positions: list[int]) -> list[Tensor]:
         """A batch of rows as views of one densified block (``DataLoader`` collates them)."""
