@@ -267,7 +267,8 @@ class Classifier(ClassifierMixin, BaseEstimator):
         """Train on features ``X`` and labels ``y``.
 
         Args:
-            X (array-like[N, F] or [N, C, H, W], DataFrame, Tensor, or a DatasetBundle): features. A
+            X (array-like[N, F] or [N, C, H, W], DataFrame, Tensor, scipy sparse [N, F], or a DatasetBundle):
+                features (sparse: scaled without centring, densified batch by batch). A
                 :class:`~logitlab.data.DatasetBundle` brings its own labels, validation split and
                 preprocessing (its lazy image splits are streamed, never loaded whole); ``y`` must then be ``None``.
             y (array-like): labels: 1-D classes (any type), label lists, or an ``[N, L]`` 0/1 matrix.
