@@ -2,8 +2,9 @@
 
 Data with a logistic ground truth (about 5% positives) is trained with the default balanced
 ``pos_weight``, which shifts the learned log-odds by about ``log(pos_weight)``. With the default
-calibration the probabilities on fresh rows match the true ones; without it they are far off; the
-decisions are the same either way.
+calibration the probabilities on fresh rows match the true ones; without it they are far off. The
+thresholds are tuned on the calibrated scale, so the decisions hardly change (F1 picks the same
+validation rows on either scale), and with no tuning ``predict`` is ``argmax(predict_proba)``.
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ import pytest
 import torch
 
 from logitlab import Classifier
+from logitlab.data import from_arrays
 from logitlab.errors import ConfigError, ModelFileError
-from logitlab.evaluate import Calibration
+from logitlab.evaluate import Calibration, tune_thresholds
 from logitlab.model_io import read_model_dir
 
 FAST = {"epochs": 6, "batch_size": 256, "device": "cpu"}
@@ -60,17 +62,37 @@ def test_default_probabilities_match_the_true_ones(logistic_fits):
     assert _ece(q, y) > 0.1 and q.mean() > y.mean() + 0.1
 
 
-def test_calibration_changes_no_decision(logistic_fits):
+def test_thresholds_are_tuned_on_the_calibrated_scale(logistic_fits):
     calibrated, raw = logistic_fits
-    X, _, _ = _logistic(20_000, 2)
-    np.testing.assert_array_equal(calibrated.decision_function(X), raw.decision_function(X))
-    np.testing.assert_array_equal(calibrated.predict(X), raw.predict(X))
-    # the threshold moved to the calibrated scale: sigmoid(a * logit(t) + b)
-    (platt,) = calibrated.calibration_.params
-    t = raw.thresholds_.values[0]
-    expected = 1 / (1 + np.exp(-(platt["a"] * np.log(t / (1 - t)) + platt["b"])))
-    assert calibrated.thresholds_.values[0] == pytest.approx(expected, rel=1e-9)
-    assert calibrated.thresholds_.values[0] < 0.5 < t  # the raw cut sits high because of pos_weight
+    X, y, _ = _logistic(20_000, 0)
+    val = from_arrays(X, y, val_size=0.15, test_size=0.0, seed=0).val  # the split fit held out
+    u = calibrated.calibration_.calibrated_logits(calibrated.predict_logits(val))
+    expected = tune_thresholds(u, val.y, task="binary", objective="f1")
+    assert calibrated.thresholds_.values == expected.values
+    X_new, _, _ = _logistic(20_000, 2)
+    np.testing.assert_array_equal(calibrated.decision_function(X_new), raw.decision_function(X_new))
+    # F1 picks the same validation rows on either scale (the map is increasing): the same decisions
+    assert (calibrated.predict(X_new) == raw.predict(X_new)).mean() >= 0.999
+    assert calibrated.thresholds_.values[0] < 0.5 < raw.thresholds_.values[0]  # the raw cut sits high
+
+
+@pytest.mark.parametrize("task", ["binary", "multilabel", "multiclass"])
+def test_untuned_decisions_are_the_most_probable(task):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(600, 3)).astype(np.float32)
+    score = X @ np.array([1.5, -1.0, 0.5])
+    y = {
+        "binary": (score + rng.normal(size=600) > 1.0).astype(int),
+        "multilabel": np.stack([score > 0.5, X[:, 1] + rng.normal(size=600) > 0], axis=1).astype(int),
+        "multiclass": np.digitize(score + 0.5 * rng.normal(size=600), [-1.0, 1.5]),
+    }[task]
+    clf = Classifier(**FAST, threshold_objective="none").fit(X, y)
+    assert clf.task_ == task and clf.calibration_ is not None and clf.thresholds_ is None
+    proba, decided = clf.predict_proba(X), clf.predict(X)
+    if task == "multilabel":
+        np.testing.assert_array_equal(decided, (proba >= 0.5).astype(int))
+    else:
+        np.testing.assert_array_equal(decided, clf.classes_[np.argmax(proba, axis=1)])
 
 
 def test_confidence_is_measured_against_the_tuned_threshold(logistic_fits):
@@ -85,7 +107,7 @@ def test_confidence_is_measured_against_the_tuned_threshold(logistic_fits):
     assert near.any() and np.allclose(confidence[near], 1 - p[near])
 
 
-def test_multiclass_temperature_keeps_the_decisions():
+def test_multiclass_biases_are_tuned_after_the_temperature():
     rng = np.random.default_rng(0)
     centers = np.array([[2.0, 0.0], [0.0, 2.0], [-2.0, -2.0]])
     labels = rng.choice(3, size=1500, p=[0.7, 0.2, 0.1])
@@ -93,7 +115,11 @@ def test_multiclass_temperature_keeps_the_decisions():
     calibrated = Classifier(**FAST).fit(X, labels)
     raw = Classifier(**FAST, calibration="none").fit(X, labels)
     assert calibrated.calibration_.method == "temperature"
-    np.testing.assert_array_equal(calibrated.predict(X), raw.predict(X))
+    # the tuned class biases act on the calibrated scale: argmax(log q + d)
+    bias = np.asarray(calibrated.thresholds_.values)
+    decided = np.argmax(np.log(calibrated.predict_proba(X)) + bias, axis=1)
+    np.testing.assert_array_equal(calibrated.predict(X), calibrated.classes_[decided])
+    assert (calibrated.predict(X) == raw.predict(X)).mean() >= 0.99  # tuned on either scale: nearly the same
     np.testing.assert_allclose(calibrated.predict_proba(X).sum(1), 1.0, atol=1e-9)
 
 

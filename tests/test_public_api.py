@@ -8,7 +8,7 @@ import logitlab
 PUBLIC = {
     "__version__",
     # errors
-    "LogitlabError", "TargetError", "ConfigError", "DataError", "ModelFileError", "CheckpointError",
+    "LogitlabError", "TargetError", "ConfigError", "DataError", "DataTypeError", "ModelFileError", "CheckpointError",
     "TrainingError", "DistributedError", "LogitlabWarning", "MissingExtraError",
     # tasks, targets, weights
     "Task", "infer_task", "probabilities", "prepare_targets", "pos_weight", "class_weight", "WEIGHT_STRATEGIES",

@@ -176,12 +176,12 @@ def train_model(
 def calibrate_and_tune(clf: Classifier, setup: TrainingSetup) -> tuple[Any, Any]:
     """The calibration map and the decision thresholds, both fitted on the validation split.
 
-    The thresholds are tuned on the raw logits and re-expressed on the calibrated scale
-    (:meth:`Calibration.map_thresholds`), so ``predict`` takes exactly the decisions it would take
-    without calibration; ``predict_proba`` becomes a probability. Without a validation split: neither.
-
-    With ``threshold_objective="none"`` the untuned rule (0.5 / argmax of the raw logits) is the one
-    re-expressed.
+    The map is fitted first, and the thresholds are tuned on the calibrated logits: ``predict``
+    applies them to the probabilities ``predict_proba`` returns, and they move off 0.5 / zero class
+    bias only where that strictly improves the objective on validation, so ``predict ==
+    argmax(predict_proba)`` holds wherever they did not move (the rule of
+    :mod:`logitlab.evaluate.calibration`). Without a validation split: neither (raw 0.5 / argmax).
+    With ``threshold_objective="none"``: no thresholds (0.5 / argmax of the calibrated probabilities).
 
     Returns:
         (Calibration or None, Thresholds or None)
@@ -192,18 +192,17 @@ def calibrate_and_tune(clf: Classifier, setup: TrainingSetup) -> tuple[Any, Any]
     if len(val) == 0:
         return None, None
     logits = clf.predict_logits(val)
-    thresholds = None
-    if clf.threshold_objective != "none":
-        thresholds = tune_thresholds(logits, val.y, task=clf.task_, objective=clf.threshold_objective)
-    if clf.calibration == "none":
-        return None, thresholds
-    w = setup.weights
-    pos = w.values if w is not None and w.kind == "pos_weight" else None
-    cls = w.values if w is not None and w.kind == "class_weight" else None
-    cal = calibrate(
-        logits, val.y, task=clf.task_, method=cast(Any, clf.calibration), pos_weight=pos, class_weight=cls
-    )
-    return cal, cal.map_thresholds(thresholds)  # None: the raw 0.5 / argmax, re-expressed
+    cal = None
+    if clf.calibration != "none":
+        w = setup.weights
+        pos = w.values if w is not None and w.kind == "pos_weight" else None
+        cls = w.values if w is not None and w.kind == "class_weight" else None
+        method = cast(Any, clf.calibration)
+        cal = calibrate(logits, val.y, task=clf.task_, method=method, pos_weight=pos, class_weight=cls)
+    if clf.threshold_objective == "none":
+        return cal, None
+    scale = logits if cal is None else cal.calibrated_logits(logits)
+    return cal, tune_thresholds(scale, val.y, task=clf.task_, objective=clf.threshold_objective)
 
 
 # ---------------------------------------------------------------------------- model.json <-> Classifier

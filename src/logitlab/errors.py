@@ -19,6 +19,7 @@ __all__ = [
     "CheckpointError",
     "ConfigError",
     "DataError",
+    "DataTypeError",
     "DistributedError",
     "LogitlabError",
     "LogitlabWarning",
@@ -80,6 +81,16 @@ class DataError(LogitlabError, ValueError):
     """A data file, table, column, row or image cannot be used as given."""
 
     default_code = "bad-data"
+
+
+class DataTypeError(DataError, TypeError):
+    """Features of a type that cannot be numbers (a dict in a cell, an object array of strings).
+
+    A :class:`DataError` (so a ``ValueError``) that is also a ``TypeError``, the built-in that NumPy
+    and scikit-learn raise for values that are not numbers.
+    """
+
+    default_code = "bad-type"
 
 
 class ModelFileError(LogitlabError, ValueError):

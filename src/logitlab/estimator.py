@@ -6,9 +6,9 @@ from the training split only, builds the task's loss and the model, trains with
 :class:`~logitlab.train.Trainer` (keeping the weights of the best validation epoch), and tunes the
 decision thresholds and a calibration map on the validation split. ``predict_proba`` returns
 calibrated probabilities (the imbalance weights shift the learned log-odds by about ``log(weight)``;
-the map fitted on validation undoes that), ``predict`` applies the tuned thresholds, re-expressed on
-the calibrated scale so that calibration changes no decision, and ``decision_function`` stays the
-raw logits.
+the map fitted on validation undoes that), ``predict`` applies the thresholds tuned on that calibrated
+scale (so ``predict == argmax(predict_proba)`` wherever tuning left 0.5 / no class bias), and
+``decision_function`` stays the raw logits.
 
 The command line (:mod:`logitlab.workflows`) uses only this class's public methods:
 :meth:`Classifier.check_params`, :meth:`Classifier.training_setup`, :meth:`Classifier.fit`,
@@ -40,7 +40,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 
 from ._estimator_state import restore, saved_meta
 from .errors import ConfigError, DataError
-from .features import as_features
+from .features import as_features, as_frame, as_targets, check_n_features
 from .model_io import read_model_dir, write_model_dir
 from .options import CLASSIFIER_DEFAULTS as DEFAULTS
 
@@ -55,7 +55,9 @@ __all__ = ["Classifier", "Outputs", "TrainingSetup"]
 
 _CAL_SUMMARY = ("method", "notes", "log_loss_before", "log_loss_after")  # what decisions_ shows of the map
 
-_BATCH = 4096  # rows per inference batch
+# inference batches of fewer rows are padded to this many (repeating the last row): BLAS takes other
+# kernels for 1-3 rows, whose float32 rounding would make a row's output depend on its batch
+_MIN_ROWS = 8
 
 
 @dataclass
@@ -190,6 +192,19 @@ class Classifier(ClassifierMixin, BaseEstimator):
         self.device = device
         self.verbose = verbose
 
+    def __sklearn_tags__(self) -> Any:
+        """scikit-learn's tags: NaN is imputed (dense ``X``), sparse ``X`` is taken, multi-label ``y`` too.
+
+        ``categorical`` and ``string`` stay ``False``: arrays of category codes or strings are read as
+        numbers or refused; categorical and text columns are taken in a DataFrame (one-hot encoded).
+        """
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True  # dense X: imputed with the training median (said in decisions_)
+        tags.input_tags.sparse = True  # scipy CSR/CSC/any format: densified batch by batch
+        tags.target_tags.multi_output = True  # an [N, L] 0/1 matrix or label lists: multilabel
+        tags.classifier_tags.multi_label = True
+        return tags
+
     # ------------------------------------------------------------------ checks and set-up
     def check_params(self) -> None:
         """Check every parameter that needs no data (``fit`` calls it first).
@@ -252,7 +267,8 @@ class Classifier(ClassifierMixin, BaseEstimator):
         """Train on features ``X`` and labels ``y``.
 
         Args:
-            X (array-like[N, F] or [N, C, H, W], DataFrame, Tensor, or a DatasetBundle): features. A
+            X (array-like[N, F] or [N, C, H, W], DataFrame, Tensor, scipy sparse [N, F], or a DatasetBundle):
+                features (sparse: scaled without centring, densified batch by batch). A
                 :class:`~logitlab.data.DatasetBundle` brings its own labels, validation split and
                 preprocessing (its lazy image splits are streamed, never loaded whole); ``y`` must then be ``None``.
             y (array-like): labels: 1-D classes (any type), label lists, or an ``[N, L]`` 0/1 matrix.
@@ -302,12 +318,14 @@ class Classifier(ClassifierMixin, BaseEstimator):
             return X
         if y is None:
             raise ConfigError(
-                "Expected labels `y` for fit(X, y); got None.", fix="call fit(X, y).", code="missing-y"
+                f"{type(self).__name__} requires y to be passed, but the target y is None.",
+                fix="call fit(X, y) with one label (or label row) per row of X.",
+                code="missing-y",
             )
-        features = X if isinstance(X, pd.DataFrame) else as_features(X)
+        features = as_frame(X) if isinstance(X, pd.DataFrame) else as_features(X)
         bundle = from_arrays(
             features,
-            y,
+            as_targets(y),
             task=None if self.task == "auto" else self.task,
             val_size=self.val_size,
             test_size=0.0,
@@ -352,13 +370,17 @@ class Classifier(ClassifierMixin, BaseEstimator):
         from sklearn.utils.validation import check_is_fitted
 
         from .data import Inputs, Split
-        from .data.bundle import iter_batches
+        from .data.bundle import iter_batches, rows_per_batch
 
         check_is_fitted(self, "model_")
+        rows = rows_per_batch(self.input_shape_)  # 4096 rows, fewer for wide inputs (64 MiB a batch)
         if isinstance(X, (Split, Inputs)):  # already preprocessed by the data layer
-            return self._forward(X.batches(_BATCH))
-        if not isinstance(X, pd.DataFrame) and self.data_state_.kind == "tabular":
+            return self._forward(X.batches(rows))
+        if isinstance(X, pd.DataFrame):
+            X = as_frame(X)
+        elif self.data_state_.kind == "tabular":
             X = as_features(X)
+            check_n_features(X, getattr(self, "n_features_in_", None), type(self).__name__)
         if hasattr(self, "feature_names_in_") and isinstance(X, pd.DataFrame):
             missing = [c for c in self.feature_names_in_ if c not in set(map(str, X.columns))]
             if missing:
@@ -367,7 +389,7 @@ class Classifier(ClassifierMixin, BaseEstimator):
                     fix="give the same columns as at fit time.",
                     code="feature-mismatch",
                 )
-        return self._forward(iter_batches(self.data_state_.transform(X), _BATCH))
+        return self._forward(iter_batches(self.data_state_.transform(X), rows))
 
     def _forward(self, batches: Iterable[Tensor]) -> Tensor:
         """The network on float32 input batches, without gradients: logits ``[N, n_outputs]`` on the CPU."""
@@ -375,8 +397,13 @@ class Classifier(ClassifierMixin, BaseEstimator):
 
         device = next(self.model_.parameters()).device
         self.model_.eval()
+        out = []
         with torch.inference_mode():
-            out = [self.model_(b.to(device)).float().cpu() for b in batches]
+            for b in batches:
+                n = len(b)
+                if 0 < n < _MIN_ROWS:
+                    b = torch.cat([b, b[-1:].expand(_MIN_ROWS - n, *b.shape[1:])])
+                out.append(self.model_(b.to(device)).float().cpu()[:n])
         logits = torch.cat(out) if out else torch.empty(0, self.n_outputs_)
         return logits.reshape(len(logits), self.n_outputs_)
 
@@ -405,6 +432,11 @@ class Classifier(ClassifierMixin, BaseEstimator):
     def predict_proba(self, X: Any) -> np.ndarray:
         """Calibrated probabilities (the task's activation of the calibrated logits).
 
+        :meth:`predict` takes its decisions on this scale: ``predict == argmax(predict_proba)`` (sigmoid
+        tasks: ``p >= 0.5``) wherever the tuned rule stayed at 0.5 / no class bias (always with
+        ``threshold_objective="none"``), and differs by design where tuning moved it (a cut tuned for
+        F1 is not the most probable class).
+
         Returns:
             ndarray: binary ``[N, 2]`` (columns follow ``classes_``), multilabel ``[N, L]`` (independent
             sigmoids), multiclass ``[N, C]`` (softmax, rows sum to 1).
@@ -412,7 +444,12 @@ class Classifier(ClassifierMixin, BaseEstimator):
         return self.outputs(X).proba
 
     def predict(self, X: Any) -> np.ndarray:
-        """Decisions with the tuned thresholds.
+        """Decisions with the thresholds tuned on the validation split, applied to :meth:`predict_proba`.
+
+        The thresholds (multi-class: per-class biases) were tuned on the calibrated scale and move off
+        0.5 / zero bias only where that strictly improves ``threshold_objective`` on validation; where
+        they did not move, ``predict`` is ``argmax(predict_proba)``. ``decision_function`` stays the raw
+        logits, before calibration.
 
         Returns:
             ndarray: binary/multiclass ``[N]`` values of ``classes_``; multilabel a 0/1 int matrix ``[N, L]``.

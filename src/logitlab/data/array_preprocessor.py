@@ -1,9 +1,10 @@
 """In-memory arrays as features: numeric conversion with checks, and per-feature / per-channel standardisation.
 
 :func:`as_numeric` turns NumPy arrays, tensors, DataFrames and lists into float64 arrays (refusing
-text, 1-D and infinite values); :class:`ArrayPreprocessor` standardises ``[N, F]`` features per
-feature and ``[N, C, H, W]`` images per channel, and round-trips through ``to_dict`` /
-:func:`~logitlab.data.preprocessor_from_dict`.
+text, 1-D and infinite values), and scipy sparse matrices into checked CSR arrays;
+:class:`ArrayPreprocessor` standardises ``[N, F]`` features per feature and ``[N, C, H, W]`` images
+per channel (sparse features are scaled, not centred: see :mod:`logitlab.data.sparse`), and
+round-trips through ``to_dict`` / :func:`~logitlab.data.preprocessor_from_dict`.
 
 Examples:
     >>> as_numeric([[1, 2], [3, 4]]).dtype
@@ -19,16 +20,19 @@ import pandas as pd
 from torch import Tensor
 
 from ..errors import DataError
+from .sparse import SparseRows, as_sparse, column_scale, is_sparse
 
 __all__ = ["ArrayPreprocessor", "as_numeric"]
 
 
-def as_numeric(X: Any) -> np.ndarray:
-    """``X`` as a float64 array of at least two dimensions, with no infinite values.
+def as_numeric(X: Any) -> Any:
+    """``X`` as a float64 array of at least two dimensions, with no infinite values (sparse: a CSR array).
 
     Raises:
         DataError: values that are not numbers, a 1-D array, or infinite values.
     """
+    if is_sparse(X):
+        return as_sparse(X)
     if isinstance(X, Tensor):
         return X.detach().cpu().double().numpy()
     if isinstance(X, pd.DataFrame):
@@ -56,6 +60,8 @@ class ArrayPreprocessor:
     """Standardise a NumPy array per feature (``[N, F]``) or per channel (``[N, C, ...]``).
 
     ``transform(x) = (x * multiplier - mean) / scale`` with NaN imputed by the feature's median.
+    Fitted on a sparse matrix, ``mean`` is 0 (scale only, so the features stay sparse); either kind
+    of fit transforms dense arrays (:meth:`transform`) and sparse matrices (:meth:`rows`).
 
     Args:
         shape (tuple[int, ...]): the shape of one sample.
@@ -90,7 +96,9 @@ class ArrayPreprocessor:
     def fit(
         cls, x: Any, *, standardize: bool = True, multiplier: float = 1.0, notes: list[str] | None = None
     ) -> ArrayPreprocessor:
-        """Fit on training samples ``x`` (``[N, F]`` per feature, ``[N, C, H, W]`` per channel)."""
+        """Fit on training samples ``x`` (``[N, F]`` per feature, ``[N, C, H, W]`` per channel; or sparse ``[N, F]``)."""
+        if is_sparse(x):
+            return cls._fit_sparse(as_sparse(x), standardize=standardize, multiplier=multiplier, notes=notes)
         arr = np.asarray(x, dtype=np.float64) * multiplier
         flat = _per_unit(arr)
         fill = np.nan_to_num(np.nanmedian(flat, axis=0)) if np.isnan(flat).any() else np.zeros(flat.shape[1])
@@ -103,6 +111,33 @@ class ArrayPreprocessor:
         return cls(
             arr.shape[1:], list(flat.mean(axis=0)), list(np.where(std > 0, std, 1.0)), list(fill), multiplier
         )
+
+    @classmethod
+    def _fit_sparse(
+        cls, x: Any, *, standardize: bool, multiplier: float, notes: list[str] | None
+    ) -> ArrayPreprocessor:
+        f = int(x.shape[1])
+        scale = column_scale(x if multiplier == 1.0 else x * multiplier) if standardize else np.ones(f)
+        if standardize and notes is not None:
+            notes.append(
+                "sparse features scaled by their standard deviation, not centred (keeps them sparse)"
+            )
+        return cls((f,), [0.0] * f, list(scale), [0.0] * f, multiplier)
+
+    def rows(self, x: Any) -> SparseRows:
+        """Sparse ``x`` ``[N, F]`` as a lazy :class:`SparseRows` dataset, transformed batch by batch.
+
+        Raises:
+            DataError: another number of features than at fit time, or a model fitted on images.
+        """
+        csr = as_sparse(x, min_rows=0)
+        if tuple(csr.shape[1:]) != self.shape:
+            raise DataError(
+                f"Expected samples of shape {list(self.shape)}; got sparse rows of shape {list(csr.shape[1:])}.",
+                fix="give inputs shaped like the training data.",
+                code="bad-input-shape",
+            )
+        return SparseRows(csr, mean=self.mean, scale=self.scale, multiplier=self.multiplier)
 
     def transform(self, x: Any) -> np.ndarray:
         """float32 standardised copy of ``x`` (``[N, *shape]``)."""

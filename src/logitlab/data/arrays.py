@@ -20,6 +20,7 @@ from typing import Any
 import pandas as pd
 import torch
 from torch import Tensor
+from torch.utils.data import Dataset
 
 from ..errors import DataError
 from ..tasks import Task
@@ -27,6 +28,7 @@ from .array_preprocessor import ArrayPreprocessor, as_numeric
 from .bundle import DatasetBundle, DataState, Kind, make_bundle
 from .labels import encode_labels
 from .preprocessors import transform_features
+from .sparse import as_sparse, is_sparse
 from .split import split_indices
 from .tabular_preprocessor import TabularPreprocessor
 
@@ -50,9 +52,11 @@ def from_arrays(
     """Build a :class:`DatasetBundle` from in-memory features and labels.
 
     Args:
-        X (DataFrame, array[N, F], array[N, C, H, W] or Tensor): features. A DataFrame is preprocessed
-            like a table (impute, standardise, one-hot); arrays are imputed and standardised per feature
-            (2-D) or per channel (4-D images).
+        X (DataFrame, array[N, F], array[N, C, H, W], Tensor or scipy sparse [N, F]): features. A
+            DataFrame is preprocessed like a table (impute, standardise, one-hot); arrays are imputed and
+            standardised per feature (2-D) or per channel (4-D images); a sparse matrix (CSR, CSC, any
+            format) is scaled per feature without centring and its splits are lazy
+            :class:`~logitlab.data.sparse.SparseRows`, densified batch by batch.
         y (array-like): labels, as for :func:`~logitlab.data.encode_labels`.
         task (Task or str, optional): override the inferred task. Default: inferred.
         label_sep (str): separator of label-list strings. Default: ``"|"``.
@@ -79,8 +83,17 @@ def from_arrays(
         targets.numpy(), enc.task, val_size=val_size, test_size=test_size, seed=seed
     )
     notes = [*enc.notes, *notes]
+    options = {"label_sep": label_sep}
+    if is_sparse(X):
+        csr = as_sparse(X)
+        pre: Any = ArrayPreprocessor.fit(csr[train], standardize=standardize, notes=notes)
+        splits = (train, val, test)
+        return make_bundle(
+            pre.rows(csr).subset, targets, enc, splits, "tabular", pre, notes, source="arrays",
+            options=options, input_shape=(int(csr.shape[1]),),
+        )  # fmt: skip
     if isinstance(X, pd.DataFrame):
-        pre: Any = TabularPreprocessor.fit(X.iloc[train], max_categories=max_categories, notes=notes)
+        pre = TabularPreprocessor.fit(X.iloc[train], max_categories=max_categories, notes=notes)
         x_all = torch.from_numpy(pre.transform(X, notes=[]))
         kind: Kind = "tabular"
     else:
@@ -94,14 +107,15 @@ def from_arrays(
         pre = ArrayPreprocessor.fit(arr[train], standardize=standardize, notes=notes)
         x_all = torch.from_numpy(pre.transform(arr))
         kind = "image" if arr.ndim == 4 else "tabular"
-    options = {"label_sep": label_sep}
     return make_bundle(
         x_all, targets, enc, (train, val, test), kind, pre, notes, source="arrays", options=options
     )
 
 
-def transform_inputs(X: Any, state: DataState) -> Tensor:
+def transform_inputs(X: Any, state: DataState) -> Tensor | Dataset:
     """Preprocess in-memory inputs with a fitted :class:`DataState`; float32 tensor ``[N, *input_shape]``.
+
+    A scipy sparse ``X`` gives a lazy :class:`~logitlab.data.sparse.SparseRows` dataset instead.
 
     The same as ``state.transform(X)``; see :func:`~logitlab.data.preprocessors.transform_features`.
 

@@ -30,7 +30,16 @@ from ..tasks import Task
 from .labels import LabelEncoder
 from .preprocessors import preprocessor_from_dict, transform_features
 
-__all__ = ["DataState", "DatasetBundle", "Inputs", "PairDataset", "Split", "iter_batches", "make_bundle"]
+__all__ = [
+    "DataState",
+    "DatasetBundle",
+    "Inputs",
+    "PairDataset",
+    "Split",
+    "iter_batches",
+    "make_bundle",
+    "rows_per_batch",
+]
 
 Kind = Literal["tabular", "image"]
 
@@ -55,9 +64,17 @@ class PairDataset(Dataset):
     def __getitem__(self, i: int) -> tuple[Tensor, Tensor]:
         return self.x[i], self.targets[i]
 
+    def __getitems__(self, indices: list[int]) -> list[tuple[Tensor, Tensor]]:
+        """A batch of pairs; inputs with their own ``__getitems__`` (sparse rows) load the batch at once."""
+        getitems = getattr(self.x, "__getitems__", None)
+        xs = getitems(indices) if getitems is not None else [self.x[i] for i in indices]
+        return list(zip(xs, self.targets[indices]))
+
 
 def iter_batches(x: Tensor | Dataset, batch_size: int) -> Iterator[Tensor]:
     """Consecutive float32 batches ``[<=batch_size, ...]`` of a tensor (views) or of a lazy Dataset (loaded per batch).
+
+    A Dataset with ``__getitems__`` (:class:`~logitlab.data.sparse.SparseRows`) loads each batch in one call.
 
     Raises:
         ConfigError: ``batch_size`` < 1.
@@ -75,8 +92,23 @@ def iter_batches(x: Tensor | Dataset, batch_size: int) -> Iterator[Tensor]:
         stop = min(start + batch_size, n)
         if isinstance(x, Tensor):
             yield x[start:stop].float()
-        else:
-            yield torch.stack([x[i] for i in range(start, stop)]).float()
+            continue
+        getitems = getattr(x, "__getitems__", None)
+        items = (
+            getitems(list(range(start, stop))) if getitems is not None else [x[i] for i in range(start, stop)]
+        )
+        yield torch.stack(items).float()
+
+
+def rows_per_batch(sample_shape: tuple[int, ...], *, budget_bytes: int = 64 << 20, most: int = 4096) -> int:
+    """Rows of an inference batch: at most ``most``, and at most ``budget_bytes`` of float32 inputs.
+
+    Examples:
+        >>> rows_per_batch((30,)), rows_per_batch((200_000,)), rows_per_batch((3, 224, 224))
+        (4096, 83, 111)
+    """
+    size = 4 * max(1, int(np.prod(sample_shape)))
+    return max(1, min(most, budget_bytes // size))
 
 
 @dataclass
@@ -169,8 +201,11 @@ class DataState:
     target: list[str] | None = None
     options: dict[str, Any] = field(default_factory=dict)
 
-    def transform(self, x: Any) -> Tensor:
-        """Preprocess in-memory inputs (DataFrame, array, tensor) to the model's float32 input tensor."""
+    def transform(self, x: Any) -> Tensor | Dataset:
+        """Preprocess in-memory inputs (DataFrame, array, tensor) to the model's float32 input tensor.
+
+        A scipy sparse ``x`` gives a lazy :class:`~logitlab.data.sparse.SparseRows` dataset instead.
+        """
         return transform_features(x, self.preprocessor)
 
     def to_dict(self) -> dict[str, Any]:

@@ -18,10 +18,12 @@ from typing import Any
 import pandas as pd
 import torch
 from torch import Tensor
+from torch.utils.data import Dataset
 
 from ..errors import DataError
 from .array_preprocessor import ArrayPreprocessor, as_numeric
 from .images import ImagePreprocessor
+from .sparse import is_sparse
 from .tabular_preprocessor import TabularPreprocessor
 
 __all__ = ["PREPROCESSOR_TYPES", "preprocessor_from_dict", "transform_features"]
@@ -47,17 +49,27 @@ def preprocessor_from_dict(d: dict[str, Any]) -> Any:
     return _CLASSES[kind].from_dict(d)
 
 
-def transform_features(X: Any, preprocessor: Any) -> Tensor:
+def transform_features(X: Any, preprocessor: Any) -> Tensor | Dataset:
     """Preprocess in-memory inputs with a fitted preprocessor; float32 tensor ``[N, *input_shape]``.
 
     A table model takes a DataFrame (or an array with one column per training column); an array model
     takes anything :func:`~logitlab.data.array_preprocessor.as_numeric` converts; an image model takes
-    a list of image paths.
+    a list of image paths. A scipy sparse ``X`` (array model) gives a lazy
+    :class:`~logitlab.data.sparse.SparseRows` dataset instead of a tensor: it is densified batch by batch.
 
     Raises:
         DataError: a DataFrame for an array-trained model (or the reverse, with non-numeric data),
-            missing columns, or a wrong sample shape.
+            missing columns, a sparse matrix for a table model, or a wrong sample shape.
     """
+    if is_sparse(X):
+        if not isinstance(preprocessor, ArrayPreprocessor):
+            raise DataError(
+                f"Got a sparse matrix, but this model was trained on {preprocessor.kind} data; sparse input "
+                "is supported for models trained on arrays or sparse matrices.",
+                fix="pass the input the model was trained on (a DataFrame, or image paths).",
+                code="bad-input-type",
+            )
+        return preprocessor.rows(X)
     if isinstance(preprocessor, TabularPreprocessor):
         if not isinstance(X, pd.DataFrame):
             arr = as_numeric(X)  # converted and checked once
