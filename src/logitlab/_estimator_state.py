@@ -63,6 +63,7 @@ def check_params(p: Mapping[str, Any]) -> None:
         ("device", _is_device(p["device"]), f"one of {choices_text(DEVICES)} (or 'cuda:N')"),
         ("model", isinstance(p["model"], str), "model='mlp'"),
         ("loss", isinstance(p["loss"], str), "loss='auto'"),
+        ("positive", p.get("positive") is None or _is_label(p["positive"]), "positive='yes' (a class of y)"),
     ]
     for name, ok, fix in checks:
         if not ok:
@@ -90,6 +91,12 @@ def check_params(p: Mapping[str, Any]) -> None:
             param="threshold_objective",
         ) from None
     _check_device_available(p["device"])
+
+
+def _is_label(v: Any) -> bool:
+    return isinstance(v, (str, bool, int, np.integer)) or (
+        _is_number(v) and isinstance(v, (float, np.floating))
+    )
 
 
 def _is_device(device: Any) -> bool:

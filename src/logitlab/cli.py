@@ -25,6 +25,7 @@ from .options import (
     DEVICES,
     IMBALANCE_STRATEGIES,
     LOAD_DEFAULTS,
+    MISSING_TARGET,
     OBJECTIVE_SPELLINGS,
     PRECISION_ALIASES,
     PRECISIONS,
@@ -78,6 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--val-size", type=float, default=LOAD_DEFAULTS["val_size"], help="validation share")
     train.add_argument("--test-size", type=float, default=LOAD_DEFAULTS["test_size"], help="test share")
     train.add_argument("--out", default=None, help="run directory (default: runs/<data name>)")
+    train.add_argument("--overwrite", action="store_true", help="replace a run already in --out")
     train.add_argument("--quiet", action="store_true", help="no per-epoch progress")
     _add_device(train)
 
@@ -87,18 +89,20 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--split", choices=("test", "all"), default="test",
                           help="test: the run's held-out test split of DATA (same seed); all: every row")  # fmt: skip
     evaluate.add_argument("--json", action="store_true", help="print the metrics as JSON")
+    _add_dialect(evaluate)
 
-    predict = command("predict", "write probabilities and decisions for every row of DATA")
+    predict = command("predict", "write probabilities and decisions for every row of DATA (labels not needed)")
     predict.add_argument("run", help="run directory written by `logitlab train`")
     predict.add_argument("data", help="CSV/Parquet file, image folder or builtin:NAME")
-    predict.add_argument("--out", required=True, help="CSV to write (atomically)")
+    predict.add_argument("--out", required=True, help="CSV file to write (atomically)")
+    _add_dialect(predict)
 
     doctor = command("doctor", "check a data set and an untrained model's first batch")
     _add_data(doctor)
     doctor.add_argument("--task", choices=TASK_CHOICES, default=DEFAULTS["task"])
     doctor.add_argument("--loss", default=DEFAULTS["loss"])
     doctor.add_argument("--imbalance", choices=IMBALANCE_STRATEGIES, default=DEFAULTS["imbalance"])
-    doctor.add_argument("--model", default=DEFAULTS["model"])
+    doctor.add_argument("--model", default=DEFAULTS["model"], help="auto: cnn for images, mlp for tables")
     doctor.add_argument("--json", action="store_true", help="print the findings as JSON")
 
     plot = command("plot-loss", "plot a loss and its gradient against the logit, for target 1 and target 0")
@@ -122,6 +126,51 @@ def _add_data(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--label-sep", default=LOAD_DEFAULTS["label_sep"], help="separator of label lists in one column"
     )
+    p.add_argument("--positive", default=None, metavar="CLASS",
+                   help="the positive class of a binary target (default: 1/True/yes-like, else the later "
+                   "class in sorted order)")  # fmt: skip
+    p.add_argument("--drop", action="append", default=None, metavar="COL",
+                   help="a column that is not a feature (repeatable)")  # fmt: skip
+    p.add_argument("--id-column", default=None, metavar="COL",
+                   help="a column of row ids: not a feature; predictions carry it")  # fmt: skip
+    p.add_argument("--missing-target", choices=MISSING_TARGET, default=LOAD_DEFAULTS["missing_target"],
+                   help="rows without a label: leave them out (counted) or stop with an error")  # fmt: skip
+    p.add_argument("--image-size", type=_image_size, default=None, metavar="N or HxW",
+                   help="resize images (default: their size if all agree, else 128)")  # fmt: skip
+    _add_dialect(p)
+
+
+def _add_dialect(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--sep", default=None, help="CSV separator (default: detected among , ; tab |)")
+    p.add_argument("--encoding", default=None,
+                   help="CSV text encoding (default: byte-order mark, else UTF-8, else Windows-1252)")  # fmt: skip
+
+
+def _image_size(text: str) -> int | tuple[int, int]:
+    """``"64"`` -> 64, ``"64x48"`` -> (64, 48) (height x width)."""
+    parts = text.lower().replace("*", "x").split("x")
+    try:
+        sizes = [int(v) for v in parts]
+    except ValueError:
+        sizes = []
+    if len(sizes) not in (1, 2) or min(sizes) < 1:
+        raise argparse.ArgumentTypeError(f"expected a size like 64 or 64x48, got {text!r}")
+    return sizes[0] if len(sizes) == 1 else (sizes[0], sizes[1])
+
+
+def _load_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The data-reading flags as :func:`logitlab.data.load_dataset` arguments (``None``: its default)."""
+    return {
+        "target": args.target,
+        "label_sep": args.label_sep,
+        "positive": args.positive,
+        "drop": args.drop,
+        "id_column": args.id_column,
+        "missing_target": args.missing_target,
+        "image_size": args.image_size,
+        "sep": args.sep,
+        "encoding": args.encoding,
+    }
 
 
 def _add_training(p: argparse.ArgumentParser) -> None:
@@ -213,14 +262,9 @@ def cmd_train(args: argparse.Namespace) -> int:
         "device": args.device,
         "verbose": not args.quiet,
     }
-    load = {
-        "target": args.target,
-        "label_sep": args.label_sep,
-        "val_size": args.val_size,
-        "test_size": args.test_size,
-    }
+    load = {**_load_options(args), "val_size": args.val_size, "test_size": args.test_size}
     out = args.out or os.path.join("runs", _run_name(args.data))
-    result = workflows.train(args.data, out, params=params, load=load, echo=_echo)
+    result = workflows.train(args.data, out, params=params, load=load, echo=_echo, overwrite=args.overwrite)
     if result is not None:
         _echo(f"run directory: {result['run_dir']}  (report: {result['report']})")
     return EXIT_OK
@@ -236,7 +280,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
         if args.epochs is not None:
             params["epochs"] = args.epochs
         _echo(f"\n== {name}: {spec} ==")
-        result = workflows.train(spec, os.path.join(args.out, name), params=params, load={}, echo=_echo)
+        out = os.path.join(args.out, name)  # the demo's own folder: its runs are replaced
+        result = workflows.train(spec, out, params=params, load={}, echo=_echo, overwrite=True)
         if result is not None:
             rows.append(result)
     if rows:
@@ -252,11 +297,17 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
     from . import workflows
 
-    metrics = workflows.evaluate(args.run, args.data, split=args.split)
+    result = workflows.evaluate(args.run, args.data, split=args.split, sep=args.sep, encoding=args.encoding)
+    say = _err if args.json else _echo  # --json keeps stdout for the JSON
+    for note in result["notes"]:
+        say(f"note: {note}")
     if args.json:
-        print(json.dumps(metrics, indent=2, default=float))
+        shown = {**result["metrics"], "split": result["split"], "excluded": result["excluded"]}
+        print(json.dumps(shown, indent=2, default=float))
     else:
-        _metrics_table(metrics, title=f"{args.run} on {args.data} ({args.split})")
+        left = f", {result['excluded']} left out" if result["excluded"] else ""
+        title = f"{args.run} on {args.data}: {result['split']} split, {result['rows']} rows{left}"
+        _metrics_table(result["metrics"], title=title)
     return EXIT_OK
 
 
@@ -264,8 +315,10 @@ def cmd_predict(args: argparse.Namespace) -> int:
     """``logitlab predict RUN DATA --out CSV``: probabilities and decisions per row, written atomically."""
     from . import workflows
 
-    n, path = workflows.predict(args.run, args.data, args.out)
-    _echo(f"wrote {n} rows to {path}")
+    result = workflows.predict(args.run, args.data, args.out, sep=args.sep, encoding=args.encoding)
+    for note in result["notes"]:
+        _echo(f"note: {note}")
+    _echo(f"wrote {result['rows']} rows to {result['path']}")
     return EXIT_OK
 
 
@@ -277,11 +330,12 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
     reports = workflows.doctor(
         args.data,
-        load={"target": args.target, "label_sep": args.label_sep},
+        load=_load_options(args),
         task=args.task,
         loss=args.loss,
         imbalance=args.imbalance,
         model=args.model,
+        echo=_err if args.json else _echo,
     )
     if args.json:
         print(json.dumps({name: r.to_dict() for name, r in reports.items()}, indent=2, default=str))
@@ -313,6 +367,10 @@ def _run_name(spec: str) -> str:
 
 def _echo(text: str) -> None:
     print(text, flush=True)
+
+
+def _err(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
 
 
 def _summary_table(rows: list[dict[str, Any]]) -> None:
@@ -352,24 +410,68 @@ def _metrics_table(metrics: dict[str, Any], *, title: str) -> None:
 _FLAGS = {"loss_options": "--option", "model_options": "--model-option"}
 
 
-def _in_cli_spelling(exc: Any) -> tuple[str, str | None]:
-    """An error's message and fix with the parameter it names written as a flag.
+def _command_flags(command: str | None) -> dict[str, tuple[str, bool]]:
+    """``dest -> (flag, takes no value)`` for one sub-command's options (every command's when ``None``)."""
+    parser = build_parser()
+    out: dict[str, tuple[str, bool]] = {}
+    for action in parser._actions:
+        choices = getattr(action, "choices", None)
+        if not isinstance(choices, dict):
+            continue
+        for name, sub in choices.items():
+            if command is not None and name != command:
+                continue
+            for option in sub._actions:
+                long = [o for o in option.option_strings if o.startswith("--")]
+                if long and option.dest not in ("help",):
+                    out.setdefault(option.dest, (long[0], option.nargs == 0))
+    return out
+
+
+def _in_cli_spelling(exc: Any, command: str | None = None) -> tuple[str, str | None]:
+    """An error's message and fix with the parameters it names written as the command's flags.
+
+    The parameter the error names (``param``) and every other ``name=value`` that is a flag of the
+    command are respelled: ``epochs=30`` -> ``--epochs 30``, ``overwrite=True`` -> ``--overwrite``,
+    ``drop=['id']`` -> ``--drop id``, ```batch_size``` -> ``--batch-size``.
 
     Examples:
         >>> from logitlab.errors import ConfigError
         >>> _in_cli_spelling(ConfigError("Bad `batch_size`: 0.", fix="use batch_size=64.", param="batch_size"))
         ('Bad --batch-size: 0.', 'use --batch-size 64.')
+        >>> _in_cli_spelling(ConfigError("Exists.", fix="pass overwrite=True, or label_sep=','."), "train")
+        ('Exists.', "pass --overwrite, or --label-sep ','.")
     """
     import re
 
     message, fix, param = exc.message, exc.fix, getattr(exc, "param", None)
-    if not param:
-        return message, fix
-    flag = _FLAGS.get(param, "--" + param.replace("_", "-"))
+    flags = _command_flags(command)
+    if param:
+        flags.setdefault(param, (_FLAGS.get(param, "--" + param.replace("_", "-")), False))
+    for dest, flag in _FLAGS.items():
+        if dest in flags:
+            flags[dest] = (flag, False)
 
     def spell(text: str) -> str:
-        text = re.sub(rf"\b{param}=(['\"]?)([^'\",\s)]*)\1", lambda m: f"{flag} {m.group(2)}", text)
-        return text.replace(f"`{param}`", flag)
+        for dest, (flag, switch) in flags.items():
+            pattern = rf"(?<![\w.-]){dest}=(\[[^\]]*\]|'[^']*'|\"[^\"]*\"|[^\s,;)]*)"
+
+            def one(m: re.Match[str], flag: str = flag, switch: bool = switch) -> str:
+                value = m.group(1)
+                if switch:
+                    return flag
+                if value.startswith("["):
+                    items = [v.strip().strip("'\"") for v in value[1:-1].split(",") if v.strip()]
+                    return " ".join(f"{flag} {v}" for v in items) or flag
+                quoted = value[:1] in ("'", '"')
+                bare = value[1:-1] if quoted else value
+                if not bare:
+                    return flag
+                return f"{flag} {value if quoted and any(c in bare for c in ' |;,') else bare}"
+
+            text = re.sub(pattern, one, text)
+            text = text.replace(f"`{dest}`", flag)
+        return text
 
     return spell(message), spell(fix) if fix else fix
 
@@ -394,7 +496,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except LogitlabError as exc:
         if args.debug:
             raise
-        message, fix = _in_cli_spelling(exc)
+        message, fix = _in_cli_spelling(exc, args.command)
         print(f"logitlab {args.command}: {type(exc).__name__}: {message}", file=sys.stderr)
         if fix:
             print(f"Fix: {fix}", file=sys.stderr)

@@ -40,6 +40,7 @@ from .errors import ConfigError, DataError
 from .features import as_features
 from .model_io import read_model_dir, write_model_dir
 from .options import CLASSIFIER_DEFAULTS as DEFAULTS
+from .options import FEW_ROWS
 
 if TYPE_CHECKING:
     from torch import Tensor, nn
@@ -86,8 +87,8 @@ class Classifier(ClassifierMixin, BaseEstimator):
     as soon as the task is known, before the first epoch.
 
     Args:
-        model (str): model name for :func:`~logitlab.models.build_model` (``"mlp"``, ``"cnn"``,
-            ``"resnet18"``, ...). Default: ``"mlp"``.
+        model (str): model name for :func:`~logitlab.models.build_model`: ``"auto"`` (``"cnn"`` for image
+            inputs, ``"mlp"`` for features), ``"mlp"``, ``"cnn"``, ``"resnet18"``, ... Default: ``"auto"``.
         task (str): ``"auto"`` (inferred from ``y``, the reason is in ``decisions_``), ``"binary"``,
             ``"multilabel"`` or ``"multiclass"``. Default: ``"auto"``.
         loss (str): loss name for :func:`~logitlab.losses.make_loss`; ``"auto"`` is BCE for sigmoid tasks
@@ -116,6 +117,9 @@ class Classifier(ClassifierMixin, BaseEstimator):
             Default: ``"auto"``.
         verbose (bool): show training progress: a live bar per epoch on a terminal, one plain line per
             epoch otherwise (logs, ``tee``). Default: ``False``.
+        positive (optional): the positive class of a binary ``y`` given to ``fit(X, y)``. Default: the
+            class coded 1/True, a yes-like name, else the later class in sorted order (never by counts;
+            a ``DatasetBundle`` brings its own, from ``load_dataset(positive=)``).
 
     Attributes:
         classes_ (ndarray): binary ``[negative, positive]``; multiclass: the classes in logit order;
@@ -153,6 +157,7 @@ class Classifier(ClassifierMixin, BaseEstimator):
         seed: int = DEFAULTS["seed"],
         device: str = DEFAULTS["device"],
         verbose: bool = DEFAULTS["verbose"],
+        positive: Any = DEFAULTS["positive"],
     ) -> None:
         self.model = model
         self.task = task
@@ -171,6 +176,7 @@ class Classifier(ClassifierMixin, BaseEstimator):
         self.seed = seed
         self.device = device
         self.verbose = verbose
+        self.positive = positive
 
     # ------------------------------------------------------------------ checks and set-up
     def check_params(self) -> None:
@@ -292,6 +298,7 @@ class Classifier(ClassifierMixin, BaseEstimator):
             test_size=0.0,
             seed=int(self.seed),
             standardize=bool(self.standardize),
+            positive=self.positive,
         )
         if isinstance(X, pd.DataFrame):
             self.feature_names_in_ = np.asarray([str(c) for c in X.columns], dtype=object)
@@ -325,7 +332,10 @@ class Classifier(ClassifierMixin, BaseEstimator):
         if self.threshold_objective == "none" or len(bundle.val) == 0:
             return None
         logits = self.predict_logits(bundle.val)
-        return tune_thresholds(logits, bundle.val.y, task=self.task_, objective=self.threshold_objective)
+        return tune_thresholds(
+            logits, bundle.val.y, task=self.task_, objective=self.threshold_objective,
+            probabilities=False, min_count=FEW_ROWS,
+        )  # fmt: skip
 
     # ------------------------------------------------------------------ predict
     def predict_logits(self, X: Any) -> Tensor:
