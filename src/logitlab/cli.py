@@ -91,7 +91,9 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--json", action="store_true", help="print the metrics as JSON")
     _add_dialect(evaluate)
 
-    predict = command("predict", "write probabilities and decisions for every row of DATA (labels not needed)")
+    predict = command(
+        "predict", "write probabilities and decisions for every row of DATA (labels not needed)"
+    )
     predict.add_argument("run", help="run directory written by `logitlab train`")
     predict.add_argument("data", help="CSV/Parquet file, image folder or builtin:NAME")
     predict.add_argument("--out", required=True, help="CSV file to write (atomically)")
@@ -454,7 +456,7 @@ def _in_cli_spelling(exc: Any, command: str | None = None) -> tuple[str, str | N
 
     def spell(text: str) -> str:
         for dest, (flag, switch) in flags.items():
-            pattern = rf"(?<![\w.-]){dest}=(\[[^\]]*\]|'[^']*'|\"[^\"]*\"|[^\s,;)]*)"
+            pattern = rf"(?<![\w.-]){dest}=(\[[^\]]*\]|'[^']*'|\"[^\"]*\"|(?:[^\s,;)]*[^\s,;).])?)"
 
             def one(m: re.Match[str], flag: str = flag, switch: bool = switch) -> str:
                 value = m.group(1)

@@ -56,7 +56,9 @@ CASES: dict[str, tuple[list[str], str]] = {
 def results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     root = tmp_path_factory.mktemp("cli")
     _setup(root)
-    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONWARNINGS="ignore")
+    src = str(Path(__file__).resolve().parents[2] / "src")  # this checkout's code, in the cases' cwd too
+    path = os.pathsep.join(p for p in (src, os.environ.get("PYTHONPATH", "")) if p)
+    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONWARNINGS="ignore", PYTHONPATH=path)
 
     def run(argv: list[str]) -> subprocess.CompletedProcess[str]:
         cmd = [sys.executable, "-m", "logitlab", *argv]

@@ -134,8 +134,8 @@ def predict(
 
     from ..data import load_inputs
 
+    path = check_predictions_path(out)  # before the model and the data are read
     clf, _ = _saved_run(run)
-    path = check_predictions_path(out)
     inputs = load_inputs(spec, clf.data_state_, labels="ignore", sep=sep, encoding=encoding)
     result = clf.outputs(inputs)
     frame = pd.DataFrame({inputs.id_name: list(inputs.ids)})

@@ -228,9 +228,20 @@ def decision_lines(clf: Classifier) -> list[str]:
         lines.append(
             f"model: {clf.model_spec_['name']} (model={clf.model!r}, input {list(clf.input_shape_)})"
         )
-    notes = [*d.get("notes", []), *(f"thresholds: {n}" for n in (d.get("thresholds") or {}).get("notes", []))]
+    tuned = (d.get("thresholds") or {}).get("notes", [])
+    notes = [*d.get("notes", []), *(f"thresholds: {_named_note(n, clf.label_names_)}" for n in tuned)]
     lines.extend(f"note: {n}" for n in notes)
     return lines
+
+
+def _named_note(note: str, names: list[str]) -> str:
+    """``"class 2: ..."`` / ``"label 0: ..."`` (a tuning note) with the class or label name."""
+    import re
+
+    m = re.match(r"(class|label) (\d+): ", note)
+    if m is None or int(m.group(2)) >= len(names):
+        return note
+    return f"{m.group(1)} {names[int(m.group(2))]!r}: {note[m.end() :]}"
 
 
 def _weights_text(weights: Mapping[str, Any] | None) -> str:
