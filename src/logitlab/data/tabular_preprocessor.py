@@ -364,7 +364,7 @@ def _calendar_parts(col: pd.Series, name: str, row_name: RowNamer, *, strict: bo
             code="bad-value",
         )
     dt = stamps.dt
-    parts = [dt.year, dt.month, dt.dayofweek, dt.hour]
+    parts = [dt.year, dt.month, dt.day_of_week, dt.hour]
     return np.column_stack([p.to_numpy(dtype=np.float64, na_value=np.nan) for p in parts])
 
 
