@@ -120,7 +120,10 @@ def test_evaluate_leaves_out_unseen_labels_and_predict_ignores_the_target(iris):
     odd.loc[3, "Species"] = None
     odd.to_csv(root / "odd.csv", index=False)
     ev = _ok(_cli("evaluate", root / "run", root / "odd.csv", "--split", "all"))
-    assert "4 of 150 rows left out: 1 without a label, 3 with labels unseen in training (unknown-iris)" in ev.stdout
+    assert (
+        "4 of 150 rows left out: 1 without a label, 3 with labels unseen in training (unknown-iris)"
+        in ev.stdout
+    )
     assert "146 rows, 4 left out" in ev.stdout
     unlabelled = frame.drop(columns=["Species"])
     unlabelled.to_csv(root / "new.csv", index=False)

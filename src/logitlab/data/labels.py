@@ -202,6 +202,12 @@ class LabelEncoder:
             parts.append(f"{n_unseen} with labels unseen in training ({shown})")
         return known, [f"{n_out} of {len(known)} rows left out: {', '.join(parts)}"]
 
+    def empty_targets(self) -> Tensor:
+        """Targets of no rows, shaped as :meth:`transform` shapes them (``[0, 1]``, ``[0, L]`` or ``[0]``)."""
+        if self.task is Task.MULTICLASS:
+            return torch.zeros(0, dtype=torch.int64)
+        return torch.zeros((0, self.n_outputs), dtype=torch.float32)
+
     @property
     def _lookup(self) -> set[Any]:
         return {*self.classes, *(str(c) for c in self.classes)}

@@ -280,7 +280,7 @@ def frame_inputs(
             positions = np.flatnonzero(mask).astype(np.int64)
             frame, row_name = frame.iloc[positions], row_name.subset(positions)
             y_raw = frame[targets[0]] if len(targets) == 1 else frame[targets]
-        y = enc.transform(y_raw, row_name=row_name)
+        y = enc.transform(y_raw, row_name=row_name) if len(frame) else enc.empty_targets()
     drop = [c for c in [*targets, *state.options.get("drop", [])] if c in frame.columns]
     x = state.preprocessor.transform(frame.drop(columns=drop), row_name=row_name, notes=notes)
     id_name, ids, id_notes = row_ids(frame, state.options.get("id_column"), positions)

@@ -248,7 +248,7 @@ def _numeric_values(
     parsed = pd.to_numeric(col, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
     bad = np.flatnonzero(present & np.isnan(parsed))
     n_present = int(present.sum())
-    if n_present == 0 or (len(bad) > 0.1 * n_present and not strict):
+    if not strict and (n_present == 0 or len(bad) > 0.1 * n_present):
         return None
     if len(bad):
         i = int(bad[0])

@@ -59,9 +59,12 @@ def evaluate(
     )
     data = inputs.subset(_test_rows(inputs.y, clf, config)) if split == "test" else inputs
     if data.y is None or len(data) == 0:
+        known = ", ".join(map(str, clf.label_names_[:10] if clf.task_ != "binary" else clf.classes_))
+        why = "; ".join(inputs.notes) or f"{len(inputs)} labelled rows, none in the test split"
         raise DataError(
-            f"{spec} has no labelled rows to evaluate on ({split} split; {inputs.excluded} left out).",
-            fix="give data with labels the model knows (see the notes), or use split='all'.",
+            f"{spec} has no labelled rows to evaluate on ({split} split): {why}.",
+            fix=f"give rows labelled with the classes the model knows ({known})"
+            + (", or use split='all' to score every row." if split == "test" else "."),
             code="no-labels",
             param="split",
         )

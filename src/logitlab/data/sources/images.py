@@ -247,7 +247,9 @@ def _image_inputs(
         labels = (
             labels.iloc[keep] if isinstance(labels, (pd.Series, pd.DataFrame)) else [labels[i] for i in keep]
         )
-    if labels is not None:
+    if labels is not None and len(paths) == 0:
+        y = state.label_encoder.empty_targets()
+    elif labels is not None:
         try:
             y = state.label_encoder.transform(labels, row_name=row_name)
         except DataError as exc:
