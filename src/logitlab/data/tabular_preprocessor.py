@@ -115,7 +115,8 @@ class TabularPreprocessor:
     @property
     def columns(self) -> list[str]:
         """Input columns the transform reads."""
-        return [c.name for c in (*self.numeric, *self.datetime, *self.categorical)]
+        names = [c.name for c in self.numeric] + [c.name for c in self.datetime]
+        return names + [c.name for c in self.categorical]
 
     @classmethod
     def fit(
