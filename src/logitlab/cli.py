@@ -20,6 +20,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from .cli_text import image_size, in_cli_spelling, metrics_table, summary_table
 from .options import CLASSIFIER_DEFAULTS as DEFAULTS
 from .options import (
     DEVICES,
@@ -137,7 +138,7 @@ def _add_data(p: argparse.ArgumentParser) -> None:
                    help="a column of row ids: not a feature; predictions carry it")  # fmt: skip
     p.add_argument("--missing-target", choices=MISSING_TARGET, default=LOAD_DEFAULTS["missing_target"],
                    help="rows without a label: leave them out (counted) or stop with an error")  # fmt: skip
-    p.add_argument("--image-size", type=_image_size, default=None, metavar="N or HxW",
+    p.add_argument("--image-size", type=image_size, default=None, metavar="N or HxW",
                    help="resize images (default: their size if all agree, else 128)")  # fmt: skip
     _add_dialect(p)
 
@@ -146,18 +147,6 @@ def _add_dialect(p: argparse.ArgumentParser) -> None:
     p.add_argument("--sep", default=None, help="CSV separator (default: detected among , ; tab |)")
     p.add_argument("--encoding", default=None,
                    help="CSV text encoding (default: byte-order mark, else UTF-8, else Windows-1252)")  # fmt: skip
-
-
-def _image_size(text: str) -> int | tuple[int, int]:
-    """``"64"`` -> 64, ``"64x48"`` -> (64, 48) (height x width)."""
-    parts = text.lower().replace("*", "x").split("x")
-    try:
-        sizes = [int(v) for v in parts]
-    except ValueError:
-        sizes = []
-    if len(sizes) not in (1, 2) or min(sizes) < 1:
-        raise argparse.ArgumentTypeError(f"expected a size like 64 or 64x48, got {text!r}")
-    return sizes[0] if len(sizes) == 1 else (sizes[0], sizes[1])
 
 
 def _load_options(args: argparse.Namespace) -> dict[str, Any]:
@@ -287,7 +276,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         if result is not None:
             rows.append(result)
     if rows:
-        _summary_table(rows)
+        summary_table(rows)
         for row in rows:
             _echo(f"report: {row['report']}")
     return EXIT_OK
@@ -309,7 +298,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     else:
         left = f", {result['excluded']} left out" if result["excluded"] else ""
         title = f"{args.run} on {args.data}: {result['split']} split, {result['rows']} rows{left}"
-        _metrics_table(result["metrics"], title=title)
+        metrics_table(result["metrics"], title=title)
     return EXIT_OK
 
 
@@ -375,109 +364,6 @@ def _err(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
 
 
-def _summary_table(rows: list[dict[str, Any]]) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(title="logitlab demo")
-    for col in ("data", "task", "loss", "weights", "test metrics", "time", "report"):
-        table.add_column(col, overflow="fold")
-    for r in rows:
-        table.add_row(
-            r["data"], r["task"], r["loss"], r["weights"], r["headline"], f"{r['seconds']:.1f} s", r["report"]
-        )
-    Console(width=160).print(table)
-
-
-def _metrics_table(metrics: dict[str, Any], *, title: str) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    def shown(value: Any) -> str:
-        if isinstance(value, float):
-            return f"{value:.4f}"
-        if isinstance(value, list):
-            return ", ".join(f"{v:.3f}" if isinstance(v, float) else str(v) for v in value)
-        return str(value)
-
-    _echo(title)
-    table = Table()
-    table.add_column("metric")
-    table.add_column("value")
-    for key, value in metrics.items():
-        table.add_row(key, shown(value))
-    Console(width=160).print(table)
-
-
-_FLAGS = {"loss_options": "--option", "model_options": "--model-option"}
-
-
-def _command_flags(command: str | None) -> dict[str, tuple[str, bool]]:
-    """``dest -> (flag, takes no value)`` for one sub-command's options (every command's when ``None``)."""
-    parser = build_parser()
-    out: dict[str, tuple[str, bool]] = {}
-    for action in parser._actions:
-        choices = getattr(action, "choices", None)
-        if not isinstance(choices, dict):
-            continue
-        for name, sub in choices.items():
-            if command is not None and name != command:
-                continue
-            for option in sub._actions:
-                long = [o for o in option.option_strings if o.startswith("--")]
-                if long and option.dest not in ("help",):
-                    out.setdefault(option.dest, (long[0], option.nargs == 0))
-    return out
-
-
-def _in_cli_spelling(exc: Any, command: str | None = None) -> tuple[str, str | None]:
-    """An error's message and fix with the parameters it names written as the command's flags.
-
-    The parameter the error names (``param``) and every other ``name=value`` that is a flag of the
-    command are respelled: ``epochs=30`` -> ``--epochs 30``, ``overwrite=True`` -> ``--overwrite``,
-    ``drop=['id']`` -> ``--drop id``, ```batch_size``` -> ``--batch-size``.
-
-    Examples:
-        >>> from logitlab.errors import ConfigError
-        >>> _in_cli_spelling(ConfigError("Bad `batch_size`: 0.", fix="use batch_size=64.", param="batch_size"))
-        ('Bad --batch-size: 0.', 'use --batch-size 64.')
-        >>> _in_cli_spelling(ConfigError("Exists.", fix="pass overwrite=True, or label_sep=','."), "train")
-        ('Exists.', "pass --overwrite, or --label-sep ','.")
-    """
-    import re
-
-    message, fix, param = exc.message, exc.fix, getattr(exc, "param", None)
-    flags = _command_flags(command)
-    if param:
-        flags.setdefault(param, (_FLAGS.get(param, "--" + param.replace("_", "-")), False))
-    for dest, flag in _FLAGS.items():
-        if dest in flags:
-            flags[dest] = (flag, False)
-
-    def spell(text: str) -> str:
-        for dest, (flag, switch) in flags.items():
-            pattern = rf"(?<![\w.-]){dest}=(\[[^\]]*\]|'[^']*'|\"[^\"]*\"|(?:[^\s,;)]*[^\s,;).])?)"
-
-            def one(m: re.Match[str], flag: str = flag, switch: bool = switch) -> str:
-                value = m.group(1)
-                if switch:
-                    return flag
-                if value.startswith("["):
-                    items = [v.strip().strip("'\"") for v in value[1:-1].split(",") if v.strip()]
-                    return " ".join(f"{flag} {v}" for v in items) or flag
-                quoted = value[:1] in ("'", '"')
-                bare = value[1:-1] if quoted else value
-                if not bare:
-                    return flag
-                return f"{flag} {value if quoted and any(c in bare for c in ' |;,') else bare}"
-
-            text = re.sub(pattern, one, text)
-            text = text.replace(f"`{dest}`", flag)
-        return text
-
-    return spell(message), spell(fix) if fix else fix
-
-
 _COMMANDS = {
     "demo": cmd_demo,
     "train": cmd_train,
@@ -498,7 +384,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except LogitlabError as exc:
         if args.debug:
             raise
-        message, fix = _in_cli_spelling(exc, args.command)
+        message, fix = in_cli_spelling(exc, args.command, parser=build_parser())
         print(f"logitlab {args.command}: {type(exc).__name__}: {message}", file=sys.stderr)
         if fix:
             print(f"Fix: {fix}", file=sys.stderr)

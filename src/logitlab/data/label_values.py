@@ -34,6 +34,7 @@ __all__ = [
     "label_lists",
     "missing_label_rows",
     "other_list_separator",
+    "refuse_other_separator",
 ]
 
 POSITIVE_WORDS = frozenset(
@@ -191,6 +192,23 @@ def other_list_separator(values: np.ndarray, sep: str) -> str | None:
         if len(parts) < len(distinct):
             return c
     return None
+
+
+def refuse_other_separator(values: np.ndarray, label_sep: str) -> None:
+    """Labels like ``"insurance,emergency"`` are label lists joined by another separator: say so."""
+    other = other_list_separator(values, label_sep)
+    if other is None:
+        return
+    joined = sorted({str(v) for v in values if other in str(v)})
+    n_classes = len({str(v) for v in values})
+    raise DataError(
+        f"The labels look like lists joined by {other!r}, not by label_sep={label_sep!r}: "
+        f"{', '.join(map(repr, joined[:3]))} would be {n_classes} classes of their own.",
+        fix=f"pass label_sep={other!r} for a multi-label task, or task='multiclass' to keep each "
+        "combination as one class.",
+        code="label-sep-mismatch",
+        param="label_sep",
+    )
 
 
 def indicator_matrix(values: np.ndarray, row_name: RowNamer, names: Sequence[str]) -> np.ndarray:

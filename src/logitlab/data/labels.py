@@ -37,7 +37,7 @@ from .label_values import (
     label_array,
     label_lists,
     missing_label_rows,
-    other_list_separator,
+    refuse_other_separator,
 )
 from .rows import INDEX, RowNamer
 
@@ -128,7 +128,7 @@ class LabelEncoder:
             return _fit_matrix(cls, values, forced, label_names, row_name, label_sep)
         values = values.reshape(-1)
         if forced is None:
-            _refuse_other_separator(values, label_sep)
+            refuse_other_separator(values, label_sep)
         return _fit_1d(cls, values, forced, positive, label_sep, row_name)
 
     # ----------------------------------------------------------------- transform
@@ -311,23 +311,6 @@ def encode_labels(
         y, task, label_sep=label_sep, positive=positive, label_names=label_names, row_name=row_name
     )
     return enc.transform(y, row_name=row_name), enc
-
-
-def _refuse_other_separator(values: np.ndarray, label_sep: str) -> None:
-    """Labels like ``"insurance,emergency"`` are label lists joined by another separator: say so."""
-    other = other_list_separator(values, label_sep)
-    if other is None:
-        return
-    joined = sorted({str(v) for v in values if other in str(v)})
-    n_classes = len({str(v) for v in values})
-    raise DataError(
-        f"The labels look like lists joined by {other!r}, not by label_sep={label_sep!r}: "
-        f"{', '.join(map(repr, joined[:3]))} would be {n_classes} classes of their own.",
-        fix=f"pass label_sep={other!r} for a multi-label task, or task='multiclass' to keep each "
-        "combination as one class.",
-        code="label-sep-mismatch",
-        param="label_sep",
-    )
 
 
 def _fit_matrix(
