@@ -17,6 +17,7 @@ from .errors import ConfigError, ModelFileError
 from .options import (
     CALIBRATION_METHODS,
     DEVICES,
+    FEW_ROWS,
     IMBALANCE_STRATEGIES,
     OBJECTIVE_SPELLINGS,
     PRECISION_ALIASES,
@@ -69,6 +70,7 @@ def check_params(p: Mapping[str, Any]) -> None:
         ("device", _is_device(p["device"]), f"one of {choices_text(DEVICES)} (or 'cuda:N')"),
         ("model", isinstance(p["model"], str), "model='mlp'"),
         ("loss", isinstance(p["loss"], str), "loss='auto'"),
+        ("positive", p.get("positive") is None or _is_label(p["positive"]), "positive='yes' (a class of y)"),
     ]
     for name, ok, fix in checks:
         if not ok:
@@ -96,6 +98,12 @@ def check_params(p: Mapping[str, Any]) -> None:
             param="threshold_objective",
         ) from None
     _check_device_available(p["device"])
+
+
+def _is_label(v: Any) -> bool:
+    return isinstance(v, (str, bool, int, np.integer)) or (
+        _is_number(v) and isinstance(v, (float, np.floating))
+    )
 
 
 def _is_device(device: Any) -> bool:
@@ -202,7 +210,15 @@ def calibrate_and_tune(clf: Classifier, setup: TrainingSetup) -> tuple[Any, Any]
     if clf.threshold_objective == "none":
         return cal, None
     scale = logits if cal is None else cal.calibrated_logits(logits)
-    return cal, tune_thresholds(scale, val.y, task=clf.task_, objective=clf.threshold_objective)
+    tuned = tune_thresholds(
+        scale,
+        val.y,
+        task=clf.task_,
+        objective=clf.threshold_objective,
+        probabilities=False,
+        min_count=FEW_ROWS,
+    )
+    return cal, tuned
 
 
 # ---------------------------------------------------------------------------- model.json <-> Classifier

@@ -20,12 +20,14 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from .cli_text import image_size, in_cli_spelling, metrics_table, summary_table
 from .options import (
     CALIBRATION_METHODS,
     DEVICES,
     EXPORT_FORMATS,
     IMBALANCE_STRATEGIES,
     LOAD_DEFAULTS,
+    MISSING_TARGET,
     OBJECTIVE_SPELLINGS,
     ONNX_OPSET,
     ONNX_OPSETS,
@@ -83,6 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--val-size", type=float, default=LOAD_DEFAULTS["val_size"], help="validation share")
     train.add_argument("--test-size", type=float, default=LOAD_DEFAULTS["test_size"], help="test share")
     train.add_argument("--out", default=None, help="run directory (default: runs/<data name>)")
+    train.add_argument("--overwrite", action="store_true", help="replace a run already in --out")
     train.add_argument("--quiet", action="store_true", help="no per-epoch progress")
     _add_device(train)
 
@@ -92,11 +95,15 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--split", choices=("test", "all"), default="test",
                           help="test: the run's held-out test split of DATA (same seed); all: every row")  # fmt: skip
     evaluate.add_argument("--json", action="store_true", help="print the metrics as JSON")
+    _add_dialect(evaluate)
 
-    predict = command("predict", "write probabilities and decisions for every row of DATA")
+    predict = command(
+        "predict", "write probabilities and decisions for every row of DATA (labels not needed)"
+    )
     predict.add_argument("run", help="run directory written by `logitlab train`")
     predict.add_argument("data", help="CSV/Parquet file, image folder or builtin:NAME")
-    predict.add_argument("--out", required=True, help="CSV to write (atomically)")
+    predict.add_argument("--out", required=True, help="CSV file to write (atomically)")
+    _add_dialect(predict)
 
     _add_export(
         command("export", "write a trained run's model as one ONNX graph and its JSON input contract")
@@ -107,7 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
     doctor.add_argument("--task", choices=TASK_CHOICES, default=DEFAULTS["task"])
     doctor.add_argument("--loss", default=DEFAULTS["loss"])
     doctor.add_argument("--imbalance", choices=IMBALANCE_STRATEGIES, default=DEFAULTS["imbalance"])
-    doctor.add_argument("--model", default=DEFAULTS["model"])
+    doctor.add_argument("--model", default=DEFAULTS["model"], help="auto: cnn for images, mlp for tables")
     doctor.add_argument("--json", action="store_true", help="print the findings as JSON")
 
     plot = command("plot-loss", "plot a loss and its gradient against the logit, for target 1 and target 0")
@@ -131,6 +138,39 @@ def _add_data(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--label-sep", default=LOAD_DEFAULTS["label_sep"], help="separator of label lists in one column"
     )
+    p.add_argument("--positive", default=None, metavar="CLASS",
+                   help="the positive class of a binary target (default: 1/True/yes-like, else the later "
+                   "class in sorted order)")  # fmt: skip
+    p.add_argument("--drop", action="append", default=None, metavar="COL",
+                   help="a column that is not a feature (repeatable)")  # fmt: skip
+    p.add_argument("--id-column", default=None, metavar="COL",
+                   help="a column of row ids: not a feature; predictions carry it")  # fmt: skip
+    p.add_argument("--missing-target", choices=MISSING_TARGET, default=LOAD_DEFAULTS["missing_target"],
+                   help="rows without a label: leave them out (counted) or stop with an error")  # fmt: skip
+    p.add_argument("--image-size", type=image_size, default=None, metavar="N or HxW",
+                   help="resize images (default: their size if all agree, else 128)")  # fmt: skip
+    _add_dialect(p)
+
+
+def _add_dialect(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--sep", default=None, help="CSV separator (default: detected among , ; tab |)")
+    p.add_argument("--encoding", default=None,
+                   help="CSV text encoding (default: byte-order mark, else UTF-8, else Windows-1252)")  # fmt: skip
+
+
+def _load_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The data-reading flags as :func:`logitlab.data.load_dataset` arguments (``None``: its default)."""
+    return {
+        "target": args.target,
+        "label_sep": args.label_sep,
+        "positive": args.positive,
+        "drop": args.drop,
+        "id_column": args.id_column,
+        "missing_target": args.missing_target,
+        "image_size": args.image_size,
+        "sep": args.sep,
+        "encoding": args.encoding,
+    }
 
 
 def _add_training(p: argparse.ArgumentParser) -> None:
@@ -232,14 +272,9 @@ def cmd_train(args: argparse.Namespace) -> int:
         "device": args.device,
         "verbose": not args.quiet,
     }
-    load = {
-        "target": args.target,
-        "label_sep": args.label_sep,
-        "val_size": args.val_size,
-        "test_size": args.test_size,
-    }
+    load = {**_load_options(args), "val_size": args.val_size, "test_size": args.test_size}
     out = args.out or os.path.join("runs", _run_name(args.data))
-    result = workflows.train(args.data, out, params=params, load=load, echo=_echo)
+    result = workflows.train(args.data, out, params=params, load=load, echo=_echo, overwrite=args.overwrite)
     if result is not None:
         _echo(f"run directory: {result['run_dir']}  (report: {result['report']})")
     return EXIT_OK
@@ -255,11 +290,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
         if args.epochs is not None:
             params["epochs"] = args.epochs
         _echo(f"\n== {name}: {spec} ==")
-        result = workflows.train(spec, os.path.join(args.out, name), params=params, load={}, echo=_echo)
+        out = os.path.join(args.out, name)  # the demo's own folder: its runs are replaced
+        result = workflows.train(spec, out, params=params, load={}, echo=_echo, overwrite=True)
         if result is not None:
             rows.append(result)
     if rows:
-        _summary_table(rows)
+        summary_table(rows)
         for row in rows:
             _echo(f"report: {row['report']}")
     return EXIT_OK
@@ -271,11 +307,17 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
     from . import workflows
 
-    metrics = workflows.evaluate(args.run, args.data, split=args.split)
+    result = workflows.evaluate(args.run, args.data, split=args.split, sep=args.sep, encoding=args.encoding)
+    say = _err if args.json else _echo  # --json keeps stdout for the JSON
+    for note in result["notes"]:
+        say(f"note: {note}")
     if args.json:
-        print(json.dumps(metrics, indent=2, default=float))
+        shown = {**result["metrics"], "split": result["split"], "excluded": result["excluded"]}
+        print(json.dumps(shown, indent=2, default=float))
     else:
-        _metrics_table(metrics, title=f"{args.run} on {args.data} ({args.split})")
+        left = f", {result['excluded']} left out" if result["excluded"] else ""
+        title = f"{args.run} on {args.data}: {result['split']} split, {result['rows']} rows{left}"
+        metrics_table(result["metrics"], title=title)
     return EXIT_OK
 
 
@@ -283,8 +325,10 @@ def cmd_predict(args: argparse.Namespace) -> int:
     """``logitlab predict RUN DATA --out CSV``: probabilities and decisions per row, written atomically."""
     from . import workflows
 
-    n, path = workflows.predict(args.run, args.data, args.out)
-    _echo(f"wrote {n} rows to {path}")
+    result = workflows.predict(args.run, args.data, args.out, sep=args.sep, encoding=args.encoding)
+    for note in result["notes"]:
+        _echo(f"note: {note}")
+    _echo(f"wrote {result['rows']} rows to {result['path']}")
     return EXIT_OK
 
 
@@ -307,11 +351,12 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
     reports = workflows.doctor(
         args.data,
-        load={"target": args.target, "label_sep": args.label_sep},
+        load=_load_options(args),
         task=args.task,
         loss=args.loss,
         imbalance=args.imbalance,
         model=args.model,
+        echo=_err if args.json else _echo,
     )
     if args.json:
         print(json.dumps({name: r.to_dict() for name, r in reports.items()}, indent=2, default=str))
@@ -345,63 +390,8 @@ def _echo(text: str) -> None:
     print(text, flush=True)
 
 
-def _summary_table(rows: list[dict[str, Any]]) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(title="logitlab demo")
-    for col in ("data", "task", "loss", "weights", "test metrics", "time", "report"):
-        table.add_column(col, overflow="fold")
-    for r in rows:
-        table.add_row(
-            r["data"], r["task"], r["loss"], r["weights"], r["headline"], f"{r['seconds']:.1f} s", r["report"]
-        )
-    Console(width=160).print(table)
-
-
-def _metrics_table(metrics: dict[str, Any], *, title: str) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    def shown(value: Any) -> str:
-        if isinstance(value, float):
-            return f"{value:.4f}"
-        if isinstance(value, list):
-            return ", ".join(f"{v:.3f}" if isinstance(v, float) else str(v) for v in value)
-        return str(value)
-
-    _echo(title)
-    table = Table()
-    table.add_column("metric")
-    table.add_column("value")
-    for key, value in metrics.items():
-        table.add_row(key, shown(value))
-    Console(width=160).print(table)
-
-
-_FLAGS = {"loss_options": "--option", "model_options": "--model-option"}
-
-
-def _in_cli_spelling(exc: Any) -> tuple[str, str | None]:
-    """An error's message and fix with the parameter it names written as a flag.
-
-    Examples:
-        >>> from logitlab.errors import ConfigError
-        >>> _in_cli_spelling(ConfigError("Bad `batch_size`: 0.", fix="use batch_size=64.", param="batch_size"))
-        ('Bad --batch-size: 0.', 'use --batch-size 64.')
-    """
-    import re
-
-    message, fix, param = exc.message, exc.fix, getattr(exc, "param", None)
-    if not param:
-        return message, fix
-    flag = _FLAGS.get(param, "--" + param.replace("_", "-"))
-
-    def spell(text: str) -> str:
-        text = re.sub(rf"\b{param}=(['\"]?)([^'\",\s)]*)\1", lambda m: f"{flag} {m.group(2)}", text)
-        return text.replace(f"`{param}`", flag)
-
-    return spell(message), spell(fix) if fix else fix
+def _err(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
 
 
 _COMMANDS = {
@@ -425,7 +415,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except LogitlabError as exc:
         if args.debug:
             raise
-        message, fix = _in_cli_spelling(exc)
+        message, fix = in_cli_spelling(exc, args.command, parser=build_parser())
         print(f"logitlab {args.command}: {type(exc).__name__}: {message}", file=sys.stderr)
         if fix:
             print(f"Fix: {fix}", file=sys.stderr)

@@ -94,8 +94,8 @@ class Classifier(ClassifierMixin, BaseEstimator):
     as soon as the task is known, before the first epoch.
 
     Args:
-        model (str): model name for :func:`~logitlab.models.build_model` (``"mlp"``, ``"cnn"``,
-            ``"resnet18"``, ...). Default: ``"mlp"``.
+        model (str): model name for :func:`~logitlab.models.build_model`: ``"auto"`` (``"cnn"`` for image
+            inputs, ``"mlp"`` for features), ``"mlp"``, ``"cnn"``, ``"resnet18"``, ... Default: ``"auto"``.
         task (str): ``"auto"`` (inferred from ``y``, the reason is in ``decisions_``), ``"binary"``,
             ``"multilabel"`` or ``"multiclass"``. Default: ``"auto"``.
         loss (str): loss name for :func:`~logitlab.losses.make_loss`; ``"auto"`` is BCE for sigmoid tasks
@@ -130,6 +130,9 @@ class Classifier(ClassifierMixin, BaseEstimator):
             Default: ``"auto"``.
         verbose (bool): show training progress: a live bar per epoch on a terminal, one plain line per
             epoch otherwise (logs, ``tee``). Default: ``False``.
+        positive (optional): the positive class of a binary ``y`` given to ``fit(X, y)``. Default: the
+            class coded 1/True, a yes-like name, else the later class in sorted order (never by counts;
+            a ``DatasetBundle`` brings its own, from ``load_dataset(positive=)``).
 
     Attributes:
         classes_ (ndarray): binary ``[negative, positive]``; multiclass: the classes in logit order;
@@ -172,6 +175,7 @@ class Classifier(ClassifierMixin, BaseEstimator):
         seed: int = DEFAULTS["seed"],
         device: str = DEFAULTS["device"],
         verbose: bool = DEFAULTS["verbose"],
+        positive: Any = DEFAULTS["positive"],
     ) -> None:
         self.model = model
         self.task = task
@@ -191,6 +195,7 @@ class Classifier(ClassifierMixin, BaseEstimator):
         self.seed = seed
         self.device = device
         self.verbose = verbose
+        self.positive = positive
 
     def __sklearn_tags__(self) -> Any:
         """scikit-learn's tags: NaN is imputed (dense ``X``), sparse ``X`` is taken, multi-label ``y`` too.
@@ -331,6 +336,7 @@ class Classifier(ClassifierMixin, BaseEstimator):
             test_size=0.0,
             seed=int(self.seed),
             standardize=bool(self.standardize),
+            positive=self.positive,
         )
         if isinstance(X, pd.DataFrame):
             self.feature_names_in_ = np.asarray([str(c) for c in X.columns], dtype=object)

@@ -27,7 +27,10 @@ __all__ = [
     "LOAD_DEFAULTS",
     "DEVICES",
     "EXPORT_FORMATS",
+    "FEW_ROWS",
     "IMBALANCE_STRATEGIES",
+    "LABEL_MODES",
+    "MISSING_TARGET",
     "OBJECTIVE_SPELLINGS",
     "ONNX_OPSET",
     "ONNX_OPSETS",
@@ -82,7 +85,7 @@ CALIBRATION_METHODS: tuple[str, ...] = ("auto", "platt", "temperature", "isotoni
 
 CLASSIFIER_DEFAULTS: MappingProxyType[str, Any] = MappingProxyType(
     {
-        "model": "mlp",
+        "model": "auto",
         "task": "auto",
         "loss": "auto",
         "loss_options": None,
@@ -100,15 +103,30 @@ CLASSIFIER_DEFAULTS: MappingProxyType[str, Any] = MappingProxyType(
         "seed": 0,
         "device": "auto",
         "verbose": False,
+        "positive": None,
     }
 )
 """The defaults of :class:`logitlab.Classifier` (and so of ``logitlab train``)."""
 
 
 LOAD_DEFAULTS: MappingProxyType[str, Any] = MappingProxyType(
-    {"label_sep": "|", "val_size": 0.15, "test_size": 0.15}
+    {"label_sep": "|", "val_size": 0.15, "test_size": 0.15, "missing_target": "drop"}
 )
 """The defaults of :func:`logitlab.load_dataset` that the command line exposes."""
+
+
+FEW_ROWS = 10
+"""A class (multi-label: a label's positives or negatives) with fewer rows than this in the validation
+split keeps its default threshold, and in the validation or test split is reported."""
+
+LABEL_MODES: tuple[str, ...] = ("read", "ignore", "usable")
+"""How :func:`logitlab.data.load_inputs` treats the target column(s) of data for a trained model:
+read them when present (an unknown label raises), ignore them (predict), or keep only the rows whose
+label is present and seen in training (evaluate)."""
+
+MISSING_TARGET: tuple[str, ...] = ("drop", "error")
+"""What :func:`logitlab.data.load_dataset` does with rows that have no label: leave them out (with a
+note counting them) or refuse the data."""
 
 
 def choices_text(choices: Sequence[str]) -> str:

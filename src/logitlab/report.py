@@ -1,8 +1,10 @@
 """The run report: one self-contained ``report.html`` (plots embedded as base64 PNG) and a terminal summary.
 
-The page has four sections with stable ids, in this order: ``decisions`` (task, loss, weights,
-thresholds and notes), ``doctor`` (findings with their fixes), ``metrics`` (headline numbers, a
-per-label table, confusion matrices, the classification report) and ``plots``.
+The page opens with what the metrics come from (the data, the split, its rows, the epochs), then
+has five sections with stable ids, in this order: ``decisions`` (task, loss, weights, thresholds and
+notes), ``doctor`` (findings with their fixes), ``metrics`` (headline numbers, a per-label table,
+confusion matrices labelled with the class names, the classification report), ``importance``
+(permutation importance of the input columns) and ``plots``.
 
 Examples:
     >>> import tempfile
@@ -26,7 +28,7 @@ from .files import write_text_atomic
 
 __all__ = ["SECTIONS", "terminal_summary", "write_report"]
 
-SECTIONS: tuple[str, ...] = ("decisions", "doctor", "metrics", "plots")
+SECTIONS: tuple[str, ...] = ("decisions", "doctor", "metrics", "importance", "plots")
 """The ids of the report's sections, in page order."""
 
 _CSS = """
@@ -105,7 +107,7 @@ def _per_label_rows(metrics: Mapping[str, Any]) -> tuple[list[str], list[list[An
     return header, [[str(names[j]), *[metrics[k][j] for k in keys]] for j in range(n)]
 
 
-def _metrics_html(metrics: Mapping[str, Any]) -> str:
+def _metrics_html(metrics: Mapping[str, Any], class_names: Sequence[str] | None = None) -> str:
     if not metrics:
         return '<p class="muted">No metrics.</p>'
     scalars = [(k, v) for k, v in metrics.items() if isinstance(v, (int, float)) and not isinstance(v, bool)]
@@ -116,8 +118,11 @@ def _metrics_html(metrics: Mapping[str, Any]) -> str:
     names = [str(n) for n in metrics.get("label_names") or []]
     if isinstance(metrics.get("confusion_matrix"), list):
         cm = metrics["confusion_matrix"]
+        given = [str(c) for c in class_names or []]
         labels = (
-            names
+            given
+            if len(given) == len(cm)
+            else names
             if len(names) == len(cm)
             else ["0", "1"]
             if len(cm) == 2
@@ -175,6 +180,28 @@ def _calibration_html(
     return "\n".join(parts)
 
 
+def _importance_html(importance: Mapping[str, Any] | None) -> str:
+    if not importance:
+        return '<p class="muted">Not computed.</p>'
+    if "skipped" in importance:
+        return f'<p class="muted">Not computed: {html.escape(str(importance["skipped"]))}.</p>'
+    intro = (
+        f"<p>How much {html.escape(str(importance['score']))} drops (from {_fmt(importance['baseline'])}) "
+        f"when one column is shuffled, on {importance['rows']} validation rows, {importance['repeats']} "
+        "shuffle(s) each (scikit-learn's <code>permutation_importance</code> on the fitted Classifier). "
+        "A column far ahead of the others, such as an id, deserves a look.</p>"
+    )
+    rows = [(c["column"], c["mean"], c["std"]) for c in importance["columns"]]
+    return intro + _table(("column", "mean drop", "std"), rows)
+
+
+def _run_html(run: Mapping[str, Any] | None) -> str:
+    if not run:
+        return ""
+    parts = "; ".join(f"{html.escape(str(k))}: {html.escape(_fmt(v))}" for k, v in run.items())
+    return f'<p id="run">{parts}</p>'
+
+
 def _plots_html(plots: Mapping[str, str | os.PathLike[str]]) -> str:
     if not plots:
         return '<p class="muted">No plots.</p>'
@@ -205,6 +232,9 @@ def write_report(
     history: Any = None,
     loss_config: Mapping[str, Any] | None = None,
     calibration: Any = None,
+    run_info: Mapping[str, Any] | None = None,
+    class_names: Sequence[str] | None = None,
+    importance: Mapping[str, Any] | None = None,
 ) -> Path:
     """Write ``run_dir/report.html``: decisions, doctor findings, metrics and plots in one file.
 
@@ -231,6 +261,11 @@ def write_report(
         history (list[dict] or path, optional): trainer rows for the training curves.
         loss_config (dict, optional): ``{"name": ..., **options}`` for the loss-against-logit figure.
         calibration (Calibration, optional): the map fitted on validation (:func:`logitlab.evaluate.calibrate`).
+        run_info (dict, optional): what the metrics come from, shown first: e.g. ``{"data": ..., "split":
+            "test", "rows": 23, "epochs": "30 (best 28)"}``.
+        class_names (list[str], optional): the classes in target order (binary: ``[negative,
+            positive]``), for the confusion matrix. Default: the label names, else 0, 1.
+        importance (dict, optional): :func:`logitlab.importance.permutation_table` output.
 
     Returns:
         Path: the written ``report.html``.
@@ -259,7 +294,8 @@ def write_report(
     sections = {
         "decisions": ("Decisions", _decisions_html(decisions or {})),
         "doctor": ("Doctor", _doctor_html(_findings(findings))),
-        "metrics": ("Metrics", _metrics_html(metrics or {}) + calibration_html),
+        "metrics": ("Metrics", _metrics_html(metrics or {}, class_names) + calibration_html),
+        "importance": ("Feature importance", _importance_html(importance)),
         "plots": ("Plots", _plots_html(all_plots)),
     }
     body = "\n".join(
@@ -268,7 +304,7 @@ def write_report(
     )
     page = (
         f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
-        f"<style>{_CSS}</style></head>\n<body><h1>{html.escape(title)}</h1>\n{body}\n</body></html>\n"
+        f"<style>{_CSS}</style></head>\n<body><h1>{html.escape(title)}</h1>\n{_run_html(run_info)}\n{body}\n</body></html>\n"
     )
     return write_text_atomic(run / "report.html", page)
 

@@ -104,6 +104,7 @@ def test_a_new_source_plugs_in_as_one_class(monkeypatch):
     bundle = load_dataset("stream:ticks", val_size=0.25, seed=3)
     assert len(bundle.train) == 30 and len(bundle.val) == 10
     assert load_inputs("stream:ticks", bundle.state).ids == ["index 0", "index 1", "index 2"]
+    assert load_inputs("stream:ticks", bundle.state, labels="ignore").y is None  # a source without `labels`
     with pytest.raises(DataError, match="a stream: spec") as info:
         load_dataset("no/such/place.csv")
     assert info.value.code == "no-such-file"
@@ -148,7 +149,11 @@ def test_a_bad_row_has_the_same_name_in_labels_and_features(tmp_path, suffix, na
         path = tmp_path / f"t{suffix}"
         f.to_csv(path, index=False) if suffix == ".csv" else f.to_parquet(path)
         with pytest.raises(DataError, match=f"{what} {name}"):
-            load_dataset(path, val_size=0.2, test_size=0.2)
+            load_dataset(path, val_size=0.2, test_size=0.2, missing_target="error")
+    # by default the row without a label is left out, named the same way in the note
+    bundle = load_dataset(path, val_size=0.2, test_size=0.2)
+    assert f"1 row without a label left out ({name})" in bundle.notes
+    assert len(bundle.train) + len(bundle.val) + len(bundle.test) == 39 and 2 not in bundle.train.index
 
 
 def test_builtin_inputs_match_the_bundle():
@@ -157,4 +162,4 @@ def test_builtin_inputs_match_the_bundle():
         inputs = load_inputs(spec, bundle.state)
         torch.testing.assert_close(inputs.x[bundle.test.index], bundle.test.x)
         torch.testing.assert_close(inputs.y[bundle.test.index], bundle.test.y)
-        assert inputs.ids[:2] == ["index 0", "index 1"]
+        assert inputs.ids[:2] == [1, 2] and inputs.id_name == "row"  # rows numbered from 1

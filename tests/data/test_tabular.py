@@ -63,7 +63,7 @@ def test_parquet_multiclass_int_codes_and_predict_roundtrip(tmp_path):
     inputs = load_inputs(path, state)
     np.testing.assert_array_equal(inputs.x[b.test.index].numpy(), b.test.x.numpy())
     np.testing.assert_array_equal(inputs.y[b.test.index].numpy(), b.test.y.numpy())
-    assert inputs.ids[0] == "row 1"
+    assert inputs.ids[0] == 1 and inputs.id_name == "row"  # rows numbered from 1, as for CSV
 
 
 def test_multilabel_columns_and_label_lists(tmp_path):
@@ -107,7 +107,7 @@ def test_bad_rows_name_line_and_column(tmp_path):
     df.loc[[3, 7], "churn"] = None
     df.to_csv(tmp_path / "missing.csv", index=False)
     with pytest.raises(DataError, match=r"Missing target values at line 5, line 9 \(2 rows\)"):
-        load_dataset(tmp_path / "missing.csv", target="churn")
+        load_dataset(tmp_path / "missing.csv", target="churn", missing_target="error")
 
 
 def test_imputation_unknown_categories_and_json_roundtrip(tmp_path):

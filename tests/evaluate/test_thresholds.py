@@ -237,3 +237,59 @@ def test_classifier_predict_uses_the_tuned_thresholds_after_save_and_load(tmp_pa
         back.predict(x), (back.predict_proba(x)[:, 1] >= back.thresholds_.values[0]).astype(int)
     )
     assert np.array_equal(back.predict(x), clf.predict(x))
+
+
+# ------------------------------------------------------------------ probabilities are said, never guessed
+def test_probabilities_are_taken_when_said_and_warned_about_when_not():
+    import warnings
+
+    from logitlab.errors import LogitlabWarning
+
+    z, y = _imbalanced_logits(0.9, 5)
+    p = _sigmoid(z)
+    from_logits = tune_thresholds(torch.tensor(z), torch.tensor(y), task="binary").values[0]
+    from_p = tune_thresholds(torch.tensor(p), torch.tensor(y), task="binary", probabilities=True).values[0]
+    assert from_p == pytest.approx(from_logits, abs=1e-6)
+    assert _f1_at(y, p, from_p) == pytest.approx(_max_fbeta_on_sklearn_curve(y, p), abs=1e-9)  # the oracle
+    with pytest.warns(LogitlabWarning, match="probabilities=True"):
+        as_logits = tune_thresholds(torch.tensor(p), torch.tensor(y), task="binary").values[0]
+    assert 0.5 <= as_logits <= 0.74 and abs(as_logits - from_p) > 0.05  # what the silent mistake gave
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        tune_thresholds(
+            torch.tensor(p), torch.tensor(y), task="binary", probabilities=False
+        )  # said: no warning
+        tune_thresholds(torch.tensor(z), torch.tensor(y), task="binary")  # logits outside [0, 1]: none
+    with pytest.raises(ConfigError, match="probabilities=True") as info:
+        tune_thresholds(torch.tensor(z), torch.tensor(y), task="binary", probabilities=True)
+    assert info.value.param == "probabilities"
+
+
+def test_multiclass_probabilities_give_the_biases_of_their_logits():
+    rng = np.random.default_rng(0)
+    z = torch.tensor(rng.normal(size=(300, 3)) + np.eye(3)[rng.integers(0, 3, 300)])
+    y = torch.tensor(rng.integers(0, 3, 300))
+    from_logits = tune_thresholds(z, y, task="multiclass")
+    from_p = tune_thresholds(torch.softmax(z, 1), y, task="multiclass", probabilities=True)
+    # log-softmax differs from the logits by one constant per row: argmax(z + b) decides alike
+    np.testing.assert_array_equal(
+        predict_labels(z, task="multiclass", thresholds=from_logits).numpy(),
+        predict_labels(z, task="multiclass", thresholds=from_p).numpy(),
+    )
+
+
+def test_min_count_keeps_the_default_for_rare_labels_and_classes():
+    z = torch.tensor([-2.0, -1.0, -0.5, 0.5, 1.0, 2.0] * 3)
+    y = torch.tensor([0, 1, 1, 0, 1, 1] * 3)
+    tuned = tune_thresholds(z, y, task="binary")
+    assert tuned.values != [0.5]
+    kept = tune_thresholds(z, y, task="binary", min_count=10)  # 6 negatives < 10
+    assert kept.values == [0.5] and "only 6 negatives" in kept.notes[0]
+    zc = torch.randn(60, 3)
+    yc = torch.tensor([0] * 28 + [1] * 28 + [2] * 4)
+    biased = tune_thresholds(zc, yc, task="multiclass", min_count=10)
+    assert biased.values[2] == 0.0 and any("class 2: 4 rows" in n for n in biased.notes)
+
+
+def _f1_at(y, p, t):
+    return skm.f1_score(y, (p >= t).astype(int))

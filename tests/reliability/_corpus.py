@@ -437,6 +437,53 @@ def _no_images_folder(tmp: Path) -> Path:
     return root
 
 
+def _load_latin1(**kw: Any) -> Callable[[Path], Any]:
+    from logitlab.data import load_dataset
+
+    def call(tmp: Path) -> Any:
+        (tmp / "l.csv").write_bytes(_good_table().replace("a,b", "caf\u00e9,b").encode("cp1252"))
+        return load_dataset(tmp / "l.csv", **kw)
+
+    return call
+
+
+def _labels_mode(tmp: Path) -> Any:
+    from logitlab.data import load_dataset, load_inputs
+
+    bundle = load_dataset(write_csv(tmp / "t.csv", _good_table()))
+    return load_inputs(tmp / "t.csv", bundle.state, labels="skip")
+
+
+def _evaluate_unseen(tmp: Path) -> Any:
+    from logitlab import workflows
+
+    workflows.train(str(write_csv(tmp / "t.csv", _good_table())), tmp / "run", params={"epochs": 1, "device": "cpu"},
+                    load={}, echo=str)  # fmt: skip
+    return workflows.evaluate(
+        tmp / "run", str(write_csv(tmp / "u.csv", "a,b,target\n0.1,2,7\n")), split="all"
+    )
+
+
+def _predictions_path(tmp: Path) -> Any:
+    from logitlab import workflows
+
+    (tmp / "out").mkdir()
+    return workflows.check_predictions_path(tmp / "out")
+
+
+def _run_dir(tmp: Path) -> Any:
+    from logitlab import workflows
+
+    write_model(tmp / "run")
+    return workflows.check_run_dir(tmp / "run")
+
+
+def _tune(logits: Any, targets: Any, **kw: Any) -> Any:
+    from logitlab.evaluate import tune_thresholds
+
+    return tune_thresholds(logits, targets, task="binary", **kw)
+
+
 _DATA_CASES = [
     Case("csv-missing-file", lambda t: _load_path(lambda tmp: tmp / "nope.csv")(t), DataError, "nope.csv"),
     Case("csv-unknown-suffix", _load_csv("a,b\n1,2\n", name="d.xlsx"), DataError, "xlsx|format|suffix"),
@@ -508,6 +555,56 @@ _DATA_CASES = [
     Case("images-csv-corrupt-file", _load_path(_corrupt_image_csv), DataError, "bad.png"),
     Case("images-folder-all-corrupt", _load_path(_all_corrupt_folder), DataError, "image"),
     Case("images-folder-no-images", _load_path(_no_images_folder), DataError, "image"),
+    # issue 14: what a new user's files look like
+    Case(
+        "csv-repeated-header", _load_csv(_good_table().replace("a,b,", "a,a,")), DataError, "more than once"
+    ),
+    Case(
+        "csv-comma-joined-label-lists",
+        _load_csv(
+            "x,tags\n" + "".join(f'{i},"{t}"\n' for i, t in enumerate(["a,b", "a", "b,c", "c", "a,c"] * 8)),
+            target="tags",
+        ),
+        DataError,
+        "joined by ','",
+    ),
+    Case("csv-wrong-encoding", _load_latin1(encoding="utf-8"), DataError, "not valid 'utf-8'"),
+    Case("csv-unknown-encoding", _load_csv(_good_table(), encoding="klingon"), ConfigError, "klingon"),
+    Case("csv-bad-sep", _load_csv(_good_table(), sep=";;"), ConfigError, "sep"),
+    Case("csv-unknown-id-column", _load_csv(_good_table(), id_column="zzz"), DataError, "zzz"),
+    Case(
+        "csv-bad-missing-target",
+        _load_csv(_good_table(), missing_target="skip"),
+        ConfigError,
+        "missing_target",
+    ),
+    Case(
+        "csv-missing-target-refused",
+        _load_csv(_good_table().replace("0.50,0,1\n", "0.50,0,\n"), missing_target="error"),
+        DataError,
+        "Missing target values at line 7",
+    ),
+    Case("csv-unknown-positive", _load_csv(_good_table(), positive=7), DataError, "positive"),
+    Case(
+        "predict-bad-labels-mode",
+        _labels_mode,
+        ConfigError,
+        "labels",
+    ),
+    Case(
+        "predict-only-unseen-labels-evaluated",
+        _evaluate_unseen,
+        DataError,
+        "no labelled rows",
+    ),
+    Case("predict-out-is-a-folder", _predictions_path, ConfigError, "folder"),
+    Case("train-over-an-existing-run", _run_dir, ConfigError, "already holds a run"),
+    Case(
+        "tune-probabilities-out-of-range",
+        lambda _t: _tune(torch.tensor([-2.0, 0.5, 3.0]), torch.tensor([0, 1, 1]), probabilities=True),
+        ConfigError,
+        "probabilities",
+    ),
 ]
 
 

@@ -19,6 +19,8 @@ import pytest
 from ._corpus import _good_table, _image_folder, _png, write_csv, write_model
 
 GOOD = "good.csv"
+# the module's cases run in one fixture (about 30 subprocesses): allow for a busy machine
+pytestmark = pytest.mark.timeout(1200)
 
 
 def _setup(root: Path) -> None:
@@ -33,6 +35,22 @@ def _setup(root: Path) -> None:
     )
     model = write_model(root / "model")
     (model / "model.json").write_text((model / "model.json").read_text()[:50])
+    _new_user_files(root)
+
+
+def _new_user_files(root: Path) -> None:
+    """Files for the cases of issue 14: a trained run, and the tables a new user brings."""
+    from logitlab import workflows
+
+    workflows.train(str(root / GOOD), root / "run", params={"epochs": 1, "device": "cpu"}, load={}, echo=str)
+    (root / "somedir").mkdir()
+    write_csv(root / "nofeature.csv", _good_table().replace("a,b,target", "x,b,target"))
+    write_csv(root / "unseen.csv", "a,b,target\n0.1,2,7\n0.2,3,9\n")
+    write_csv(root / "dup.csv", _good_table().replace("a,b,target", "a,target,target"))
+    tags = ["ins,emerg", "ins", "emerg,dental", "dental", "ins,dental"] * 8
+    pd.DataFrame({"x": range(40), "tags": tags}).to_csv(root / "lists.csv", index=False)
+    (root / "latin.csv").write_bytes(_good_table().replace("a,b", "caf\u00e9,b").encode("cp1252"))
+    write_csv(root / "unlabelled.csv", _good_table().replace("0.50,0,1\n", "0.50,0,\n"))
 
 
 # id -> (argv after `python -m logitlab`, phrase the message must hold)
@@ -49,14 +67,50 @@ CASES: dict[str, tuple[list[str], str]] = {
     "predict-missing-model": (["predict", "no-such-run", GOOD, "--out", "p.csv"], "missing"),
     "predict-truncated-model": (["predict", "model", GOOD, "--out", "p.csv"], "not valid JSON"),
     "plot-loss-unknown-loss": (["plot-loss", "--loss", "hinge", "--out", "x.png"], "hinge"),
+    # issue 14: what a new user hits first
+    "train-run-exists": (["train", GOOD, "--out", "run"], "already holds a run.*\n.*--overwrite"),
+    "predict-out-is-a-folder": (
+        ["predict", "run", GOOD, "--out", "somedir"],
+        "folder.*\n.*somedir/predictions",
+    ),
+    "evaluate-missing-feature": (["evaluate", "run", "nofeature.csv"], "Missing feature column.*'a'"),
+    "evaluate-only-unseen-labels": (
+        ["evaluate", "run", "unseen.csv", "--split", "all"],
+        "no labelled rows.*2 of 2 rows left out.*unseen in training \\(7, 9\\)",
+    ),
+    "train-repeated-header": (["train", "dup.csv"], "more than once: 'target'"),
+    "train-comma-label-lists": (
+        ["train", "lists.csv", "--target", "tags"],
+        "joined by ','.*\n.*--label-sep ','",
+    ),
+    "train-wrong-encoding": (
+        ["train", "latin.csv", "--encoding", "utf-8"],
+        "not valid 'utf-8'.*\n.*--encoding cp1252",
+    ),
+    "train-unknown-encoding": (["train", GOOD, "--encoding", "klingon"], "klingon"),
+    "train-bad-sep": (["train", GOOD, "--sep", ";;"], "--sep.*one character"),
+    "train-unknown-positive": (["train", GOOD, "--positive", "7"], "--positive"),
+    "train-drop-unknown-column": (["train", GOOD, "--drop", "zzz"], "'zzz'.*\n.*--drop"),
+    "train-unknown-id-column": (["train", GOOD, "--id-column", "zzz"], "'zzz'.*\n.*--id-column"),
+    "train-missing-target-error": (
+        ["train", "unlabelled.csv", "--missing-target", "error"],
+        "Missing target values at line 7",
+    ),
+    "train-bad-image-size": (["train", GOOD, "--image-size", "big"], "--image-size: expected a size like 64"),
 }
+# Python spellings of the options the cases above name: the CLI writes flags instead
+_PYTHON_SPELLING = (
+    r"(?<![-\w])(label_sep|encoding|positive|drop|id_column|overwrite|out|sep|missing_target|image_size)="
+)
 
 
 @pytest.fixture(scope="module")
 def results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     root = tmp_path_factory.mktemp("cli")
     _setup(root)
-    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONWARNINGS="ignore")
+    src = str(Path(__file__).resolve().parents[2] / "src")  # this checkout's code, in the cases' cwd too
+    path = os.pathsep.join(p for p in (src, os.environ.get("PYTHONPATH", "")) if p)
+    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONWARNINGS="ignore", PYTHONPATH=path)
 
     def run(argv: list[str]) -> subprocess.CompletedProcess[str]:
         cmd = [sys.executable, "-m", "logitlab", *argv]
@@ -78,6 +132,7 @@ def test_cli_bad_input_exits_2_with_a_fix(case: str, results: dict[str, Any]) ->
     assert proc.returncode == 2, (proc.returncode, err[-2000:])
     assert "Traceback" not in err, err[-2000:]
     assert re.search(phrase, err, flags=re.IGNORECASE), err
+    assert not re.search(_PYTHON_SPELLING, err), err
     if "usage:" not in err:  # argparse's own errors print the usage line instead of a Fix
         assert "Fix: " in err, err
         paragraph = [line for line in err.strip().splitlines() if line.strip()]

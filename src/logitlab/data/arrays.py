@@ -80,7 +80,7 @@ def from_arrays(
         )
     targets, enc = encode_labels(y, task, label_sep=label_sep, positive=positive, label_names=label_names)
     train, val, test, notes = split_indices(
-        targets.numpy(), enc.task, val_size=val_size, test_size=test_size, seed=seed
+        targets.numpy(), enc.task, val_size=val_size, test_size=test_size, seed=seed, names=enc.classes
     )
     notes = [*enc.notes, *notes]
     options = {"label_sep": label_sep}

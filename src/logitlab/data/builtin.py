@@ -25,7 +25,6 @@ from ..errors import DataError
 from .array_preprocessor import ArrayPreprocessor
 from .bundle import DatasetBundle, DataState, Inputs, make_bundle
 from .labels import encode_labels
-from .rows import INDEX
 from .split import split_indices
 from .tabular import bundle_from_frame, frame_inputs
 
@@ -63,8 +62,10 @@ def load_builtin(name: str, **kwargs: Any) -> DatasetBundle:
     return _digits(key == "digits-attributes", **kwargs)
 
 
-def builtin_inputs(name: str, state: DataState) -> Inputs:
+def builtin_inputs(name: str, state: DataState, *, labels: str = "read") -> Inputs:
     """All rows of a built-in dataset with their targets, read with a model's :class:`DataState`.
+
+    ``labels="ignore"`` leaves the targets out; the built-in labels are always known and present.
 
     Raises:
         DataError: an unknown name, listing the built-in names.
@@ -72,10 +73,11 @@ def builtin_inputs(name: str, state: DataState) -> Inputs:
     key = _key(name)
     if key in _TABLES:
         frame, _ = builtin_frame(key)
-        return frame_inputs(frame, state, require_targets=True)
-    images, labels = _digit_arrays(key == "digits-attributes")
+        return frame_inputs(frame, state, require_targets=labels != "ignore", labels=labels)
+    images, y_raw = _digit_arrays(key == "digits-attributes")
     x = torch.from_numpy(state.preprocessor.transform(images))
-    return Inputs(x, state.label_encoder.transform(labels), INDEX.ids(len(x)))
+    y = None if labels == "ignore" else state.label_encoder.transform(y_raw)
+    return Inputs(x, y, list(range(1, len(x) + 1)), id_name="row")
 
 
 def _key(name: str) -> str:

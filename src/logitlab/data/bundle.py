@@ -23,12 +23,13 @@ from typing import Any, Literal
 import numpy as np
 import torch
 from torch import Tensor
-from torch.utils.data import Dataset, TensorDataset
+from torch.utils.data import Dataset, Subset, TensorDataset
 
 from ..errors import ConfigError
 from ..tasks import Task
 from .labels import LabelEncoder
 from .preprocessors import preprocessor_from_dict, transform_features
+from .split import small_split_notes
 
 __all__ = [
     "DataState",
@@ -241,14 +242,20 @@ class Inputs:
     Attributes:
         x (Tensor or Dataset): model inputs.
         y (Tensor or None): targets, when the data has the target column(s)/labels.
-        ids (list[str]): one id per row: the file line / row for tables, the path for images.
-        notes (list[str]): imputations, unknown categories.
+        ids (list): one id per row: the id column's values, the 1-based row of a table (the same
+            for CSV and Parquet), or the image path.
+        notes (list[str]): imputations, unknown categories, rows left out.
+        id_name (str): what the ids are: the id column's name, ``"row"`` or ``"path"``. Default: ``"id"``.
+        excluded (int): rows of the source left out because their label was missing or unseen in
+            training (``labels="usable"``). Default: ``0``.
     """
 
     x: Tensor | Dataset
     y: Tensor | None
-    ids: list[str]
+    ids: list[Any]
     notes: list[str] = field(default_factory=list)
+    id_name: str = "id"
+    excluded: int = 0
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -256,6 +263,22 @@ class Inputs:
     def batches(self, batch_size: int) -> Iterator[Tensor]:
         """The inputs ``x`` in order, as float32 batches of up to ``batch_size`` rows; lazy images load per batch."""
         return iter_batches(self.x, batch_size)
+
+    def subset(self, rows: np.ndarray) -> Inputs:
+        """The inputs at positions ``rows`` (a lazy image dataset stays lazy).
+
+        Examples:
+            >>> inputs = Inputs(torch.arange(6.0).reshape(3, 2), None, [1, 2, 3])
+            >>> inputs.subset(np.array([2, 0])).ids
+            [3, 1]
+        """
+        rows = np.asarray(rows, dtype=np.int64)
+        x: Any = (
+            self.x[torch.from_numpy(rows)] if isinstance(self.x, Tensor) else Subset(self.x, rows.tolist())
+        )
+        y = self.y[torch.from_numpy(rows)] if self.y is not None else None
+        ids = [self.ids[int(i)] for i in rows]
+        return Inputs(x, y, ids, list(self.notes), self.id_name, self.excluded)
 
 
 @dataclass
@@ -274,6 +297,9 @@ class DatasetBundle:
         source (str): the spec the data came from.
         target (list[str] or None): the target column(s), for tables and CSVs of images.
         options (dict): reading options, kept in :attr:`state`.
+        table (DataFrame or None): the table as read (every row and column, before any was left
+            out), for tables only: ``table.iloc[split.index]`` gives a split's raw rows (used for the
+            report's permutation importance). Not saved. Default: ``None``.
     """
 
     train: Split
@@ -290,6 +316,7 @@ class DatasetBundle:
     source: str = "arrays"
     target: list[str] | None = None
     options: dict[str, Any] = field(default_factory=dict)
+    table: Any = field(default=None, repr=False)
 
     @property
     def n_outputs(self) -> int:
@@ -331,6 +358,7 @@ def make_bundle(
     target: list[str] | None = None,
     options: dict[str, Any] | None = None,
     input_shape: tuple[int, ...] | None = None,
+    positions: np.ndarray | None = None,
 ) -> DatasetBundle:
     """Assemble a :class:`DatasetBundle` from every row's inputs and targets and the split positions.
 
@@ -347,9 +375,13 @@ def make_bundle(
         target (list[str], optional): the target column(s). Default: none.
         options (dict, optional): reading options, saved in :attr:`DatasetBundle.state`. Default: none.
         input_shape (tuple[int, ...], optional): shape of one input; needed for lazy inputs only.
+        positions (ndarray[N], optional): each row's position in the source, when rows were left out
+            (``Split.index`` then names source rows). Default: ``0..N-1``.
     """
     take = (lambda s: x_all[s]) if isinstance(x_all, Tensor) else x_all
-    train, val, test = (Split(take(s), targets[s], s) for s in splits)
+    where = (lambda s: s) if positions is None else (lambda s: np.asarray(positions)[s])
+    train, val, test = (Split(take(s), targets[s], where(s)) for s in splits)
+    notes = [*notes, *small_split_notes(enc, {"validation": val.y, "test": test.y})]
     shape = tuple(x_all.shape[1:]) if isinstance(x_all, Tensor) else input_shape
     assert shape is not None, "lazy inputs need input_shape"
     return DatasetBundle(

@@ -30,7 +30,11 @@ __all__ = [
     "indicator_matrix",
     "json_scalar",
     "label_array",
+    "LIST_SEPARATORS",
     "label_lists",
+    "missing_label_rows",
+    "other_list_separator",
+    "refuse_other_separator",
 ]
 
 POSITIVE_WORDS = frozenset(
@@ -56,35 +60,15 @@ def label_array(y: Any, row_name: RowNamer, *, sep: str | None = None, lists: bo
     In a column of label-list strings (``lists``, or any value holding ``sep``) an empty cell is an
     empty list, not a missing value.
     """
-    if isinstance(y, (pd.Series, pd.Index)):
-        y = y.to_numpy()
-    if isinstance(y, np.ndarray):
-        values = y
-    else:
-        items = list(y)
-        values = np.empty(len(items), dtype=object)
-        values[:] = items  # lists stay one object per row
-        if not any(isinstance(v, (list, tuple, set, frozenset)) for v in items):
-            values = np.asarray(items)
-        elif all(isinstance(v, (list, tuple)) for v in items) and len({len(v) for v in items}) == 1:
-            matrix = np.asarray(items)
-            if matrix.dtype.kind in "biuf":  # a rectangular 0/1 matrix, not label lists
-                values = matrix
+    values = _as_values(y)
     if values.size == 0:
         raise DataError(
             "Expected at least one label; got none.", fix="check the target column.", code="no-labels"
         )
-    if values.dtype.kind == "f":
-        missing = np.isnan(values)
-    elif values.dtype.kind == "O":
-        missing = np.array([_is_missing(v) for v in values.reshape(-1)], dtype=bool).reshape(values.shape)
-    else:
+    missing = _missing(values)
+    if _empty_cells_are_lists(values, missing, sep, lists):
+        values = np.where(missing, "", values).astype(object)
         missing = np.zeros(values.shape, dtype=bool)
-    if missing.any() and values.ndim == 1 and sep is not None:
-        present = [v for v in values[~missing]]
-        if lists or (present and all(isinstance(v, str) for v in present) and any(sep in v for v in present)):
-            values = np.where(missing, "", values).astype(object)
-            missing = np.zeros(values.shape, dtype=bool)
     if missing.any():
         rows = np.flatnonzero(missing.reshape(len(values), -1).any(axis=1))
         shown = ", ".join(row_name(int(i)) for i in rows[:10])
@@ -97,6 +81,60 @@ def label_array(y: Any, row_name: RowNamer, *, sep: str | None = None, lists: bo
     if values.dtype.kind == "f" and np.all(values == np.round(values)):
         values = values.astype(np.int64)
     return values
+
+
+def missing_label_rows(y: Any, *, sep: str | None = None, lists: bool = False) -> np.ndarray:
+    """A bool mask ``[N]`` of the rows whose label is missing, as :func:`label_array` decides.
+
+    An empty cell of a label-list column is an empty list (no label), not missing.
+
+    Examples:
+        >>> missing_label_rows(["a", None, "b"]).tolist()
+        [False, True, False]
+        >>> missing_label_rows(["a|b", None, "b"], sep="|").tolist()
+        [False, False, False]
+    """
+    values = _as_values(y)
+    if values.size == 0:
+        return np.zeros(0, dtype=bool)
+    missing = _missing(values)
+    if _empty_cells_are_lists(values, missing, sep, lists):
+        return np.zeros(len(values), dtype=bool)
+    return np.asarray(missing.reshape(len(values), -1).any(axis=1), dtype=bool)
+
+
+def _as_values(y: Any) -> np.ndarray:
+    if isinstance(y, (pd.Series, pd.Index, pd.DataFrame)):
+        y = y.to_numpy()
+    if isinstance(y, np.ndarray):
+        return y
+    items = list(y)
+    values = np.empty(len(items), dtype=object)
+    values[:] = items  # lists stay one object per row
+    if not any(isinstance(v, (list, tuple, set, frozenset)) for v in items):
+        values = np.asarray(items)
+    elif all(isinstance(v, (list, tuple)) for v in items) and len({len(v) for v in items}) == 1:
+        matrix = np.asarray(items)
+        if matrix.dtype.kind in "biuf":  # a rectangular 0/1 matrix, not label lists
+            values = matrix
+    return values
+
+
+def _missing(values: np.ndarray) -> np.ndarray:
+    if values.dtype.kind == "f":
+        return np.isnan(values)
+    if values.dtype.kind == "O":
+        return np.array([_is_missing(v) for v in values.reshape(-1)], dtype=bool).reshape(values.shape)
+    return np.zeros(values.shape, dtype=bool)
+
+
+def _empty_cells_are_lists(values: np.ndarray, missing: np.ndarray, sep: str | None, lists: bool) -> bool:
+    if not (missing.any() and values.ndim == 1 and sep is not None):
+        return False
+    present = [v for v in values[~missing]]
+    return lists or (
+        bool(present) and all(isinstance(v, str) for v in present) and any(sep in v for v in present)
+    )
 
 
 def _is_missing(v: Any) -> bool:
@@ -121,6 +159,56 @@ def label_lists(values: np.ndarray, sep: str, task: Task | None) -> list[list[st
 
 def _split(s: str, sep: str) -> list[str]:
     return sorted({p.strip() for p in s.split(sep) if p.strip()})
+
+
+LIST_SEPARATORS: tuple[str, ...] = ("|", ",", ";")
+"""Separators a column of label lists is checked for when ``label_sep`` splits none of its values."""
+
+
+def other_list_separator(values: np.ndarray, sep: str) -> str | None:
+    """The separator of :data:`LIST_SEPARATORS` (not ``sep``) that ``values`` look joined by, if any.
+
+    Strings look like label lists joined by ``c`` when at least two distinct values join parts by ``c`` and
+    their parts recombine: fewer distinct parts than distinct values (``"a,b"``, ``"a"``, ``"b,c"``
+    are three values of three parts: one more value would tip it; ``"Smith, J"`` / ``"Doe, K"`` never do).
+
+    Examples:
+        >>> other_list_separator(np.array(["ins,emerg", "ins", "emerg", "ins,dental", "dental"]), "|")
+        ','
+        >>> other_list_separator(np.array(["Smith, J", "Doe, K"]), "|") is None
+        True
+    """
+    flat = [v for v in values.reshape(-1) if isinstance(v, str)]
+    if len(flat) != values.size:
+        return None
+    distinct = set(flat)
+    for c in LIST_SEPARATORS:
+        if c == sep:
+            continue
+        joined = [v for v in distinct if sum(bool(p.strip()) for p in v.split(c)) >= 2]
+        if len(joined) < 2:
+            continue
+        parts = {p.strip() for v in distinct for p in v.split(c) if p.strip()}
+        if len(parts) < len(distinct):
+            return c
+    return None
+
+
+def refuse_other_separator(values: np.ndarray, label_sep: str) -> None:
+    """Labels like ``"insurance,emergency"`` are label lists joined by another separator: say so."""
+    other = other_list_separator(values, label_sep)
+    if other is None:
+        return
+    joined = sorted({str(v) for v in values if other in str(v)})
+    n_classes = len({str(v) for v in values})
+    raise DataError(
+        f"The labels look like lists joined by {other!r}, not by label_sep={label_sep!r}: "
+        f"{', '.join(map(repr, joined[:3]))} would be {n_classes} classes of their own.",
+        fix=f"pass label_sep={other!r} for a multi-label task, or task='multiclass' to keep each "
+        "combination as one class.",
+        code="label-sep-mismatch",
+        param="label_sep",
+    )
 
 
 def indicator_matrix(values: np.ndarray, row_name: RowNamer, names: Sequence[str]) -> np.ndarray:
@@ -157,11 +245,12 @@ def class_counts(values: np.ndarray) -> tuple[list[Any], list[int]]:
 
 
 def choose_positive(uniq: list[Any], counts: list[int], positive: Any) -> tuple[Any, str]:
-    """The positive class of two sorted classes with their counts, and why.
+    """The positive class of two sorted classes, and why; the rule never looks at the counts.
 
     Order: the ``positive`` argument; the class coded 1/True (of 0/1, -1/1, False/True); a
     positive-like name (yes, true, positive, fraud, spam, malignant, ...) or the other class of a
-    negative-like name (no, false, normal, benign, ...); the minority class; the later class.
+    negative-like name (no, false, normal, benign, ...); else the later class in sorted order. So
+    adding or removing rows never changes which class is positive (``counts`` is kept for the note).
     """
     pys = [json_scalar(u) for u in uniq]
     if positive is not None:
@@ -172,6 +261,7 @@ def choose_positive(uniq: list[Any], counts: list[int], positive: Any) -> tuple[
             f"Expected argument `positive` to be one of the labels {pys}; got {positive!r}.",
             fix=f"pass positive={pys[1]!r}, or leave it out to choose automatically.",
             code="unknown-positive",
+            param="positive",
         )
     if all(isinstance(u, (bool, int, float)) for u in pys):
         if set(pys) in ({0, 1}, {-1, 1}):
@@ -183,10 +273,7 @@ def choose_positive(uniq: list[Any], counts: list[int], positive: Any) -> tuple[
         return pys[pos_hits[0]], "a positive-like name"
     if len(neg_hits) == 1 and not pos_hits:
         return pys[1 - neg_hits[0]], "the other class has a negative-like name"
-    if counts[0] != counts[1]:
-        i = int(np.argmin(counts))
-        return pys[i], f"the minority class, {counts[i]} of {sum(counts)} rows"
-    return pys[1], "classes are balanced; the later one in sorted order"
+    return pys[1], "the later of the two classes in sorted order; pass positive= to choose"
 
 
 def class_indices(values: np.ndarray, classes: list[Any], row_name: RowNamer) -> np.ndarray:

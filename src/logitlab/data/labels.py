@@ -36,6 +36,8 @@ from .label_values import (
     json_scalar,
     label_array,
     label_lists,
+    missing_label_rows,
+    refuse_other_separator,
 )
 from .rows import INDEX, RowNamer
 
@@ -125,6 +127,8 @@ class LabelEncoder:
         if values.ndim == 2 and values.shape[1] > 1:
             return _fit_matrix(cls, values, forced, label_names, row_name, label_sep)
         values = values.reshape(-1)
+        if forced is None:
+            refuse_other_separator(values, label_sep)
         return _fit_1d(cls, values, forced, positive, label_sep, row_name)
 
     # ----------------------------------------------------------------- transform
@@ -157,6 +161,63 @@ class LabelEncoder:
         if self.task is Task.BINARY:
             return torch.from_numpy(index.astype(np.float32)).reshape(-1, 1)
         return torch.from_numpy(index.astype(np.int64))
+
+    def usable_rows(self, y: Any, *, row_name: RowNamer = INDEX) -> tuple[np.ndarray, list[str]]:
+        """Which rows :meth:`transform` can encode: a bool mask ``[N]`` and a note on the others.
+
+        A row is left out when its label is missing or was never seen in training (a class, or a
+        label of a label list); the note counts both and names a few of the unseen labels.
+
+        Examples:
+            >>> enc = LabelEncoder.fit(["a", "b", "a"])
+            >>> mask, notes = enc.usable_rows(["a", "c", None, "c"])
+            >>> mask.tolist(), notes
+            ([True, False, False, False], ['3 of 4 rows left out: 1 without a label, 2 with labels unseen in training (c)'])
+        """
+        if isinstance(y, pd.DataFrame):
+            y = y.to_numpy()
+        elif isinstance(y, Tensor):
+            y = y.detach().cpu().numpy()
+        multilabel = self.task is Task.MULTILABEL
+        missing = missing_label_rows(y, sep=self.label_sep if multilabel else None, lists=multilabel)
+        unseen: dict[str, int] = {}
+        known = ~missing
+        if not self.soft and not (multilabel and np.asarray(y).ndim == 2):
+            present = np.flatnonzero(known)
+            values = label_array(np.asarray(y, dtype=object)[present], row_name.subset(present),
+                                 sep=self.label_sep if multilabel else None, lists=multilabel)  # fmt: skip
+            for i, row in zip(present, self._label_sets(values)):
+                new = [lab for lab in row if lab not in self._lookup]
+                if new:
+                    known[i] = False
+                    for lab in new:
+                        unseen[lab] = unseen.get(lab, 0) + 1
+        n_out = int((~known).sum())
+        if not n_out:
+            return known, []
+        parts = [f"{int(missing.sum())} without a label"] if missing.any() else []
+        if unseen:
+            n_unseen = n_out - int(missing.sum())
+            shown = ", ".join(str(k) for k in sorted(unseen, key=lambda k: -unseen[k])[:5])
+            parts.append(f"{n_unseen} with labels unseen in training ({shown})")
+        return known, [f"{n_out} of {len(known)} rows left out: {', '.join(parts)}"]
+
+    def empty_targets(self) -> Tensor:
+        """Targets of no rows, shaped as :meth:`transform` shapes them (``[0, 1]``, ``[0, L]`` or ``[0]``)."""
+        if self.task is Task.MULTICLASS:
+            return torch.zeros(0, dtype=torch.int64)
+        return torch.zeros((0, self.n_outputs), dtype=torch.float32)
+
+    @property
+    def _lookup(self) -> set[Any]:
+        return {*self.classes, *(str(c) for c in self.classes)}
+
+    def _label_sets(self, values: np.ndarray) -> list[list[Any]]:
+        """Each row's labels as a list (one class, or the labels of a label list)."""
+        if self.task is Task.MULTILABEL:
+            return label_lists(values, self.label_sep, Task.MULTILABEL) or []
+        keys = [v.strip() if isinstance(v, str) else json_scalar(v) for v in values.reshape(-1)]
+        return [[k if k in self._lookup else str(k)] for k in keys]
 
     def _transform_multilabel(self, values: np.ndarray, row_name: RowNamer) -> Tensor:
         lists = label_lists(values, self.label_sep, Task.MULTILABEL)

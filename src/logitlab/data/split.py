@@ -15,15 +15,20 @@ Examples:
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
+import torch
 from sklearn.model_selection import train_test_split
+from torch import Tensor
 
 from ..errors import ConfigError
+from ..options import FEW_ROWS
 from ..tasks import Task
+from .labels import LabelEncoder
 
-__all__ = ["iterative_stratification", "split_indices"]
+__all__ = ["iterative_stratification", "small_split_notes", "split_indices"]
 
 
 def split_indices(
@@ -33,6 +38,7 @@ def split_indices(
     val_size: float = 0.15,
     test_size: float = 0.15,
     seed: int = 0,
+    names: Any = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
     """Split row positions into train, validation and test, stratified by the targets.
 
@@ -42,6 +48,7 @@ def split_indices(
         val_size (float): share of rows for validation, in [0, 1). Default: ``0.15``.
         test_size (float): share of rows for test, in [0, 1). Default: ``0.15``.
         seed (int): seed of the shuffle. Default: ``0``.
+        names (sequence, optional): class names, for the notes. Default: the class indices.
 
     Returns:
         ``(train, val, test, notes)``: sorted int64 position arrays, and notes on any fallback.
@@ -59,9 +66,9 @@ def split_indices(
         return parts[0], parts[1], parts[2], []
     labels = np.round(arr.reshape(n, -1)[:, 0]).astype(np.int64) if arr.ndim > 1 else arr.astype(np.int64)
     notes: list[str] = []
-    rest, test = _two_way(np.arange(n), labels, test_size, seed, "test", notes)
+    rest, test = _two_way(np.arange(n), labels, test_size, seed, "test", notes, names)
     inner = val_size / (1 - test_size) if val_size > 0 else 0.0
-    train, val = _two_way(rest, labels[rest], inner, seed + 1, "validation", notes)
+    train, val = _two_way(rest, labels[rest], inner, seed + 1, "validation", notes, names)
     return np.sort(train), np.sort(val), np.sort(test), notes
 
 
@@ -82,19 +89,23 @@ def _check_sizes(val_size: float, test_size: float) -> None:
 
 
 def _two_way(
-    idx: np.ndarray, labels: np.ndarray, size: float, seed: int, what: str, notes: list[str]
+    idx: np.ndarray, labels: np.ndarray, size: float, seed: int, what: str, notes: list[str], names: Any
 ) -> tuple[np.ndarray, np.ndarray]:
     if size <= 0 or len(idx) < 2:
         return idx, idx[:0]
-    try:
+    counts = np.bincount(labels)
+    present = int((counts > 0).sum())
+    n_part = math.ceil(size * len(idx))
+    rare = [int(c) for c in np.flatnonzero((counts > 0) & (counts < 2))]
+    shown = [names[c] if names is not None and c < len(names) else c for c in rare]
+    if not rare and min(n_part, len(idx) - n_part) >= present:
         a, b = train_test_split(idx, test_size=size, random_state=seed, stratify=labels)
-    except ValueError as exc:  # a class too rare to be in both parts
-        counts = np.bincount(labels)
-        rare = [int(c) for c in np.flatnonzero((counts > 0) & (counts < 2))]
-        notes.append(
-            f"the {what} split is not stratified: some classes are too rare ({exc}); "
-            f"classes with fewer than 2 rows: {rare or 'none'}"
-        )
+    else:  # stratifying needs 2 rows per class and a place for every class on both sides
+        why = (
+            f"classes {', '.join(map(repr, shown))} have a single row" if rare
+            else f"{n_part} {what} rows cannot hold each of the {present} classes"
+        )  # fmt: skip
+        notes.append(f"the {what} split is not stratified: {why}; its rows are drawn at random")
         a, b = train_test_split(idx, test_size=size, random_state=seed)
     return np.asarray(a, dtype=np.int64), np.asarray(b, dtype=np.int64)
 
@@ -156,3 +167,46 @@ def _pick(primary: np.ndarray, secondary: np.ndarray, rng: np.random.Generator) 
     if len(best) > 1:
         best = best[secondary[best] == secondary[best].max()]
     return int(best[0]) if len(best) == 1 else int(rng.choice(best))
+
+
+def small_split_notes(enc: LabelEncoder, splits: dict[str, Tensor]) -> list[str]:
+    """Notes on classes (multilabel: labels, by their positive or negative rows) with few rows in a split.
+
+    The validation split picks the best epoch and tunes the thresholds; the test split gives the
+    reported metrics: a class seen a handful of times there makes either step a guess.
+
+    Examples:
+        >>> enc = LabelEncoder.fit(["a", "b", "c"])
+        >>> small_split_notes(enc, {"test": torch.tensor([0] * 10 + [1, 2])})
+        ["test split: classes 'b' (1 row), 'c' (1 row) have fewer than 10 rows: their test metrics are noisy; pass a larger test_size or gather more data"]
+    """
+    notes = []
+    for what, y in splits.items():
+        if len(y) == 0 or enc.soft:
+            continue
+        counts = _row_counts(enc, y)
+        few = [(name, n) for name, n in counts if n < FEW_ROWS]
+        if not few:
+            continue
+        shown = ", ".join(f"{name!r} ({n} row{'s' if n != 1 else ''})" for name, n in few[:5])
+        more = " ..." if len(few) > 5 else ""
+        kind = "labels" if enc.task is Task.MULTILABEL else "classes"
+        if what == "validation":
+            done = (
+                "a Classifier keeps their thresholds at the default (0.5 / no class bias) and picks the "
+                "best epoch on few rows; pass a larger val_size or gather more data"
+            )
+        else:
+            done = "their test metrics are noisy; pass a larger test_size or gather more data"
+        notes.append(f"{what} split: {kind} {shown}{more} have fewer than {FEW_ROWS} rows: {done}")
+    return notes
+
+
+def _row_counts(enc: LabelEncoder, y: Tensor) -> list[tuple[str, int]]:
+    """``(name, rows)`` per class; multilabel: per label, the smaller of its positive and negative rows."""
+    if enc.task is Task.MULTILABEL:
+        pos = y.reshape(len(y), -1).sum(0)
+        return [(str(n), int(min(p, len(y) - p))) for n, p in zip(enc.classes, pos.tolist())]
+    codes = y.reshape(len(y), -1)[:, 0].round().long() if enc.task is Task.BINARY else y.long()
+    counts = torch.bincount(codes, minlength=len(enc.classes)).tolist()
+    return [(str(c), int(n)) for c, n in zip(enc.classes, counts)]

@@ -15,12 +15,14 @@ import numpy as np
 import pandas as pd
 import torch
 
-from ..errors import DataError
+from ..errors import DataError, LogitlabError
 from ..tasks import Task
 from .bundle import DatasetBundle, DataState, Inputs, make_bundle
+from .csv_dialect import header_names, sniff_csv
 from .labels import LabelEncoder, encode_labels
 from .rows import CSV_LINES, TABLE_ROWS, RowNamer
 from .split import split_indices
+from .table_rows import check_columns, index_like_columns, labelled_rows, row_ids
 from .tabular_preprocessor import TabularPreprocessor
 
 __all__ = [
@@ -39,29 +41,47 @@ TABLE_SUFFIXES = (".csv", ".tsv", ".parquet", ".pq")
 _PARQUET_SUFFIXES = (".parquet", ".pq")
 
 
-def read_table(path: str | Path) -> tuple[pd.DataFrame, RowNamer]:
+def read_table(
+    path: str | Path,
+    *,
+    sep: str | None = None,
+    encoding: str | None = None,
+    notes: list[str] | None = None,
+) -> tuple[pd.DataFrame, RowNamer]:
     """Read a ``.csv``/``.tsv``/``.parquet`` file; returns the frame and a namer of its rows.
 
+    A CSV's encoding, separator and decimal mark are sniffed (:func:`~logitlab.data.csv_dialect.sniff_csv`)
+    unless given; what was chosen is appended to ``notes`` when it is not plain comma-separated UTF-8.
+
+    Args:
+        path (str or Path): the file.
+        sep (str, optional): the CSV separator. Default: sniffed (a tab for ``.tsv``).
+        encoding (str, optional): the CSV text encoding. Default: sniffed.
+        notes (list[str], optional): receives how the file was read.
+
     Raises:
-        DataError: a missing, empty or unreadable file (with the parser's message).
+        DataError: a missing, empty or unreadable file (with the parser's message), a file that does
+            not decode with the given encoding, or a header naming a column twice.
     """
     path = Path(path)
     if not path.is_file():
         raise DataError(f"No such file: {path}.", fix="check the path.", code="no-such-file")
-    suffix = path.suffix.lower()
+    parquet = path.suffix.lower() in _PARQUET_SUFFIXES
     try:
-        parquet = suffix in _PARQUET_SUFFIXES
         if parquet:
             frame = pd.read_parquet(path)
         else:
-            frame = pd.read_csv(path, sep="\t" if suffix == ".tsv" else ",", skipinitialspace=True)
+            frame = _read_csv(path, sep, encoding, notes if notes is not None else [])
     except (ValueError, OSError, pd.errors.ParserError) as exc:
+        if isinstance(exc, LogitlabError):
+            raise
         raise DataError(
             f"Cannot read {path}: {exc}",
             fix="check the file is a well-formed CSV (one header line, the same number of fields per line) "
             "or Parquet file.",
             code="unreadable-table",
         ) from exc
+    _refuse_repeated_names([str(c) for c in frame.columns], path)
     if frame.empty:
         raise DataError(
             f"{path} has no data rows (columns: {', '.join(map(str, frame.columns)) or 'none'}).",
@@ -69,6 +89,39 @@ def read_table(path: str | Path) -> tuple[pd.DataFrame, RowNamer]:
             code="empty-table",
         )
     return frame, (TABLE_ROWS if parquet else CSV_LINES)
+
+
+def _read_csv(path: Path, sep: str | None, encoding: str | None, notes: list[str]) -> pd.DataFrame:
+    if path.stat().st_size == 0:
+        raise DataError(
+            f"{path} is empty (0 bytes).",
+            fix="check the file was written completely; a table needs a header line and at least one row.",
+            code="empty-table",
+        )
+    tsv = path.suffix.lower() == ".tsv"
+    dialect = sniff_csv(path, sep=sep, encoding=encoding, default_sep="\t" if tsv else ",")
+    if not dialect.is_default and not (tsv and dialect.sep == "\t" and dialect.encoding == "utf-8"):
+        notes.append(dialect.note(path.name))
+    _refuse_repeated_names(header_names(path, dialect), path)
+    return pd.read_csv(
+        path, sep=dialect.sep, encoding=dialect.encoding, decimal=dialect.decimal, skipinitialspace=True
+    )
+
+
+def _refuse_repeated_names(names: list[str], path: Path) -> None:
+    """A header that names a column twice (pandas would rename the second ``name.1``) is refused."""
+    seen: dict[str, list[int]] = {}
+    for i, name in enumerate(names):
+        seen.setdefault(name, []).append(i + 1)
+    repeated = {n: at for n, at in seen.items() if len(at) > 1}
+    if repeated:
+        shown = "; ".join(f"{n!r} (columns {', '.join(map(str, at))})" for n, at in repeated.items())
+        raise DataError(
+            f"The header of {path.name} names a column more than once: {shown}.",
+            fix="give each column its own name in the header line (a repeated target column would "
+            "otherwise be read as a feature).",
+            code="repeated-column-name",
+        )
 
 
 def target_columns(frame: pd.DataFrame, target: str | Sequence[str] | None, notes: list[str]) -> list[str]:
@@ -84,7 +137,7 @@ def target_columns(frame: pd.DataFrame, target: str | Sequence[str] | None, note
         if not hits:
             raise DataError(
                 f"No target column given; the table has: {available}.",
-                fix="name the label column: target='COLUMN' (or --target COLUMN); several 0/1 columns for multilabel.",
+                fix="name the label column: target='COLUMN'; several 0/1 columns for multilabel.",
                 code="no-target",
             )
         notes.append(f"target column {hits[0]!r} chosen by its name (pass target= to choose another)")
@@ -113,33 +166,69 @@ def bundle_from_frame(
     seed: int = 0,
     positive: Any = None,
     drop: Sequence[str] = (),
+    id_column: str | None = None,
+    missing_target: str = "drop",
     max_categories: int = 50,
     row_name: RowNamer = TABLE_ROWS,
     source: str = "dataframe",
 ) -> DatasetBundle:
     """Split a table, encode its target(s) and fit the preprocessing on the training rows.
 
+    Rows without a label are left out with a note (``missing_target="drop"``) or refused
+    (``"error"``); the ``id_column``, the ``drop`` columns and index columns written with the file
+    (``rownames`` / ``Unnamed: 0`` holding 1..N) are not features.
+
     Args: as :func:`~logitlab.data.load_dataset`; ``row_name`` names row ``i`` in errors.
     """
     notes: list[str] = []
+    table = frame
     targets = target_columns(frame, target, notes)
-    absent = [c for c in drop if c not in frame.columns]
-    if absent:
-        raise DataError(
-            f"Columns to drop {absent} not in the table; the columns are: {', '.join(map(str, frame.columns))}.",
-            fix="pass drop= with existing column names.",
-            code="missing-column",
-        )
+    check_columns(frame, list(drop), "Columns to drop", "drop")
+    check_columns(frame, [id_column] if id_column is not None else [], "The id column", "id_column")
+    left_out = [*drop, *([id_column] if id_column is not None else [])]
+    index_cols = index_like_columns(frame, exclude=[*targets, *left_out])
+    notes += [
+        f"column {c!r} left out: it holds the row numbers in order (an index written with the file); "
+        "pass id_column= to carry it into predictions"
+        for c in index_cols
+    ]
+    kept = np.arange(len(frame), dtype=np.int64)
+    if missing_target == "drop":
+        y_all = frame[targets[0]] if len(targets) == 1 else frame[targets]
+        multilabel = task is not None and Task.from_str(task) is Task.MULTILABEL
+        kept, dropped = labelled_rows(y_all, label_sep=label_sep, multilabel=multilabel, row_name=row_name)
+        notes += dropped
+        if dropped:
+            frame, row_name = frame.iloc[kept], row_name.subset(kept)
     y_raw = frame[targets[0]] if len(targets) == 1 else frame[targets]
     y, enc = encode_labels(y_raw, task, label_sep=label_sep, positive=positive, row_name=row_name)
     notes = [*notes, *enc.notes]
     if enc.task is Task.BINARY and len(targets) == 1 and isinstance(enc.positive, (bool, int, float)):
         enc.output_name = targets[0]  # a 0/1 column: name the logit after the column
-    train, val, test, split_notes = split_indices(
-        y.numpy(), enc.task, val_size=val_size, test_size=test_size, seed=seed
+    splits = split_indices(
+        y.numpy(), enc.task, val_size=val_size, test_size=test_size, seed=seed, names=enc.classes
     )
-    notes += split_notes
-    features = frame.drop(columns=[*targets, *drop])
+    notes += splits[3]
+    features = frame.drop(columns=[*targets, *left_out, *index_cols])
+    pre, full = _fit_features(features, splits[:3], max_categories, row_name, notes)
+    options = {"label_sep": label_sep, "drop": list(drop), "id_column": id_column}
+    bundle = make_bundle(
+        full, y, enc, splits[:3], "tabular", pre, notes, source=source, target=targets, options=options,
+        positions=kept,
+    )  # fmt: skip
+    bundle.table = table
+    return bundle
+
+
+def _fit_features(
+    features: pd.DataFrame,
+    splits: tuple[np.ndarray, np.ndarray, np.ndarray],
+    max_categories: int,
+    row_name: RowNamer,
+    notes: list[str],
+) -> tuple[TabularPreprocessor, torch.Tensor]:
+    """The preprocessing fitted on the training rows, and every row's features (notes on val/test said once)."""
+    train, val, test = splits
     train_rows = row_name.subset(train)
     pre = TabularPreprocessor.fit(
         features.iloc[train], max_categories=max_categories, row_name=train_rows, notes=notes
@@ -149,38 +238,52 @@ def bundle_from_frame(
     later: list[str] = []
     x_rest = pre.transform(features.iloc[rest], row_name=row_name.subset(rest), notes=later)
     notes += [f"validation/test rows: {n}" for n in later]
-    full = torch.empty((len(frame), pre.n_features), dtype=torch.float32)
+    full = torch.empty((len(features), pre.n_features), dtype=torch.float32)
     full[train] = x
     full[rest] = torch.from_numpy(x_rest)
-    options = {"label_sep": label_sep, "drop": list(drop)}
-    return make_bundle(
-        full,
-        y,
-        enc,
-        (train, val, test),
-        "tabular",
-        pre,
-        notes,
-        source=source,
-        target=targets,
-        options=options,
-    )
+    return pre, full
 
 
 def frame_inputs(
-    frame: pd.DataFrame, state: DataState, *, row_name: RowNamer = TABLE_ROWS, require_targets: bool = False
+    frame: pd.DataFrame,
+    state: DataState,
+    *,
+    row_name: RowNamer = TABLE_ROWS,
+    require_targets: bool = False,
+    labels: str = "read",
 ) -> Inputs:
-    """Features (and targets, when present) of ``frame`` read with a fitted :class:`DataState`."""
+    """Features (and targets, when present) of ``frame`` read with a fitted :class:`DataState`.
+
+    Args:
+        frame (DataFrame): the table.
+        state (DataState): the model's data state.
+        row_name (RowNamer): names row ``i`` in messages. Default: ``"row i+1"``.
+        require_targets (bool): the target column(s) must be there. Default: ``False``.
+        labels (str): ``"read"`` (targets when present; a missing or unseen label raises), ``"ignore"``
+            (the target columns are never read) or ``"usable"`` (rows whose label is missing or unseen
+            in training are left out, counted in ``Inputs.excluded``). Default: ``"read"``.
+    """
     enc: LabelEncoder = state.label_encoder
     targets = state.target or []
-    has_targets = bool(targets) and all(t in frame.columns for t in targets)
+    has_targets = labels != "ignore" and bool(targets) and all(t in frame.columns for t in targets)
     if require_targets and not has_targets:
         target_columns(frame, targets or None, [])  # raises, listing the columns
+    notes: list[str] = []
+    n_rows = len(frame)
+    positions = np.arange(n_rows, dtype=np.int64)
     y = None
     if has_targets:
         y_raw = frame[targets[0]] if len(targets) == 1 else frame[targets]
-        y = enc.transform(y_raw, row_name=row_name)
-    notes: list[str] = []
+        if labels == "usable":
+            mask, excluded = enc.usable_rows(y_raw, row_name=row_name)
+            notes += excluded
+            positions = np.flatnonzero(mask).astype(np.int64)
+            frame, row_name = frame.iloc[positions], row_name.subset(positions)
+            y_raw = frame[targets[0]] if len(targets) == 1 else frame[targets]
+        y = enc.transform(y_raw, row_name=row_name) if len(frame) else enc.empty_targets()
     drop = [c for c in [*targets, *state.options.get("drop", [])] if c in frame.columns]
     x = state.preprocessor.transform(frame.drop(columns=drop), row_name=row_name, notes=notes)
-    return Inputs(torch.from_numpy(x), y, row_name.ids(len(frame)), notes)
+    id_name, ids, id_notes = row_ids(frame, state.options.get("id_column"), positions)
+    return Inputs(
+        torch.from_numpy(x), y, ids, [*id_notes, *notes], id_name=id_name, excluded=n_rows - len(positions)
+    )

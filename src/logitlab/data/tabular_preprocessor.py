@@ -21,6 +21,7 @@ Examples:
 
 from __future__ import annotations
 
+import re
 import warnings
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -31,7 +32,13 @@ import pandas as pd
 from ..errors import DataError, LogitlabWarning
 from .rows import TABLE_ROWS, RowNamer
 
-__all__ = ["CategoricalColumn", "NumericColumn", "TabularPreprocessor"]
+__all__ = ["CALENDAR_PARTS", "CategoricalColumn", "DatetimeColumn", "NumericColumn", "TabularPreprocessor"]
+
+CALENDAR_PARTS: tuple[str, ...] = ("year", "month", "dayofweek", "hour")
+"""The features of a date/time column: year, month (1-12), day of the week (0 = Monday), hour (0-23)."""
+_ISO_DATE = re.compile(
+    r"^\d{4}[-/]\d{1,2}[-/]\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?\s*(Z|[+-]\d{2}:?\d{2})?$"
+)
 
 
 @dataclass
@@ -45,6 +52,19 @@ class NumericColumn:
 
 
 @dataclass
+class DatetimeColumn:
+    """A date/time column -> the calendar parts of :data:`CALENDAR_PARTS`, each imputed and standardised.
+
+    ``fill``, ``mean`` and ``scale`` hold one value per part (training median, mean, population std).
+    """
+
+    name: str
+    fill: list[float]
+    mean: list[float]
+    scale: list[float]
+
+
+@dataclass
 class CategoricalColumn:
     """A categorical column: missing -> ``fill`` (train mode), then one-hot over ``categories``."""
 
@@ -54,12 +74,14 @@ class CategoricalColumn:
 
 
 class TabularPreprocessor:
-    """Impute, standardise and one-hot encode the columns of a table.
+    """Impute, standardise and one-hot encode the columns of a table; dates become calendar features.
 
     Args:
         numeric (list[NumericColumn]): numeric columns in output order.
-        categorical (list[CategoricalColumn]): categorical columns, after the numeric ones.
+        categorical (list[CategoricalColumn]): categorical columns, after the others.
         dropped (list[str]): columns seen at fit time and left out (identifiers, empty columns).
+        datetime (list[DatetimeColumn]): date/time columns (a datetime dtype, or ISO dates such as
+            ``2024-03-01 14:30`` in text), after the numeric ones: one feature per calendar part.
     """
 
     kind = "tabular"
@@ -69,26 +91,32 @@ class TabularPreprocessor:
         numeric: list[NumericColumn] | None = None,
         categorical: list[CategoricalColumn] | None = None,
         dropped: list[str] | None = None,
+        datetime: list[DatetimeColumn] | None = None,
     ) -> None:
         self.numeric = list(numeric or [])
         self.categorical = list(categorical or [])
         self.dropped = list(dropped or [])
+        self.datetime = list(datetime or [])
 
     @property
     def feature_names(self) -> list[str]:
         """Names of the output features: numeric column names, then ``column=category``."""
-        names = [c.name for c in self.numeric]
+        names = [c.name for c in self.numeric] + [
+            f"{c.name}.{p}" for c in self.datetime for p in CALENDAR_PARTS
+        ]
         return names + [f"{c.name}={v}" for c in self.categorical for v in c.categories]
 
     @property
     def n_features(self) -> int:
         """Width of the transformed matrix."""
-        return len(self.numeric) + sum(len(c.categories) for c in self.categorical)
+        parts = len(self.datetime) * len(CALENDAR_PARTS)
+        return len(self.numeric) + parts + sum(len(c.categories) for c in self.categorical)
 
     @property
     def columns(self) -> list[str]:
         """Input columns the transform reads."""
-        return [c.name for c in self.numeric] + [c.name for c in self.categorical]
+        names = [c.name for c in self.numeric] + [c.name for c in self.datetime]
+        return names + [c.name for c in self.categorical]
 
     @classmethod
     def fit(
@@ -109,14 +137,19 @@ class TabularPreprocessor:
 
         Raises:
             DataError: a mostly-numeric column with values that do not parse (naming row and column),
-                a date/time column, or no usable column.
+                or no usable column.
         """
         notes = notes if notes is not None else []
         numeric: list[NumericColumn] = []
         categorical: list[CategoricalColumn] = []
         dropped: list[str] = []
+        dates: list[DatetimeColumn] = []
         for name in frame.columns:
             col = frame[name]
+            parts = _calendar_parts(col, str(name), row_name, strict=False)
+            if parts is not None:
+                dates.append(_fit_datetime(str(name), parts, notes))
+                continue
             values = _numeric_values(col, str(name), row_name)
             if values is not None:
                 num = _fit_numeric(str(name), values, notes)
@@ -124,13 +157,13 @@ class TabularPreprocessor:
                 continue
             cat = _fit_categorical(str(name), col, max_categories, notes)
             (categorical.append(cat) if cat is not None else dropped.append(str(name)))
-        if not numeric and not categorical:
+        if not numeric and not categorical and not dates:
             raise DataError(
                 f"No usable feature column; columns seen: {', '.join(map(str, frame.columns)) or 'none'}.",
                 fix="give at least one numeric or categorical feature column besides the target.",
                 code="no-features",
             )
-        return cls(numeric, categorical, dropped)
+        return cls(numeric, categorical, dropped, dates)
 
     def transform(
         self, frame: pd.DataFrame, *, row_name: RowNamer = TABLE_ROWS, notes: list[str] | None = None
@@ -154,6 +187,7 @@ class TabularPreprocessor:
             )
         told: list[str] = []
         parts = [self._numeric_block(frame, row_name, told)]
+        parts += [_calendar_block(c, frame[c.name], row_name, told) for c in self.datetime]
         parts += [_one_hot(c, frame[c.name], told) for c in self.categorical]
         if told and notes is None:
             warnings.warn("; ".join(told), LogitlabWarning, stacklevel=2)
@@ -186,6 +220,7 @@ class TabularPreprocessor:
             "numeric": [asdict(c) for c in self.numeric],
             "categorical": [asdict(c) for c in self.categorical],
             "dropped": list(self.dropped),
+            "datetime": [asdict(c) for c in self.datetime],
         }
 
     @classmethod
@@ -195,6 +230,7 @@ class TabularPreprocessor:
             [NumericColumn(**c) for c in d["numeric"]],
             [CategoricalColumn(**c) for c in d["categorical"]],
             list(d.get("dropped", [])),
+            [DatetimeColumn(**c) for c in d.get("datetime", [])],
         )
 
 
@@ -207,17 +243,13 @@ def _numeric_values(
         return col.to_numpy(dtype=np.float64)
     if kind in "iuf":
         return col.to_numpy(dtype=np.float64, na_value=np.nan)
-    if kind in "mM":
-        raise DataError(
-            f"Column {name!r} holds dates/times ({col.dtype}), which logitlab does not encode.",
-            fix=f"drop it (drop=[{name!r}]) or derive numeric features from it.",
-            code="unsupported-column",
-        )
+    if kind == "m":  # durations: seconds
+        return col.dt.total_seconds().to_numpy(dtype=np.float64, na_value=np.nan)
     present = col.notna().to_numpy()
     parsed = pd.to_numeric(col, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
     bad = np.flatnonzero(present & np.isnan(parsed))
     n_present = int(present.sum())
-    if n_present == 0 or (len(bad) > 0.1 * n_present and not strict):
+    if not strict and (n_present == 0 or len(bad) > 0.1 * n_present):
         return None
     if len(bad):
         i = int(bad[0])
@@ -291,11 +323,70 @@ def _one_hot(c: CategoricalColumn, col: pd.Series, told: list[str]) -> np.ndarra
     codes = values.map(position).fillna(-1).to_numpy(dtype=np.int64)
     unknown = codes < 0
     if unknown.any():
-        seen = ", ".join(map(repr, sorted(set(values.to_numpy()[unknown]))[:5]))
+        new = sorted(set(values.to_numpy()[unknown]))
+        seen = ", ".join(map(repr, new[:5]))
+        lower = {k.lower(): k for k in c.categories}
+        cased = [f"{v!r} for {lower[v.lower()]!r}" for v in new if v.lower() in lower][:3]
+        hint = f"; only the letter case differs: {', '.join(cased)}" if cased else ""
         told.append(
-            f"column {c.name!r}: {int(unknown.sum())} values of unknown categories ({seen}) encoded as zeros"
+            f"column {c.name!r}: {int(unknown.sum())} values of unknown categories ({seen}) encoded as zeros{hint}"
         )
     out = np.zeros((len(values), len(c.categories)), dtype=np.float64)
     rows = np.flatnonzero(~unknown)
     out[rows, codes[rows]] = 1.0
     return out
+
+
+def _calendar_parts(col: pd.Series, name: str, row_name: RowNamer, *, strict: bool) -> np.ndarray | None:
+    """float64 ``[N, 4]`` calendar parts of a date/time column (NaN where missing); ``None`` for other columns.
+
+    A datetime dtype is a date column; so is text whose present values all look like ISO dates
+    (``2024-03-01``, ``2024/3/1 14:30``, with an optional time zone). ``strict`` (a fitted date
+    column at transform time) refuses a present value that does not parse, naming its row.
+    """
+    if col.dtype.kind != "M":
+        if col.dtype.kind != "O" and not strict:
+            return None
+        text = col.dropna().astype(str).str.strip()
+        if not strict and (text.empty or not text.head(200).map(lambda v: bool(_ISO_DATE.match(v))).all()):
+            return None
+    stamps = pd.to_datetime(
+        col, errors="coerce", utc=True, format="ISO8601" if col.dtype.kind != "M" else None
+    )
+    bad = np.flatnonzero(col.notna().to_numpy() & stamps.isna().to_numpy())
+    if len(bad):
+        if not strict:
+            return None
+        i = int(bad[0])
+        raise DataError(
+            f"Column {name!r} holds dates but {col.iloc[i]!r} at {row_name(i)} is not one "
+            f"({len(bad)} value(s) that are not dates).",
+            fix="correct or blank the value (blanks are imputed), or drop the column.",
+            code="bad-value",
+        )
+    dt = stamps.dt
+    parts = [dt.year, dt.month, dt.day_of_week, dt.hour]
+    return np.column_stack([p.to_numpy(dtype=np.float64, na_value=np.nan) for p in parts])
+
+
+def _fit_datetime(name: str, parts: np.ndarray, notes: list[str]) -> DatetimeColumn:
+    missing = np.isnan(parts[:, 0])
+    fill = [float(np.median(parts[~missing, j])) if (~missing).any() else 0.0 for j in range(parts.shape[1])]
+    filled = np.where(np.isnan(parts), np.asarray(fill), parts)
+    std = filled.std(axis=0)
+    notes.append(f"column {name!r}: dates -> calendar features {', '.join(CALENDAR_PARTS)}")
+    if missing.any():
+        notes.append(f"column {name!r}: {int(missing.sum())} missing dates imputed with the median parts")
+    return DatetimeColumn(
+        name, fill, [float(m) for m in filled.mean(axis=0)], [float(v) if v > 0 else 1.0 for v in std]
+    )
+
+
+def _calendar_block(c: DatetimeColumn, col: pd.Series, row_name: RowNamer, told: list[str]) -> np.ndarray:
+    parts = _calendar_parts(col, c.name, row_name, strict=True)
+    assert parts is not None
+    missing = np.isnan(parts[:, 0])
+    if missing.any():
+        told.append(f"column {c.name!r}: {int(missing.sum())} missing dates imputed with the training median")
+    filled = np.where(np.isnan(parts), np.asarray(c.fill), parts)
+    return (filled - np.asarray(c.mean)) / np.asarray(c.scale)

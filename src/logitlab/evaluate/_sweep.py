@@ -9,6 +9,7 @@ order of the bias they need.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import torch
 from torch import Tensor
@@ -28,7 +29,9 @@ def _midpoint(high: float, low: float) -> float:
     return mid if low < mid <= high else high
 
 
-def best_cut(scores: Tensor, y: Tensor, *, kind: str, level: float) -> tuple[float, float, str]:
+def best_cut(
+    scores: Tensor, y: Tensor, *, kind: str, level: float, min_count: int = 1
+) -> tuple[float, float, str]:
     """The probability threshold that maximises ``kind`` for one label.
 
     Args:
@@ -36,6 +39,7 @@ def best_cut(scores: Tensor, y: Tensor, *, kind: str, level: float) -> tuple[flo
         y (Tensor[N]): 0/1 targets.
         kind (str): ``"fbeta"`` (``level`` is beta), ``"precision_at_recall"`` or ``"recall_at_precision"``.
         level (float): beta, or the recall/precision to reach.
+        min_count (int): fewer positives or negatives than this keep 0.5. Default: ``1``.
 
     Returns:
         tuple: (threshold, objective at it, note or "").
@@ -48,6 +52,13 @@ def best_cut(scores: Tensor, y: Tensor, *, kind: str, level: float) -> tuple[flo
     if pos == 0 or pos == n:
         what = "no positives" if pos == 0 else "no negatives"
         return 0.5, float(torch.nan_to_num(half)), f"{what} in the tuning data; kept 0.5"
+    if min(pos, n - pos) < min_count:
+        what = f"{int(pos)} positives" if pos < n - pos else f"{int(n - pos)} negatives"
+        return (
+            0.5,
+            float(torch.nan_to_num(half)),
+            f"only {what} in the tuning data (fewer than {min_count}); kept 0.5",
+        )
     order = torch.argsort(scores, descending=True, stable=True)
     s, ys = scores[order], yf[order]
     ends = torch.nonzero(torch.diff(s) != 0).flatten()
@@ -135,7 +146,9 @@ def _sweep_class(z: Tensor, y: Tensor, bias: Tensor, c: int, beta: float) -> tup
     return value, float(scores[i])
 
 
-def best_bias(z: Tensor, y: Tensor, *, beta: float = 1.0, rounds: int = 3) -> tuple[Tensor, float]:
+def best_bias(
+    z: Tensor, y: Tensor, *, beta: float = 1.0, rounds: int = 3, frozen: Sequence[int] = ()
+) -> tuple[Tensor, float]:
     """Per-class logit biases that maximise macro F-beta of ``argmax(z + b)``, by coordinate ascent.
 
     Args:
@@ -143,6 +156,7 @@ def best_bias(z: Tensor, y: Tensor, *, beta: float = 1.0, rounds: int = 3) -> tu
         y (Tensor[N]): class indices.
         beta (float): the F-beta weight. Default: ``1.0``.
         rounds (int): passes over the classes. Default: ``3``.
+        frozen (sequence of int): classes whose bias stays 0. Default: none.
 
     Returns:
         tuple: (bias ``Tensor[C]`` float64, macro F-beta of the biased argmax). A class's bias moves off
@@ -154,6 +168,8 @@ def best_bias(z: Tensor, y: Tensor, *, beta: float = 1.0, rounds: int = 3) -> tu
     for _ in range(rounds):
         improved = False
         for c in range(n_classes):
+            if c in frozen:
+                continue
             value, score = _sweep_class(z, y, bias, c, beta)
             if score <= current + 1e-12:
                 continue

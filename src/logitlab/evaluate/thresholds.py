@@ -23,6 +23,7 @@ Examples:
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -30,7 +31,7 @@ from typing import Any, Literal
 import torch
 from torch import Tensor
 
-from ..errors import ConfigError, ModelFileError
+from ..errors import ConfigError, LogitlabWarning, ModelFileError
 from ..tasks import Task
 from ._inputs import as_logits, format_pair
 from ._sweep import best_bias, best_cut
@@ -228,18 +229,32 @@ def _parse_objective(objective: Any, beta: float) -> tuple[str, float]:
 
 
 def tune_thresholds(
-    logits: Any, targets: Any, *, task: Task | str, objective: Any = "f1", beta: float = 1.0
+    logits: Any,
+    targets: Any,
+    *,
+    task: Task | str,
+    objective: Any = "f1",
+    beta: float = 1.0,
+    probabilities: bool | None = None,
+    min_count: int = 1,
 ) -> Thresholds:
     """Tune decision thresholds on validation logits.
 
     Binary/multilabel: for each label, the probability threshold that maximises the objective over
     every distinct validation score (exact, like ``sklearn.metrics.precision_recall_curve``); for F1/F-beta
     the threshold moves off 0.5 only when that strictly improves the score. A label with no positives
-    (or no negatives) keeps 0.5 with a note. Multiclass: per-class logit biases by coordinate ascent on
-    macro-F1 (or macro-F-beta), each kept only where it improves the score.
+    (or no negatives), or fewer than ``min_count``, keeps 0.5 with a note. Multiclass: per-class logit
+    biases by coordinate ascent on macro-F1 (or macro-F-beta), each kept only where it improves the
+    score; a class with fewer than ``min_count`` rows keeps bias 0.
+
+    The scores are logits unless ``probabilities=True`` says otherwise; the kind is never guessed
+    from the values (a confident model's logits can all lie in [0, 1] too). Because probabilities
+    passed as logits give silently wrong thresholds (``sigmoid(p)`` lies in [0.5, 0.73]), scores that
+    all lie in [0, 1] with ``probabilities`` left unset get a warning; the result is the same.
 
     Args:
-        logits (Tensor[N], Tensor[N, 1], Tensor[N, L] or Tensor[N, C]): validation logits.
+        logits (Tensor[N], Tensor[N, 1], Tensor[N, L] or Tensor[N, C]): validation logits (or, with
+            ``probabilities=True``, sigmoid probabilities / softmax rows of the same shapes).
         targets (Tensor): 0/1 targets shaped like the logits, or class indices ``[N]``.
         task (Task or str): the task.
         objective (str or tuple): ``"f1"``, ``"fbeta"``, ``("precision_at_recall", r)`` (highest precision
@@ -247,27 +262,67 @@ def tune_thresholds(
             sigmoid tasks only); also spelled ``"fbeta=2"``, ``"precision_at_recall=0.9"``,
             ``"recall_at_precision=0.95"`` (as ``Thresholds.objective`` records it). Default: ``"f1"``.
         beta (float): the F-beta weight of recall, for ``"fbeta"``. Default: ``1.0``.
+        probabilities (bool, optional): ``True``: the scores are probabilities; ``False``: they are
+            logits (no warning); ``None``: logits, with a warning when every value lies in [0, 1].
+            Default: ``None``.
+        min_count (int): the fewest positives and negatives of a label (rows of a class) to tune on.
+            Default: ``1``.
 
     Returns:
-        Thresholds: one value per label/class.
+        Thresholds: one value per label/class (probability thresholds whatever the input scores).
 
     Raises:
-        ConfigError: for an unknown objective or a constrained objective with a multiclass task.
+        ConfigError: an unknown objective, a constrained objective with a multiclass task, or
+            ``probabilities=True`` with values outside [0, 1].
+
+    Examples:
+        >>> import torch
+        >>> p = torch.tensor([0.1, 0.3, 0.35, 0.6, 0.7, 0.9])
+        >>> y = torch.tensor([0, 1, 1, 0, 1, 1])
+        >>> [round(v, 4) for v in tune_thresholds(p, y, task="binary", probabilities=True).values]  # a cut on p
+        [0.2]
     """
     t = Task.from_str(task)
     kind, level = _parse_objective(objective, beta)
     name = "f1" if objective == "f1" else f"{kind}={level:g}"
     check_objective(objective, t, beta=beta)
     z, y = format_pair(logits, targets, t)
+    _check_scores(z, probabilities)
     if t is Task.MULTICLASS:
-        bias, score = best_bias(z, y, beta=level)
-        return Thresholds(t.value, bias.tolist(), objective=name, scores=[score])
+        counts = torch.bincount(y, minlength=z.shape[1])
+        frozen = [c for c in range(z.shape[1]) if int(counts[c]) < min_count]
+        zc = torch.log(z.clamp_min(1e-300)) if probabilities else z
+        bias, score = best_bias(zc, y, beta=level, frozen=frozen)
+        notes = [f"class {c}: {int(counts[c])} rows in the tuning data (fewer than {min_count}); bias kept 0"
+                 for c in frozen]  # fmt: skip
+        return Thresholds(t.value, bias.tolist(), objective=name, scores=[score], notes=notes)
     z2, y2 = (z[:, None], y[:, None]) if t is Task.BINARY else (z, y)
     values, scores, notes = [], [], []
     for j in range(z2.shape[1]):
-        value, score, note = best_cut(torch.sigmoid(z2[:, j]), y2[:, j], kind=kind, level=level)
+        p = z2[:, j] if probabilities else torch.sigmoid(z2[:, j])
+        value, score, note = best_cut(p, y2[:, j], kind=kind, level=level, min_count=min_count)
         values.append(value)
         scores.append(score)
         if note:
             notes.append(f"label {j}: {note}")
     return Thresholds(t.value, values, objective=name, scores=scores, notes=notes)
+
+
+def _check_scores(z: Tensor, probabilities: bool | None) -> None:
+    """Refuse probabilities outside [0, 1]; warn when logits look like probabilities and nobody said."""
+    inside = bool(((z >= 0) & (z <= 1)).all())
+    if probabilities and not inside:
+        raise ConfigError(
+            f"Got probabilities=True, but the scores range over [{float(z.min()):.4g}, {float(z.max()):.4g}].",
+            fix="pass probabilities=False for logits (the model's raw outputs).",
+            code="bad-probabilities",
+            param="probabilities",
+        )
+    if probabilities is None and inside:
+        warnings.warn(
+            f"tune_thresholds takes logits, and all {z.numel()} scores lie in [0, 1] as probabilities do; "
+            f"they were used as logits (sigmoid maps them into [0.5, 0.73]). Fix: pass probabilities=True "
+            "if they are probabilities, or probabilities=False to say they are logits.",
+            LogitlabWarning,
+            stacklevel=3,
+        )

@@ -56,7 +56,8 @@ def build_model(
     """Build a model that maps inputs ``[N, *input_shape]`` to logits ``[N, n_outputs]``.
 
     Args:
-        name (str): one of :data:`MODEL_NAMES`.
+        name (str): one of :data:`MODEL_NAMES`, or ``"auto"``: ``cnn`` for images ``(C, H, W)``, ``mlp``
+            for features ``(F,)`` (the spec records the resolved name).
         input_shape (sequence of int): one sample's shape: ``(F,)`` for tables, ``(C, H, W)`` for images.
         n_outputs (int): 1 (binary), ``L`` (multilabel) or ``C`` (multiclass).
         weights_path (str or Path, optional): local weights (``.safetensors`` or a ``torch.save``

@@ -15,9 +15,11 @@ from typing import Any
 from ..errors import ConfigError
 from .vision import BACKBONES
 
-__all__ = ["ARCH_OPTIONS", "INIT_OPTIONS", "MODEL_NAMES", "model_spec"]
+__all__ = ["ARCH_OPTIONS", "INIT_OPTIONS", "MODEL_NAMES", "model_spec", "resolve_model_name"]
 
 MODEL_NAMES = ("mlp", "cnn", *BACKBONES)
+AUTO = "auto"
+"""The model name that picks by input: ``cnn`` for images ``(C, H, W)``, ``mlp`` for features ``(F,)``."""
 INIT_OPTIONS = ("weights_path", "prior", "task")
 ARCH_OPTIONS: dict[str, dict[str, Any]] = {
     "mlp": {"hidden": [256, 128], "dropout": 0.2, "batch_norm": True, "activation": "relu"},
@@ -27,10 +29,28 @@ ARCH_OPTIONS: dict[str, dict[str, Any]] = {
 """Architecture options of each model and their defaults (``small_input=None``: auto, below 64 pixels)."""
 
 
+def resolve_model_name(name: str, input_shape: Sequence[int]) -> str:
+    """``"auto"`` -> ``"cnn"`` for image inputs ``(C, H, W)``, ``"mlp"`` otherwise; other names unchanged.
+
+    The saved model spec records the resolved name, so a model saved before the default became
+    ``"auto"`` rebuilds as what it was.
+
+    Examples:
+        >>> resolve_model_name("auto", (3, 32, 32)), resolve_model_name("auto", (30,)), resolve_model_name("mlp", (1, 8, 8))
+        ('cnn', 'mlp', 'mlp')
+    """
+    if isinstance(name, str) and name.lower() == AUTO:
+        try:
+            return "cnn" if len(input_shape) == 3 else "mlp"
+        except TypeError:
+            return "mlp"  # a bad shape is reported by the shape check
+    return name
+
+
 def _check_name(name: str) -> str:
     if not isinstance(name, str) or name.lower() not in MODEL_NAMES:
         raise ConfigError(
-            f"Unknown model {name!r}; the models are: {', '.join(MODEL_NAMES)}.",
+            f"Unknown model {name!r}; the models are: {AUTO}, {', '.join(MODEL_NAMES)}.",
             fix="use 'mlp' for tables, 'cnn' for small images, or a torchvision backbone such as 'resnet18'.",
             code="unknown-model",
         )
@@ -69,7 +89,7 @@ def model_spec(name: str, *, input_shape: Sequence[int], n_outputs: int, **optio
     """The complete, JSON-serialisable spec of a model (defaults filled in, options checked).
 
     Args:
-        name (str): one of :data:`MODEL_NAMES`.
+        name (str): one of :data:`MODEL_NAMES`, or ``"auto"`` (see :func:`resolve_model_name`).
         input_shape (sequence of int): one sample's shape, ``(F,)`` or ``(C, H, W)``.
         n_outputs (int): number of logits.
         **options: architecture options of :data:`ARCH_OPTIONS` (init-only options are dropped).
@@ -81,7 +101,7 @@ def model_spec(name: str, *, input_shape: Sequence[int], n_outputs: int, **optio
         >>> model_spec("mlp", input_shape=(30,), n_outputs=1, hidden=(64,))
         {'name': 'mlp', 'input_shape': [30], 'n_outputs': 1, 'hidden': [64], 'dropout': 0.2, 'batch_norm': True, 'activation': 'relu'}
     """
-    name = _check_name(name)
+    name = _check_name(resolve_model_name(name, input_shape))
     shape, n_outputs = _check_shape(name, input_shape, n_outputs)
     allowed = ARCH_OPTIONS[name]
     unknown = sorted(k for k in options if k not in allowed and k not in INIT_OPTIONS)

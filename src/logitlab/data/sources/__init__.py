@@ -8,11 +8,13 @@ a streaming one), write a :class:`~logitlab.data.sources.base.Source` and add it
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from ...errors import DataError
+from ...errors import ConfigError, DataError
+from ...options import LABEL_MODES, MISSING_TARGET, choices_text
 from ...tasks import Task
 from ..bundle import DatasetBundle, DataState, Inputs
 from ..images import Normalize
@@ -40,6 +42,10 @@ def load_dataset(
     image_size: int | Sequence[int] | None = LoadOptions.image_size,
     positive: Any = LoadOptions.positive,
     drop: Sequence[str] = LoadOptions.drop,
+    id_column: str | None = LoadOptions.id_column,
+    missing_target: str = LoadOptions.missing_target,
+    sep: str | None = LoadOptions.sep,
+    encoding: str | None = LoadOptions.encoding,
     max_categories: int = LoadOptions.max_categories,
     label_pattern: str = LoadOptions.label_pattern,
     image_column: str | None = LoadOptions.image_column,
@@ -62,8 +68,17 @@ def load_dataset(
         test_size (float): share of the test split. Default: ``0.15``.
         seed (int): seed of the stratified split. Default: ``0``.
         image_size (int or (H, W), optional): resize images. Default: their size if all agree, else 128.
-        positive (optional): the positive class of a binary task. Default: 1/True/yes-like, else the minority.
-        drop (list[str]): table columns to leave out (ids). Default: none.
+        positive (optional): the positive class of a binary task. Default: the class coded 1/True, a
+            yes-like name (or the other of a no-like name), else the later class in sorted order; the
+            choice never depends on the counts, and the note says which rule chose it.
+        drop (list[str]): table columns to leave out. Default: none.
+        id_column (str, optional): a table column of row ids: not a feature; ``load_inputs`` gives its
+            values as ``Inputs.ids`` (the CLI's predictions carry them). Default: none (rows numbered from 1).
+        missing_target (str): rows without a label: ``"drop"`` (left out, with a note counting them)
+            or ``"error"``. Default: ``"drop"``.
+        sep (str, optional): CSV separator. Default: sniffed (``,`` ``;`` tab ``|``), reported in the notes.
+        encoding (str, optional): CSV text encoding. Default: from the byte-order mark, else UTF-8, else
+            Windows-1252, reported in the notes.
         max_categories (int): one-hot categories kept per column. Default: ``50``.
         label_pattern (str): regex whose first group (or group ``label``) is the label of a file name.
             Default: :data:`~logitlab.data.images.DEFAULT_LABEL_PATTERN`.
@@ -86,30 +101,71 @@ def load_dataset(
     """
     options = LoadOptions(
         target=target, task=task, label_sep=label_sep, val_size=val_size, test_size=test_size, seed=seed,
-        image_size=image_size, positive=positive, drop=drop, max_categories=max_categories,
+        image_size=image_size, positive=positive, drop=drop, id_column=id_column,
+        missing_target=missing_target, sep=sep, encoding=encoding, max_categories=max_categories,
         label_pattern=label_pattern, image_column=image_column, allow_outside_root=allow_outside_root,
         channels=channels, normalize=normalize, max_memory_mb=max_memory_mb,
     )  # fmt: skip
-    resolved = Spec.of(spec, image_column=image_column)
-    return pick_source(resolved).load(resolved, options)
+    _check_choice("missing_target", missing_target, MISSING_TARGET)
+    resolved = Spec.of(spec, image_column=image_column, sep=sep, encoding=encoding)
+    bundle = pick_source(resolved).load(resolved, options)
+    bundle.notes[:0] = resolved.notes
+    return bundle
 
 
-def load_inputs(spec: str | Path, state: DataState, *, require_targets: bool = False) -> Inputs:
+def load_inputs(
+    spec: str | Path,
+    state: DataState,
+    *,
+    require_targets: bool = False,
+    labels: str = "read",
+    sep: str | None = None,
+    encoding: str | None = None,
+) -> Inputs:
     """Read data for a trained model (predict/evaluate) with the model's :class:`DataState`.
 
-    Targets are read when present (the target columns, class subfolders, or file names the training
-    ``label_pattern`` matches with known labels); ``require_targets=True`` makes them mandatory.
+    The features go through the model's fitted preprocessing and the labels through its label
+    encoder: nothing is fitted on this data. Extra or reordered columns are fine; a missing feature
+    column raises. Targets are read when present (the target columns, class subfolders, or file names
+    the training ``label_pattern`` matches with known labels).
 
     Args:
         spec (str or Path): as :func:`load_dataset`; a builtin spec gives all its rows.
         state (DataState): from ``bundle.state`` (or ``DataState.from_dict``).
-        require_targets (bool): raise when the data has no usable targets. Default: ``False``.
+        require_targets (bool): raise when the data has no targets. Default: ``False``.
+        labels (str): ``"read"``: targets when present, a missing or unseen label raises;
+            ``"ignore"``: the targets are never read (for predictions: any value, or none, is fine);
+            ``"usable"``: rows whose label is missing or unseen in training are left out, counted in
+            ``Inputs.excluded`` and in the notes (for metrics). Default: ``"read"``.
+        sep (str, optional): CSV separator. Default: sniffed.
+        encoding (str, optional): CSV text encoding. Default: sniffed.
 
     Raises:
         DataError: missing columns, unknown labels (naming the row), unreadable images.
     """
-    resolved = Spec.of(spec, kind=state.kind, image_column=state.options.get("image_column"))
-    return pick_source(resolved).inputs(resolved, state, require_targets=require_targets)
+    _check_choice("labels", labels, LABEL_MODES)
+    resolved = Spec.of(
+        spec, kind=state.kind, image_column=state.options.get("image_column"), sep=sep, encoding=encoding
+    )
+    source = pick_source(resolved)
+    if "labels" in inspect.signature(source.inputs).parameters:
+        inputs = source.inputs(resolved, state, require_targets=require_targets, labels=labels)
+    else:  # a source written before `labels`: it reads targets when present
+        inputs = source.inputs(resolved, state, require_targets=require_targets)
+        if labels == "ignore":
+            inputs.y = None
+    inputs.notes[:0] = resolved.notes
+    return inputs
+
+
+def _check_choice(name: str, value: Any, choices: tuple[str, ...]) -> None:
+    if value not in choices:
+        raise ConfigError(
+            f"Got an invalid value for argument `{name}`: {value!r}.",
+            fix=f"use one of {choices_text(choices)}.",
+            code="bad-param",
+            param=name,
+        )
 
 
 def pick_source(spec: Spec) -> Source:

@@ -49,6 +49,10 @@ class LoadOptions:
     image_size: int | Sequence[int] | None = None  # resize images (default: their size if all agree)
     positive: Any = None  # the positive class of a binary task
     drop: Sequence[str] = ()  # table columns to leave out
+    id_column: str | None = None  # a table column of row ids: not a feature, carried into predictions
+    missing_target: str = LOAD_DEFAULTS["missing_target"]  # rows without a label: "drop" (noted) or "error"
+    sep: str | None = None  # CSV separator (default: sniffed)
+    encoding: str | None = None  # CSV text encoding (default: sniffed)
     max_categories: int = 50  # one-hot categories kept per column
     label_pattern: str = DEFAULT_LABEL_PATTERN  # regex for labels in image file names
     image_column: str | None = None  # the path column of a CSV of images
@@ -78,20 +82,34 @@ class Spec:
         path (Path or None): the path (``~`` expanded); ``None`` for ``builtin:NAME``.
         kind (str or None): the kind a trained model reads (``"tabular"``/``"image"``); ``None`` when training.
         image_column (str or None): the path column of a CSV of images: given, or saved with the model.
+        sep (str or None): the CSV separator; ``None`` sniffs it.
+        encoding (str or None): the CSV text encoding; ``None`` sniffs it.
+        notes (list[str]): how the table was read (a sniffed separator or encoding), once read.
     """
 
     text: str
     path: Path | None
     kind: Kind | None = None
     image_column: str | None = None
+    sep: str | None = None
+    encoding: str | None = None
+    notes: list[str] = field(default_factory=list)
     _table: tuple[pd.DataFrame, RowNamer] | None = field(default=None, init=False, repr=False)
 
     @classmethod
-    def of(cls, spec: str | Path, *, kind: Kind | None = None, image_column: str | None = None) -> Spec:
+    def of(
+        cls,
+        spec: str | Path,
+        *,
+        kind: Kind | None = None,
+        image_column: str | None = None,
+        sep: str | None = None,
+        encoding: str | None = None,
+    ) -> Spec:
         """Resolve ``spec`` (nothing is read yet)."""
         if isinstance(spec, str) and spec.strip().lower().startswith(BUILTIN_PREFIX):
-            return cls(spec, None, kind, image_column)
-        return cls(str(spec), Path(spec).expanduser(), kind, image_column)
+            return cls(spec, None, kind, image_column, sep, encoding)
+        return cls(str(spec), Path(spec).expanduser(), kind, image_column, sep, encoding)
 
     def is_table_file(self) -> bool:
         """The spec is an existing file with a table suffix (CSV, TSV, Parquet)."""
@@ -101,7 +119,7 @@ class Spec:
         """The table and its row namer, read on the first call (see :func:`~logitlab.data.tabular.read_table`)."""
         if self._table is None:
             assert self.path is not None, "a built-in spec has no table file"
-            self._table = read_table(self.path)
+            self._table = read_table(self.path, sep=self.sep, encoding=self.encoding, notes=self.notes)
         return self._table
 
 
@@ -123,5 +141,8 @@ class Source(ABC):
         """Load ``spec`` for training: labels required, split, preprocessing fitted on the training split."""
 
     @abstractmethod
-    def inputs(self, spec: Spec, state: DataState, *, require_targets: bool) -> Inputs:
-        """Read ``spec`` for a trained model with its :class:`DataState` (targets when present or required)."""
+    def inputs(self, spec: Spec, state: DataState, *, require_targets: bool, labels: str = "read") -> Inputs:
+        """Read ``spec`` for a trained model with its :class:`DataState` (targets when present or required).
+
+        ``labels``: one of :data:`~logitlab.options.LABEL_MODES` (see :func:`~logitlab.data.load_inputs`).
+        """

@@ -22,6 +22,6 @@ class BuiltinSource(Source):
         """The built-in set, split; an unknown name raises, listing the names."""
         return load_builtin(spec.text, **options.split)
 
-    def inputs(self, spec: Spec, state: DataState, *, require_targets: bool) -> Inputs:
-        """All rows of the built-in set, with their targets."""
-        return builtin_inputs(spec.text, state)
+    def inputs(self, spec: Spec, state: DataState, *, require_targets: bool, labels: str = "read") -> Inputs:
+        """All rows of the built-in set, with their targets (none with ``labels="ignore"``)."""
+        return builtin_inputs(spec.text, state, labels=labels)

@@ -28,6 +28,7 @@ from ..images import (
 from ..labels import encode_labels
 from ..rows import RowNamer
 from ..split import split_indices
+from ..table_rows import labelled_rows
 from ..tabular import target_columns
 from .base import LoadOptions, Source, Spec
 
@@ -56,16 +57,17 @@ class ImageFolderSource(Source):
         }
         return _image_bundle(paths, labels, notes, spec, None, saved, options, RowNamer.files(paths))
 
-    def inputs(self, spec: Spec, state: DataState, *, require_targets: bool) -> Inputs:
+    def inputs(self, spec: Spec, state: DataState, *, require_targets: bool, labels: str = "read") -> Inputs:
         """The folder's images; labels from subfolders or file names when the training pattern gives them."""
         assert spec.path is not None
         _require_images(state, spec)
         pattern = state.options.get("label_pattern", LoadOptions.label_pattern)
-        paths, labels, _, notes = scan_image_folder(
-            spec.path, label_pattern=pattern, require_labels=require_targets
+        paths, found, _, notes = scan_image_folder(
+            spec.path, label_pattern=pattern, require_labels=require_targets and labels != "ignore"
         )
         ids = [str(p.relative_to(spec.path)) for p in paths]
-        return _image_inputs(paths, labels, state, notes, require_targets, ids, RowNamer.files(ids))
+        found = None if labels == "ignore" else found
+        return _image_inputs(paths, found, state, notes, require_targets, ids, RowNamer.files(ids), labels)
 
 
 class ImageCsvSource(Source):
@@ -102,6 +104,17 @@ class ImageCsvSource(Source):
             )
         notes = [f"a CSV of images: paths from column {column!r}, resolved under {spec.path.parent}"]
         targets = _image_targets(frame, column, options.target, notes)
+        if options.missing_target == "drop":
+            y_all = frame[targets[0]] if len(targets) == 1 else frame[targets]
+            multilabel = (
+                options.task is not None and str(getattr(options.task, "value", options.task)) == "multilabel"
+            )
+            kept, dropped = labelled_rows(
+                y_all, label_sep=options.label_sep, multilabel=multilabel, row_name=row_name
+            )
+            if dropped:
+                notes += dropped
+                frame, row_name = frame.iloc[kept], row_name.subset(kept)
         paths = read_image_csv(
             frame, column, spec.path.parent, allow_outside_root=options.allow_outside_root, row_name=row_name
         )
@@ -110,7 +123,7 @@ class ImageCsvSource(Source):
         saved["allow_outside_root"] = options.allow_outside_root
         return _image_bundle(paths, labels, notes, spec, targets, saved, options, row_name)
 
-    def inputs(self, spec: Spec, state: DataState, *, require_targets: bool) -> Inputs:
+    def inputs(self, spec: Spec, state: DataState, *, require_targets: bool, labels: str = "read") -> Inputs:
         """Every row's image; targets when the training target column(s) are all there."""
         assert spec.path is not None
         _require_images(state, spec)
@@ -125,11 +138,11 @@ class ImageCsvSource(Source):
         allow = bool(state.options.get("allow_outside_root", False))
         paths = read_image_csv(frame, column, spec.path.parent, allow_outside_root=allow, row_name=row_name)
         targets = [t for t in (state.target or []) if t in frame.columns]
-        labels = None
-        if targets and len(targets) == len(state.target or []):
-            labels = frame[targets[0]] if len(targets) == 1 else frame[targets]
+        found = None
+        if labels != "ignore" and targets and len(targets) == len(state.target or []):
+            found = frame[targets[0]] if len(targets) == 1 else frame[targets]
         ids = [str(v) for v in frame[column]]
-        return _image_inputs(paths, labels, state, [], require_targets, ids, row_name)
+        return _image_inputs(paths, found, state, [], require_targets, ids, row_name, labels)
 
 
 def _saved(options: LoadOptions) -> dict[str, Any]:
@@ -184,8 +197,9 @@ def _image_bundle(
         labels, options.task, label_sep=options.label_sep, positive=options.positive, row_name=row_name
     )
     train, val, test, split_notes = split_indices(
-        targets.numpy(), enc.task, val_size=options.val_size, test_size=options.test_size, seed=options.seed
-    )
+        targets.numpy(), enc.task, val_size=options.val_size, test_size=options.test_size, seed=options.seed,
+        names=enc.classes,
+    )  # fmt: skip
     notes = [*notes, *enc.notes, *split_notes]
     for p in paths:
         image_header(p)  # every file must at least be an image; names the bad one
@@ -220,18 +234,30 @@ def _image_inputs(
     require: bool,
     ids: list[str],
     row_name: RowNamer,
+    mode: str = "read",
 ) -> Inputs:
     pre = state.preprocessor
     y = None
-    if labels is not None:
+    n_all = len(paths)
+    if labels is not None and mode == "usable":
+        mask, left_out = state.label_encoder.usable_rows(labels, row_name=row_name)
+        keep = np.flatnonzero(mask)
+        notes = [*notes, *left_out]
+        paths, ids, row_name = [paths[i] for i in keep], [ids[i] for i in keep], row_name.subset(keep)
+        labels = (
+            labels.iloc[keep] if isinstance(labels, (pd.Series, pd.DataFrame)) else [labels[i] for i in keep]
+        )
+    if labels is not None and len(paths) == 0:
+        y = state.label_encoder.empty_targets()
+    elif labels is not None:
         try:
             y = state.label_encoder.transform(labels, row_name=row_name)
         except DataError as exc:
             if require:
                 raise
             notes.append(f"no targets read: {exc.message}")
-    elif require:
+    elif require and mode != "ignore":
         raise DataError("The data has no labels to evaluate against.", code="no-labels")
     fits = _megabytes(len(paths), pre) <= state.options.get("max_memory_mb", LoadOptions.max_memory_mb)
     x: Any = pre.transform(paths) if fits else ImageDataset(paths, pre)
-    return Inputs(x, y, ids, notes)
+    return Inputs(x, y, ids, notes, id_name="path", excluded=n_all - len(paths))

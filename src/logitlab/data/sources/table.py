@@ -25,10 +25,11 @@ class TableSource(Source):
         frame, row_name = spec.table()
         return bundle_from_frame(
             frame, target=options.target, label_sep=options.label_sep, drop=options.drop,
+            id_column=options.id_column, missing_target=options.missing_target,
             max_categories=options.max_categories, row_name=row_name, source=str(spec.path), **options.split,
         )  # fmt: skip
 
-    def inputs(self, spec: Spec, state: DataState, *, require_targets: bool) -> Inputs:
+    def inputs(self, spec: Spec, state: DataState, *, require_targets: bool, labels: str = "read") -> Inputs:
         """The table's features (and targets when its target columns are there)."""
         if not isinstance(state.preprocessor, TabularPreprocessor):
             raise DataError(
@@ -38,4 +39,4 @@ class TableSource(Source):
                 code="data-kind-mismatch",
             )
         frame, row_name = spec.table()
-        return frame_inputs(frame, state, row_name=row_name, require_targets=require_targets)
+        return frame_inputs(frame, state, row_name=row_name, require_targets=require_targets, labels=labels)

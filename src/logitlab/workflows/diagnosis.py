@@ -1,0 +1,76 @@
+"""``doctor`` (the data's labels and an untrained model's first batch) and ``plot_loss``."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .common import Echo, load_data, named_labels
+
+if TYPE_CHECKING:
+    from ..doctor import Report
+
+__all__ = ["doctor", "plot_loss"]
+
+
+def doctor(
+    spec: str,
+    *,
+    load: Mapping[str, Any],
+    task: str = "auto",
+    loss: str = "auto",
+    imbalance: str = "balanced",
+    model: str = "auto",
+    rows: int = 256,
+    echo: Echo | None = None,
+) -> dict[str, Report]:
+    """Doctor reports for a data set: its labels, and the first batch of the untrained model ``fit`` would train.
+
+    The model, loss and weights are the ones :meth:`Classifier.training_setup` builds for these options.
+    ``echo`` receives the data summary and the notes of loading (once each).
+    """
+    import torch
+
+    from ..doctor import diagnose, diagnose_dataset
+    from ..estimator import Classifier
+
+    bundle = load_data(spec, load, task=task)
+    if echo is not None:
+        echo(f"data: {bundle.summary()}")
+        for note in dict.fromkeys([*bundle.label_encoder.notes, *bundle.notes]):
+            echo(f"note: {note}")
+    labels = torch.cat([s.y for s in (bundle.train, bundle.val, bundle.test) if len(s)])
+    reports = {
+        f"dataset {spec} ({len(labels)} rows)": diagnose_dataset(
+            named_labels(labels, bundle), task=bundle.task
+        )
+    }
+    setup = Classifier(task=bundle.task.value, loss=loss, imbalance=imbalance, model=model).training_setup(
+        bundle
+    )
+    x = next(bundle.train.batches(rows))
+    y = bundle.train.y[: len(x)]
+    setup.model.train()
+    logits = setup.model(x)
+    setup.loss_fn(logits, y).backward()
+    built = dict(getattr(setup.model, "model_spec", {})).get("name", model)
+    name = f"first batch of {len(y)}, untrained {built}, {type(setup.loss_fn).__name__}"
+    reports[name] = diagnose(logits, y, setup.loss_fn, task=bundle.task, model=setup.model, inputs=x)
+    return reports
+
+
+def plot_loss(
+    name: str,
+    options: Mapping[str, Any],
+    out: str | os.PathLike[str],
+    *,
+    compare: str = "auto",
+    logit_range: float | None = None,
+) -> Path:
+    """:func:`logitlab.plots.plot_loss_curves` for a binary loss: the loss and its gradient against the logit."""
+    from ..plots import plot_loss_curves
+
+    extra: dict[str, Any] = {} if logit_range is None else {"logit_range": logit_range}
+    return plot_loss_curves(out, task="binary", name=name, compare=compare, **extra, **dict(options))

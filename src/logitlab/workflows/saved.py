@@ -1,0 +1,209 @@
+"""``evaluate`` and ``predict`` with a saved run: the run's own label encoding and preprocessing, nothing re-fitted."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..errors import ConfigError, DataError
+from ..files import write_text_atomic
+
+if TYPE_CHECKING:
+    from ..estimator import Classifier
+
+__all__ = ["check_predictions_path", "evaluate", "export", "predict"]
+
+
+def _saved_run(run: str | os.PathLike[str]) -> tuple[Classifier, dict[str, Any]]:
+    from ..estimator import Classifier
+
+    clf = Classifier.load(run)
+    config_path = Path(run) / "config.json"
+    config = json.loads(config_path.read_text(encoding="utf-8")) if config_path.is_file() else {}
+    return clf, config
+
+
+def evaluate(
+    run: str | os.PathLike[str],
+    spec: str,
+    *,
+    split: str = "test",
+    sep: str | None = None,
+    encoding: str | None = None,
+) -> dict[str, Any]:
+    """Metrics of a saved run on ``spec``, read with the run's own label encoding and preprocessing.
+
+    Nothing is fitted on ``spec``: a file with fewer classes, rescaled features, or extra or
+    reordered columns is scored by the model as trained. Rows whose label is missing or unseen in
+    training are left out and counted. ``split="test"`` scores the seeded test split of ``spec``
+    (the split ``train`` held out, when ``spec`` is the training data); ``"all"`` every row.
+
+    Returns:
+        dict: ``metrics`` (:func:`~logitlab.evaluate.compute_metrics`), ``split``, ``rows`` (scored),
+        ``excluded`` (rows left out) and ``notes`` (what was repaired or left out, once each).
+
+    Raises:
+        ModelFileError: ``run`` is not a readable run. DataError: a feature column is missing, or no
+            row is left to score.
+    """
+    from ..data import load_inputs
+    from ..evaluate import compute_metrics
+
+    clf, config = _saved_run(run)  # first: a wrong run directory is the likeliest mistake
+    inputs = load_inputs(
+        spec, clf.data_state_, require_targets=True, labels="usable", sep=sep, encoding=encoding
+    )
+    data = inputs.subset(_test_rows(inputs.y, clf, config)) if split == "test" else inputs
+    if data.y is None or len(data) == 0:
+        known = ", ".join(map(str, clf.label_names_[:10] if clf.task_ != "binary" else clf.classes_))
+        why = "; ".join(inputs.notes) or f"{len(inputs)} labelled rows, none in the test split"
+        raise DataError(
+            f"{spec} has no labelled rows to evaluate on ({split} split): {why}.",
+            fix=f"give rows labelled with the classes the model knows ({known})"
+            + (", or use split='all' to score every row." if split == "test" else "."),
+            code="no-labels",
+            param="split",
+        )
+    logits = clf.predict_logits(data)
+    metrics = compute_metrics(
+        logits,
+        data.y,
+        task=clf.task_,
+        thresholds=clf.thresholds_,
+        calibration=clf.calibration_,
+        label_names=list(clf.label_names_),
+    )
+    return {
+        "metrics": dict(metrics),
+        "split": split,
+        "rows": len(data),
+        "excluded": inputs.excluded,
+        "notes": list(dict.fromkeys(inputs.notes)),
+    }
+
+
+def _test_rows(y: Any, clf: Classifier, config: Mapping[str, Any]) -> Any:
+    """The positions of the seeded test split of labels ``y``: ``train``'s split, with its sizes and seed."""
+    from ..data import split_indices
+    from ..options import LOAD_DEFAULTS
+
+    if y is None or len(y) == 0:
+        return []
+    load = dict(config.get("load") or {})
+    sizes = {k: float(load.get(k) or LOAD_DEFAULTS[k]) for k in ("val_size", "test_size")}
+    seed = int(load.get("seed", clf.seed))
+    _, _, test, _ = split_indices(y.numpy(), clf.task_, seed=seed, **sizes)
+    return test
+
+
+def check_predictions_path(out: str | os.PathLike[str]) -> Path:
+    """``out`` as a CSV file to write; a folder is refused (predictions are one file).
+
+    Raises:
+        ConfigError: ``out`` is an existing folder (code ``out-is-a-folder``).
+    """
+    from ..errors import ConfigError
+
+    path = Path(out)
+    if path.is_dir():
+        raise ConfigError(
+            f"Got out={str(path)!r}, which is a folder; predictions are written to one CSV file.",
+            fix=f"give a file name, e.g. out={str(path / 'predictions.csv')!r}.",
+            code="out-is-a-folder",
+            param="out",
+        )
+    return path
+
+
+def predict(
+    run: str | os.PathLike[str],
+    spec: str,
+    out: str | os.PathLike[str],
+    *,
+    sep: str | None = None,
+    encoding: str | None = None,
+) -> dict[str, Any]:
+    """Write probabilities and decisions for every row of ``spec`` to the CSV ``out`` (atomically).
+
+    The target column is never read: rows without a label, or with any label, are predicted alike.
+    Columns: the row id (the training ``id_column``'s values, else ``row``: the 1-based data row,
+    the same for CSV and Parquet; ``path`` for images); binary: ``p_<positive>`` and ``prediction``;
+    multiclass: ``p_<class>`` per class and ``prediction``; multilabel: ``p_<label>`` and
+    ``<label>`` (0/1) per label and ``labels`` (``|``-joined).
+
+    Returns:
+        dict: ``rows`` written, ``path``, and ``notes`` (imputed values, unknown categories), once each.
+    """
+    import pandas as pd
+
+    from ..data import load_inputs
+
+    path = check_predictions_path(out)  # before the model and the data are read
+    clf, _ = _saved_run(run)
+    inputs = load_inputs(spec, clf.data_state_, labels="ignore", sep=sep, encoding=encoding)
+    result = clf.outputs(inputs)
+    frame = pd.DataFrame({inputs.id_name: list(inputs.ids)})
+    if clf.task_ == "binary":
+        frame[f"p_{clf.label_names_[0]}"] = result.proba[:, 1]
+    else:
+        names = (
+            [str(n) for n in clf.label_names_]
+            if clf.task_ == "multilabel"
+            else [str(c) for c in clf.classes_]
+        )
+        for j, name in enumerate(names):
+            frame[f"p_{name}"] = result.proba[:, j]
+    if clf.task_ == "multilabel":
+        for j, name in enumerate(clf.label_names_):
+            frame[str(name)] = result.labels[:, j].astype(int)
+        frame["labels"] = [
+            "|".join(str(n) for n, d in zip(clf.label_names_, row) if d) for row in result.labels
+        ]
+    else:
+        frame["prediction"] = result.labels
+    buffer = io.StringIO()
+    frame.to_csv(buffer, index=False, float_format="%.6g")
+    written = write_text_atomic(path, buffer.getvalue())
+    return {"rows": len(frame), "path": written, "notes": list(dict.fromkeys(inputs.notes))}
+
+
+def export(
+    run: str | os.PathLike[str],
+    out: str | os.PathLike[str],
+    *,
+    format: str = "onnx",
+    opset: int | None = None,
+) -> dict[str, Any]:
+    """Export a saved run's model into the folder ``out``: ``model.onnx`` and its sidecar ``model.onnx.json``.
+
+    Returns:
+        dict: ``model`` and ``sidecar`` (paths), ``opset``, ``task`` and ``inputs`` (name, dtype and shape
+        of each graph input, from the sidecar).
+
+    Raises:
+        ConfigError: an unknown format (code ``bad-export-format``), or what
+            :func:`logitlab.export.export_onnx` raises.
+    """
+    from ..options import EXPORT_FORMATS, choices_text
+
+    if format not in EXPORT_FORMATS:
+        raise ConfigError(
+            f"Expected argument `format` to be {choices_text(EXPORT_FORMATS)}; got {format!r}.",
+            fix=f"use format={EXPORT_FORMATS[0]!r}.",
+            code="bad-export-format",
+            param="format",
+        )
+    clf, _ = _saved_run(run)
+    path = clf.export_onnx(Path(out) / "model.onnx", opset=opset)
+    sidecar = json.loads(path.with_name(path.name + ".json").read_text(encoding="utf-8"))
+    return {
+        "model": str(path),
+        "sidecar": str(path.with_name(path.name + ".json")),
+        "opset": sidecar["onnx"]["opset"],
+        "task": sidecar["task"],
+        "inputs": [{k: s[k] for k in ("name", "dtype", "shape")} for s in sidecar["inputs"]],
+    }

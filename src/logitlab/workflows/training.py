@@ -1,0 +1,281 @@
+"""``train``: fit a Classifier on a data spec and write the run directory, its report and its decisions."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..files import json_default, write_json_atomic
+from .common import Echo, headline, is_main_process, load_data, named_labels
+
+if TYPE_CHECKING:
+    from ..data import DatasetBundle
+    from ..estimator import Classifier
+
+__all__ = ["RUN_FILES", "check_run_dir", "decision_lines", "feature_importance", "importance_lines", "train"]
+
+# dataset-level facts the batch check would repeat for the evaluation split
+_SEEN_IN_DATA = frozenset(
+    {"task-inferred", "label-cardinality", "imbalanced-labels", "severe-imbalance-unweighted"}
+)
+
+RUN_FILES: tuple[str, ...] = ("model.json", "model.safetensors", "config.json", "metrics.csv", "report.html")
+"""Files that mark a folder as a run directory (``train`` refuses to write over one unless asked)."""
+
+
+def check_run_dir(out: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
+    """``out`` as a run directory to write: refused when it is a file, or holds a run and not ``overwrite``.
+
+    Raises:
+        ConfigError: ``out`` is a file (code ``out-is-a-file``), or holds a run (code ``run-exists``).
+    """
+    from ..errors import ConfigError
+
+    path = Path(out)
+    if path.exists() and not path.is_dir():
+        raise ConfigError(
+            f"Got out={str(path)!r}, which is a file; a run is written into a folder.",
+            fix="choose a folder for out=, e.g. out='runs/mine'.",
+            code="out-is-a-file",
+            param="out",
+        )
+    held = [name for name in RUN_FILES if (path / name).exists()]
+    if held and not overwrite:
+        raise ConfigError(
+            f"{path} already holds a run ({', '.join(held)}); training would replace it.",
+            fix="pass overwrite=True to replace it, or choose another out=.",
+            code="run-exists",
+            param="overwrite",
+        )
+    return path
+
+
+def train(
+    spec: str,
+    out: str | os.PathLike[str],
+    *,
+    params: Mapping[str, Any],
+    load: Mapping[str, Any],
+    echo: Echo = print,
+    overwrite: bool = False,
+) -> dict[str, Any] | None:
+    """Load ``spec``, fit a :class:`~logitlab.Classifier`, score its test split and write the run directory.
+
+    The parameters and the run directory are checked before the data is read (an existing run is
+    replaced only with ``overwrite=True``). Returns a summary (data, task, loss, weights, headline
+    metrics, seconds, run and report paths) on the main process; ``None`` on the other ranks.
+    """
+    from ..estimator import Classifier
+    from ..evaluate import compute_metrics
+
+    start = time.perf_counter()
+    clf = Classifier(**params)
+    clf.check_params()  # a bad option fails before the data is read
+    out = check_run_dir(out, overwrite=overwrite)
+    bundle = load_data(spec, load, task=clf.task, seed=int(clf.seed))
+    if is_main_process():  # under torchrun every rank loads the same data; one says so
+        echo(f"data: {bundle.summary()}")
+    clf.fit(bundle, run_dir=out)
+    if not is_main_process():
+        return None
+    clf.save(out)
+    split_name, split = ("test", bundle.test) if len(bundle.test) else ("validation", bundle.val)
+    logits = clf.predict_logits(split)
+    metrics = dict(
+        compute_metrics(
+            logits,
+            split.y,
+            task=clf.task_,
+            thresholds=clf.thresholds_,
+            calibration=clf.calibration_,
+            label_names=list(clf.label_names_),
+        )
+    )
+    importance = feature_importance(clf, bundle)
+    seconds = time.perf_counter() - start
+    write_json_atomic(out / "config.json", _run_config(spec, load, clf, metrics, seconds))
+    run = {"data": spec, "split": split_name, "rows": len(split), "epochs": _epochs_text(clf)}
+    report = _write_report(out, clf, bundle, (split, logits, metrics), run, importance)
+    for line in [*decision_lines(clf), *importance_lines(importance)]:
+        echo(line)
+    summary = headline(clf.task_, metrics)
+    echo(f"{split_name} ({len(split)} rows): {summary}")
+    return {
+        "data": spec,
+        "task": clf.task_,
+        "loss": str(clf.decisions_.get("loss", "")).split(" ")[0],
+        "weights": _weights_text(clf.decisions_.get("weights")),
+        "headline": summary,
+        "metrics": metrics,
+        "seconds": seconds,
+        "run_dir": str(out),
+        "report": str(report),
+    }
+
+
+def _epochs_text(clf: Classifier) -> str:
+    best = clf.decisions_.get("best_epoch")
+    return f"{len(clf.history_)}" + (f" (weights of epoch {int(best) + 1})" if best is not None else "")
+
+
+def feature_importance(clf: Classifier, bundle: DatasetBundle) -> dict[str, Any]:
+    """Permutation importance of the raw table columns on the validation split (tables only).
+
+    See :func:`logitlab.importance.permutation_table`; returns ``{"skipped": reason}`` for images,
+    in-memory arrays or an empty validation split.
+    """
+    from ..importance import permutation_table
+
+    if bundle.table is None or bundle.kind != "tabular":
+        return {"skipped": "computed for tables only"}
+    if len(bundle.val) < 2:
+        return {"skipped": "no validation split"}
+    if clf.label_encoder_.soft:
+        return {"skipped": "soft labels"}
+    rows = bundle.table.iloc[bundle.val.index]
+    targets = list(bundle.target or [])
+    y = rows[targets[0]] if len(targets) == 1 else rows[targets]
+    X = rows[list(clf.data_state_.preprocessor.columns)]
+    return permutation_table(clf, X, y, task=clf.task_, seed=int(clf.seed))
+
+
+def importance_lines(importance: Mapping[str, Any]) -> list[str]:
+    """One line naming the columns that matter most (or nothing when importance was not computed)."""
+    columns = importance.get("columns") or []
+    if not columns:
+        return []
+    shown = ", ".join(f"{c['column']} {c['mean']:+.3f}" for c in columns[:5])
+    more = f" (of {len(columns)})" if len(columns) > 5 else ""
+    return [f"feature importance: {shown}{more} ({importance['score']} drop when shuffled, validation split)"]
+
+
+def _run_config(
+    spec: str, load: Mapping[str, Any], clf: Classifier, metrics: dict[str, Any], seconds: float
+) -> dict[str, Any]:
+    from .. import __version__
+
+    return json.loads(
+        json.dumps(
+            {
+                "command": "train",
+                "data": spec,
+                "load": {**dict(load), "seed": int(clf.seed)},
+                "classifier": clf.get_params(),
+                "library_version": __version__,
+                "decisions": clf.decisions_,
+                "test_metrics": metrics,
+                "seconds": round(seconds, 2),
+            },
+            default=json_default,
+        )
+    )
+
+
+def _write_report(
+    out: Path,
+    clf: Classifier,
+    bundle: DatasetBundle,
+    scored: tuple[Any, Any, dict[str, Any]],
+    run: Mapping[str, Any],
+    importance: Mapping[str, Any],
+) -> Path:
+    """``report.html`` with ``plots/``: the doctor on the training labels and the evaluation logits, metrics, figures."""
+    from ..doctor import diagnose, diagnose_dataset
+    from ..report import write_report
+
+    split, logits, metrics = scored
+    findings = list(diagnose_dataset(named_labels(bundle.train.y, bundle), task=clf.task_).findings)
+    findings += [f for f in diagnose(logits, split.y, task=clf.task_).findings if f.code not in _SEEN_IN_DATA]
+    return Path(
+        write_report(
+            out,
+            logits=logits,
+            targets=split.y,
+            task=clf.task_,
+            thresholds=clf.thresholds_,
+            calibration=clf.calibration_,
+            label_names=list(clf.label_names_),
+            metrics=metrics,
+            history=clf.history_,
+            decisions=clf.decisions_,
+            findings=findings,
+            loss_config=_loss_config(clf),
+            run_info=run,
+            class_names=[str(c) for c in clf.classes_] if clf.task_ != "multilabel" else None,
+            importance=importance,
+        )
+    )
+
+
+def _loss_config(clf: Classifier) -> dict[str, Any]:
+    """The loss as trained, for the loss-against-logit figure: its name, options and (sigmoid) weight."""
+    config: dict[str, Any] = {"name": clf.loss, **dict(clf.loss_options or {})}
+    weights = clf.decisions_.get("weights")
+    if weights and weights["kind"] == "pos_weight" and "pos_weight" not in config:
+        config["pos_weight"] = weights["values"][:1]  # the figure draws one label
+    return config
+
+
+def decision_lines(clf: Classifier) -> list[str]:
+    """The decisions a fit took, one line each: task and reason, loss, weights, best epoch, thresholds, notes."""
+    d = clf.decisions_
+    lines = [f"task: {d['task']} ({d.get('task_reason', '')})", f"loss: {d.get('loss')}"]
+    lines.append(f"weights: {_weights_text(d.get('weights'))}")
+    if d.get("best_epoch") is not None:
+        lines.append(
+            f"best epoch: {int(d['best_epoch']) + 1} of {len(clf.history_)} (lowest val_loss; its weights kept)"
+        )
+    lines.append(f"calibration: {_calibration_text(d.get('calibration'))}")
+    lines.append(f"thresholds: {_thresholds_text(clf)}")
+    if getattr(clf, "model_spec_", None):
+        lines.append(
+            f"model: {clf.model_spec_['name']} (model={clf.model!r}, input {list(clf.input_shape_)})"
+        )
+    tuned = (d.get("thresholds") or {}).get("notes", [])
+    notes = [*d.get("notes", []), *(f"thresholds: {_named_note(n, clf.label_names_)}" for n in tuned)]
+    lines.extend(f"note: {n}" for n in notes)
+    return lines
+
+
+def _named_note(note: str, names: list[str]) -> str:
+    """``"class 2: ..."`` / ``"label 0: ..."`` (a tuning note) with the class or label name."""
+    import re
+
+    m = re.match(r"(class|label) (\d+): ", note)
+    if m is None or int(m.group(2)) >= len(names):
+        return note
+    return f"{m.group(1)} {names[int(m.group(2))]!r}: {note[m.end() :]}"
+
+
+def _weights_text(weights: Mapping[str, Any] | None) -> str:
+    if not weights:
+        return "none"
+    values = weights["values"]
+    shown = ", ".join(f"{v:.3g}" for v in values[:8]) + (" ..." if len(values) > 8 else "")
+    kind = "pos_weight" if weights.get("kind", "pos_weight") == "pos_weight" else "class weight"
+    return f"{weights['strategy']} {kind} [{shown}]"
+
+
+def _calibration_text(calibration: Mapping[str, Any] | None) -> str:
+    if not calibration:
+        return "none (probabilities are the raw activation)"
+    before, after = calibration.get("log_loss_before") or [], calibration.get("log_loss_after") or []
+    change = ""
+    if before and after:
+        change = f"; validation log-loss {sum(before) / len(before):.4f} -> {sum(after) / len(after):.4f}"
+    return f"{calibration['method']} on validation{change}"
+
+
+def _thresholds_text(clf: Classifier) -> str:
+    scale = " of the calibrated probabilities" if clf.calibration_ is not None else ""
+    if clf.thresholds_ is None:
+        return f"default (0.5 / argmax{scale})"
+    values = clf.thresholds_.values
+    shown = ", ".join(f"{float(v):.3f}" for v in values[:8]) + (" ..." if len(values) > 8 else "")
+    what = "class bias" if clf.task_ == "multiclass" else "thresholds"
+    scale = " on the calibrated scale" if clf.calibration_ is not None else ""
+    return f"{what} [{shown}] tuned on validation ({clf.threshold_objective}){scale}"
