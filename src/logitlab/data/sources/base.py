@@ -56,6 +56,8 @@ class LoadOptions:
     channels: int | None = None  # 1 or 3 image channels
     normalize: Normalize = "dataset"  # image normalisation
     max_memory_mb: float = 512  # images larger than this in total stay on disk (lazy)
+    streaming: bool = False  # stream a table (a file, glob or folder of files) instead of reading it whole
+    split_key: str | None = None  # streaming: split by a hash of this column (default: of the row index)
 
     @property
     def split(self) -> dict[str, Any]:
@@ -78,20 +80,29 @@ class Spec:
         path (Path or None): the path (``~`` expanded); ``None`` for ``builtin:NAME``.
         kind (str or None): the kind a trained model reads (``"tabular"``/``"image"``); ``None`` when training.
         image_column (str or None): the path column of a CSV of images: given, or saved with the model.
+        streaming (bool): read the spec (a table file, a glob or a folder of tables) as a stream.
     """
 
     text: str
     path: Path | None
     kind: Kind | None = None
     image_column: str | None = None
+    streaming: bool = False
     _table: tuple[pd.DataFrame, RowNamer] | None = field(default=None, init=False, repr=False)
 
     @classmethod
-    def of(cls, spec: str | Path, *, kind: Kind | None = None, image_column: str | None = None) -> Spec:
+    def of(
+        cls,
+        spec: str | Path,
+        *,
+        kind: Kind | None = None,
+        image_column: str | None = None,
+        streaming: bool = False,
+    ) -> Spec:
         """Resolve ``spec`` (nothing is read yet)."""
         if isinstance(spec, str) and spec.strip().lower().startswith(BUILTIN_PREFIX):
             return cls(spec, None, kind, image_column)
-        return cls(str(spec), Path(spec).expanduser(), kind, image_column)
+        return cls(str(spec), Path(spec).expanduser(), kind, image_column, streaming)
 
     def is_table_file(self) -> bool:
         """The spec is an existing file with a table suffix (CSV, TSV, Parquet)."""
