@@ -31,8 +31,8 @@ ROWS, FEATURES = 960, 4
 LAYOUT = [(400, 90), (250, 64), (310, 100)]  # rows, row group size: uneven files and groups
 
 
-def write_data(root: Path, seed: int = 0) -> Path:
-    """Three Parquet files: ``id``, ``f0..f3`` and a 0/1 ``y`` that depends on them."""
+def write_data(root: Path, seed: int = 0, *, checksums: bool = False) -> Path:
+    """Three Parquet files: ``id``, ``f0..f3`` and a 0/1 ``y`` that depends on them (page CRCs with ``checksums``)."""
     rng = np.random.default_rng(seed)
     x = rng.normal(size=(ROWS, FEATURES))
     y = (x[:, 0] - x[:, 1] + 0.5 * rng.normal(size=ROWS) > 0).astype(np.int64)

@@ -34,7 +34,7 @@ import pyarrow.compute as pc
 import torch
 from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 
-from ...errors import ConfigError
+from ...errors import ConfigError, LogitlabError
 from .hashing import SPLIT_NAMES, HashSplit, key_hash
 from .manifest import Manifest, Unit
 from .schedule import ShuffleBuffer, batches_per_rank, rank_range, rank_sizes, worker_plan
@@ -221,6 +221,18 @@ class StreamingTable(IterableDataset):
         return np.concatenate([np.flatnonzero(files == f) for f in rng.permutation(files.max() + 1)])
 
     def __iter__(self) -> Iterator[Any]:
+        if get_worker_info() is None:
+            return self._batches()
+        return self._in_worker()
+
+    def _in_worker(self) -> Iterator[Any]:
+        """A worker's batches; a logitlab error travels whole to the main process (code and fix kept)."""
+        try:
+            yield from self._batches()
+        except LogitlabError as exc:
+            yield _Failure(exc)
+
+    def _batches(self) -> Iterator[Any]:
         info = get_worker_info()
         workers, worker = (info.num_workers, info.id) if info is not None else (1, 0)
         order = self.epoch_order(self.epoch)
@@ -350,5 +362,14 @@ class StreamLoader:
                 generator=torch.Generator().manual_seed(table.seed + table.epoch),
             )
         for item in items:
+            if isinstance(item, _Failure):
+                raise item.error
             self._done += 1
             yield item
+
+
+class _Failure:
+    """A worker's error, sent as an item (a DataLoader would re-raise it without its code and fix)."""
+
+    def __init__(self, error: LogitlabError) -> None:
+        self.error = error
