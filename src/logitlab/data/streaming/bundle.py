@@ -126,6 +126,8 @@ def load_streaming(
     max_categories: int = 50,
     split_key: str | None = None,
     sample_rows: int = 200_000,
+    read_rows: int = 65536,
+    shuffle_buffer: int = 1 << 17,
 ) -> DatasetBundle:
     """A bundle of Parquet/CSV files too large for memory, fitted in one streaming pass.
 
@@ -133,11 +135,16 @@ def load_streaming(
         split_key (str, optional): hash this column instead of the row index to split (rows of one key
             share a split). Default: the row index.
         sample_rows (int): values per numeric column behind its median fill. Default: ``200_000``.
+        read_rows (int): the most rows of one record batch read from a file. Default: ``65536``.
+        shuffle_buffer (int): rows held by each reader's shuffle buffer. Default: ``131072``.
+
+    Memory: the statistics pass holds one record batch and the samples (``16 * sample_rows`` bytes per
+    numeric column); training, per reader, one record batch and the shuffle buffer of preprocessed rows.
 
     Raises:
         DataError: as :func:`~logitlab.data.load_dataset`, and a damaged file naming its row group.
     """
-    manifest = Manifest.scan(spec)
+    manifest = Manifest.scan(spec, read_rows=read_rows)
     notes: list[str] = []
     names = target_columns(pd.DataFrame(columns=manifest.columns), target, notes)
     absent = [c for c in [*drop, *([split_key] if split_key else [])] if c not in manifest.columns]
@@ -160,8 +167,13 @@ def load_streaming(
     splits = [
         StreamSplit(
             StreamingTable(
-                manifest, transform=encoder, split=s, splitter=splitter, unit_counts=stats.unit_counts
-            ),
+                manifest,
+                transform=encoder,
+                split=s,
+                splitter=splitter,
+                unit_counts=stats.unit_counts,
+                shuffle_buffer=shuffle_buffer,
+            ),  # fmt: skip
             stats.labels.label_counts(i, enc),
         )
         for i, s in enumerate(SPLIT_NAMES)

@@ -123,8 +123,9 @@ class ShuffleBuffer:
         picked = self.rng.choice(n, size=size, replace=False)
         out = tuple(a[h + picked] for a in self.store)
         holes = picked[picked < n - size]  # refill the picked places below the tail with the tail's rows
-        tail = np.arange(n - size, n)
-        movers = tail[~np.isin(tail, picked)]
+        in_tail = np.zeros(size, dtype=bool)
+        in_tail[picked[picked >= n - size] - (n - size)] = True
+        movers = np.flatnonzero(~in_tail) + (n - size)
         for a in self.store:
             a[h + holes] = a[h + movers]
         self.n = n - size
