@@ -84,6 +84,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_training(train)
     train.add_argument("--val-size", type=float, default=LOAD_DEFAULTS["val_size"], help="validation share")
     train.add_argument("--test-size", type=float, default=LOAD_DEFAULTS["test_size"], help="test share")
+    train.add_argument("--streaming", action="store_true",
+                       help="stream a table larger than memory: DATA may be a quoted glob or a folder of Parquet/CSV files")  # fmt: skip
     train.add_argument("--out", default=None, help="run directory (default: runs/<data name>)")
     train.add_argument("--overwrite", action="store_true", help="replace a run already in --out")
     train.add_argument("--quiet", action="store_true", help="no per-epoch progress")
@@ -272,7 +274,12 @@ def cmd_train(args: argparse.Namespace) -> int:
         "device": args.device,
         "verbose": not args.quiet,
     }
-    load = {**_load_options(args), "val_size": args.val_size, "test_size": args.test_size}
+    load = {
+        **_load_options(args),
+        "val_size": args.val_size,
+        "test_size": args.test_size,
+        "streaming": args.streaming or None,
+    }
     out = args.out or os.path.join("runs", _run_name(args.data))
     result = workflows.train(args.data, out, params=params, load=load, echo=_echo, overwrite=args.overwrite)
     if result is not None:
@@ -383,7 +390,7 @@ def _run_name(spec: str) -> str:
     import re
 
     base = spec.split(":", 1)[1] if spec.startswith("builtin:") else os.path.basename(os.path.normpath(spec))
-    return re.sub(r"[^A-Za-z0-9_.-]+", "-", os.path.splitext(base)[0]) or "run"
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", os.path.splitext(base)[0]).strip("-") or "run"
 
 
 def _echo(text: str) -> None:

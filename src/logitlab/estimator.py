@@ -252,8 +252,11 @@ class Classifier(ClassifierMixin, BaseEstimator):
         own = "weight" if self.task_ == "multiclass" else "pos_weight"
         weights = None
         if own not in options:  # the user's own weights win
+            counts = bundle.train.label_counts(
+                self.task_, num_classes=self.n_outputs_
+            )  # streaming: no rows read
             weights = imbalance_weights(
-                bundle.train.y, self.task_, cast(Any, self.imbalance), num_classes=self.n_outputs_
+                counts, self.task_, cast(Any, self.imbalance), num_classes=self.n_outputs_
             )
         if weights is not None:
             options[weights.option] = weights.values

@@ -35,6 +35,7 @@ import torch
 from torch import Tensor
 
 from .errors import ConfigError, LogitlabWarning, TargetError
+from .label_counts import LabelCounts
 from .options import IMBALANCE_STRATEGIES
 from .targets import _as_tensor
 from .tasks import Task
@@ -42,6 +43,7 @@ from .tasks import Task
 __all__ = [
     "WEIGHT_STRATEGIES",
     "ImbalanceWeights",
+    "LabelCounts",
     "WeightStrategy",
     "class_weight",
     "imbalance_weights",
@@ -69,7 +71,8 @@ def pos_weight(
     1 of them (``smoothed`` adds ``s`` anyway) and is named in a :class:`LogitlabWarning`.
 
     Args:
-        targets (Tensor[N], Tensor[N, 1] or Tensor[N, L]): 0/1 (or soft) training targets, any array-like.
+        targets (Tensor[N], Tensor[N, 1] or Tensor[N, L]): 0/1 (or soft) training targets, any array-like;
+            or their :class:`~logitlab.label_counts.LabelCounts` (from a streaming pass).
         strategy (str): one of :data:`WEIGHT_STRATEGIES`. Default: ``"balanced"``.
         max_weight (float, optional): cap on each weight (capped labels are warned). Default: ``None``.
         smoothing (float): ``s`` of the ``smoothed`` strategy, >= 0. Default: ``1.0``.
@@ -84,19 +87,8 @@ def pos_weight(
         tensor([2.])
     """
     _check_options(strategy, max_weight, smoothing, beta)
-    t = _as_tensor(targets)
-    t = _check_matrix(t, "targets")
-    if not t.is_floating_point():
-        t = t.to(torch.float64)
-    lo, hi = float(t.min()), float(t.max())
-    if lo < 0 or hi > 1:
-        raise TargetError(
-            f"Expected 0/1 (or soft [0, 1]) targets for pos_weight; got values in [{lo:.4g}, {hi:.4g}].",
-            fix="for class ids use class_weight(labels); else map the positives to 1, e.g. (y == positive_label).",
-            code="targets-out-of-range",
-        )
-    pos = t.double().sum(0).cpu()
-    neg = t.shape[0] - pos
+    pos, rows, device = _positives(targets)
+    neg = rows - pos
     notes: list[str] = []
     if strategy == "none":
         w = torch.ones_like(pos)
@@ -117,7 +109,24 @@ def pos_weight(
     w = _cap(w, max_weight, "label", notes)
     for note in notes:
         warnings.warn(note, LogitlabWarning, stacklevel=2)
-    return w.to(device=t.device, dtype=torch.float32)
+    return w.to(device=device, dtype=torch.float32)
+
+
+def _positives(targets: Any) -> tuple[Tensor, int, torch.device]:
+    """(positives per label float64 on the CPU, rows, the targets' device) of targets or :class:`LabelCounts`."""
+    if isinstance(targets, LabelCounts):
+        return targets.sums.cpu(), targets.rows, torch.device("cpu")
+    t = _check_matrix(_as_tensor(targets), "targets")
+    if not t.is_floating_point():
+        t = t.to(torch.float64)
+    lo, hi = float(t.min()), float(t.max())
+    if lo < 0 or hi > 1:
+        raise TargetError(
+            f"Expected 0/1 (or soft [0, 1]) targets for pos_weight; got values in [{lo:.4g}, {hi:.4g}].",
+            fix="for class ids use class_weight(labels); else map the positives to 1, e.g. (y == positive_label).",
+            code="targets-out-of-range",
+        )
+    return t.double().sum(0).cpu(), int(t.shape[0]), t.device
 
 
 def class_weight(
@@ -139,7 +148,7 @@ def class_weight(
 
     Args:
         labels (Tensor[N] or Tensor[N, C]): class indices, or one-hot / probability rows (counts are
-            the column sums); any array-like.
+            the column sums); any array-like; or their :class:`~logitlab.label_counts.LabelCounts`.
         strategy (str): one of :data:`WEIGHT_STRATEGIES`. Default: ``"balanced"``.
         num_classes (int, optional): ``C``; classes absent from ``labels`` still get a weight.
             Default: ``labels.max() + 1`` (or the number of columns).
@@ -155,8 +164,11 @@ def class_weight(
         tensor([1., 1., 1.])
     """
     _check_options(strategy, max_weight, smoothing, beta)
-    t = _as_tensor(labels)
-    counts = _class_counts(t, num_classes)
+    if isinstance(labels, LabelCounts):
+        counts, device = _counted_classes(labels, num_classes), torch.device("cpu")
+    else:
+        t = _as_tensor(labels)
+        counts, device = _class_counts(t, num_classes), t.device
     n, c = float(counts.sum()), counts.numel()
     notes: list[str] = []
     if strategy == "none":
@@ -175,7 +187,7 @@ def class_weight(
     w = _cap(w, max_weight, "class", notes)
     for note in notes:
         warnings.warn(note, LogitlabWarning, stacklevel=2)
-    return w.to(device=t.device, dtype=torch.float32)
+    return w.to(device=device, dtype=torch.float32)
 
 
 @dataclass(frozen=True)
@@ -215,7 +227,8 @@ def imbalance_weights(
     ``[N]`` or probability rows ``[N, C]`` (soft labels: a class counts its probability mass).
 
     Args:
-        targets (Tensor): the training split's targets in the task's form (``prepare_targets``).
+        targets (Tensor or LabelCounts): the training split's targets in the task's form
+            (``prepare_targets``), or their counts (``split.label_counts(task)``).
         task (Task or str): the task.
         strategy (str): one of :data:`WEIGHT_STRATEGIES`; ``"none"`` returns ``None``. Default: ``"balanced"``.
         num_classes (int, optional): ``C`` for multiclass (classes absent from the split still get a weight).
@@ -336,6 +349,15 @@ def _class_counts(t: Tensor, num_classes: int | None) -> Tensor:
             code="label-out-of-range",
         )
     return torch.bincount(t, minlength=c).double()
+
+
+def _counted_classes(counts: LabelCounts, num_classes: int | None) -> Tensor:
+    sums, c = counts.sums.cpu(), num_classes or len(counts.sums)
+    if len(sums) > c:
+        raise TargetError(
+            f"Expected counts of at most {c} classes; got {len(sums)}.", code="label-count-mismatch"
+        )
+    return torch.cat([sums, sums.new_zeros(c - len(sums))])
 
 
 def _effective_number(n: Tensor, beta: float) -> Tensor:

@@ -73,10 +73,10 @@ def test_load_and_inputs_pick_the_source_once(tmp_path, monkeypatch):
     for source in SOURCES:
         monkeypatch.setattr(source, "detect", counted(source))
     bundle = load_dataset(spec, val_size=0.25, test_size=0.25)
-    assert calls == ["BuiltinSource", "ImageFolderSource", "ImageCsvSource"]
+    assert calls == ["StreamingSource", "BuiltinSource", "ImageFolderSource", "ImageCsvSource"]
     calls.clear()
     inputs = load_inputs(spec, bundle.state)
-    assert calls == ["BuiltinSource", "ImageFolderSource", "ImageCsvSource"]
+    assert calls == ["StreamingSource", "BuiltinSource", "ImageFolderSource", "ImageCsvSource"]
     assert inputs.ids[0] == "imgs/a/0.png" and len(inputs) == 8
 
 

@@ -26,6 +26,7 @@ from torch import Tensor
 from torch.utils.data import Dataset, Subset, TensorDataset
 
 from ..errors import ConfigError
+from ..label_counts import LabelCounts
 from ..tasks import Task
 from .labels import LabelEncoder
 from .preprocessors import preprocessor_from_dict, transform_features
@@ -170,6 +171,15 @@ class Split:
         A lazy split loads one batch at a time; an in-memory one yields views of ``x``.
         """
         return iter_batches(self.x, batch_size)
+
+    def label_counts(self, task: Task | str, *, num_classes: int | None = None) -> LabelCounts:
+        """How many rows hold each label / class: what :func:`~logitlab.weights.imbalance_weights` needs.
+
+        Examples:
+            >>> Split(torch.zeros(3, 1), torch.tensor([0, 2, 2])).label_counts("multiclass").sums.tolist()
+            [1.0, 0.0, 2.0]
+        """
+        return LabelCounts.of(self.y, task, num_classes=num_classes)
 
     def materialize(self) -> Tensor:
         """``x`` as one tensor (loads a lazy image dataset into memory; prefer :meth:`training_data` or :meth:`batches`)."""

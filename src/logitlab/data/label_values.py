@@ -233,9 +233,16 @@ _BOOLISH: dict[Any, float] = {0: 0.0, 1: 1.0, "0": 0.0, "1": 1.0}  # True/False 
 _BOOLISH.update({"true": 1.0, "false": 0.0, "True": 1.0, "False": 0.0, "TRUE": 1.0, "FALSE": 0.0})
 
 
-def class_counts(values: np.ndarray) -> tuple[list[Any], list[int]]:
-    """The distinct labels, sorted (by their text when they do not compare), and how often each occurs."""
-    counts = pd.Series(values).value_counts(sort=False)
+def class_counts(values: np.ndarray, weights: Sequence[int] | None = None) -> tuple[list[Any], list[int]]:
+    """The distinct labels, sorted (by their text when they do not compare), and how often each occurs.
+
+    With ``weights``, value ``values[i]`` stands for ``weights[i]`` rows (distinct labels with their counts).
+    """
+    series = pd.Series(values)
+    if weights is None:
+        counts = series.value_counts(sort=False)
+    else:
+        counts = pd.Series(np.asarray(weights, dtype=np.int64)).groupby(series.to_numpy(), sort=False).sum()
     items = list(counts.items())
     try:
         items.sort(key=lambda kv: kv[0])

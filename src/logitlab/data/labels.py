@@ -90,6 +90,7 @@ class LabelEncoder:
         positive: Any = None,
         label_names: Sequence[str] | None = None,
         row_name: RowNamer = INDEX,
+        counts: Sequence[int] | None = None,
     ) -> LabelEncoder:
         """Choose the task (unless given), the classes and the positive class from labels ``y``.
 
@@ -101,6 +102,8 @@ class LabelEncoder:
             positive (optional): the positive class of a binary task. Default: chosen (see notes).
             label_names (list[str], optional): names of the columns of a 2-D matrix.
             row_name (RowNamer): names row ``i`` in error messages. Default: ``"index i"``.
+            counts (list[int], optional): ``y`` holds distinct 1-D labels and ``counts[i]`` rows hold
+                ``y[i]`` (what a streaming pass collects); the encoder is the one the rows would give.
 
         Raises:
             DataError: missing labels (naming the rows), a single class, or labels that do not fit ``task``.
@@ -129,7 +132,7 @@ class LabelEncoder:
         values = values.reshape(-1)
         if forced is None:
             refuse_other_separator(values, label_sep)
-        return _fit_1d(cls, values, forced, positive, label_sep, row_name)
+        return _fit_1d(cls, values, forced, positive, label_sep, counts)
 
     # ----------------------------------------------------------------- transform
     def transform(self, y: Any, *, row_name: RowNamer = INDEX) -> Tensor:
@@ -348,7 +351,7 @@ def _fit_1d(
     forced: Task | None,
     positive: Any,
     label_sep: str,
-    row_name: RowNamer,
+    weights: Sequence[int] | None,
 ) -> LabelEncoder:
     if values.dtype.kind == "O" or values.dtype.kind == "U":
         values = np.array([v.strip() if isinstance(v, str) else v for v in values], dtype=object)
@@ -361,7 +364,7 @@ def _fit_1d(
                 code="soft-labels-task",
             )
         return cls(Task.BINARY, [0, 1], 1, reason, label_sep, soft=True)
-    uniq, counts = class_counts(values)
+    uniq, counts = class_counts(values, weights)
     if len(uniq) < 2:
         raise DataError(
             f"Expected at least two classes; every label is {uniq[0]!r}.",

@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import itertools
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import numpy as np
 import torch
 from torch import Tensor
-from torch.utils.data import DataLoader, Dataset, DistributedSampler, Subset
+from torch.utils.data import DataLoader, Dataset, DistributedSampler, IterableDataset, Subset
 
 from ..data.batches import BalancedSampler, InMemoryLoader
 from ..errors import ConfigError, DataError
 from .config import TrainConfig
-from .distributed import DistInfo
+from .distributed import DistInfo, gather_blocks, gather_rows
 
-__all__ = ["as_tensors", "eval_loader", "num_rows", "train_loader"]
+__all__ = ["as_tensors", "eval_loader", "num_rows", "resume_batches", "train_loader"]
+
+Gather = Callable[[Tensor, int], Tensor]
 
 # in-memory data up to this size is copied to the accelerator once, so batches are gathered there
 MAX_RESIDENT_BYTES = 2 << 30
@@ -67,7 +70,9 @@ def place(t: Tensor, device: torch.device) -> Tensor:
 
 def train_loader(data: Any, cfg: TrainConfig, info: DistInfo, device: torch.device) -> Iterable[Any]:
     """The training loader: InMemoryLoader for tensors, DataLoader (+ DistributedSampler) for Datasets."""
-    if isinstance(data, DataLoader | InMemoryLoader):
+    if isinstance(data, DataLoader | InMemoryLoader) or (
+        hasattr(data, "load_state_dict") and not isinstance(data, Dataset)  # a StreamLoader
+    ):
         return data  # the caller's own loader, sharding included
     if cfg.batch_size % info.world_size:
         raise ConfigError(
@@ -93,6 +98,8 @@ def train_loader(data: Any, cfg: TrainConfig, info: DistInfo, device: torch.devi
             sampler=balanced,
         )
     dataset = _dataset(data)
+    if isinstance(dataset, IterableDataset):
+        return _stream_loader(dataset, cfg, info, device)
     if cfg.balanced:
         targets = getattr(dataset, "targets", None)
         if targets is None:
@@ -114,7 +121,49 @@ def train_loader(data: Any, cfg: TrainConfig, info: DistInfo, device: torch.devi
         num_workers=cfg.num_workers,
         pin_memory=device.type == "cuda",
         persistent_workers=cfg.num_workers > 0,
+        generator=torch.Generator().manual_seed(cfg.seed),  # worker seeds never draw from the global RNG
     )
+
+
+def _sharded(dataset: IterableDataset) -> Any:
+    if not callable(getattr(dataset, "shard", None)):
+        raise ConfigError(
+            f"Expected an IterableDataset that shards itself over ranks (a `shard(rank, world_size, ...)` "
+            f"method, as logitlab.data.streaming.StreamingTable has); got {type(dataset).__name__}.",
+            fix="wrap the files in StreamingTable, or pass your own DataLoader (sharding is then yours).",
+            code="iterable-needs-shard",
+        )
+    return dataset
+
+
+def _stream_loader(dataset: IterableDataset, cfg: TrainConfig, info: DistInfo, device: torch.device) -> Any:
+    """A streaming table's loader: this rank's shard at the per-rank batch, with ``num_workers`` readers."""
+    if cfg.balanced:
+        raise ConfigError(
+            "balanced=True samples with replacement from rows in memory; a streaming table has none.",
+            fix="use balanced=False with imbalance weights (pos_weight / class weights from the label counts).",
+            code="balanced-streaming",
+        )
+    table = _sharded(dataset).shard(
+        info.rank,
+        info.world_size,
+        batch_size=cfg.batch_size // info.world_size,
+        shuffle=cfg.shuffle,
+        seed=cfg.seed,
+    )
+    return table.loader(num_workers=cfg.num_workers, pin_memory=device.type == "cuda")
+
+
+def resume_batches(loader: Iterable[Any], skip: int) -> Iterator[Any]:
+    """The loader's batches of this epoch after its first ``skip`` (a mid-epoch resume).
+
+    A loader with ``load_state_dict`` (a streaming table's) skips them itself; any other is read and
+    its first ``skip`` batches dropped (its order is seeded by the epoch, so they are the same ones).
+    """
+    if skip and hasattr(loader, "load_state_dict") and hasattr(loader, "state_dict"):
+        loader.load_state_dict({**loader.state_dict(), "batches": skip})
+        return iter(loader)
+    return itertools.islice(iter(loader), skip, None)
 
 
 def _balanced(y: Tensor, cfg: TrainConfig, info: DistInfo) -> BalancedSampler:
@@ -129,8 +178,13 @@ def num_rows(data: Any) -> int:
 
 def eval_loader(
     data: Any, batch_size: int, info: DistInfo, device: torch.device, workers: int
-) -> tuple[Iterable[Any], int]:
-    """Batches of this rank's rank-strided shard (rows ``rank, rank+W, ...``) and the total row count."""
+) -> tuple[Iterable[Any], int, Gather]:
+    """Batches of this rank's shard, the total row count, and how the ranks' rows go back in order.
+
+    In-memory data and Datasets are sharded rank-strided (rows ``rank, rank+W, ...``, gathered by
+    :func:`~logitlab.train.distributed.gather_rows`); a streaming table in contiguous blocks, read in
+    this process (:func:`~logitlab.train.distributed.gather_blocks`).
+    """
     tensors = as_tensors(data)
     if tensors is not None:
         x, y = tensors
@@ -142,11 +196,19 @@ def eval_loader(
             batch_size=batch_size,
             shuffle=False,
         )
-        return loader, len(x)
+        return loader, len(x), gather_rows
     dataset = _dataset(data)
+    if isinstance(dataset, IterableDataset):
+        table = _sharded(dataset)
+        return (
+            table.shard(info.rank, info.world_size, batch_size=batch_size, shuffle=False),
+            table.num_rows,
+            gather_blocks,
+        )
     total = len(dataset)  # type: ignore[arg-type]
     shard = Subset(dataset, range(info.rank, total, info.world_size)) if info.enabled else dataset
-    return DataLoader(shard, batch_size=batch_size, shuffle=False, num_workers=workers), total
+    loader = DataLoader(shard, batch_size=batch_size, shuffle=False, num_workers=workers)
+    return loader, total, gather_rows
 
 
 def split_batch(batch: Any) -> tuple[Tensor, Any]:

@@ -13,7 +13,7 @@ from torch import Tensor
 
 from . import _data
 from ._state import autocast
-from .distributed import DistInfo, all_reduce_sum, gather_rows
+from .distributed import DistInfo, all_reduce_sum
 
 if TYPE_CHECKING:
     from .trainer import Trainer
@@ -24,12 +24,12 @@ __all__ = ["evaluate", "predict"]
 @torch.no_grad()
 def _outputs(
     trainer: Trainer, data: Any, *, with_loss: bool, keep: bool
-) -> tuple[Tensor, list[Tensor], list[Tensor], int]:
-    """This rank's shard: (loss sum [], logits parts, target parts, total rows over ranks)."""
+) -> tuple[Tensor, list[Tensor], list[Tensor], int, _data.Gather]:
+    """This rank's shard: (loss sum [], logits parts, target parts, total rows over ranks, the gather)."""
     # shard over ranks only while the process group runs (fit ends it; predict afterwards sees all rows)
     info = trainer.dist if torch.distributed.is_initialized() else DistInfo()
     cfg, device, model = trainer.config, trainer.device, trainer.model
-    loader, total = _data.eval_loader(data, cfg.batch_size, info, device, cfg.num_workers)
+    loader, total, gather = _data.eval_loader(data, cfg.batch_size, info, device, cfg.num_workers)
     was_training = model.training
     model.to(device).eval()
     loss_sum = torch.zeros((), dtype=torch.float64, device=device)
@@ -48,20 +48,20 @@ def _outputs(
                 logits_parts.append(logits)
     finally:
         model.train(was_training)
-    return loss_sum, logits_parts, target_parts, total
+    return loss_sum, logits_parts, target_parts, total, gather
 
 
 def evaluate(trainer: Trainer, data: Any) -> dict[str, float]:
     """``{"loss": mean loss, **scalar metrics_fn values}`` over all ranks' rows of ``data``."""
     metrics_fn = trainer.metrics_fn
-    loss_sum, logits_parts, target_parts, total = _outputs(
+    loss_sum, logits_parts, target_parts, total, gather = _outputs(
         trainer, data, with_loss=True, keep=metrics_fn is not None
     )
     loss = all_reduce_sum(loss_sum) / max(total, 1)
     result = {"loss": float(loss)}
     if metrics_fn is not None and logits_parts:
-        logits = gather_rows(torch.cat(logits_parts), total).cpu()
-        targets = gather_rows(torch.cat(target_parts), total).cpu()
+        logits = gather(torch.cat(logits_parts), total).cpu()
+        targets = gather(torch.cat(target_parts), total).cpu()
         for key, value in metrics_fn(logits, targets).items():
             if isinstance(value, int | float) and not isinstance(value, bool):
                 result[key] = float(value)
@@ -70,7 +70,7 @@ def evaluate(trainer: Trainer, data: Any) -> dict[str, float]:
 
 def predict(trainer: Trainer, data: Any) -> Tensor:
     """Float32 logits for every row of ``data``, in order, on the CPU (gathered over ranks)."""
-    _, parts, _, total = _outputs(trainer, data, with_loss=False, keep=True)
+    _, parts, _, total, gather = _outputs(trainer, data, with_loss=False, keep=True)
     if not parts:
         return torch.empty(0)
-    return gather_rows(torch.cat(parts), total).cpu()
+    return gather(torch.cat(parts), total).cpu()

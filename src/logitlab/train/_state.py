@@ -114,7 +114,9 @@ def restore(trainer: Any, ckpt: Checkpoint) -> None:
             stacklevel=3,
         )
     trainer.history = trainer.history.__class__(ckpt.meta["history"])
-    trainer.start_epoch, trainer.global_step = int(ckpt.meta["epoch"]) + 1, int(ckpt.meta["global_step"])
+    trainer.position = ckpt.meta.get("position")  # mid-epoch: that epoch resumes after its done batches
+    trainer.start_epoch = int(ckpt.meta["epoch"]) + (0 if trainer.position else 1)
+    trainer.global_step = int(ckpt.meta["global_step"])
     states = ckpt.meta.get("callbacks", {})
     for cb in trainer.callbacks:
         if type(cb).__name__ in states and hasattr(cb, "load_state_dict"):
@@ -143,7 +145,8 @@ def checkpoint_state(trainer: Any) -> tuple[dict[str, Tensor], dict[str, Any], d
         "world_size": trainer.dist.world_size,
         "config": trainer.config.to_dict(),
         "history": list(trainer.history),
-        "loader": {"seed": trainer.config.seed, "next_epoch": trainer.epoch + 1},
+        "position": trainer.position,  # None at an epoch's end; mid-epoch: batches done, loss so far
+        "loader": {"seed": trainer.config.seed, "next_epoch": trainer.epoch + (0 if trainer.position else 1)},
         "callbacks": {
             type(cb).__name__: cb.state_dict() for cb in trainer.callbacks if hasattr(cb, "state_dict")
         },

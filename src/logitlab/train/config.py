@@ -85,6 +85,7 @@ class TrainConfig:
     patience: int | None = None  # epochs without improvement before stopping; None turns it off
     min_delta: float = 0.0  # the smallest change of `monitor` that counts as an improvement
     checkpoint_every: int = 1  # save "last" every N epochs (needs a run_dir); 0 turns checkpoints off
+    checkpoint_every_steps: int = 0  # also save "last" every N optimizer steps mid-epoch; 0: epoch ends only
     resume: str | None = None  # a checkpoint path, "auto" (run_dir's last checkpoint if any) or None
     # --- data ---
     shuffle: bool = True  # reshuffle the training data each epoch (seeded by seed + epoch)
@@ -130,7 +131,7 @@ class TrainConfig:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise _fail(name, value, "to be an int >= 1", f"use {name}=1 or more.")
-        for name in ("warmup_steps", "checkpoint_every", "num_workers", "seed"):
+        for name in ("warmup_steps", "checkpoint_every", "checkpoint_every_steps", "num_workers", "seed"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise _fail(name, value, "to be an int >= 0", f"use {name}=0.")

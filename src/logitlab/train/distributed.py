@@ -29,6 +29,7 @@ __all__ = [
     "all_reduce_mean",
     "all_reduce_sum",
     "detect",
+    "gather_blocks",
     "gather_rows",
     "init_process_group",
     "peer_failure",
@@ -166,6 +167,27 @@ def gather_rows(t: Tensor, total: int) -> Tensor:
     dist.all_gather(parts, padded.contiguous())
     # parts[r][j] is row j * world + r: interleave the shards back into the original order
     return torch.stack(parts, dim=1).reshape(per * world, *t.shape[1:])[:total]
+
+
+def gather_blocks(t: Tensor, total: int) -> Tensor:
+    """Rows sharded in contiguous blocks (rank ``r`` holds rows ``r*total//W .. (r+1)*total//W - 1``) -> all rows.
+
+    Args:
+        t (Tensor[n_r, ...]): this rank's block.
+        total (int): the number of rows over all ranks.
+
+    Returns:
+        Tensor[total, ...]: the same on every rank (``t`` itself in a single process).
+    """
+    if not _active():
+        return t
+    world = dist.get_world_size()
+    sizes = [(r + 1) * total // world - r * total // world for r in range(world)]
+    padded = t.new_zeros((max(sizes), *t.shape[1:]))
+    padded[: t.shape[0]] = t
+    parts = [torch.empty_like(padded) for _ in range(world)]
+    dist.all_gather(parts, padded.contiguous())
+    return torch.cat([p[:n] for p, n in zip(parts, sizes)])
 
 
 _PEER_FAILURE_PHRASES = ("gloo", "nccl", "connection closed", "connection reset", "timed out", "timeout")

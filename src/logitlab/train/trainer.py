@@ -119,6 +119,7 @@ class Trainer:
         self.history = History()
         self.epoch = self.global_step = self.start_epoch = self.steps_per_epoch = 0
         self.epoch_samples = self.skipped_steps = 0
+        self.position: dict[str, Any] | None = None  # mid-epoch: where the epoch stands (checkpoints, resume)
         self.should_stop = False
         self._engine: nn.Module = model
         self.health: HealthMonitor | None = None  # the HealthMonitor watching this run (set by fit)
@@ -245,9 +246,11 @@ class Trainer:
         n_batches, k = len(loader), cfg.accumulation_steps
         ddp = isinstance(engine, DistributedDataParallel)
         micro: list[tuple[int, Tensor, Tensor, Tensor]] = []
-        loss_total, steps, start = 0.0, 0, time.perf_counter()
-        self.epoch_samples = 0
-        for batch_idx, batch in enumerate(loader):
+        at, self.position = self.position or {"batches": 0, "loss_total": 0.0, "steps": 0, "samples": 0}, None
+        loss_total, steps, start = float(at["loss_total"]), int(at["steps"]), time.perf_counter()
+        self.epoch_samples = int(at["samples"])
+        batches = _data.resume_batches(loader, int(at["batches"]))
+        for batch_idx, batch in enumerate(batches, start=int(at["batches"])):
             x, y = _data.split_batch(batch)
             x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
             group_start = batch_idx - batch_idx % k
@@ -267,6 +270,10 @@ class Trainer:
                 if value is not None:
                     loss_total, steps = loss_total + value, steps + 1
                 micro = []
+                if batch_idx + 1 < n_batches:
+                    self._mid_epoch_checkpoint(
+                        {"batches": batch_idx + 1, "loss_total": loss_total, "steps": steps}
+                    )
         seconds = time.perf_counter() - start
         lr = self.optimizer.param_groups[0]["lr"] if self.optimizer is not None else math.nan
         return {
@@ -302,6 +309,14 @@ class Trainer:
             self._call("on_train_batch_end", info)
         self.global_step += 1
         return value
+
+    def _mid_epoch_checkpoint(self, position: dict[str, Any]) -> None:
+        """Write ``last`` mid-epoch every ``checkpoint_every_steps`` optimizer steps, with the epoch's position."""
+        every = self.config.checkpoint_every_steps
+        if every and self.run_dir is not None and self.global_step % every == 0:
+            self.position = {**position, "samples": self.epoch_samples}
+            self.save_checkpoint(("last",))
+            self.position = None
 
     def _nonfinite(self, micro: list[tuple[int, Tensor, Tensor, Tensor]], epoch: int, value: float) -> None:
         """Raise TrainingError explaining the first non-finite micro-batch, or warn and skip the step."""

@@ -22,12 +22,20 @@ from ..tabular import TABLE_SUFFIXES
 from .base import LoadOptions, Source, Spec
 from .builtin import BuiltinSource
 from .images import ImageCsvSource, ImageFolderSource
+from .streaming import StreamingSource
 from .table import TableSource
 
 __all__ = ["SOURCES", "LoadOptions", "Source", "Spec", "load_dataset", "load_inputs", "pick_source"]
 
-SOURCES: tuple[Source, ...] = (BuiltinSource(), ImageFolderSource(), ImageCsvSource(), TableSource())
-"""Every source, in the order they are asked: the image-CSV source before the plain table source."""
+SOURCES: tuple[Source, ...] = (
+    StreamingSource(),
+    BuiltinSource(),
+    ImageFolderSource(),
+    ImageCsvSource(),
+    TableSource(),
+)
+"""Every source, in the order they are asked: streaming first (it reads only ``streaming=True`` specs),
+the image-CSV source before the plain table source."""
 
 
 def load_dataset(
@@ -53,6 +61,8 @@ def load_dataset(
     channels: int | None = LoadOptions.channels,
     normalize: Normalize = LoadOptions.normalize,
     max_memory_mb: float = LoadOptions.max_memory_mb,
+    streaming: bool = LoadOptions.streaming,
+    split_key: str | None = LoadOptions.split_key,
 ) -> DatasetBundle:
     """Load a dataset, infer (or take) its task, split it and fit its preprocessing on the training split.
 
@@ -87,6 +97,10 @@ def load_dataset(
         channels (int, optional): 1 or 3 image channels. Default: 1 if every image is grayscale.
         normalize (str): image normalisation: ``"dataset"``, ``"imagenet"`` or ``"none"``. Default: ``"dataset"``.
         max_memory_mb (float): images larger than this in total stay on disk (a lazy Dataset). Default: 512.
+        streaming (bool): stream a table too large for memory: ``spec`` may then be a glob
+            (``"data/*.parquet"``) or a folder of Parquet/CSV files; statistics come from one pass, the
+            splits from a stable hash of the row index (see :mod:`logitlab.data.streaming`). Default: ``False``.
+        split_key (str, optional): with ``streaming``, split by a hash of this column. Default: the row index.
 
     Returns:
         DatasetBundle: splits, task and reason, label names, input shape, preprocessing and notes.
@@ -104,10 +118,11 @@ def load_dataset(
         image_size=image_size, positive=positive, drop=drop, id_column=id_column,
         missing_target=missing_target, sep=sep, encoding=encoding, max_categories=max_categories,
         label_pattern=label_pattern, image_column=image_column, allow_outside_root=allow_outside_root,
-        channels=channels, normalize=normalize, max_memory_mb=max_memory_mb,
+        channels=channels, normalize=normalize, max_memory_mb=max_memory_mb, streaming=streaming,
+        split_key=split_key,
     )  # fmt: skip
     _check_choice("missing_target", missing_target, MISSING_TARGET)
-    resolved = Spec.of(spec, image_column=image_column, sep=sep, encoding=encoding)
+    resolved = Spec.of(spec, image_column=image_column, sep=sep, encoding=encoding, streaming=streaming)
     bundle = pick_source(resolved).load(resolved, options)
     bundle.notes[:0] = resolved.notes
     return bundle

@@ -60,6 +60,8 @@ class LoadOptions:
     channels: int | None = None  # 1 or 3 image channels
     normalize: Normalize = "dataset"  # image normalisation
     max_memory_mb: float = 512  # images larger than this in total stay on disk (lazy)
+    streaming: bool = False  # stream a table (a file, glob or folder of files) instead of reading it whole
+    split_key: str | None = None  # streaming: split by a hash of this column (default: of the row index)
 
     @property
     def split(self) -> dict[str, Any]:
@@ -85,6 +87,7 @@ class Spec:
         sep (str or None): the CSV separator; ``None`` sniffs it.
         encoding (str or None): the CSV text encoding; ``None`` sniffs it.
         notes (list[str]): how the table was read (a sniffed separator or encoding), once read.
+        streaming (bool): read the spec (a table file, a glob or a folder of tables) as a stream.
     """
 
     text: str
@@ -94,6 +97,7 @@ class Spec:
     sep: str | None = None
     encoding: str | None = None
     notes: list[str] = field(default_factory=list)
+    streaming: bool = False
     _table: tuple[pd.DataFrame, RowNamer] | None = field(default=None, init=False, repr=False)
 
     @classmethod
@@ -105,11 +109,12 @@ class Spec:
         image_column: str | None = None,
         sep: str | None = None,
         encoding: str | None = None,
+        streaming: bool = False,
     ) -> Spec:
         """Resolve ``spec`` (nothing is read yet)."""
         if isinstance(spec, str) and spec.strip().lower().startswith(BUILTIN_PREFIX):
             return cls(spec, None, kind, image_column, sep, encoding)
-        return cls(str(spec), Path(spec).expanduser(), kind, image_column, sep, encoding)
+        return cls(str(spec), Path(spec).expanduser(), kind, image_column, sep, encoding, streaming=streaming)
 
     def is_table_file(self) -> bool:
         """The spec is an existing file with a table suffix (CSV, TSV, Parquet)."""
