@@ -54,6 +54,8 @@ def evaluate(
     from ..evaluate import compute_metrics
 
     clf, config = _saved_run(run)  # first: a wrong run directory is the likeliest mistake
+    if (config.get("load") or {}).get("streaming"):
+        return _evaluate_streamed(spec, clf, config, split)
     inputs = load_inputs(
         spec, clf.data_state_, require_targets=True, labels="usable", sep=sep, encoding=encoding
     )
@@ -83,6 +85,40 @@ def evaluate(
         "rows": len(data),
         "excluded": inputs.excluded,
         "notes": list(dict.fromkeys(inputs.notes)),
+    }
+
+
+def _evaluate_streamed(spec: str, clf: Classifier, config: Mapping[str, Any], split: str) -> dict[str, Any]:
+    """A streaming run on files streamed again: its hash-split test rows (or every row), never read whole.
+
+    The rows of each split follow from the row index alone (a stable hash), so the test rows are the
+    ones training held out; their inputs come from the streamed bundle's one-pass statistics, which the
+    same files reproduce exactly.
+    """
+    from ..evaluate import compute_metrics
+    from .common import load_data
+
+    load = dict(config.get("load") or {})
+    seed = int(load.pop("seed", clf.seed))
+    bundle = load_data(spec, load, task=clf.task_, seed=seed)
+    parts = [bundle.test] if split == "test" else [bundle.train, bundle.val, bundle.test]
+    logits_parts = [clf.predict_logits(part) for part in parts if len(part)]
+    targets = [part.y for part in parts if len(part)]
+    if not logits_parts:
+        raise DataError(f"{spec} has no rows in its {split} split.", code="no-labels", param="split")
+    import torch
+
+    logits, y = torch.cat(logits_parts), torch.cat(targets)
+    metrics = compute_metrics(
+        logits, y, task=clf.task_, thresholds=clf.thresholds_, calibration=clf.calibration_,
+        label_names=list(clf.label_names_),
+    )  # fmt: skip
+    return {
+        "metrics": dict(metrics),
+        "split": split,
+        "rows": len(y),
+        "excluded": 0,
+        "notes": list(bundle.notes),
     }
 
 
