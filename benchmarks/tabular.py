@@ -15,6 +15,11 @@ Each (set, seed, model) result is cached as JSON under ``--cache`` (default ``.b
 an interrupted or extended run computes only what is missing; ``--refresh`` recomputes. The run order is cheap
 models first (``--models`` order for each set and seed, models outer), so a partial run already has a table.
 
+Cost: the pytabkit models dominate. On one (shared) core a RealMLP-TD fit takes 1-5 min on the 3500-row
+binary sets and 10-20 min on the multilabel sets (one model per label), TabM-D 5-10 min per set; the other
+models take seconds. A full run (13 sets x 3 seeds x 5 models) is several hours on a 2-core machine: run it
+in the background, or model by model (``--models``), the cache joining the pieces.
+
 Run: OMP_NUM_THREADS=1 nice -n 10 python -m benchmarks.tabular [--sets caravan,wine] [--seeds 0,1,2]
      [--models logitlab,logreg,hgb,realmlp,tabm] [--out .bench-out/tabular.json] [--markdown FILE]
      [--logitlab-params '{"epochs": 60}' --tag NAME]   (a variant of the logitlab defaults, cached as NAME)

@@ -105,21 +105,29 @@ def _ranks(values: dict[str, float], higher: bool) -> dict[str, float]:
 
 
 def mean_ranks(records: list[dict], models: list[str]) -> dict[str, dict[str, float]]:
-    """``metric -> model -> mean rank`` over the data sets where every model in ``models`` has the metric."""
-    grouped = _grouped(records)
+    """``metric -> model -> mean rank`` over the data sets where every model in ``models`` has a result.
+
+    Per set, the means are taken over the seeds that every model has, so that all are ranked on the
+    same splits.
+    """
+    by_key = {(r["set"], r["model"], r["seed"]): r for r in records}
     per_metric: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
-    sets = sorted({s for s, _ in grouped})
-    for s in sets:
-        if not all((s, m) in grouped for m in models):
+    for s in dict.fromkeys(r["set"] for r in records):
+        seeds = set.intersection(*({k[2] for k in by_key if k[:2] == (s, m)} for m in models))
+        if not seeds:
             continue
-        metrics = set.intersection(*(set(grouped[(s, m)]) for m in models)) - {"base_rate", "mean_p"}
-        task = next(r["task"] for r in records if r["set"] == s)
+        rows = {m: [by_key[(s, m, seed)] for seed in sorted(seeds)] for m in models}
+        task = rows[models[0]][0]["task"]
+        metrics = [*TASK_METRICS[task], *CALIBRATION_METRICS, "fit_s"]
         for metric in metrics:
-            means = {m: float(np.mean(grouped[(s, m)][metric])) for m in models}
-            for m, rank in _ranks(means, metric in HIGHER_IS_BETTER).items():
+            means = {
+                m: float(np.mean([r["fit_s"] if metric == "fit_s" else r["metrics"][metric] for r in rs]))
+                for m, rs in rows.items()
+            }
+            ranks = _ranks(means, metric in HIGHER_IS_BETTER)
+            for m, rank in ranks.items():
                 per_metric[metric][m].append(rank)
-            if metric == MAIN_METRIC[task]:
-                for m, rank in _ranks(means, True).items():
+                if metric == MAIN_METRIC[task]:
                     per_metric["main"][m].append(rank)
     return {k: {m: float(np.mean(v)) for m, v in d.items()} for k, d in per_metric.items()}
 
@@ -155,7 +163,17 @@ def markdown(records: list[dict], models: list[str]) -> str:
             lines.append(f"| {m} | {len(got['fit_s'])} | " + " | ".join(cells) + " |")
     ranks = mean_ranks(records, models)
     order = ["main", *sorted(k for k in ranks if k != "main")]
-    lines += ["\n**Mean rank** (1 = best; over the sets where every model ran)\n"]
+    n_sets = len(
+        {
+            r["set"]
+            for r in records
+            if all(any(q["set"] == r["set"] and q["model"] == m for q in records) for m in models)
+        }
+    )
+    lines += [
+        f"\n**Mean rank** (1 = best) over the {n_sets} sets where every model ran, on the seeds they share; "
+        "main = AP (binary), accuracy (multiclass), macro-F1 (multilabel)\n"
+    ]
     lines += ["| metric | " + " | ".join(models) + " |", "|---|" + "---|" * len(models)]
     for k in order:
         lines.append(f"| {k} | " + " | ".join(f"{ranks[k].get(m, float('nan')):.2f}" for m in models) + " |")
