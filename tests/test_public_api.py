@@ -20,7 +20,7 @@ PUBLIC = {
     # training
     "TrainConfig", "Trainer", "Callback", "EarlyStopping",
     # data, models, evaluation, estimator
-    "load_dataset", "DatasetBundle", "build_model", "compute_metrics", "tune_thresholds", "Thresholds",
+    "load_dataset", "DatasetBundle", "StreamingTable", "build_model", "compute_metrics", "tune_thresholds", "Thresholds",
     "predict_labels", "Classifier",
 }  # fmt: skip
 
