@@ -9,7 +9,7 @@ Model: MLP 20-64-64-1, BCE with the streaming ``pos_weight``, AdamW, batch 1024,
   process (``VmHWM``) and its rise over the RSS after imports, the seconds of each phase, and rows/s.
 * ``throughput``: on a data set that fits (``--fit-rows``), rows/s of one epoch of the same training
   on the in-memory path (``load_dataset`` of one Parquet file: tensors) and on the streaming path
-  (the same rows in the same files, streamed); each in a fresh process, after a warm-up.
+  (the same file, streamed); each in a fresh process, ``--repeats`` times alternating; medians.
 
 Run: OMP_NUM_THREADS=1 python -m benchmarks.streaming [--rows 32000000] [--fit-rows 2000000] [--data DIR]
 """
@@ -20,6 +20,7 @@ import argparse
 import json
 import os
 import platform
+import statistics
 import subprocess
 import sys
 import time
@@ -141,10 +142,11 @@ def run_fresh(mode: str, data: Path, **kw: Any) -> dict[str, Any]:
 
 def main() -> None:
     p = argparse.ArgumentParser()
-    p.add_argument("--rows", type=int, default=32_000_000)
+    p.add_argument("--rows", type=int, default=32_000_000, help="rows of the big run (0: skip it)")
     p.add_argument("--fit-rows", type=int, default=2_000_000)
     p.add_argument("--file-rows", type=int, default=2_000_000)
     p.add_argument("--group-rows", type=int, default=250_000)
+    p.add_argument("--repeats", type=int, default=3, help="alternating repeats of the throughput runs")
     p.add_argument("--data", default="/tmp/logitlab-streaming-bench")
     p.add_argument("--measure", default=None, help=argparse.SUPPRESS)
     p.add_argument("--epochs", type=int, default=1)
@@ -160,25 +162,28 @@ def main() -> None:
         print(json.dumps(out))
         return
     root = Path(args.data)
-    t0 = time.perf_counter()
-    size = generate(root / "big", args.rows, file_rows=args.file_rows, group_rows=args.group_rows)
-    gen_s = time.perf_counter() - t0
-    big = run_fresh("streaming", root / "big" / "*.parquet", workers=args.workers)
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} CPUs, OMP_NUM_THREADS=1, load {os.getloadavg()[0]:.1f}"
+    )
+    if args.rows:
+        t0 = time.perf_counter()
+        size = generate(root / "big", args.rows, file_rows=args.file_rows, group_rows=args.group_rows)
+        print(f"generated {args.rows} rows, {size / 2**30:.2f} GiB in {time.perf_counter() - t0:.0f} s")
+        big = run_fresh("streaming", root / "big" / "*.parquet", workers=args.workers)
+        print(f"big streaming: {json.dumps(big)}")
     fit_size = generate(
         root / "fit", args.fit_rows, file_rows=args.fit_rows, group_rows=args.group_rows, seed=1
     )
     fit = root / "fit" / "part-0000.parquet"
-    memory = run_fresh("memory", fit)
-    streaming = [run_fresh("streaming", fit, workers=w) for w in (0, 1)]
-    print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, OMP_NUM_THREADS=1")
-    print(f"generated {args.rows} rows, {size / 2**30:.2f} GiB in {gen_s:.0f} s")
-    print(f"big streaming: {json.dumps(big)}")
-    print(f"fit ({args.fit_rows} rows, {fit_size / 2**20:.0f} MiB): memory {json.dumps(memory)}")
-    for run in streaming:
-        print(f"fit streaming: {json.dumps(run)}")
-        print(
-            f"streaming ({run['workers']} workers) / in-memory rows/s: {run['rows_per_s'] / memory['rows_per_s']:.2f}"
-        )
+    print(f"fit: {args.fit_rows} rows, {fit_size / 2**20:.0f} MiB, {args.repeats} alternating repeats")
+    speed: dict[str, list[float]] = {"memory": [], "streaming": []}
+    for _ in range(args.repeats):  # alternate, so a change of load on the machine hits both paths
+        for mode in speed:
+            run = run_fresh(mode, fit, workers=args.workers if mode == "streaming" else 0)
+            speed[mode].append(run["rows_per_s"])
+            print(f"fit {mode}: {json.dumps(run)}")
+    memory, streaming = (statistics.median(speed[m]) for m in ("memory", "streaming"))
+    print(f"median rows/s: in-memory {memory:.0f}, streaming {streaming:.0f}; ratio {streaming / memory:.2f}")
 
 
 if __name__ == "__main__":

@@ -20,8 +20,8 @@ PUBLIC = {
     # training
     "TrainConfig", "Trainer", "Callback", "EarlyStopping",
     # data, models, evaluation, estimator
-    "load_dataset", "DatasetBundle", "build_model", "compute_metrics", "tune_thresholds", "Thresholds",
-    "predict_labels", "calibrate", "Calibration", "Classifier",
+    "load_dataset", "DatasetBundle", "StreamingTable", "build_model", "compute_metrics", "tune_thresholds",
+    "Thresholds", "predict_labels", "calibrate", "Calibration", "Classifier",
 }  # fmt: skip
 
 

@@ -23,7 +23,7 @@ from tests.train import _stream_script
 def test_train_streaming_glob_then_evaluate(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     data = _stream_script.write_data(tmp_path / "data")
     run = tmp_path / "run"
-    args = ["train", str(data / "*.parquet"), "--target", "y", "--streaming", "--epochs", "3"]
+    args = ["train", str(data / "*.parquet"), "--target", "y", "--streaming", "--epochs", "1"]
     assert main([*args, "--device", "cpu", "--quiet", "--seed", "0", "--out", str(run)]) == 0
     printed = capsys.readouterr().out
     assert "streaming: 960 rows in 3 parquet file(s)" in printed

@@ -64,6 +64,7 @@ _EXPORTS: dict[str, str] = {
     # data and models
     "load_dataset": "data",
     "DatasetBundle": "data",
+    "StreamingTable": "data",
     "build_model": "models",
     # evaluation
     "compute_metrics": "evaluate",
@@ -93,7 +94,7 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # static analysers see the eager imports
-    from .data import DatasetBundle, load_dataset
+    from .data import DatasetBundle, StreamingTable, load_dataset
     from .doctor import Finding, HealthMonitor, Report, diagnose, diagnose_dataset
     from .errors import (
         CheckpointError,

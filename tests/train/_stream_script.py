@@ -72,7 +72,7 @@ def model(seed: int = 0) -> nn.Module:
 
 def config(**changes: Any) -> TrainConfig:
     base = {
-        "epochs": 3,
+        "epochs": 2,
         "batch_size": 32,  # 960 rows: 30 steps per epoch
         "lr": 3e-3,
         "warmup_steps": 4,

@@ -24,6 +24,9 @@ Additions to contracts.md "data/" (compatible; read these before using the bundl
   feature / per channel); ``val_size``/``test_size`` may be 0 (empty split). :func:`encode_labels` /
   :class:`LabelEncoder` (``fit``, ``transform``, ``inverse_transform``, ``to_dict``/``from_dict``).
 * ``preprocessor_from_dict(d)`` rebuilds any preprocessor (``"type"``: tabular, array, image).
+* Tables larger than memory: ``load_dataset(spec, streaming=True)`` (a file, glob or folder of
+  Parquet/CSV files) gives splits (:class:`StreamSplit`) whose rows stay in the files, fitted in one
+  pass; :class:`StreamingTable` is the ``IterableDataset`` behind them (:mod:`logitlab.data.streaming`).
 
 Examples:
     >>> b = load_dataset("builtin:digits", seed=0)
@@ -43,6 +46,7 @@ from .preprocessors import preprocessor_from_dict
 from .rows import RowNamer
 from .sources import SOURCES, LoadOptions, Source, Spec, load_dataset, load_inputs
 from .split import iterative_stratification, split_indices
+from .streaming import HashSplit, StreamingTable, StreamSplit, load_streaming
 from .tabular_preprocessor import TabularPreprocessor
 
 __all__ = [
@@ -52,6 +56,7 @@ __all__ = [
     "ArrayPreprocessor",
     "DataState",
     "DatasetBundle",
+    "HashSplit",
     "ImageDataset",
     "ImagePreprocessor",
     "Inputs",
@@ -62,6 +67,8 @@ __all__ = [
     "Source",
     "Spec",
     "Split",
+    "StreamSplit",
+    "StreamingTable",
     "TabularPreprocessor",
     "encode_labels",
     "from_arrays",
@@ -69,6 +76,7 @@ __all__ = [
     "load_builtin",
     "load_dataset",
     "load_inputs",
+    "load_streaming",
     "preprocessor_from_dict",
     "split_indices",
     "transform_inputs",

@@ -37,7 +37,7 @@ from typing import Any
 from torch import Tensor
 
 from ..doctor.monitor import HealthMonitor
-from ..doctor.report import Report
+from ..doctor.findings import Report
 from ..errors import ConfigError
 from ..extras import require_extra
 from ._steps import StepBuffer

@@ -40,7 +40,7 @@ import torch
 from torch import Tensor, nn
 
 from ..doctor.monitor import HealthMonitor
-from ..doctor.report import Report
+from ..doctor.findings import Report
 from ..errors import ConfigError, TargetError
 from ..evaluate import Thresholds, tune_thresholds
 from ..extras import require_extra

@@ -1,4 +1,11 @@
-"""Turning what ``fit`` / ``predict`` receive into loaders: in-memory tensors or torch Datasets, DDP-sharded."""
+"""Turning what ``fit`` / ``predict`` receive into loaders: in-memory tensors or torch Datasets, DDP-sharded.
+
+An ``IterableDataset`` is taken when it shards itself (a ``shard(rank, world_size, *, batch_size,
+shuffle, seed)`` method, as :class:`~logitlab.data.StreamingTable` has): the trainer asks for this
+rank's shard at the per-rank batch and reads it through its ``loader(num_workers=...)``; a resumed
+epoch skips its first batches through the loader's ``load_state_dict`` (any other loader: by reading
+and dropping them, since their order is seeded by the epoch).
+"""
 
 from __future__ import annotations
 

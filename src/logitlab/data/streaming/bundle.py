@@ -138,8 +138,10 @@ def load_streaming(
         read_rows (int): the most rows of one record batch read from a file. Default: ``65536``.
         shuffle_buffer (int): rows held by each reader's shuffle buffer. Default: ``131072``.
 
-    Memory: the statistics pass holds one record batch and the samples (``16 * sample_rows`` bytes per
-    numeric column); training, per reader, one record batch and the shuffle buffer of preprocessed rows.
+    Memory: the statistics pass holds one row group (pyarrow reads a row group's column chunks
+    whole, then decodes ``read_rows`` at a time) and the samples (``16 * sample_rows`` bytes per
+    numeric column); training, per reader, one row group and the shuffle buffer of preprocessed rows
+    (``4 * features * shuffle_buffer`` bytes). None of it grows with the number of files or rows.
 
     Raises:
         DataError: as :func:`~logitlab.data.load_dataset`, and a damaged file naming its row group.

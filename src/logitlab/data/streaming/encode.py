@@ -78,13 +78,21 @@ class TableEncoder:
         return (x, self.targets(batch, rows)) if self.label_encoder is not None else x
 
     def features(self, batch: pa.RecordBatch) -> np.ndarray:
-        """float32 ``[n, F]``, as ``TabularPreprocessor.transform`` computes them."""
+        """float32 ``[n, F]``, as ``TabularPreprocessor.transform`` computes them (in float64, then cast)."""
         pre, n = self.preprocessor, batch.num_rows
-        out = np.empty((n, pre.n_features), dtype=np.float64)
+        out = np.zeros((n, pre.n_features), dtype=np.float32)
+        scaled = np.empty(n, dtype=np.float64)
         for j, c in enumerate(pre.numeric):
-            values = pc.cast(batch.column(c.name), pa.float64()).to_numpy(zero_copy_only=False)
-            values = np.where(np.isnan(values), c.fill, values)
-            out[:, j] = (values - c.mean) / c.scale
+            column = batch.column(c.name)
+            if not pa.types.is_float64(column.type):
+                column = pc.cast(column, pa.float64())
+            values = column.to_numpy(zero_copy_only=False)  # nulls -> NaN
+            np.subtract(values, c.mean, out=scaled)
+            missing = np.isnan(values)
+            if missing.any():
+                scaled[missing] = c.fill - c.mean
+            np.divide(scaled, c.scale, out=scaled)
+            out[:, j] = scaled
         j = len(pre.numeric)
         for cat in pre.categorical:
             column = batch.column(cat.name)
@@ -93,12 +101,10 @@ class TableEncoder:
             text = pc.fill_null(pc.utf8_trim_whitespace(column.cast(pa.string())), cat.fill)
             codes = pc.fill_null(pc.index_in(text, value_set=pa.array(cat.categories, pa.string())), -1)
             codes = codes.to_numpy(zero_copy_only=False)
-            block = out[:, j : j + len(cat.categories)]
-            block[:] = 0.0
             known = np.flatnonzero(codes >= 0)
-            block[known, codes[known]] = 1.0
+            out[known, j + codes[known]] = 1.0
             j += len(cat.categories)
-        return out.astype(np.float32)
+        return out
 
     def targets(self, batch: pa.RecordBatch, rows: Callable[[], RowNamer] | None = None) -> np.ndarray:
         """The targets of ``batch``: binary float32 ``[n, 1]``, multilabel ``[n, L]``, multiclass int64 ``[n]``."""

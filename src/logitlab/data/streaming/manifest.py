@@ -6,8 +6,11 @@ row groups come from its footer (nothing else is read); a CSV file's blocks (``b
 each, as pyarrow's streaming CSV reader cuts them) are counted in one pass that converts only the
 first column. Every row has a global id: its position in the files taken in order.
 
+CSV column types are inferred from the first block of the first file (integers widened to float64);
+a later value that does not fit its column's type is reported naming the file and block.
+
 A :class:`UnitReader` reads one unit as record batches of at most ``read_rows`` rows, never a whole
-file, keeping a few files open. A file that cannot be read becomes a
+file, keeping the last file open. A file that cannot be read becomes a
 :class:`~logitlab.errors.DataError` naming the file and the row group (or CSV block).
 
 Examples:
@@ -40,7 +43,7 @@ __all__ = ["CSV_SUFFIXES", "PARQUET_SUFFIXES", "Manifest", "Unit", "UnitReader",
 PARQUET_SUFFIXES = (".parquet", ".pq")
 CSV_SUFFIXES = (".csv", ".tsv")
 _GLOB_CHARS = frozenset("*?[")
-_OPEN_FILES = 8  # files a reader keeps open
+_OPEN_FILES = 1  # files a reader keeps open between units (an open file holds its last row group, decoded)
 
 
 @dataclass(frozen=True)
@@ -195,8 +198,11 @@ def _parquet_layout(path: Path) -> tuple[pa.Schema, list[int]]:
 
 def _csv_layout(path: Path, block_size: int) -> tuple[pa.Schema, list[int]]:
     try:
-        reader = _open_csv(path, block_size, None, include=None)
-        schema = reader.schema
+        inferred = _open_csv(path, block_size, None, include=None).schema  # from the first block
+        # integers may turn out to be decimals in a later block: read them as float64 from the start
+        schema = pa.schema(
+            [pa.field(f.name, pa.float64()) if pa.types.is_integer(f.type) else f for f in inferred]
+        )
         reader = _open_csv(path, block_size, schema, include=[schema.names[0]])
         return schema, [batch.num_rows for batch in reader]
     except (OSError, pa.ArrowException) as exc:
@@ -235,7 +241,7 @@ def _same_columns(schema: pa.Schema | None, other: pa.Schema, path: Path, first:
 
 
 class UnitReader:
-    """Reads units of a manifest as record batches; keeps up to 8 files open (per process or worker)."""
+    """Reads units of a manifest as record batches; keeps the last file open (one reader per process or worker)."""
 
     def __init__(self, manifest: Manifest) -> None:
         self.manifest = manifest

@@ -120,7 +120,7 @@ class ShuffleBuffer:
             out = tuple(a[h : h + size].copy() for a in self.store)
             self.head, self.n = h + size, n - size
             return out
-        picked = self.rng.choice(n, size=size, replace=False)
+        picked = np.sort(self.rng.choice(n, size=size, replace=False))  # in address order: a batch is a set
         out = tuple(a[h + picked] for a in self.store)
         holes = picked[picked < n - size]  # refill the picked places below the tail with the tail's rows
         in_tail = np.zeros(size, dtype=bool)

@@ -268,13 +268,13 @@ class StreamingTable(IterableDataset):
     def _item(self, parts: tuple[np.ndarray, ...], count: bool) -> Any:
         if count:
             self._yielded += 1
-        tensors = [torch.from_numpy(p) for p in (parts if self.return_ids else parts[:-1])]
+        tensors = [torch.from_numpy(p) for p in parts]
         return tensors[0] if len(tensors) == 1 else tuple(tensors)
 
     def _pieces(
         self, order: np.ndarray, cum: np.ndarray, lo: int, hi: int
     ) -> Iterator[tuple[np.ndarray, ...]]:
-        """Transformed rows ``[lo, hi)`` of the epoch's row sequence, as tuples ``(*transform(batch), ids)``."""
+        """Transformed rows ``[lo, hi)`` of the epoch's row sequence: tuples ``transform(batch)`` (``+ (ids,)``)."""
         if hi <= lo:
             return
         reader = self.manifest.reader()
@@ -314,7 +314,8 @@ class StreamingTable(IterableDataset):
                     out = self.transform(part, functools.partial(self.manifest.row_namer, unit, ids[keep]))
                 else:
                     out = self.transform(part)
-                yield (*(out if isinstance(out, tuple) else (out,)), ids[keep])
+                parts = out if isinstance(out, tuple) else (out,)
+                yield (*parts, ids[keep]) if self.return_ids else parts
             if seen >= b:
                 return
 
