@@ -112,8 +112,8 @@ def test_multiclass_biases_are_tuned_after_the_temperature():
     centers = np.array([[2.0, 0.0], [0.0, 2.0], [-2.0, -2.0]])
     labels = rng.choice(3, size=1500, p=[0.7, 0.2, 0.1])
     X = (centers[labels] + rng.normal(size=(1500, 2))).astype(np.float32)
-    calibrated = Classifier(**FAST).fit(X, labels)
-    raw = Classifier(**FAST, calibration="none").fit(X, labels)
+    calibrated = Classifier(**FAST, threshold_objective="f1").fit(X, labels)
+    raw = Classifier(**FAST, calibration="none", threshold_objective="f1").fit(X, labels)
     assert calibrated.calibration_.method == "temperature"
     # the tuned class biases act on the calibrated scale: argmax(log q + d)
     bias = np.asarray(calibrated.thresholds_.values)
@@ -163,3 +163,27 @@ def test_the_calibration_is_saved_and_old_model_directories_still_load(logistic_
     path.write_text(json.dumps(old))
     with pytest.raises(ModelFileError, match="unknown field"):
         Classifier.load(tmp_path / "old")
+
+
+def test_the_auto_objective_tunes_sigmoid_thresholds_and_leaves_multiclass_at_the_calibrated_argmax():
+    from logitlab.evaluate import check_objective
+
+    assert [check_objective("auto", t) for t in ("binary", "multilabel", "multiclass")] == [
+        "f1",
+        "f1",
+        "none",
+    ]
+    assert check_objective("auto") == "auto"
+    rng = np.random.default_rng(1)
+    centers = np.array([[2.0, 0.0], [0.0, 2.0], [-2.0, -2.0]])
+    labels = rng.choice(3, size=1500, p=[0.7, 0.2, 0.1])
+    X = (centers[labels] + rng.normal(size=(1500, 2))).astype(np.float32)
+    clf = Classifier(**FAST).fit(X, labels)
+    assert clf.threshold_objective == "auto" and clf.thresholds_ is None
+    np.testing.assert_array_equal(clf.predict(X), clf.classes_[clf.predict_proba(X).argmax(1)])
+    # macro-F1 biases trade accuracy for the rare classes; the calibrated argmax is the accuracy rule
+    tuned = Classifier(**FAST, threshold_objective="f1").fit(X, labels)
+    assert tuned.thresholds_ is not None
+    assert (clf.predict(X) == labels).mean() >= (tuned.predict(X) == labels).mean() - 0.005
+    binary = Classifier(**FAST).fit(X, labels == 2)
+    assert binary.thresholds_ is not None and binary.thresholds_.objective == "f1"

@@ -15,10 +15,12 @@ import numpy as np
 
 from .errors import ConfigError, ModelFileError
 from .options import (
+    AUTO_EPOCHS,
     CALIBRATION_METHODS,
     DEVICES,
     FEW_ROWS,
     IMBALANCE_STRATEGIES,
+    NUMERIC_SCALINGS,
     OBJECTIVE_SPELLINGS,
     PRECISION_ALIASES,
     PRECISIONS,
@@ -31,7 +33,15 @@ if TYPE_CHECKING:
 
     from .estimator import Classifier, TrainingSetup
 
-__all__ = ["calibrate_and_tune", "check_params", "describe_loss", "restore", "saved_meta", "train_model"]
+__all__ = [
+    "calibrate_and_tune",
+    "check_params",
+    "describe_loss",
+    "restore",
+    "saved_meta",
+    "train_model",
+    "training_budget",
+]
 
 
 def _is_int(v: Any, low: int) -> bool:
@@ -55,13 +65,18 @@ def check_params(p: Mapping[str, Any]) -> None:
             f"one of {choices_text(CALIBRATION_METHODS)}",
         ),
         ("task", p["task"] in TASK_CHOICES, f"one of {choices_text(TASK_CHOICES)}"),
-        ("epochs", _is_int(p["epochs"], 1), "epochs=30"),
+        ("epochs", p["epochs"] == "auto" or _is_int(p["epochs"], 1), "epochs='auto' or a number such as 30"),
         ("batch_size", _is_int(p["batch_size"], 1), "batch_size=64"),
         ("lr", _is_number(p["lr"]) and p["lr"] > 0, "lr=1e-3"),
         ("weight_decay", _is_number(p["weight_decay"]) and p["weight_decay"] >= 0, "weight_decay=1e-4"),
         ("val_size", _is_number(p["val_size"]) and 0 <= p["val_size"] < 1, "val_size=0.15"),
         ("seed", _is_int(p["seed"], 0), "seed=0"),
         ("imbalance", p["imbalance"] in IMBALANCE_STRATEGIES, f"one of {choices_text(IMBALANCE_STRATEGIES)}"),
+        (
+            "numeric_scaling",
+            p["numeric_scaling"] in NUMERIC_SCALINGS,
+            f"one of {choices_text(NUMERIC_SCALINGS)}",
+        ),
         (
             "precision",
             p["precision"] in (*PRECISIONS, *PRECISION_ALIASES),
@@ -135,6 +150,25 @@ def describe_loss(loss_fn: nn.Module, name: str, options: Mapping[str, Any] | No
     return f"{type(loss_fn).__name__} (loss={name!r}{shown})"
 
 
+def training_budget(epochs: Any, n_train: int, batch_size: int, has_val: bool) -> tuple[int, int | None]:
+    """The epochs to train and the early-stopping patience (``None``: none) for ``epochs`` (an int or ``"auto"``).
+
+    ``"auto"`` follows :data:`~logitlab.options.AUTO_EPOCHS`; a number is trained in full.
+
+    Examples:
+        >>> training_budget("auto", 170, 64, True)  # 3 steps an epoch
+        (667, 166)
+        >>> training_budget("auto", 100_000, 64, True), training_budget(12, 170, 64, True)
+        ((30, 10), (12, None))
+    """
+    if epochs != "auto":
+        return int(epochs), None
+    steps_per_epoch = max(1, math.ceil(n_train / batch_size))
+    budget = AUTO_EPOCHS
+    n = min(budget["max_epochs"], max(budget["min_epochs"], math.ceil(budget["steps"] / steps_per_epoch)))
+    return n, (max(budget["min_patience"], n // 4) if has_val else None)
+
+
 def train_model(
     clf: Classifier, setup: TrainingSetup, run_dir: Any
 ) -> tuple[Any, list[dict[str, Any]], Any, Any]:
@@ -146,10 +180,14 @@ def train_model(
     """
     from .doctor.monitor import HealthMonitor
     from .evaluate import epoch_metrics
-    from .train import RestoreBestWeights, TrainConfig, Trainer
+    from .train import EarlyStopping, RestoreBestWeights, TrainConfig, Trainer
 
+    bundle = setup.bundle
+    has_val = len(bundle.val) > 0
+    epochs, patience = training_budget(clf.epochs, len(bundle.train), int(clf.batch_size), has_val)
+    clf.decisions_["epochs"] = {"epochs": epochs, "patience": patience, "asked": clf.epochs}
     config = TrainConfig(
-        epochs=int(clf.epochs),
+        epochs=epochs,
         batch_size=int(clf.batch_size),
         lr=float(clf.lr),
         weight_decay=float(clf.weight_decay),
@@ -158,13 +196,13 @@ def train_model(
         device=clf.device,
         progress=bool(clf.verbose),
     )
-    bundle = setup.bundle
-    has_val = len(bundle.val) > 0
     # on by default: reads only the loss the trainer reads anyway; set before training, so a run
     # that fails still shows what the monitor saw
     monitor = clf.health_ = HealthMonitor(loss_fn=setup.loss_fn)
     best = RestoreBestWeights(monitor="val_loss", mode="min")
-    callbacks = [monitor, best] if has_val else [monitor]
+    callbacks: list[Any] = [monitor, best] if has_val else [monitor]
+    if patience is not None:
+        callbacks.append(EarlyStopping("val_loss", mode="min", patience=patience))
     trainer = Trainer(
         setup.model,
         setup.loss_fn,
@@ -189,12 +227,13 @@ def calibrate_and_tune(clf: Classifier, setup: TrainingSetup) -> tuple[Any, Any]
     bias only where that strictly improves the objective on validation, so ``predict ==
     argmax(predict_proba)`` holds wherever they did not move (the rule of
     :mod:`logitlab.evaluate.calibration`). Without a validation split: neither (raw 0.5 / argmax).
-    With ``threshold_objective="none"``: no thresholds (0.5 / argmax of the calibrated probabilities).
+    With ``threshold_objective="none"`` (and ``"auto"`` for multiclass, :data:`~logitlab.options.AUTO_OBJECTIVE`):
+    no thresholds (0.5 / argmax of the calibrated probabilities).
 
     Returns:
         (Calibration or None, Thresholds or None)
     """
-    from .evaluate import calibrate, tune_thresholds
+    from .evaluate import calibrate, check_objective, tune_thresholds
 
     val = setup.bundle.val
     if len(val) == 0:
@@ -207,14 +246,15 @@ def calibrate_and_tune(clf: Classifier, setup: TrainingSetup) -> tuple[Any, Any]
         cls = w.values if w is not None and w.kind == "class_weight" else None
         method = cast(Any, clf.calibration)
         cal = calibrate(logits, val.y, task=clf.task_, method=method, pos_weight=pos, class_weight=cls)
-    if clf.threshold_objective == "none":
+    objective = check_objective(clf.threshold_objective, clf.task_)  # "auto" -> the task's objective
+    if objective == "none":
         return cal, None
     scale = logits if cal is None else cal.calibrated_logits(logits)
     tuned = tune_thresholds(
         scale,
         val.y,
         task=clf.task_,
-        objective=clf.threshold_objective,
+        objective=objective,
         probabilities=False,
         min_count=FEW_ROWS,
     )
@@ -252,7 +292,7 @@ def restore(cls: type[Classifier], state: dict[str, Any], meta: dict[str, Any], 
     """A fitted Classifier from a validated ``model.json`` and its weights."""
     from .data import DataState, LabelEncoder
     from .evaluate import Calibration, Thresholds
-    from .models import build_model
+    from .models import build_model, saved_model_spec
 
     valid = set(cls().get_params())
     clf = cls(**{k: v for k, v in meta["params"].items() if k in valid})
@@ -265,7 +305,7 @@ def restore(cls: type[Classifier], state: dict[str, Any], meta: dict[str, Any], 
             code="model-json-inconsistent",
         )
     clf.decisions_ = dict(meta.get("decisions") or {"task": clf.task_, "task_reason": "", "notes": []})
-    clf.model_spec_ = dict(meta["model_spec"])
+    clf.model_spec_ = saved_model_spec(meta["model_spec"])  # older specs rebuild as they were trained
     model = build_model(**clf.model_spec_)
     try:
         model.load_state_dict(state, strict=True)

@@ -23,7 +23,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from .cli_text import image_size, in_cli_spelling, metrics_table, summary_table
+from .cli_text import epochs_arg, image_size, in_cli_spelling, metrics_table, summary_table
 from .options import (
     CALIBRATION_METHODS,
     DEVICES,
@@ -31,6 +31,7 @@ from .options import (
     IMBALANCE_STRATEGIES,
     LOAD_DEFAULTS,
     MISSING_TARGET,
+    NUMERIC_SCALINGS,
     OBJECTIVE_SPELLINGS,
     ONNX_OPSET,
     ONNX_OPSETS,
@@ -152,6 +153,9 @@ def _add_data(p: argparse.ArgumentParser) -> None:
                    help="a column of row ids: not a feature; predictions carry it")  # fmt: skip
     p.add_argument("--missing-target", choices=MISSING_TARGET, default=LOAD_DEFAULTS["missing_target"],
                    help="rows without a label: leave them out (counted) or stop with an error")  # fmt: skip
+    p.add_argument("--numeric-scaling", choices=NUMERIC_SCALINGS, default=LOAD_DEFAULTS["numeric_scaling"],
+                   help="numeric table columns after imputation: robust (median/IQR, smooth clip), "
+                   "standard (mean/std) or quantile (to a normal)")  # fmt: skip
     p.add_argument("--image-size", type=image_size, default=None, metavar="N or HxW",
                    help="resize images (default: their size if all agree, else 128)")  # fmt: skip
     _add_dialect(p)
@@ -175,6 +179,7 @@ def _load_options(args: argparse.Namespace) -> dict[str, Any]:
         "image_size": args.image_size,
         "sep": args.sep,
         "encoding": args.encoding,
+        "numeric_scaling": args.numeric_scaling,
     }
 
 
@@ -194,7 +199,8 @@ def _add_training(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", default=DEFAULTS["model"], help="mlp, cnn, resnet18, ...")
     p.add_argument("--model-option", dest="model_options", action="append", default=[], metavar="KEY=VALUE",
                    help="a model option, e.g. dropout=0.2 (repeatable)")  # fmt: skip
-    p.add_argument("--epochs", type=int, default=DEFAULTS["epochs"], help="training epochs")
+    p.add_argument("--epochs", type=epochs_arg, default=DEFAULTS["epochs"], metavar="N|auto",
+                   help="training epochs; auto: >= 2000 optimiser steps and 30 epochs, early stopping")  # fmt: skip
     p.add_argument("--batch-size", type=int, default=DEFAULTS["batch_size"], help="batch size")
     p.add_argument("--lr", type=float, default=DEFAULTS["lr"], help="peak learning rate")
     p.add_argument("--weight-decay", type=float, default=DEFAULTS["weight_decay"], help="AdamW weight decay")
@@ -273,6 +279,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         "precision": args.precision,
         "threshold_objective": args.threshold_objective,
         "calibration": args.calibration,
+        "numeric_scaling": args.numeric_scaling,
         "seed": args.seed,
         "device": args.device,
         "verbose": not args.quiet,

@@ -108,7 +108,10 @@ class Classifier(ClassifierMixin, BaseEstimator):
         imbalance (str): weight strategy computed on the training split (``pos_weight`` for sigmoid tasks,
             class weights for multiclass, soft labels counting their probability mass): one of
             :data:`logitlab.options.IMBALANCE_STRATEGIES`. Default: ``"balanced"``.
-        epochs (int): training epochs. Default: ``30``.
+        epochs (int or "auto"): training epochs; ``"auto"`` scales them to the data: at least 2,000
+            optimiser steps and 30 epochs (at most 1,000), stopped early once the validation loss has not
+            improved for a quarter of them; a number trains that many epochs. Either way the weights of
+            the best validation epoch are kept. See :data:`~logitlab.options.AUTO_EPOCHS`. Default: ``"auto"``.
         batch_size (int): batch size. Default: ``64``.
         lr (float): peak learning rate (AdamW). Default: ``1e-3``.
         weight_decay (float): AdamW weight decay. Default: ``1e-4``.
@@ -119,7 +122,10 @@ class Classifier(ClassifierMixin, BaseEstimator):
             ``0`` trains on every row, keeps the last epoch and the thresholds at 0.5. Default: ``0.15``.
         threshold_objective (str): what the tuned thresholds maximise on validation: ``"f1"``,
             ``"fbeta=B"``, ``"precision_at_recall=R"`` / ``"recall_at_precision=P"`` (binary and multilabel),
-            or ``"none"`` (0.5 / no class bias); see :func:`~logitlab.evaluate.tune_thresholds`. Default: ``"f1"``.
+            ``"none"`` (0.5 / no class bias) or ``"auto"``: ``"f1"`` for binary and multilabel, ``"none"`` for
+            multiclass, whose argmax of calibrated probabilities is the accuracy-maximising decision (``"f1"``
+            tunes class biases for macro-F1 instead); see :func:`~logitlab.evaluate.tune_thresholds` and
+            :data:`~logitlab.options.AUTO_OBJECTIVE`. Default: ``"auto"``.
         calibration (str): the map fitted on the validation split after training, so that
             ``predict_proba`` is a probability: ``"auto"`` (Platt per label for sigmoid tasks, started from
             the prior correction ``-log(pos_weight)``; temperature plus the class-weight bias for
@@ -128,6 +134,12 @@ class Classifier(ClassifierMixin, BaseEstimator):
             probabilities stay the raw activation. See :func:`~logitlab.evaluate.calibrate`. Default: ``"auto"``.
         standardize (bool): standardise features with the training split's mean and standard deviation
             (per column of ``[N, F]`` inputs, per channel of images); stored with the model. Default: ``True``.
+        numeric_scaling (str): how the numeric columns of a DataFrame ``X`` are scaled after median
+            imputation, one of :data:`~logitlab.options.NUMERIC_SCALINGS`: ``"robust"`` (median and
+            inter-quartile range, then the smooth clip ``z / sqrt(1 + (z / 3)^2)`` that bounds heavy tails and
+            outliers to (-3, 3), as RealMLP), ``"standard"`` (mean and std) or ``"quantile"`` (the training
+            quantiles mapped to a standard normal). Arrays follow ``standardize``. Stored with the model.
+            Default: ``"robust"`` (see ``benchmarks/RESULTS.md``).
         seed (int): seed of the split, the initialisation and the batch order. Default: ``0``.
         device (str): ``"auto"`` (CUDA when available), ``"cpu"``, ``"cuda"``, ``"cuda:N"`` or ``"mps"``.
             Default: ``"auto"``.
@@ -165,7 +177,7 @@ class Classifier(ClassifierMixin, BaseEstimator):
         loss: str = DEFAULTS["loss"],
         loss_options: dict[str, Any] | None = DEFAULTS["loss_options"],
         imbalance: str = DEFAULTS["imbalance"],
-        epochs: int = DEFAULTS["epochs"],
+        epochs: int | str = DEFAULTS["epochs"],
         batch_size: int = DEFAULTS["batch_size"],
         lr: float = DEFAULTS["lr"],
         weight_decay: float = DEFAULTS["weight_decay"],
@@ -175,6 +187,7 @@ class Classifier(ClassifierMixin, BaseEstimator):
         threshold_objective: str = DEFAULTS["threshold_objective"],
         calibration: str = DEFAULTS["calibration"],
         standardize: bool = DEFAULTS["standardize"],
+        numeric_scaling: str = DEFAULTS["numeric_scaling"],
         seed: int = DEFAULTS["seed"],
         device: str = DEFAULTS["device"],
         verbose: bool = DEFAULTS["verbose"],
@@ -195,6 +208,7 @@ class Classifier(ClassifierMixin, BaseEstimator):
         self.threshold_objective = threshold_objective
         self.calibration = calibration
         self.standardize = standardize
+        self.numeric_scaling = numeric_scaling
         self.seed = seed
         self.device = device
         self.verbose = verbose
@@ -342,6 +356,7 @@ class Classifier(ClassifierMixin, BaseEstimator):
             test_size=0.0,
             seed=int(self.seed),
             standardize=bool(self.standardize),
+            numeric_scaling=self.numeric_scaling,
             positive=self.positive,
         )
         if isinstance(X, pd.DataFrame):

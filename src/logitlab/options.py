@@ -22,9 +22,12 @@ from types import MappingProxyType
 from typing import Any
 
 __all__ = [
+    "AUTO_EPOCHS",
+    "AUTO_OBJECTIVE",
     "CALIBRATION_METHODS",
     "CLASSIFIER_DEFAULTS",
     "LOAD_DEFAULTS",
+    "NUMERIC_SCALINGS",
     "DEVICES",
     "EXPORT_FORMATS",
     "FEW_ROWS",
@@ -71,6 +74,7 @@ PRECISION_ALIASES: MappingProxyType[str, str] = MappingProxyType(
 """Other spellings of the same precision (Lightning's ``"32"``, ``"16-mixed"``, ...)."""
 
 OBJECTIVE_SPELLINGS: tuple[str, ...] = (
+    "auto",
     "f1",
     "fbeta=B",
     "precision_at_recall=R",
@@ -78,7 +82,22 @@ OBJECTIVE_SPELLINGS: tuple[str, ...] = (
     "none",
 )
 """Threshold objectives as strings (:func:`logitlab.tune_thresholds`); ``"none"`` keeps 0.5 / argmax.
-The two constrained ones are for binary and multi-label tasks only."""
+The two constrained ones are for binary and multi-label tasks only. ``"auto"`` (the estimator's default) is
+:data:`AUTO_OBJECTIVE` of the task."""
+
+AUTO_OBJECTIVE: MappingProxyType[str, str] = MappingProxyType(
+    {"binary": "f1", "multilabel": "f1", "multiclass": "none"}
+)
+"""What ``threshold_objective="auto"`` means per task: per-label thresholds tuned for F1 on validation for
+the sigmoid tasks (a cut at 0.5 under a weighted loss or rare labels is rarely the best one); for
+multiclass the argmax of the calibrated probabilities, the decision that maximises expected accuracy
+(tuning class biases for macro-F1 trades accuracy for minority-class recall: ask for it with ``"f1"``).
+Measured in ``benchmarks/tabular.py``: on carData/Chile the macro-F1 biases cost 3 points of accuracy."""
+
+NUMERIC_SCALINGS: tuple[str, ...] = ("robust", "standard", "quantile")
+"""How a table's numeric columns are scaled after imputation
+(:class:`~logitlab.data.tabular_preprocessor.NumericColumn`): robust scaling with smooth clipping, mean/std
+standardisation, or a quantile map to a standard normal."""
 
 CALIBRATION_METHODS: tuple[str, ...] = ("auto", "platt", "temperature", "isotonic", "none")
 """Probability calibration fitted on the validation split (:func:`logitlab.calibrate`)."""
@@ -90,16 +109,17 @@ CLASSIFIER_DEFAULTS: MappingProxyType[str, Any] = MappingProxyType(
         "loss": "auto",
         "loss_options": None,
         "imbalance": "balanced",
-        "epochs": 30,
+        "epochs": "auto",
         "batch_size": 64,
         "lr": 1e-3,
         "weight_decay": 1e-4,
         "model_options": None,
         "precision": "fp32",
         "val_size": 0.15,
-        "threshold_objective": "f1",
+        "threshold_objective": "auto",
         "calibration": "auto",
         "standardize": True,
+        "numeric_scaling": "robust",
         "seed": 0,
         "device": "auto",
         "verbose": False,
@@ -110,10 +130,25 @@ CLASSIFIER_DEFAULTS: MappingProxyType[str, Any] = MappingProxyType(
 
 
 LOAD_DEFAULTS: MappingProxyType[str, Any] = MappingProxyType(
-    {"label_sep": "|", "val_size": 0.15, "test_size": 0.15, "missing_target": "drop"}
+    {
+        "label_sep": "|",
+        "val_size": 0.15,
+        "test_size": 0.15,
+        "missing_target": "drop",
+        "numeric_scaling": "robust",
+    }
 )
 """The defaults of :func:`logitlab.load_dataset` that the command line exposes."""
 
+
+AUTO_EPOCHS: MappingProxyType[str, int] = MappingProxyType(
+    {"steps": 2000, "min_epochs": 30, "max_epochs": 1000, "min_patience": 10}
+)
+"""What ``epochs="auto"`` trains for: at least ``steps`` optimiser steps and ``min_epochs`` epochs, at most
+``max_epochs``; with a validation split it stops once the validation loss has not improved for a quarter of
+the budget (at least ``min_patience`` epochs), and the best epoch's weights are kept. A 200-row table so gets
+about 2,000 steps instead of 90 (30 epochs of 3 batches); a 100,000-row table its 30 epochs. Chosen by
+``benchmarks/tabular.py`` (see ``benchmarks/RESULTS.md``)."""
 
 FEW_ROWS = 10
 """A class (multi-label: a label's positives or negatives) with fewer rows than this in the validation

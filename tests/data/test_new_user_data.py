@@ -37,8 +37,8 @@ def test_semicolon_csv_with_decimal_commas_is_read_as_such_and_said(tmp_path):
     assert any("separator ';'" in n and "decimal mark ','" in n for n in b.notes)
     expected = pd.read_csv(path, sep=";", decimal=",")
     assert b.preprocessor.columns == ["balance", "student"]
-    mean = expected["balance"].to_numpy()[b.train.index].mean()
-    assert b.preprocessor.numeric[0].mean == pytest.approx(mean)
+    median = np.median(expected["balance"].to_numpy()[b.train.index])  # robust scaling centres on the median
+    assert b.preprocessor.numeric[0].mean == pytest.approx(median)
 
 
 def test_latin1_bom_and_tab_files(tmp_path):

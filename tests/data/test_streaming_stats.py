@@ -60,25 +60,28 @@ def in_memory(df: pd.DataFrame, split: HashSplit, code: int = TRAIN) -> pd.DataF
     return df[split.assign(np.arange(len(df))) == code]
 
 
+@pytest.mark.parametrize("scaling", ["robust", "standard", "quantile"])
 @pytest.mark.parametrize(
     ("target", "task"), [(["label"], "binary"), (["kind"], "multiclass"), (["t1", "t2"], "multilabel")]
 )
 def test_preprocessing_labels_and_weights_equal_the_in_memory_ones(
-    table: tuple[Path, pd.DataFrame], target: list[str], task: str
+    table: tuple[Path, pd.DataFrame], target: list[str], task: str, scaling: str
 ) -> None:
     root, df = table
     b = load_dataset(root, target=target if len(target) > 1 else target[0], streaming=True, seed=SEED, max_categories=3,
-                     drop=[c for c in LABELS if c not in target])  # fmt: skip
+                     drop=[c for c in LABELS if c not in target], numeric_scaling=scaling)  # fmt: skip
     split = HashSplit(0.15, 0.15, SEED)
     train = in_memory(df, split)
     features = train.drop(columns=LABELS)
-    ref = TabularPreprocessor.fit(features, max_categories=3)
+    ref = TabularPreprocessor.fit(features, max_categories=3, scaling=scaling)
     got = b.preprocessor
     assert [c.name for c in got.numeric] == [c.name for c in ref.numeric]
     for g, r in zip(got.numeric, ref.numeric):
         assert g.fill == r.fill  # the sample holds every training value here: the exact median
         assert g.mean == pytest.approx(r.mean, rel=1e-12, abs=1e-12)
         assert g.scale == pytest.approx(r.scale, rel=1e-12)
+        assert g.scaling == r.scaling == scaling
+        np.testing.assert_allclose(g.quantiles or [], r.quantiles or [], rtol=1e-12)
     assert [(c.name, c.categories, c.fill) for c in got.categorical] == [
         (c.name, c.categories, c.fill) for c in ref.categorical
     ]

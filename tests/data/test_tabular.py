@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from sklearn.preprocessing import StandardScaler
+from sklearn.preprocessing import RobustScaler, StandardScaler
 
 from logitlab.data import DataState, load_dataset, load_inputs, preprocessor_from_dict
 from logitlab.errors import DataError
@@ -40,10 +40,16 @@ def test_csv_binary_string_target(tmp_path):
     for split in (b.train, b.val, b.test):
         assert split.y.shape == (len(split), 1) and split.y.dtype == torch.float32
         np.testing.assert_array_equal(split.y[:, 0].numpy(), expected[split.index])
-    # numeric features standardised on the train split: same as sklearn's StandardScaler
-    scaler = StandardScaler().fit(df[["age", "income"]].to_numpy()[b.train.index])
-    ref = scaler.transform(df[["age", "income"]].to_numpy()[b.test.index])
-    np.testing.assert_allclose(b.test.x[:, :2].numpy(), ref, rtol=1e-5, atol=1e-5)
+    # numeric features scaled on the train split (default: robust): sklearn's RobustScaler, smoothly clipped
+    raw = df[["age", "income"]].to_numpy()
+    z = RobustScaler(unit_variance=True).fit(raw[b.train.index]).transform(raw[b.test.index])
+    np.testing.assert_allclose(b.test.x[:, :2].numpy(), z / np.sqrt(1 + (z / 3) ** 2), rtol=1e-5, atol=1e-5)
+    # numeric_scaling="standard": same as sklearn's StandardScaler
+    std = load_dataset(path, target="churn", seed=1, numeric_scaling="standard")
+    scaler = StandardScaler().fit(raw[std.train.index])
+    np.testing.assert_allclose(
+        std.test.x[:, :2].numpy(), scaler.transform(raw[std.test.index]), rtol=1e-5, atol=1e-5
+    )
     # one-hot in sorted category order
     onehot = pd.get_dummies(df["city"]).reindex(columns=["lyon", "nice", "paris"]).to_numpy(dtype=np.float32)
     np.testing.assert_array_equal(b.val.x[:, 2:].numpy(), onehot[b.val.index])

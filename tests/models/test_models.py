@@ -43,7 +43,7 @@ def test_cnn_and_backbone_on_rgb_32():
 
 
 def test_mlp_structure_and_prior():
-    net = build_model("mlp", input_shape=(1, 8, 8), n_outputs=1, hidden=[16], dropout=0.1)
+    net = build_model("mlp", input_shape=(1, 8, 8), n_outputs=1, hidden=[16], dropout=0.1, embedding="none")
     kinds = [type(m).__name__ for m in net.body]
     assert kinds == ["Flatten", "Linear", "BatchNorm1d", "ReLU", "Dropout"]
     w = net.body[1].weight

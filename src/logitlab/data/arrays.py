@@ -23,6 +23,7 @@ from torch import Tensor
 from torch.utils.data import Dataset
 
 from ..errors import DataError
+from ..options import LOAD_DEFAULTS
 from ..tasks import Task
 from .array_preprocessor import ArrayPreprocessor, as_numeric
 from .bundle import DatasetBundle, DataState, Kind, make_bundle
@@ -48,6 +49,7 @@ def from_arrays(
     label_names: Sequence[str] | None = None,
     standardize: bool = True,
     max_categories: int = 50,
+    numeric_scaling: str = LOAD_DEFAULTS["numeric_scaling"],
 ) -> DatasetBundle:
     """Build a :class:`DatasetBundle` from in-memory features and labels.
 
@@ -67,6 +69,8 @@ def from_arrays(
         label_names (list[str], optional): names of the columns of a 2-D 0/1 ``y``.
         standardize (bool): standardise array features (DataFrames always are). Default: ``True``.
         max_categories (int): cap on one-hot categories per DataFrame column. Default: ``50``.
+        numeric_scaling (str): how a DataFrame's numeric columns are scaled, one of
+            :data:`~logitlab.options.NUMERIC_SCALINGS` (arrays follow ``standardize``). Default: ``"robust"``.
 
     Raises:
         DataError: ``X`` and ``y`` of different lengths, non-numeric arrays, or bad labels.
@@ -93,7 +97,9 @@ def from_arrays(
             options=options, input_shape=(int(csr.shape[1]),),
         )  # fmt: skip
     if isinstance(X, pd.DataFrame):
-        pre = TabularPreprocessor.fit(X.iloc[train], max_categories=max_categories, notes=notes)
+        pre = TabularPreprocessor.fit(
+            X.iloc[train], max_categories=max_categories, scaling=numeric_scaling, notes=notes
+        )
         x_all = torch.from_numpy(pre.transform(X, notes=[]))
         kind: Kind = "tabular"
     else:

@@ -16,6 +16,7 @@ import pandas as pd
 import torch
 
 from ..errors import DataError, LogitlabError
+from ..options import LOAD_DEFAULTS
 from ..tasks import Task
 from .bundle import DatasetBundle, DataState, Inputs, make_bundle
 from .csv_dialect import header_names, sniff_csv
@@ -169,6 +170,7 @@ def bundle_from_frame(
     id_column: str | None = None,
     missing_target: str = "drop",
     max_categories: int = 50,
+    numeric_scaling: str = LOAD_DEFAULTS["numeric_scaling"],
     row_name: RowNamer = TABLE_ROWS,
     source: str = "dataframe",
 ) -> DatasetBundle:
@@ -210,7 +212,7 @@ def bundle_from_frame(
     )
     notes += splits[3]
     features = frame.drop(columns=[*targets, *left_out, *index_cols])
-    pre, full = _fit_features(features, splits[:3], max_categories, row_name, notes)
+    pre, full = _fit_features(features, splits[:3], max_categories, row_name, notes, numeric_scaling)
     options = {"label_sep": label_sep, "drop": list(drop), "id_column": id_column}
     bundle = make_bundle(
         full, y, enc, splits[:3], "tabular", pre, notes, source=source, target=targets, options=options,
@@ -226,12 +228,13 @@ def _fit_features(
     max_categories: int,
     row_name: RowNamer,
     notes: list[str],
+    scaling: str,
 ) -> tuple[TabularPreprocessor, torch.Tensor]:
     """The preprocessing fitted on the training rows, and every row's features (notes on val/test said once)."""
     train, val, test = splits
     train_rows = row_name.subset(train)
     pre = TabularPreprocessor.fit(
-        features.iloc[train], max_categories=max_categories, row_name=train_rows, notes=notes
+        features.iloc[train], max_categories=max_categories, scaling=scaling, row_name=train_rows, notes=notes
     )
     x = torch.from_numpy(pre.transform(features.iloc[train], row_name=train_rows, notes=[]))
     rest = np.sort(np.concatenate([val, test]))

@@ -1,7 +1,11 @@
 """The preprocessing of a table's feature columns, fitted on the training split and saved as JSON.
 
-:class:`TabularPreprocessor` (pandas tables): numeric columns imputed with the training median and
-standardised (``(x - mean) / std``, population std as scikit-learn's ``StandardScaler``);
+:class:`TabularPreprocessor` (pandas tables): numeric columns imputed with the training median, then
+scaled by one of :data:`~logitlab.options.NUMERIC_SCALINGS`: ``"standard"`` (``(x - mean) / std``, population
+std as scikit-learn's ``StandardScaler``), ``"robust"`` (``z = (x - median) / (IQR / 1.349)`` as
+``RobustScaler(unit_variance=True)``, then the smooth clip ``z / sqrt(1 + (z / 3)^2)`` of RealMLP, Holzmueller
+et al. 2024, which bounds heavy tails and outliers to (-3, 3)) or ``"quantile"`` (the training quantiles
+mapped to a standard normal, as ``QuantileTransformer(output_distribution="normal")``);
 categorical columns imputed with the most frequent value and one-hot encoded (an unknown category
 at predict time becomes all zeros, and is reported). It round-trips through ``to_dict`` /
 :func:`~logitlab.data.preprocessor_from_dict`.
@@ -29,26 +33,85 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..errors import DataError, LogitlabWarning
+from ..errors import ConfigError, DataError, LogitlabWarning
+from ..options import NUMERIC_SCALINGS, choices_text
 from .rows import TABLE_ROWS, RowNamer
 
-__all__ = ["CALENDAR_PARTS", "CategoricalColumn", "DatetimeColumn", "NumericColumn", "TabularPreprocessor"]
+__all__ = [
+    "CALENDAR_PARTS",
+    "QUANTILES",
+    "CategoricalColumn",
+    "DatetimeColumn",
+    "NumericColumn",
+    "TabularPreprocessor",
+    "check_scaling",
+    "numeric_column",
+    "smooth_clip",
+]
 
 CALENDAR_PARTS: tuple[str, ...] = ("year", "month", "dayofweek", "hour")
 """The features of a date/time column: year, month (1-12), day of the week (0 = Monday), hour (0-23)."""
+_IQR_OF_NORMAL = 1.3489795003921634  # the inter-quartile range of N(0, 1): norm.ppf(0.75) - norm.ppf(0.25)
 _ISO_DATE = re.compile(
     r"^\d{4}[-/]\d{1,2}[-/]\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?\s*(Z|[+-]\d{2}:?\d{2})?$"
 )
 
 
+QUANTILES = 1000
+"""The most quantiles a ``"quantile"``-scaled column stores (scikit-learn's ``n_quantiles`` default); fewer
+for fewer training rows."""
+_BOUND = 1e-7  # scikit-learn's BOUNDS_THRESHOLD: how close to 0 / 1 the normal quantile function is taken
+
+
 @dataclass
 class NumericColumn:
-    """A numeric column: missing -> ``fill`` (train median), then ``(x - mean) / scale``."""
+    """A numeric column: missing -> ``fill`` (train median), then ``(x - mean) / scale``.
+
+    ``scaling`` (:data:`~logitlab.options.NUMERIC_SCALINGS`): ``"standard"``: ``mean`` and ``scale`` are the
+    mean and population std; ``"robust"``: the median and ``IQR / 1.349`` (half the range where the IQR is
+    0), and the result is smoothly clipped, ``z / sqrt(1 + (z / 3)^2)``; ``"quantile"``: ``quantiles`` (the
+    training values at evenly spaced levels) map ``x`` to its level and on to a standard normal (``mean`` and
+    ``scale`` unused, 0 and 1). Saved before ``scaling`` existed: ``"standard"``.
+    """
 
     name: str
     fill: float
     mean: float
     scale: float
+    scaling: str = "standard"
+    quantiles: list[float] | None = None
+
+    def apply(self, values: np.ndarray) -> np.ndarray:
+        """The scaled float64 values of imputed (NaN-free) ``values``."""
+        if self.scaling == "quantile":
+            return _quantile_normal(values, np.asarray(self.quantiles, dtype=np.float64))
+        z = (values - self.mean) / self.scale
+        return smooth_clip(z) if self.scaling == "robust" else z
+
+
+def smooth_clip(z: np.ndarray) -> np.ndarray:
+    """RealMLP's smooth clipping ``z / sqrt(1 + (z / 3)^2)``: near the identity for ``|z| < 1``, bounded by 3.
+
+    Examples:
+        >>> smooth_clip(np.array([0.0, 1.0, 1e6])).round(4).tolist()
+        [0.0, 0.9487, 3.0]
+    """
+    return z / np.sqrt(1.0 + (z / 3.0) ** 2)
+
+
+def _quantile_normal(x: np.ndarray, quantiles: np.ndarray) -> np.ndarray:
+    """scikit-learn's ``QuantileTransformer(output_distribution="normal")`` transform of one column."""
+    from scipy.special import ndtri
+
+    levels = np.linspace(0.0, 1.0, len(quantiles))
+    # the mean of an ascending and a descending interpolation, so that repeated quantiles map to the
+    # middle of their levels (as scikit-learn does)
+    u = 0.5 * (np.interp(x, quantiles, levels) - np.interp(-x, -quantiles[::-1], -levels[::-1]))
+    u = np.where(x + _BOUND > quantiles[-1], 1.0, u)
+    u = np.where(x - _BOUND < quantiles[0], 0.0, u)
+    bound = _BOUND - np.spacing(1)
+    with np.errstate(divide="ignore"):
+        return np.clip(ndtri(u), ndtri(bound), ndtri(1 - bound))
 
 
 @dataclass
@@ -124,6 +187,7 @@ class TabularPreprocessor:
         frame: pd.DataFrame,
         *,
         max_categories: int = 50,
+        scaling: str = "standard",
         row_name: RowNamer = TABLE_ROWS,
         notes: list[str] | None = None,
     ) -> TabularPreprocessor:
@@ -132,6 +196,8 @@ class TabularPreprocessor:
         Args:
             frame (DataFrame): feature columns of the training split.
             max_categories (int): keep at most this many (most frequent) categories per column. Default: ``50``.
+            scaling (str): how numeric columns are scaled, one of :data:`~logitlab.options.NUMERIC_SCALINGS`
+                (see :class:`NumericColumn`). Default: ``"standard"``.
             row_name (RowNamer): names row ``i`` in messages. Default: ``"row i+1"``.
             notes (list[str], optional): receives what was imputed, dropped or capped.
 
@@ -140,6 +206,7 @@ class TabularPreprocessor:
                 or no usable column.
         """
         notes = notes if notes is not None else []
+        check_scaling(scaling)
         numeric: list[NumericColumn] = []
         categorical: list[CategoricalColumn] = []
         dropped: list[str] = []
@@ -152,7 +219,7 @@ class TabularPreprocessor:
                 continue
             values = _numeric_values(col, str(name), row_name)
             if values is not None:
-                num = _fit_numeric(str(name), values, notes)
+                num = _fit_numeric(str(name), values, notes, scaling)
                 (numeric.append(num) if num is not None else dropped.append(str(name)))
                 continue
             cat = _fit_categorical(str(name), col, max_categories, notes)
@@ -210,7 +277,7 @@ class TabularPreprocessor:
                     f"column {c.name!r}: {int(missing.sum())} missing values imputed with {c.fill:.6g}"
                 )
                 values = np.where(missing, c.fill, values)
-            out[:, j] = (values - c.mean) / c.scale
+            out[:, j] = c.apply(values)
         return out
 
     def to_dict(self) -> dict[str, Any]:
@@ -262,7 +329,23 @@ def _numeric_values(
     return parsed
 
 
-def _fit_numeric(name: str, values: np.ndarray, notes: list[str]) -> NumericColumn | None:
+def check_scaling(scaling: Any, param: str = "scaling") -> str:
+    """``scaling`` if it is one of :data:`~logitlab.options.NUMERIC_SCALINGS`.
+
+    Raises:
+        ConfigError: ``bad-param``, naming ``param``, what was given and the choices.
+    """
+    if scaling not in NUMERIC_SCALINGS:
+        raise ConfigError(
+            f"Expected argument `{param}` to be one of {choices_text(NUMERIC_SCALINGS)}; got {scaling!r}.",
+            fix=f"use {param}='robust' (the default), 'standard' or 'quantile'.",
+            code="bad-param",
+            param=param,
+        )
+    return str(scaling)
+
+
+def _fit_numeric(name: str, values: np.ndarray, notes: list[str], scaling: str) -> NumericColumn | None:
     missing = np.isnan(values)
     if missing.all():
         notes.append(f"column {name!r} dropped: no values in the training split")
@@ -272,7 +355,21 @@ def _fit_numeric(name: str, values: np.ndarray, notes: list[str]) -> NumericColu
         notes.append(
             f"column {name!r}: {int(missing.sum())} missing values imputed with the median {fill:.6g}"
         )
-    filled = np.where(missing, fill, values)
+    return numeric_column(name, fill, np.where(missing, fill, values), scaling)
+
+
+def numeric_column(name: str, fill: float, filled: np.ndarray, scaling: str) -> NumericColumn:
+    """The :class:`NumericColumn` of imputed training values ``filled`` (or a sample of them), by ``scaling``."""
+    if scaling == "quantile":
+        levels = np.linspace(0.0, 1.0, min(QUANTILES, len(filled))) * 100  # as scikit-learn: ties match
+        quantiles = np.maximum.accumulate(np.percentile(filled, levels))
+        return NumericColumn(name, fill, 0.0, 1.0, scaling, [float(q) for q in quantiles])
+    if scaling == "robust":
+        q25, median, q75 = np.percentile(filled, [25.0, 50.0, 75.0])
+        iqr = (q75 - q25) / _IQR_OF_NORMAL
+        half_range = (filled.max() - filled.min()) / 2
+        scale = iqr if iqr > 0 else (half_range if half_range > 0 else 1.0)
+        return NumericColumn(name, fill, float(median), float(scale), scaling)
     mean = float(filled.mean())
     std = float(filled.std())
     return NumericColumn(name, fill, mean, std if std > 0 else 1.0)

@@ -32,6 +32,7 @@ import torch
 from torch import Tensor
 
 from ..errors import ConfigError, LogitlabWarning, ModelFileError
+from ..options import AUTO_OBJECTIVE
 from ..tasks import Task
 from ._inputs import as_logits, format_pair
 from ._sweep import best_bias, best_cut
@@ -164,12 +165,14 @@ def check_objective(objective: Any, task: Task | str | None = None, *, beta: flo
     """Check a threshold objective (and, given the task, that the task can use it); its canonical name.
 
     Args:
-        objective (str or tuple): as :func:`tune_thresholds` takes it, or ``"none"`` (no tuning).
+        objective (str or tuple): as :func:`tune_thresholds` takes it, ``"none"`` (no tuning) or ``"auto"``
+            (:data:`~logitlab.options.AUTO_OBJECTIVE`: ``"f1"`` for binary and multi-label, ``"none"`` for
+            multiclass; given the task, the resolved name is returned).
         task (Task or str, optional): the task; constrained objectives need per-label thresholds.
         beta (float): the F-beta weight, for ``"fbeta"``. Default: ``1.0``.
 
     Returns:
-        str: ``"none"``, ``"f1"``, ``"fbeta=2"``, ``"precision_at_recall=0.9"``, ...
+        str: ``"none"``, ``"f1"``, ``"fbeta=2"``, ``"precision_at_recall=0.9"``, ... (``"auto"`` without a task)
 
     Raises:
         ConfigError: an unknown objective, a level outside (0, 1], or a constrained objective for multiclass.
@@ -183,6 +186,8 @@ def check_objective(objective: Any, task: Task | str | None = None, *, beta: flo
         logitlab.errors.ConfigError: Objective 'recall_at_precision' needs per-label thresholds; a multiclass task tunes class biases on macro-F1/F-beta only.
         Fix: use objective="f1" or "fbeta" for multiclass.
     """
+    if objective == "auto":
+        return AUTO_OBJECTIVE[Task.from_str(task).value] if task is not None else "auto"
     if objective == "none":
         return "none"
     kind, level = _parse_objective(objective, beta)

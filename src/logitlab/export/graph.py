@@ -129,13 +129,25 @@ class TablePreprocess(nn.Module):
     fill: Tensor
     mean: Tensor
     scale: Tensor
+    clip: Tensor
     column: Tensor
     position: Tensor
     fill_code: Tensor
 
     def __init__(self, pre: TabularPreprocessor) -> None:
         super().__init__()
+        quantile = [c.name for c in pre.numeric if c.scaling == "quantile"]
+        if quantile:
+            raise ConfigError(
+                f"Numeric column(s) {', '.join(map(repr, quantile[:5]))} use quantile scaling, which has no "
+                "ONNX form here; robust and standard scaling export.",
+                fix="train with numeric_scaling='robust' (the default) or 'standard' to export to ONNX.",
+                code="onnx-unsupported",
+            )
         self.n_numeric, self.n_categorical = len(pre.numeric), len(pre.categorical)
+        self.register_buffer(
+            "clip", torch.tensor([c.scaling == "robust" for c in pre.numeric], dtype=torch.bool)
+        )
         self.register_buffer("fill", _f64([c.fill for c in pre.numeric]))
         self.register_buffer("mean", _f64([c.mean for c in pre.numeric]))
         self.register_buffer("scale", _f64([c.scale for c in pre.numeric]))
@@ -152,7 +164,10 @@ class TablePreprocess(nn.Module):
         """``numeric`` float64 ``[N, n_numeric]`` and/or ``categorical`` int64 ``[N, n_categorical]`` -> float32."""
         parts = []
         if self.n_numeric:
-            parts.append(affine_impute(inputs[0], self.fill, self.mean, self.scale))
+            z = affine_impute(inputs[0], self.fill, self.mean, self.scale)
+            parts.append(
+                torch.where(self.clip, z / torch.sqrt(1.0 + (z / 3.0) ** 2), z)
+            )  # robust: smooth clip
         if self.n_categorical:
             parts.append(one_hot(inputs[-1], self.column, self.position, self.fill_code))
         return torch.cat(parts, 1).float() if len(parts) > 1 else parts[0].float()

@@ -36,8 +36,8 @@ from typing import Any
 
 from torch import Tensor
 
-from ..doctor.monitor import HealthMonitor
 from ..doctor.findings import Report
+from ..doctor.monitor import HealthMonitor
 from ..errors import ConfigError
 from ..extras import require_extra
 from ._steps import StepBuffer

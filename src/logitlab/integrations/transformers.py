@@ -39,8 +39,8 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from ..doctor.monitor import HealthMonitor
 from ..doctor.findings import Report
+from ..doctor.monitor import HealthMonitor
 from ..errors import ConfigError, TargetError
 from ..evaluate import Thresholds, tune_thresholds
 from ..extras import require_extra

@@ -28,7 +28,7 @@ from torch import nn
 
 from .cnn import SmallCNN
 from .mlp import MLP
-from .registry import ARCH_OPTIONS, MODEL_NAMES, model_spec, prior_logits
+from .registry import ARCH_OPTIONS, MODEL_NAMES, model_spec, prior_logits, saved_model_spec
 from .vision import BACKBONES, build_backbone, head_of, load_weights, read_weights
 
 __all__ = [
@@ -40,6 +40,7 @@ __all__ = [
     "head_of",
     "model_spec",
     "read_weights",
+    "saved_model_spec",
 ]
 
 
@@ -69,7 +70,7 @@ def build_model(
             (Lin et al., 2017, "Focal Loss", Sec. 3.3). Default: zero bias.
         task (str, optional): ``"multilabel"`` or ``"multiclass"``, needed with ``prior`` when ``n_outputs > 1``.
         **options: architecture options, see :data:`ARCH_OPTIONS` (``mlp``: hidden, dropout,
-            batch_norm, activation; ``cnn``: channels, dropout; backbones: small_input).
+            batch_norm, activation, embedding; ``cnn``: channels, dropout; backbones: small_input).
 
     Returns:
         nn.Module with a ``model_spec`` dict attribute.

@@ -15,18 +15,43 @@ from typing import Any
 from ..errors import ConfigError
 from .vision import BACKBONES
 
-__all__ = ["ARCH_OPTIONS", "INIT_OPTIONS", "MODEL_NAMES", "model_spec", "resolve_model_name"]
+__all__ = [
+    "ARCH_OPTIONS",
+    "INIT_OPTIONS",
+    "MODEL_NAMES",
+    "PERIODIC_MAX_FEATURES",
+    "SAVED_BEFORE",
+    "model_spec",
+    "resolve_model_name",
+    "saved_model_spec",
+]
 
 MODEL_NAMES = ("mlp", "cnn", *BACKBONES)
 AUTO = "auto"
 """The model name that picks by input: ``cnn`` for images ``(C, H, W)``, ``mlp`` for features ``(F,)``."""
 INIT_OPTIONS = ("weights_path", "prior", "task")
 ARCH_OPTIONS: dict[str, dict[str, Any]] = {
-    "mlp": {"hidden": [256, 128], "dropout": 0.2, "batch_norm": True, "activation": "relu"},
+    "mlp": {
+        "hidden": [256, 128],
+        "dropout": 0.2,
+        "batch_norm": True,
+        "activation": "relu",
+        "embedding": "auto",
+    },
     "cnn": {"channels": [32, 64, 128], "dropout": 0.2},
     **{name: {"small_input": None} for name in BACKBONES},
 }
-"""Architecture options of each model and their defaults (``small_input=None``: auto, below 64 pixels)."""
+"""Architecture options of each model and their defaults (``small_input=None``: auto, below 64 pixels;
+``embedding="auto"``: ``"periodic"`` for up to :data:`PERIODIC_MAX_FEATURES` inputs, else ``"none"``)."""
+
+PERIODIC_MAX_FEATURES = 256
+"""The widest input that ``embedding="auto"`` embeds (16 outputs per feature: 4,096 inputs to the first
+layer at most). Wider inputs (bag-of-words, sparse one-hot, flattened images) are rarely scalar measurements
+that periodic features help, and would make the first layer 16 times wider."""
+
+SAVED_BEFORE: dict[str, dict[str, Any]] = {"mlp": {"embedding": "none"}}
+"""The value of an option that a spec saved before the option existed had in effect: a model directory
+written by an older logitlab rebuilds as it was trained, whatever the default is now."""
 
 
 def resolve_model_name(name: str, input_shape: Sequence[int]) -> str:
@@ -99,7 +124,7 @@ def model_spec(name: str, *, input_shape: Sequence[int], n_outputs: int, **optio
 
     Examples:
         >>> model_spec("mlp", input_shape=(30,), n_outputs=1, hidden=(64,))
-        {'name': 'mlp', 'input_shape': [30], 'n_outputs': 1, 'hidden': [64], 'dropout': 0.2, 'batch_norm': True, 'activation': 'relu'}
+        {'name': 'mlp', 'input_shape': [30], 'n_outputs': 1, 'hidden': [64], 'dropout': 0.2, 'batch_norm': True, 'activation': 'relu', 'embedding': 'periodic'}
     """
     name = _check_name(resolve_model_name(name, input_shape))
     shape, n_outputs = _check_shape(name, input_shape, n_outputs)
@@ -118,7 +143,20 @@ def model_spec(name: str, *, input_shape: Sequence[int], n_outputs: int, **optio
         spec[key] = [int(v) for v in value] if isinstance(value, (list, tuple)) else value
     if "small_input" in spec and spec["small_input"] is None:
         spec["small_input"] = min(shape[1:]) < 64
+    if spec.get("embedding") == AUTO:
+        spec["embedding"] = "periodic" if math.prod(shape) <= PERIODIC_MAX_FEATURES else "none"
     return spec
+
+
+def saved_model_spec(spec: dict[str, Any]) -> dict[str, Any]:
+    """A spec read from a model directory, with the options it predates set to what they were then.
+
+    Examples:
+        >>> saved_model_spec({"name": "mlp", "input_shape": [4], "n_outputs": 1, "hidden": [8]})["embedding"]
+        'none'
+    """
+    before = SAVED_BEFORE.get(str(spec.get("name")), {})
+    return {**spec, **{k: v for k, v in before.items() if k not in spec}}
 
 
 def prior_logits(prior: Any, n_outputs: int, task: str | None) -> list[float]:

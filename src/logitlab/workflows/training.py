@@ -119,7 +119,10 @@ def train(
 
 def _epochs_text(clf: Classifier) -> str:
     best = clf.decisions_.get("best_epoch")
-    return f"{len(clf.history_)}" + (f" (weights of epoch {int(best) + 1})" if best is not None else "")
+    budget = (clf.decisions_.get("epochs") or {}).get("epochs")
+    ran = len(clf.history_)
+    text = f"{ran}" + (f" of {budget} (stopped early)" if budget and ran < budget else "")
+    return text + (f" (weights of epoch {int(best) + 1})" if best is not None else "")
 
 
 def feature_importance(clf: Classifier, bundle: DatasetBundle) -> dict[str, Any]:
@@ -273,9 +276,10 @@ def _calibration_text(calibration: Mapping[str, Any] | None) -> str:
 def _thresholds_text(clf: Classifier) -> str:
     scale = " of the calibrated probabilities" if clf.calibration_ is not None else ""
     if clf.thresholds_ is None:
-        return f"default (0.5 / argmax{scale})"
+        why = " (threshold_objective='auto': multiclass)" if clf.threshold_objective == "auto" else ""
+        return f"default (0.5 / argmax{scale}){why}"
     values = clf.thresholds_.values
     shown = ", ".join(f"{float(v):.3f}" for v in values[:8]) + (" ..." if len(values) > 8 else "")
     what = "class bias" if clf.task_ == "multiclass" else "thresholds"
     scale = " on the calibrated scale" if clf.calibration_ is not None else ""
-    return f"{what} [{shown}] tuned on validation ({clf.threshold_objective}){scale}"
+    return f"{what} [{shown}] tuned on validation ({clf.thresholds_.objective}){scale}"

@@ -19,6 +19,7 @@ from ...tasks import Task
 from ..bundle import DatasetBundle, DataState, Inputs
 from ..images import Normalize
 from ..tabular import TABLE_SUFFIXES
+from ..tabular_preprocessor import check_scaling
 from .base import LoadOptions, Source, Spec
 from .builtin import BuiltinSource
 from .images import ImageCsvSource, ImageFolderSource
@@ -55,6 +56,7 @@ def load_dataset(
     sep: str | None = LoadOptions.sep,
     encoding: str | None = LoadOptions.encoding,
     max_categories: int = LoadOptions.max_categories,
+    numeric_scaling: str = LoadOptions.numeric_scaling,
     label_pattern: str = LoadOptions.label_pattern,
     image_column: str | None = LoadOptions.image_column,
     allow_outside_root: bool = LoadOptions.allow_outside_root,
@@ -90,6 +92,10 @@ def load_dataset(
         encoding (str, optional): CSV text encoding. Default: from the byte-order mark, else UTF-8, else
             Windows-1252, reported in the notes.
         max_categories (int): one-hot categories kept per column. Default: ``50``.
+        numeric_scaling (str): how numeric table columns are scaled after imputation, one of
+            :data:`~logitlab.options.NUMERIC_SCALINGS`: ``"robust"`` (median and IQR, then a smooth clip to
+            (-3, 3)), ``"standard"`` (mean and std) or ``"quantile"`` (to a standard normal); see
+            :class:`~logitlab.data.tabular_preprocessor.NumericColumn`. Default: ``"robust"``.
         label_pattern (str): regex whose first group (or group ``label``) is the label of a file name.
             Default: :data:`~logitlab.data.images.DEFAULT_LABEL_PATTERN`.
         image_column (str, optional): the path column of a CSV of images. Default: detected by name.
@@ -117,11 +123,12 @@ def load_dataset(
         target=target, task=task, label_sep=label_sep, val_size=val_size, test_size=test_size, seed=seed,
         image_size=image_size, positive=positive, drop=drop, id_column=id_column,
         missing_target=missing_target, sep=sep, encoding=encoding, max_categories=max_categories,
-        label_pattern=label_pattern, image_column=image_column, allow_outside_root=allow_outside_root,
+        numeric_scaling=numeric_scaling, label_pattern=label_pattern, image_column=image_column, allow_outside_root=allow_outside_root,
         channels=channels, normalize=normalize, max_memory_mb=max_memory_mb, streaming=streaming,
         split_key=split_key,
     )  # fmt: skip
     _check_choice("missing_target", missing_target, MISSING_TARGET)
+    check_scaling(numeric_scaling, "numeric_scaling")
     resolved = Spec.of(spec, image_column=image_column, sep=sep, encoding=encoding, streaming=streaming)
     bundle = pick_source(resolved).load(resolved, options)
     bundle.notes[:0] = resolved.notes

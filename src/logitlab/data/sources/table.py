@@ -26,7 +26,7 @@ class TableSource(Source):
         return bundle_from_frame(
             frame, target=options.target, label_sep=options.label_sep, drop=options.drop,
             id_column=options.id_column, missing_target=options.missing_target,
-            max_categories=options.max_categories, row_name=row_name, source=str(spec.path), **options.split,
+            max_categories=options.max_categories, numeric_scaling=options.numeric_scaling, row_name=row_name, source=str(spec.path), **options.split,
         )  # fmt: skip
 
     def inputs(self, spec: Spec, state: DataState, *, require_targets: bool, labels: str = "read") -> Inputs:

@@ -22,6 +22,7 @@ from torch import Tensor
 
 from ...errors import DataError
 from ...label_counts import LabelCounts
+from ...options import LOAD_DEFAULTS
 from ...tasks import Task
 from ..bundle import DatasetBundle, Split
 from ..tabular import target_columns
@@ -124,6 +125,7 @@ def load_streaming(
     positive: Any = None,
     drop: Sequence[str] = (),
     max_categories: int = 50,
+    numeric_scaling: str = LOAD_DEFAULTS["numeric_scaling"],
     split_key: str | None = None,
     sample_rows: int = 200_000,
     read_rows: int = 65536,
@@ -164,7 +166,7 @@ def load_streaming(
         enc.output_name = names[0]
     rows = stats.unit_counts.sum(0)
     notes += [*enc.notes, _describe(manifest, rows, split_key)]
-    pre = _preprocessor(stats, features, max_categories, notes)
+    pre = _preprocessor(stats, features, max_categories, notes, numeric_scaling)
     encoder = TableEncoder(pre, enc, names)
     splits = [
         StreamSplit(
@@ -198,7 +200,7 @@ def _describe(manifest: Manifest, rows: np.ndarray, key: str | None) -> str:
 
 
 def _preprocessor(
-    stats: TableStats, features: list[str], max_categories: int, notes: list[str]
+    stats: TableStats, features: list[str], max_categories: int, notes: list[str], scaling: str
 ) -> TabularPreprocessor:
     numeric: list[NumericColumn] = []
     categorical: list[CategoricalColumn] = []
@@ -207,7 +209,7 @@ def _preprocessor(
         notes.append(f"column {name!r} dropped: no values in the training split")
     for name in features:
         if name in stats.numeric:
-            num = stats.numeric[name].column(name, notes)
+            num = stats.numeric[name].column(name, notes, scaling)
             numeric.append(num) if num is not None else dropped.append(name)
         elif name in stats.categorical:
             cat = stats.categorical[name].column(name, max_categories, notes)

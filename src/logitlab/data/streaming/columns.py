@@ -22,7 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ...errors import DataError
-from ..tabular_preprocessor import CategoricalColumn, NumericColumn
+from ..tabular_preprocessor import CategoricalColumn, NumericColumn, numeric_column
 
 __all__ = ["CategoryStats", "NumericStats", "column_kind"]
 
@@ -101,8 +101,12 @@ class NumericStats:
             hh, vv = hh[keep], vv[keep]
         self.sample_hash, self.sample = hh, vv
 
-    def column(self, name: str, notes: list[str]) -> NumericColumn | None:
-        """The fitted column (``None``, with a note, when the training split has no value)."""
+    def column(self, name: str, notes: list[str], scaling: str = "standard") -> NumericColumn | None:
+        """The fitted column (``None``, with a note, when the training split has no value).
+
+        ``"standard"`` scaling uses the exact one-pass moments; ``"robust"`` and ``"quantile"`` take their
+        quantiles from the hash-chosen sample of present values, with the imputed share added as the fill.
+        """
         if self.present == 0:
             notes.append(f"column {name!r} dropped: no values in the training split")
             return None
@@ -114,6 +118,14 @@ class NumericStats:
             notes.append(
                 f"column {name!r}: {self.missing} missing values imputed with the median {fill:.6g}{sampled}"
             )
+        if scaling != "standard":
+            n_fill = round(len(self.sample) * self.missing / self.present)
+            filled = np.concatenate([self.sample, np.full(n_fill, fill)])
+            if self.present > len(self.sample):
+                notes.append(
+                    f"column {name!r}: {scaling} scaling fitted on a sample of {len(self.sample)} values"
+                )
+            return numeric_column(name, fill, filled, scaling)
         n = self.present + self.missing
         mean = (self.present * self.mean + self.missing * fill) / n
         m2 = self.m2 + (self.mean - fill) ** 2 * self.present * self.missing / n

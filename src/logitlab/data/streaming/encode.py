@@ -2,7 +2,7 @@
 
 The numbers are those of :meth:`TabularPreprocessor.transform <logitlab.data.TabularPreprocessor.transform>`
 and :meth:`LabelEncoder.transform <logitlab.data.LabelEncoder.transform>` on the same rows (numeric:
-missing -> fill, then ``(x - mean) / scale``; categories one-hot, missing -> the fill, unknown ->
+missing -> fill, then ``(x - mean) / scale`` (robust: smoothly clipped; quantile: the column's map); categories one-hot, missing -> the fill, unknown ->
 all zeros), computed column by column with pyarrow and NumPy instead of through pandas. Labels that
 the fast path does not recognise go to ``LabelEncoder.transform``, which names the bad row.
 
@@ -87,6 +87,9 @@ class TableEncoder:
             if not pa.types.is_float64(column.type):
                 column = pc.cast(column, pa.float64())
             values = column.to_numpy(zero_copy_only=False)  # nulls -> NaN
+            if c.scaling != "standard":  # robust / quantile: the column's own map, in float64
+                out[:, j] = c.apply(np.where(np.isnan(values), c.fill, values))
+                continue
             np.subtract(values, c.mean, out=scaled)
             missing = np.isnan(values)
             if missing.any():
