@@ -61,7 +61,10 @@ CASES: dict[str, tuple[list[str], str]] = {
     "train-option-without-value": (["train", GOOD, "--option", "gamma"], "gamma"),
     "train-unknown-loss": (["train", GOOD, "--loss", "hinge", "--epochs", "1"], "hinge"),
     "train-image-csv-escape": (["train", "imgs/i.csv"], "outside"),
-    "train-bad-epochs": (["train", GOOD, "--epochs", "abc"], "expected 'auto' or a positive number of epochs"),
+    "train-bad-epochs": (
+        ["train", GOOD, "--epochs", "abc"],
+        "expected 'auto' or a positive number of epochs",
+    ),
     "train-unknown-task": (["train", GOOD, "--task", "ranking"], "invalid choice"),
     "doctor-no-target": (["doctor", "notarget.csv"], "target"),
     "predict-missing-model": (["predict", "no-such-run", GOOD, "--out", "p.csv"], "missing"),
