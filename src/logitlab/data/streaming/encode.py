@@ -81,13 +81,13 @@ class TableEncoder:
         """float32 ``[n, F]``, as ``TabularPreprocessor.transform`` computes them (in float64, then cast)."""
         pre, n = self.preprocessor, batch.num_rows
         out = np.zeros((n, pre.n_features), dtype=np.float32)
-        scaled = np.empty(n, dtype=np.float64)
+        scaled, clip = np.empty(n, dtype=np.float64), np.empty(n, dtype=np.float64)
         for j, c in enumerate(pre.numeric):
             column = batch.column(c.name)
             if not pa.types.is_float64(column.type):
                 column = pc.cast(column, pa.float64())
             values = column.to_numpy(zero_copy_only=False)  # nulls -> NaN
-            if c.scaling != "standard":  # robust / quantile: the column's own map, in float64
+            if c.scaling == "quantile":  # the column's own map, in float64
                 out[:, j] = c.apply(np.where(np.isnan(values), c.fill, values))
                 continue
             np.subtract(values, c.mean, out=scaled)
@@ -95,6 +95,12 @@ class TableEncoder:
             if missing.any():
                 scaled[missing] = c.fill - c.mean
             np.divide(scaled, c.scale, out=scaled)
+            if c.scaling == "robust":  # the smooth clip z / sqrt(1 + (z / 3)^2), in place
+                np.divide(scaled, 3.0, out=clip)
+                np.multiply(clip, clip, out=clip)
+                np.add(clip, 1.0, out=clip)
+                np.sqrt(clip, out=clip)
+                np.divide(scaled, clip, out=scaled)
             out[:, j] = scaled
         j = len(pre.numeric)
         for cat in pre.categorical:
