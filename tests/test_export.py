@@ -257,3 +257,16 @@ def test_other_parts_that_cannot_be_exported(small, tmp_path, monkeypatch):
     with pytest.raises(ModelFileError) as bad:
         onnx_inputs(np.zeros((1, 16)), {"format": "something-else"})
     assert bad.value.code == "bad-onnx-sidecar"
+
+
+@pytest.mark.parametrize("scaling", ["robust", "standard", "quantile"])
+def test_table_scalings_export_or_say_why_not(scaling, tmp_path):
+    X, y, test = _data("table", "binary")
+    clf = Classifier(model="mlp", model_options={"hidden": [8]}, numeric_scaling=scaling, **FAST).fit(X, y)
+    if scaling == "quantile":
+        with pytest.raises(ConfigError, match="quantile scaling") as err:
+            export_onnx(clf, tmp_path / "model.onnx")
+        assert err.value.code == "onnx-unsupported" and list(tmp_path.iterdir()) == []
+        return
+    path = export_onnx(clf, tmp_path / "model.onnx")
+    _check(clf, path, test)
