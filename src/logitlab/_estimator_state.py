@@ -6,6 +6,7 @@ Parameter checks, the training run, and the conversion between a fitted classifi
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 from collections.abc import Mapping
@@ -67,6 +68,7 @@ def check_params(p: Mapping[str, Any]) -> None:
         ("task", p["task"] in TASK_CHOICES, f"one of {choices_text(TASK_CHOICES)}"),
         ("epochs", p["epochs"] == "auto" or _is_int(p["epochs"], 1), "epochs='auto' or a number such as 30"),
         ("batch_size", _is_int(p["batch_size"], 1), "batch_size=64"),
+        ("ensemble", _is_int(p["ensemble"], 1), "ensemble=1 (one network) or a small number such as 5"),
         ("lr", _is_number(p["lr"]) and p["lr"] > 0, "lr=1e-3"),
         ("weight_decay", _is_number(p["weight_decay"]) and p["weight_decay"] >= 0, "weight_decay=1e-4"),
         ("val_size", _is_number(p["val_size"]) and 0 <= p["val_size"] < 1, "val_size=0.15"),
@@ -180,6 +182,7 @@ def train_model(
     """
     from .doctor.monitor import HealthMonitor
     from .evaluate import epoch_metrics
+    from .models import Ensemble
     from .train import EarlyStopping, RestoreBestWeights, TrainConfig, Trainer
 
     bundle = setup.bundle
@@ -196,27 +199,35 @@ def train_model(
         device=clf.device,
         progress=bool(clf.verbose),
     )
-    # on by default: reads only the loss the trainer reads anyway; set before training, so a run
-    # that fails still shows what the monitor saw
-    monitor = clf.health_ = HealthMonitor(loss_fn=setup.loss_fn)
-    best = RestoreBestWeights(monitor="val_loss", mode="min")
-    callbacks: list[Any] = [monitor, best] if has_val else [monitor]
-    if patience is not None:
-        callbacks.append(EarlyStopping("val_loss", mode="min", patience=patience))
-    trainer = Trainer(
-        setup.model,
-        setup.loss_fn,
-        config,
-        callbacks=callbacks,
-        run_dir=run_dir,
-        metrics_fn=epoch_metrics(clf.task_),
-    )
     val = bundle.val.training_data() if has_val else None
-    history = list(trainer.fit(bundle.train.training_data(), val) or [])
+    members = list(setup.model.members) if isinstance(setup.model, Ensemble) else [setup.model]
+    runs = []
+    for k, member in enumerate(members):  # one after another: each its own init, batch order and best epoch
+        # on by default: reads only the loss the trainer reads anyway; set before training, so a run
+        # that fails still shows what the monitor saw
+        monitor = HealthMonitor(loss_fn=setup.loss_fn)
+        if k == 0:
+            clf.health_ = monitor
+        best = RestoreBestWeights(monitor="val_loss", mode="min")
+        callbacks: list[Any] = [monitor, best] if has_val else [monitor]
+        if patience is not None:
+            callbacks.append(EarlyStopping("val_loss", mode="min", patience=patience))
+        trainer = Trainer(
+            member,
+            setup.loss_fn,
+            dataclasses.replace(config, seed=int(clf.seed) + 1000 * k),
+            callbacks=callbacks,
+            run_dir=run_dir if (run_dir is None or k == 0) else os.path.join(run_dir, "members", str(k)),
+            metrics_fn=epoch_metrics(clf.task_),
+        )
+        history = list(trainer.fit(bundle.train.training_data(), val) or [])
+        runs.append((history, best.best_epoch if has_val and best.best_epoch >= 0 else None))
+    if len(members) > 1:
+        clf.decisions_["members"] = [{"epochs": len(h), "best_epoch": b} for h, b in runs]
     model = setup.model.eval()
     if trainer.device.type == "cpu":
         model = model.cpu()
-    return model, history, monitor, (best.best_epoch if has_val and best.best_epoch >= 0 else None)
+    return model, runs[0][0], clf.health_, runs[0][1]
 
 
 def calibrate_and_tune(clf: Classifier, setup: TrainingSetup) -> tuple[Any, Any]:

@@ -197,6 +197,8 @@ def _add_training(p: argparse.ArgumentParser) -> None:
         "--imbalance", choices=IMBALANCE_STRATEGIES, default=DEFAULTS["imbalance"], help="weight strategy"
     )
     p.add_argument("--model", default=DEFAULTS["model"], help="mlp, cnn, resnet18, ...")
+    p.add_argument("--ensemble", type=int, default=DEFAULTS["ensemble"], metavar="K",
+                   help="train K networks and average their logits (about K times the fit time)")  # fmt: skip
     p.add_argument("--model-option", dest="model_options", action="append", default=[], metavar="KEY=VALUE",
                    help="a model option, e.g. dropout=0.2 (repeatable)")  # fmt: skip
     p.add_argument("--epochs", type=epochs_arg, default=DEFAULTS["epochs"], metavar="N|auto",
@@ -276,6 +278,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         "lr": args.lr,
         "weight_decay": args.weight_decay,
         "model_options": parse_options(args.model_options, "--model-option") or None,
+        "ensemble": args.ensemble,
         "precision": args.precision,
         "threshold_objective": args.threshold_objective,
         "calibration": args.calibration,

@@ -114,6 +114,7 @@ CLASSIFIER_DEFAULTS: MappingProxyType[str, Any] = MappingProxyType(
         "lr": 1e-3,
         "weight_decay": 1e-4,
         "model_options": None,
+        "ensemble": 1,
         "precision": "fp32",
         "val_size": 0.15,
         "threshold_objective": "auto",

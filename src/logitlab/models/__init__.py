@@ -26,7 +26,9 @@ from typing import Any, cast
 import torch
 from torch import nn
 
+from ..errors import ConfigError
 from .cnn import SmallCNN
+from .ensemble import Ensemble
 from .mlp import MLP
 from .registry import ARCH_OPTIONS, MODEL_NAMES, model_spec, prior_logits, saved_model_spec
 from .vision import BACKBONES, build_backbone, head_of, load_weights, read_weights
@@ -34,6 +36,7 @@ from .vision import BACKBONES, build_backbone, head_of, load_weights, read_weigh
 __all__ = [
     "ARCH_OPTIONS",
     "MLP",
+    "Ensemble",
     "MODEL_NAMES",
     "SmallCNN",
     "build_model",
@@ -52,6 +55,7 @@ def build_model(
     weights_path: str | Path | None = None,
     prior: Any = None,
     task: str | None = None,
+    ensemble: int = 1,
     **options: Any,
 ) -> nn.Module:
     """Build a model that maps inputs ``[N, *input_shape]`` to logits ``[N, n_outputs]``.
@@ -69,6 +73,8 @@ def build_model(
             loss at the entropy of the labels rather than ``log 2``: helpful for imbalanced data
             (Lin et al., 2017, "Focal Loss", Sec. 3.3). Default: zero bias.
         task (str, optional): ``"multilabel"`` or ``"multiclass"``, needed with ``prior`` when ``n_outputs > 1``.
+        ensemble (int): ``K > 1`` builds an :class:`Ensemble` of ``K`` such networks (each initialised
+            in turn from the current torch seed), recorded in the spec as ``"ensemble": K``. Default: ``1``.
         **options: architecture options, see :data:`ARCH_OPTIONS` (``mlp``: hidden, dropout,
             batch_norm, activation, embedding; ``cnn``: channels, dropout; backbones: small_input).
 
@@ -80,15 +86,34 @@ def build_model(
         ModelFileError: an unreadable or mismatching weights file.
     """
     spec = model_spec(name, input_shape=input_shape, n_outputs=n_outputs, **options)
-    model = _construct(spec)
-    cast(Any, model).model_spec = spec
+    if isinstance(ensemble, bool) or not isinstance(ensemble, int) or ensemble < 1:
+        raise ConfigError(
+            f"Expected argument `ensemble` to be a positive int; got {ensemble!r}.",
+            fix="use ensemble=1 (one network) or a small number such as 5.",
+            code="bad-param",
+            param="ensemble",
+        )
+    if ensemble > 1 and weights_path is not None:
+        raise ConfigError(
+            "Got `weights_path` with ensemble > 1; pretrained weights would make every member the same.",
+            fix="use ensemble=1 with weights_path.",
+            code="bad-param",
+            param="ensemble",
+        )
+    members = [_construct(spec) for _ in range(ensemble)]
+    for member in members:
+        cast(Any, member).model_spec = spec
+    model: nn.Module = members[0] if ensemble == 1 else Ensemble(members)
+    if ensemble > 1:
+        cast(Any, model).model_spec = {**spec, "ensemble": ensemble}
     if weights_path is not None:
         head, stem = BACKBONES[spec["name"]][1:] if spec["name"] in BACKBONES else ("head", None)
         cast(Any, model).weight_notes = load_weights(model, weights_path, head=head, stem=stem)
     if prior is not None:
         bias = torch.tensor(prior_logits(prior, spec["n_outputs"], task), dtype=torch.float32)
         with torch.no_grad():
-            head_of(model).bias.copy_(bias)
+            for member in members:
+                head_of(member).bias.copy_(bias)
     return model
 
 
