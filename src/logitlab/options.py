@@ -10,7 +10,7 @@ Examples:
     >>> IMBALANCE_STRATEGIES
     ('balanced', 'sqrt', 'smoothed', 'effective', 'none')
     >>> CLASSIFIER_DEFAULTS["epochs"], CLASSIFIER_DEFAULTS["imbalance"]
-    (30, 'balanced')
+    ('auto', 'balanced')
     >>> choices_text(DEVICES)
     "'auto', 'cpu', 'cuda' or 'mps'"
 """

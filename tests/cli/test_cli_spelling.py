@@ -10,7 +10,7 @@ from logitlab.cli import main
 @pytest.mark.parametrize(
     ("argv", "flag_fix", "python_spelling"),
     [
-        (["--epochs", "-3"], "use --epochs 30.", "epochs=30"),
+        (["--ensemble", "0"], "use --ensemble 1 (one network)", "ensemble=1"),
         (["--batch-size", "0"], "use --batch-size 64.", "batch_size=64"),
         (["--lr", "-1"], "use --lr 1e-3.", "lr=1e-3"),
         (["--threshold-objective", "accuracy"], "'precision_at_recall=R'", "threshold_objective="),

@@ -9,7 +9,7 @@ Examples:
     >>> s = NumericStats()
     >>> s.add(np.array([1.0, np.nan, 3.0]), np.arange(3, dtype=np.uint64))
     >>> s.column("x", notes := []), notes
-    (NumericColumn(name='x', fill=2.0, mean=2.0, scale=0.816496580927726), ["column 'x': 1 missing values imputed with the median 2"])
+    (NumericColumn(name='x', fill=2.0, mean=2.0, scale=0.816496580927726, scaling='standard', quantiles=None), ["column 'x': 1 missing values imputed with the median 2"])
 """
 
 from __future__ import annotations
