@@ -338,7 +338,7 @@ def check_scaling(scaling: Any, param: str = "scaling") -> str:
     if scaling not in NUMERIC_SCALINGS:
         raise ConfigError(
             f"Expected argument `{param}` to be one of {choices_text(NUMERIC_SCALINGS)}; got {scaling!r}.",
-            fix=f"use {param}='robust' (the default), 'standard' or 'quantile'.",
+            fix=f"use {param}='robust' (the estimator's default), 'standard' or 'quantile'.",
             code="bad-param",
             param=param,
         )

@@ -14,12 +14,11 @@ from pathlib import Path
 from typing import Any
 
 from ...errors import ConfigError, DataError
-from ...options import LABEL_MODES, MISSING_TARGET, choices_text
+from ...options import LABEL_MODES, MISSING_TARGET, NUMERIC_SCALINGS, choices_text
 from ...tasks import Task
 from ..bundle import DatasetBundle, DataState, Inputs
 from ..images import Normalize
 from ..tabular import TABLE_SUFFIXES
-from ..tabular_preprocessor import check_scaling
 from .base import LoadOptions, Source, Spec
 from .builtin import BuiltinSource
 from .images import ImageCsvSource, ImageFolderSource
@@ -128,7 +127,7 @@ def load_dataset(
         split_key=split_key,
     )  # fmt: skip
     _check_choice("missing_target", missing_target, MISSING_TARGET)
-    check_scaling(numeric_scaling, "numeric_scaling")
+    _check_choice("numeric_scaling", numeric_scaling, NUMERIC_SCALINGS)
     resolved = Spec.of(spec, image_column=image_column, sep=sep, encoding=encoding, streaming=streaming)
     bundle = pick_source(resolved).load(resolved, options)
     bundle.notes[:0] = resolved.notes
