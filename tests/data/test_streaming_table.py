@@ -158,3 +158,37 @@ def test_bad_arguments_and_files_are_named(parquet_dir: Path, tmp_path: Path) ->
     pq.write_table(pa.table({"id": [1], "v": [2.0]}), tmp_path / "a.parquet")
     with pytest.raises(DataError, match="odd.parquet has other columns"):
         Manifest.scan(tmp_path)
+
+
+def test_prefetched_keeps_the_order_raises_where_the_item_was_and_stops_when_closed():
+    import threading
+
+    from logitlab.data.streaming.schedule import prefetched
+
+    assert list(prefetched(iter(range(50)), 2)) == list(range(50))
+    assert list(prefetched(iter(range(5)), 0)) == list(range(5))
+
+    def failing():
+        yield 1
+        yield 2
+        raise DataError("bad row group", fix="f", code="bad-file")
+
+    got = []
+    with pytest.raises(DataError, match="bad row group"):
+        for item in prefetched(failing(), 3):
+            got.append(item)
+    assert got == [1, 2]
+    made = []
+
+    def endless():
+        i = 0
+        while True:
+            made.append(i)
+            yield i
+            i += 1
+
+    stream = prefetched(endless(), 2)
+    assert [next(stream) for _ in range(3)] == [0, 1, 2]
+    stream.close()
+    assert not any(t.name == "logitlab-prefetch" for t in threading.enumerate())
+    assert len(made) <= 3 + 2 + 1  # read ahead by at most the queue depth (and the item in hand)

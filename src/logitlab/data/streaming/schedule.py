@@ -24,11 +24,16 @@ Examples:
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from queue import Empty, Full, Queue
+from typing import Any
+
 import numpy as np
 
 from ...errors import DataError
 
-__all__ = ["ShuffleBuffer", "batches_per_rank", "rank_range", "rank_sizes", "worker_plan"]
+__all__ = ["ShuffleBuffer", "batches_per_rank", "prefetched", "rank_range", "rank_sizes", "worker_plan"]
 
 
 def rank_range(n: int, *, world_size: int, rank: int) -> tuple[int, int]:
@@ -130,3 +135,55 @@ class ShuffleBuffer:
             a[h + holes] = a[h + movers]
         self.n = n - size
         return out
+
+
+_DONE = object()
+
+
+def prefetched(items: Iterator[Any], depth: int = 2) -> Iterator[Any]:
+    """``items``, produced by a background thread up to ``depth`` ahead of the consumer.
+
+    Reading and transforming the next pieces (Parquet/CSV decoding in pyarrow, the numpy preprocessing;
+    both release the GIL) then overlaps the training step that consumes the current batch. The order is
+    that of ``items``; an exception raised while producing is raised here, where the item would have
+    come; closing this generator (the consumer stopped early) stops the thread at its next item.
+    ``depth=0`` iterates ``items`` in the caller's thread.
+    """
+    if depth <= 0:
+        yield from items
+        return
+    queue: Queue[Any] = Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for item in items:
+                while not stop.is_set():
+                    try:
+                        queue.put((True, item), timeout=0.1)
+                        break
+                    except Full:
+                        continue
+                if stop.is_set():
+                    return
+            queue.put((True, _DONE))
+        except BaseException as exc:  # noqa: BLE001 - handed to the consumer, raised there
+            queue.put((False, exc))
+
+    thread = threading.Thread(target=produce, name="logitlab-prefetch", daemon=True)
+    thread.start()
+    try:
+        while True:
+            ok, item = queue.get()
+            if not ok:
+                raise item
+            if item is _DONE:
+                return
+            yield item
+    finally:
+        stop.set()
+        while thread.is_alive():  # let a producer blocked on a full queue see the stop
+            try:
+                queue.get_nowait()
+            except Empty:
+                thread.join(timeout=0.05)

@@ -37,7 +37,10 @@ from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 from ...errors import ConfigError, LogitlabError
 from .hashing import SPLIT_NAMES, HashSplit, key_hash
 from .manifest import Manifest, Unit
-from .schedule import ShuffleBuffer, batches_per_rank, rank_range, rank_sizes, worker_plan
+from .schedule import ShuffleBuffer, batches_per_rank, prefetched, rank_range, rank_sizes, worker_plan
+
+PREFETCH = 2
+"""Pieces (record batches, transformed) read ahead of the shuffle buffer by a background thread."""
 
 __all__ = ["StreamLoader", "StreamingTable", "count_split_rows", "float_columns"]
 
@@ -250,7 +253,8 @@ class StreamingTable(IterableDataset):
         rng = np.random.default_rng([self.seed, self.epoch, self.rank, role])
         capacity = max(self.shuffle_buffer, self.batch_size + 1) if self.shuffle else 0
         buffer = ShuffleBuffer(capacity, rng)
-        pieces = self._pieces(order, cum, lo + offset, lo + offset + sum(mine))
+        # the next pieces are read and transformed in a thread while the current batch trains
+        pieces = prefetched(self._pieces(order, cum, lo + offset, lo + offset + sum(mine)), PREFETCH)
         j = 0
         for parts in pieces:
             buffer.add(parts)
