@@ -21,13 +21,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 import torch.distributed as dist
 from torch import Tensor
 
 from ..doctor.monitor import HealthMonitor
-from ..errors import TrainingError
+from ..errors import ConfigError, TrainingError
 
 __all__ = ["StepBuffer"]
 
@@ -51,6 +52,20 @@ class StepBuffer:
         self.monitor = monitor
         self.micro: list[_Micro] = []
         self._world: int | None = None
+
+    @classmethod
+    def of(cls, monitor: HealthMonitor | None, options: dict[str, Any]) -> StepBuffer:
+        """A buffer for ``monitor``, or for a new ``HealthMonitor(**options)`` (a callback's two ways to get one).
+
+        Raises:
+            ConfigError: both a monitor and options.
+        """
+        if monitor is not None and options:
+            raise ConfigError(
+                f"Expected either `monitor` or HealthMonitor options; got both (options {sorted(options)}).",
+                fix="set the options on the HealthMonitor you pass, or pass only the options.",
+            )
+        return cls(monitor if monitor is not None else HealthMonitor(**options))
 
     def add(self, batch_idx: int, logits: Tensor, targets: Tensor, loss: Tensor) -> None:
         """Keep one micro-batch (detached; nothing is read on the host)."""

@@ -65,13 +65,8 @@ class HealthMonitorCallback(Callback):
     """
 
     def __init__(self, monitor: HealthMonitor | None = None, **options: Any) -> None:
-        if monitor is not None and options:
-            raise ConfigError(
-                f"Expected either `monitor` or HealthMonitor options; got both (options {sorted(options)}).",
-                fix="set the options on the HealthMonitor you pass, or pass only the options.",
-            )
-        self.monitor = monitor if monitor is not None else HealthMonitor(**options)
-        self._steps = StepBuffer(self.monitor)
+        self._steps = StepBuffer.of(monitor, options)
+        self.monitor = self._steps.monitor
         self._losses: list[Tensor] = []
         self._pending: tuple[int, float] | None = None  # (step, loss value) read before the optimizer step
 

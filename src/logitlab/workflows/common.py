@@ -8,8 +8,18 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ..data import DatasetBundle
+    from ..estimator import Classifier
 
-__all__ = ["DEMOS", "HEADLINE_METRICS", "Echo", "headline", "is_main_process", "load_data", "named_labels"]
+__all__ = [
+    "DEMOS",
+    "HEADLINE_METRICS",
+    "Echo",
+    "headline",
+    "is_main_process",
+    "load_data",
+    "model_metrics",
+    "named_labels",
+]
 
 Echo = Callable[[str], Any]
 
@@ -39,6 +49,22 @@ def load_data(spec: str, load: Mapping[str, Any], *, task: str = "auto", seed: i
 
     options = {k: v for k, v in load.items() if v is not None}
     return load_dataset(spec, task=None if task == "auto" else task, seed=seed, **options)
+
+
+def model_metrics(clf: Classifier, logits: Any, targets: Any) -> dict[str, Any]:
+    """:func:`~logitlab.evaluate.compute_metrics` of ``clf``'s logits, with its thresholds, calibration and names."""
+    from ..evaluate import compute_metrics
+
+    return dict(
+        compute_metrics(
+            logits,
+            targets,
+            task=clf.task_,
+            thresholds=clf.thresholds_,
+            calibration=clf.calibration_,
+            label_names=list(clf.label_names_),
+        )
+    )
 
 
 def headline(task: str, metrics: Mapping[str, Any]) -> str:

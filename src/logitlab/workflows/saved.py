@@ -51,7 +51,7 @@ def evaluate(
             row is left to score.
     """
     from ..data import load_inputs
-    from ..evaluate import compute_metrics
+    from .common import model_metrics
 
     clf, config = _saved_run(run)  # first: a wrong run directory is the likeliest mistake
     if (config.get("load") or {}).get("streaming"):
@@ -70,17 +70,9 @@ def evaluate(
             code="no-labels",
             param="split",
         )
-    logits = clf.predict_logits(data)
-    metrics = compute_metrics(
-        logits,
-        data.y,
-        task=clf.task_,
-        thresholds=clf.thresholds_,
-        calibration=clf.calibration_,
-        label_names=list(clf.label_names_),
-    )
+    metrics = model_metrics(clf, clf.predict_logits(data), data.y)
     return {
-        "metrics": dict(metrics),
+        "metrics": metrics,
         "split": split,
         "rows": len(data),
         "excluded": inputs.excluded,
@@ -95,8 +87,7 @@ def _evaluate_streamed(spec: str, clf: Classifier, config: Mapping[str, Any], sp
     ones training held out; their inputs come from the streamed bundle's one-pass statistics, which the
     same files reproduce exactly.
     """
-    from ..evaluate import compute_metrics
-    from .common import load_data
+    from .common import load_data, model_metrics
 
     load = dict(config.get("load") or {})
     seed = int(load.pop("seed", clf.seed))
@@ -108,13 +99,10 @@ def _evaluate_streamed(spec: str, clf: Classifier, config: Mapping[str, Any], sp
         raise DataError(f"{spec} has no rows in its {split} split.", code="no-labels", param="split")
     import torch
 
-    logits, y = torch.cat(logits_parts), torch.cat(targets)
-    metrics = compute_metrics(
-        logits, y, task=clf.task_, thresholds=clf.thresholds_, calibration=clf.calibration_,
-        label_names=list(clf.label_names_),
-    )  # fmt: skip
+    y = torch.cat(targets)
+    metrics = model_metrics(clf, torch.cat(logits_parts), y)
     return {
-        "metrics": dict(metrics),
+        "metrics": metrics,
         "split": split,
         "rows": len(y),
         "excluded": 0,

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..files import json_default, write_json_atomic
-from .common import Echo, headline, is_main_process, load_data, named_labels
+from .common import Echo, headline, is_main_process, load_data, model_metrics, named_labels
 
 if TYPE_CHECKING:
     from ..data import DatasetBundle
@@ -70,7 +70,6 @@ def train(
     metrics, seconds, run and report paths) on the main process; ``None`` on the other ranks.
     """
     from ..estimator import Classifier
-    from ..evaluate import compute_metrics
 
     start = time.perf_counter()
     clf = Classifier(**params)
@@ -85,16 +84,7 @@ def train(
     clf.save(out)
     split_name, split = ("test", bundle.test) if len(bundle.test) else ("validation", bundle.val)
     logits = clf.predict_logits(split)
-    metrics = dict(
-        compute_metrics(
-            logits,
-            split.y,
-            task=clf.task_,
-            thresholds=clf.thresholds_,
-            calibration=clf.calibration_,
-            label_names=list(clf.label_names_),
-        )
-    )
+    metrics = model_metrics(clf, logits, split.y)
     importance = feature_importance(clf, bundle)
     seconds = time.perf_counter() - start
     write_json_atomic(out / "config.json", _run_config(spec, load, clf, metrics, seconds))
