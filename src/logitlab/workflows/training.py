@@ -112,7 +112,7 @@ def _epochs_text(clf: Classifier) -> str:
     budget = (clf.decisions_.get("epochs") or {}).get("epochs")
     ran = len(clf.history_)
     text = f"{ran}" + (f" of {budget} (stopped early)" if budget and ran < budget else "")
-    return text + (f" (weights of epoch {int(best) + 1})" if best is not None else "")
+    return text + (f" (weights of epoch {int(best)})" if best is not None else "")
 
 
 def feature_importance(clf: Classifier, bundle: DatasetBundle) -> dict[str, Any]:
@@ -220,7 +220,7 @@ def decision_lines(clf: Classifier) -> list[str]:
     lines.append(f"weights: {_weights_text(d.get('weights'))}")
     if d.get("best_epoch") is not None:
         lines.append(
-            f"best epoch: {int(d['best_epoch']) + 1} of {len(clf.history_)} (lowest val_loss; its weights kept)"
+            f"best epoch: {int(d['best_epoch'])} of {len(clf.history_)} (lowest val_loss; its weights kept)"
         )
     lines.append(f"calibration: {_calibration_text(d.get('calibration'))}")
     lines.append(f"thresholds: {_thresholds_text(clf)}")
