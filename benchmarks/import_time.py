@@ -24,17 +24,16 @@ PREDICT_RATIO = 2.0
 HELP_S = 0.2
 
 
-def _saved_table_run(tmp: Path) -> tuple[Path, Path, Path]:
-    """A small run saved from breast_cancer (2 epochs), its 569-row table and a 100-row table to predict."""
+def _saved_table_run(tmp: Path, env: dict[str, str]) -> tuple[Path, Path, Path]:
+    """A run trained by the CLI on breast_cancer (2 epochs), its 569-row table and 100 rows to predict."""
     from sklearn.datasets import load_breast_cancer
-
-    from logitlab import Classifier
 
     frame = load_breast_cancer(as_frame=True).frame
     table, rows = tmp / "table.csv", tmp / "rows100.csv"
     frame.to_csv(table, index=False)
     frame.drop(columns="target").head(100).to_csv(rows, index=False)
-    Classifier(epochs=2, verbose=False).fit(frame.drop(columns="target"), frame["target"]).save(tmp / "run")
+    cmd = [sys.executable, "-m", "logitlab", "train", str(table), "--target", "target", "--epochs", "2"]
+    subprocess.run([*cmd, "--quiet", "--out", str(tmp / "run")], capture_output=True, check=True, env=env)
     return tmp / "run", table, rows
 
 
@@ -52,7 +51,7 @@ def main(argv: list[str] | None = None) -> dict[str, list[float]]:
     cli = [sys.executable, "-m", "logitlab"]
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
-        run, table, rows = _saved_table_run(tmp)
+        run, table, rows = _saved_table_run(tmp, env)
         out = tmp / "scores.csv"
         cases = {
             "python -c pass": [sys.executable, "-c", "pass"],
