@@ -307,7 +307,7 @@ def train_linear(clf: Classifier, setup: TrainingSetup) -> tuple[Any, list[dict[
     device = torch.device(_resolve_device(clf.device))
     model, loss_fn = setup.model.to(device), setup.loss_fn.to(device)
     x, y = (t.to(device) for t in train.training_data())  # type: ignore[union-attr]
-    torch.manual_seed(int(clf.seed))
+    torch.manual_seed(clf.seed_)
     fit = fit_full_batch(model, loss_fn, x, y, l2=float(clf.weight_decay))
     clf.decisions_["epochs"] = {
         "epochs": None,
