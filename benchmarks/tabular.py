@@ -88,6 +88,7 @@ def run_one(table: Table, seed: int, model: str, params: dict[str, Any] | None) 
     train, test = split(table, seed)
     classes = np.unique(table.y) if table.task == "multiclass" else None
     X_train, X_test = table.X.iloc[train].reset_index(drop=True), table.X.iloc[test].reset_index(drop=True)
+    info: dict[str, Any] = {}
     proba, pred, fit_s, predict_s = fit_predict(
         model,
         X_train,
@@ -97,6 +98,7 @@ def run_one(table: Table, seed: int, model: str, params: dict[str, Any] | None) 
         classes=classes,
         seed=seed,
         params=params,
+        info=info,
     )
     return {
         "set": table.name,
@@ -110,6 +112,7 @@ def run_one(table: Table, seed: int, model: str, params: dict[str, Any] | None) 
         "predict_s": predict_s,
         "metrics": score(table.task, table.y[test], proba, pred, classes),
         "logitlab": logitlab_revision() if model == "logitlab" else None,
+        "decisions": info or None,
     }
 
 

@@ -318,9 +318,13 @@ def train_linear(clf: Classifier, setup: TrainingSetup) -> tuple[Any, list[dict[
     }
     row: dict[str, Any] = {"epoch": 0, "train_loss": fit["loss"], "objective": fit["objective"]}
     if len(val):
+        from .evaluate import epoch_metrics
+
         with torch.no_grad():
             vx, vy = (t.to(device) for t in val.training_data())  # type: ignore[union-attr]
-            row["val_loss"] = float(loss_fn(model(vx), vy))
+            logits = model(vx)
+            row["val_loss"] = float(loss_fn(logits, vy))
+            row.update({f"val_{k}": float(v) for k, v in epoch_metrics(clf.task_)(logits, vy).items()})
     model = model.eval()
     if device.type == "cpu":
         model = model.cpu()

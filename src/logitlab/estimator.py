@@ -98,8 +98,10 @@ class Classifier(EstimatorBase):
     as soon as the task is known, before the first epoch.
 
     Args:
-        model (str): model name for :func:`~logitlab.models.build_model`: ``"auto"`` (``"cnn"`` for image
-            inputs, ``"mlp"`` for features), ``"mlp"``, ``"linear"`` (logistic / softmax regression, fitted
+        model (str): model name for :func:`~logitlab.models.build_model`, or ``"auto"``: on a table held in
+            memory, ``"linear"`` and ``"mlp"`` both fitted on the same rows and the one of lower calibrated
+            validation (out-of-fold) log-loss kept, the reason in ``decisions_["model"]``; ``"cnn"`` for images;
+            ``"mlp"`` for sparse or streamed rows and ``ensemble > 1``. Or ``"mlp"``, ``"linear"`` (logistic / softmax regression, fitted
             full-batch by L-BFGS to the optimum of the loss plus ``weight_decay / 2 * ||W||^2``: ``epochs``,
             ``lr`` and ``batch_size`` do not apply), ``"cnn"``, ``"resnet18"``, ... Default: ``"auto"``.
         task (str): ``"auto"`` (inferred from ``y``, the reason is in ``decisions_``), ``"binary"``,
@@ -330,6 +332,14 @@ class Classifier(EstimatorBase):
         Raises:
             ConfigError: an invalid parameter. DataError / TargetError: unusable features or labels.
         """
+        if isinstance(self.model, str) and self.model.lower() == "auto":  # tables: linear or MLP
+            from ._model_choice import choose_model
+
+            return choose_model(self, X, y, run_dir)
+        return self._fit(X, y, run_dir)
+
+    def _fit(self, X: Any, y: Any, run_dir: str | os.PathLike[str] | None) -> Classifier:
+        """:meth:`fit` with the model as named (``"auto"``: cnn for images, mlp for features)."""
         from ._estimator_state import calibrate_and_tune, describe_loss, train_model
 
         setup = self.training_setup(X, y)
