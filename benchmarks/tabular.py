@@ -20,7 +20,7 @@ the fit seconds are wall time on a machine that may be shared, so compare them w
 
 Each (set, seed, model) result is cached as JSON under ``--cache`` (default ``.bench-out/tabular-cache``), so
 an interrupted or extended run computes only what is missing; ``--refresh`` recomputes. The run order is
-models outer (``--models`` order), then sets, then seeds, so a partial run already has a table.
+models outer (``--models`` order), then seeds, then sets, so a partial run has every table on its first seeds.
 
 Cost: the pytabkit models and CatBoost dominate (CatBoost's 1,000 trees are fitted six times per binary label
 for the CV threshold: 20-140 s per table on one shared core); logreg, hgb and lightgbm take seconds.
@@ -163,8 +163,8 @@ def run(
     for model in models:
         label = tag if (model == "logitlab" and tag) else model
         warm = False
-        for name in sets:
-            for seed in seeds:
+        for seed in seeds:  # seeds outer: a partial run has every table on its first seeds
+            for name in sets:
                 path = cache / name / f"seed{seed}" / f"{label}.json"
                 if path.exists() and not refresh:
                     records.append(json.loads(path.read_text()))
