@@ -41,7 +41,6 @@ __all__ = [
     "resolve_seed",
     "restore",
     "saved_meta",
-    "train_linear",
     "train_model",
     "training_budget",
 ]
@@ -100,6 +99,14 @@ def check_params(p: Mapping[str, Any]) -> None:
                 code="bad-param",
                 param=name,
             )
+    if p["model"] == "linear" and _is_int(p["ensemble"], 2):
+        raise ConfigError(
+            f"Got ensemble={p['ensemble']} with model='linear'; its fit is convex and deterministic, so every "
+            "member would be the same model.",
+            fix="use ensemble=1 with model='linear' (or model='mlp' for an ensemble).",
+            code="bad-param",
+            param="ensemble",
+        )
     for name in ("loss_options", "model_options"):
         if p[name] is not None and not isinstance(p[name], dict):
             raise ConfigError(
@@ -232,7 +239,11 @@ def train_model(
     from .train import EarlyStopping, RestoreBestWeights, TrainConfig, Trainer
 
     if getattr(setup.model, "model_spec", {}).get("name") == "linear":
-        return train_linear(clf, setup)
+        from ._linear_fit import train_linear
+
+        # a cross-fitting Plan goes in as train_linear(clf, setup, plan): it fits one linear model per fold
+        # and returns the out-of-fold logits as its fifth value
+        return train_linear(clf, setup)[:4]
     bundle = setup.bundle
     has_val = len(bundle.val) > 0
     epochs, patience = training_budget(clf.epochs, len(bundle.train), int(clf.batch_size), has_val)
@@ -276,60 +287,6 @@ def train_model(
     if trainer.device.type == "cpu":
         model = model.cpu()
     return model, runs[0][0], clf.health_, runs[0][1]
-
-
-def train_linear(clf: Classifier, setup: TrainingSetup) -> tuple[Any, list[dict[str, Any]], Any, Any]:
-    """Fit ``model="linear"`` full-batch with L-BFGS (:func:`~logitlab.train.fit_full_batch`), L2 = ``weight_decay``.
-
-    The penalty is ``weight_decay / 2 * ||W||^2`` on the mean training loss (scikit-learn's
-    ``LogisticRegression(C=1 / (weight_decay * n))``); ``epochs``, ``lr`` and ``batch_size`` do not apply.
-    The history has one row (``train_loss``, and ``val_loss`` with a validation split); no best epoch.
-
-    Raises:
-        ConfigError: a training split that is not one in-memory tensor (lazy images, sparse or streamed
-            rows), or a precision other than fp32.
-    """
-    import torch
-
-    from .train import fit_full_batch
-
-    train, val = setup.bundle.train, setup.bundle.val
-    if not (train.in_memory and val.in_memory) or clf.precision not in ("fp32", "32", "32-true", "float32"):
-        raise ConfigError(
-            "model='linear' is fitted full-batch in float32 on rows held in memory; this data is read "
-            "lazily (images, sparse or streamed rows)"
-            if clf.precision in ("fp32", "32", "32-true", "float32")
-            else f"model='linear' is fitted in float32; got precision={clf.precision!r}.",
-            fix="use model='mlp' for data read batch by batch, and precision='fp32' with model='linear'.",
-            code="bad-param",
-            param="model",
-        )
-    device = torch.device(_resolve_device(clf.device))
-    model, loss_fn = setup.model.to(device), setup.loss_fn.to(device)
-    x, y = (t.to(device) for t in train.training_data())  # type: ignore[union-attr]
-    torch.manual_seed(clf.seed_)
-    fit = fit_full_batch(model, loss_fn, x, y, l2=float(clf.weight_decay))
-    clf.decisions_["epochs"] = {
-        "epochs": None,
-        "patience": None,
-        "asked": clf.epochs,
-        "solver": f"L-BFGS, {fit['iterations']} iterations"
-        + ("" if fit["converged"] else " (not converged)"),
-    }
-    row: dict[str, Any] = {"epoch": 0, "train_loss": fit["loss"], "objective": fit["objective"]}
-    if len(val):
-        from .evaluate import epoch_metrics
-
-        with torch.no_grad():
-            vx, vy = (t.to(device) for t in val.training_data())  # type: ignore[union-attr]
-            logits = model(vx)
-            row["val_loss"] = float(loss_fn(logits, vy))
-            row.update({f"val_{k}": float(v) for k, v in epoch_metrics(clf.task_)(logits, vy).items()})
-    model = model.eval()
-    if device.type == "cpu":
-        model = model.cpu()
-    clf.health_ = None
-    return model, [row], None, None
 
 
 def calibrate_and_tune(clf: Classifier, setup: TrainingSetup) -> tuple[Any, Any]:

@@ -4,8 +4,9 @@ Both candidates are fitted on the same bundle (same split or folds, same preproc
 scored by the log-loss of its calibrated probabilities on the rows its calibration was fitted on: the pooled
 out-of-fold rows when cross-fitting (``decisions_["validation"]``), else the validation split. The choice and
 its numbers go to ``decisions_["model"]``. Images (``cnn``), data read lazily (sparse or streamed rows: the
-linear model is fitted full-batch in memory), ``ensemble > 1`` and fits without validation rows keep the
-single network ``model="auto"`` always built (``mlp`` for features).
+linear model is fitted full-batch in memory), ``ensemble > 1``, ``model_options`` of the MLP (``hidden``,
+``dropout``, ...) and fits without validation rows keep the single network ``model="auto"`` always built
+(``mlp`` for features).
 
 Only :mod:`logitlab.estimator` imports this module.
 """
@@ -35,6 +36,11 @@ def _why_not(clf: Classifier, bundle: DatasetBundle) -> str | None:
         return f"ensemble={clf.ensemble}: an ensemble of MLPs (a linear fit is the same every time)"
     if str(clf.precision) not in ("fp32", "32", "32-true", "float32"):
         return f"precision={clf.precision!r}: the mlp (the linear model is fitted in float32)"
+    from .models import ARCH_OPTIONS
+
+    mlp_only = sorted(k for k in (clf.model_options or {}) if k in ARCH_OPTIONS["mlp"])
+    if mlp_only:
+        return f"model_options {mlp_only} are the MLP's: the mlp"
     if len(bundle.val) == 0 and getattr(clf, "cv", None) in (None, 1):
         return "no validation rows to compare on: the mlp"
     return None

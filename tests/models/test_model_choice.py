@@ -75,3 +75,10 @@ def test_a_chosen_linear_model_saves_and_loads(tmp_path):
     again = Classifier.load(clf.save(tmp_path / "m"))
     assert again.model_spec_["name"] == "linear"
     np.testing.assert_array_equal(again.predict_proba(X), clf.predict_proba(X))
+
+
+def test_mlp_options_mean_the_mlp():
+    X, y = _linear_table()
+    clf = Classifier(**_fast(epochs=1, model_options={"hidden": [8], "dropout": 0.0})).fit(X, y)
+    assert clf.decisions_["model"]["chosen"] == "mlp" and "MLP's" in clf.decisions_["model"]["reason"]
+    assert clf.model_spec_["hidden"] == [8]
