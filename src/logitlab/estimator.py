@@ -50,6 +50,7 @@ from .options import CLASSIFIER_DEFAULTS as DEFAULTS
 if TYPE_CHECKING:
     from torch import Tensor, nn
 
+    from ._crossfit import Plan
     from .data import DatasetBundle
     from .evaluate import Calibration
     from .weights import ImbalanceWeights
@@ -57,10 +58,6 @@ if TYPE_CHECKING:
 __all__ = ["Classifier", "Outputs", "TrainingSetup"]
 
 _CAL_SUMMARY = ("method", "notes", "log_loss_before", "log_loss_after")  # what decisions_ shows of the map
-
-# inference batches of fewer rows are padded to this many (repeating the last row): BLAS takes other
-# kernels for 1-3 rows, whose float32 rounding would make a row's output depend on its batch
-_MIN_ROWS = 8
 
 
 @dataclass
@@ -73,12 +70,15 @@ class TrainingSetup:
         model (nn.Module): the untrained network (returns logits ``[N, n_outputs]``).
         weights (ImbalanceWeights or None): the imbalance weights given to the loss (``None`` when
             ``imbalance="none"`` or when ``loss_options`` bring their own).
+        plan (Plan or None): which rows each member trains and stops on, and the rows the calibration and
+            thresholds are fitted on (cross-fitting or one split, see ``cv``).
     """
 
     bundle: DatasetBundle
     loss_fn: nn.Module
     model: nn.Module
     weights: ImbalanceWeights | None
+    plan: Plan | None = None
 
 
 class Outputs(NamedTuple):
@@ -188,6 +188,7 @@ class Classifier(ClassifierMixin, BaseEstimator):
         weight_decay: float = DEFAULTS["weight_decay"],
         model_options: dict[str, Any] | None = DEFAULTS["model_options"],
         ensemble: int = DEFAULTS["ensemble"],
+        cv: int | str | None = DEFAULTS["cv"],
         precision: str = DEFAULTS["precision"],
         val_size: float = DEFAULTS["val_size"],
         threshold_objective: str = DEFAULTS["threshold_objective"],
@@ -210,6 +211,7 @@ class Classifier(ClassifierMixin, BaseEstimator):
         self.weight_decay = weight_decay
         self.model_options = model_options
         self.ensemble = ensemble
+        self.cv = cv
         self.precision = precision
         self.val_size = val_size
         self.threshold_objective = threshold_objective
@@ -262,6 +264,7 @@ class Classifier(ClassifierMixin, BaseEstimator):
         """
         import torch
 
+        from ._crossfit import check_coverage, plan_folds, resolve_cv
         from .evaluate import check_calibration_method, check_objective
         from .losses import make_loss
         from .models import build_model
@@ -272,13 +275,18 @@ class Classifier(ClassifierMixin, BaseEstimator):
         self._set_labels(bundle)
         check_objective(self.threshold_objective, self.task_)
         check_calibration_method(self.calibration, self.task_)
+        folds, reason = resolve_cv(self, bundle)
+        plan, notes = plan_folds(self, bundle, folds, int(self.ensemble))
+        self.decisions_["cv"] = {"folds": folds, "reason": reason, "fitted_on": plan.kind}
+        self.decisions_["notes"] = list(
+            dict.fromkeys([*self.decisions_["notes"], *notes, *check_coverage(self, plan)])
+        )
         options = dict(self.loss_options or {})
         own = "weight" if self.task_ == "multiclass" else "pos_weight"
         weights = None
         if own not in options:  # the user's own weights win
-            counts = bundle.train.label_counts(
-                self.task_, num_classes=self.n_outputs_
-            )  # streaming: no rows read
+            rows = plan.pool if plan.pool is not None else bundle.train
+            counts = rows.label_counts(self.task_, num_classes=self.n_outputs_)  # streaming: no rows read
             weights = imbalance_weights(
                 counts, self.task_, cast(Any, self.imbalance), num_classes=self.n_outputs_
             )
@@ -293,10 +301,10 @@ class Classifier(ClassifierMixin, BaseEstimator):
             self.model,
             input_shape=self.input_shape_,
             n_outputs=self.n_outputs_,
-            ensemble=int(self.ensemble),
+            ensemble=len(plan.members),
             **model_options,
         )
-        return TrainingSetup(bundle, loss_fn, model, weights)
+        return TrainingSetup(bundle, loss_fn, model, weights, plan)
 
     # ------------------------------------------------------------------ fit
     def fit(self, X: Any, y: Any = None, *, run_dir: str | os.PathLike[str] | None = None) -> Classifier:
@@ -317,18 +325,24 @@ class Classifier(ClassifierMixin, BaseEstimator):
         Raises:
             ConfigError: an invalid parameter. DataError / TargetError: unusable features or labels.
         """
-        from ._estimator_state import calibrate_and_tune, describe_loss, train_model
+        from ._crossfit import calibrate_and_tune, validation_metrics
+        from ._estimator_state import describe_loss, train_model
 
         setup = self.training_setup(X, y)
+        plan = setup.plan
+        assert plan is not None
         self.decisions_["loss"] = describe_loss(setup.loss_fn, self.loss, self.loss_options)
         self.decisions_["weights"] = setup.weights.to_dict() if setup.weights is not None else None
-        self.model_, self.history_, self.health_, best = train_model(self, setup, run_dir)
+        self.model_, self.history_, self.health_, best, oof = train_model(self, setup, run_dir, plan)
         self.model_spec_ = dict(getattr(self.model_, "model_spec"))  # noqa: B009  (set by build_model)
         self.decisions_["best_epoch"] = best
-        self.calibration_, self.thresholds_ = calibrate_and_tune(self, setup)
+        rows = plan.calibration
+        logits = oof if oof is not None else self.predict_logits(rows)
+        self.calibration_, self.thresholds_ = calibrate_and_tune(self, setup, logits, rows.y)
         cal = self.calibration_
         self.decisions_["calibration"] = None if cal is None else {k: cal.to_dict()[k] for k in _CAL_SUMMARY}
         self.decisions_["thresholds"] = self.thresholds_.to_dict() if self.thresholds_ is not None else None
+        self.decisions_["validation"] = validation_metrics(self, logits, rows.y, plan.kind)
         return self
 
     def _bundle(self, X: Any, y: Any) -> DatasetBundle:
@@ -431,19 +445,9 @@ class Classifier(ClassifierMixin, BaseEstimator):
 
     def _forward(self, batches: Iterable[Tensor]) -> Tensor:
         """The network on float32 input batches, without gradients: logits ``[N, n_outputs]`` on the CPU."""
-        import torch
+        from ._estimator_state import forward_logits
 
-        device = next(self.model_.parameters()).device
-        self.model_.eval()
-        out = []
-        with torch.inference_mode():
-            for b in batches:
-                n = len(b)
-                if 0 < n < _MIN_ROWS:
-                    b = torch.cat([b, b[-1:].expand(_MIN_ROWS - n, *b.shape[1:])])
-                out.append(self.model_(b.to(device)).float().cpu()[:n])
-        logits = torch.cat(out) if out else torch.empty(0, self.n_outputs_)
-        return logits.reshape(len(logits), self.n_outputs_)
+        return cast("Tensor", forward_logits(self.model_, batches, int(self.n_outputs_)))
 
     def outputs(self, X: Any) -> Outputs:
         """Logits, probabilities and decisions from one forward pass (what the CLI's predict writes)."""

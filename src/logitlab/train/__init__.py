@@ -15,6 +15,7 @@ from .callbacks import (
     CSVLogger,
     EarlyStopping,
     ProgressBar,
+    ReduceLROnPlateau,
     RestoreBestWeights,
     StepInfo,
 )
@@ -33,6 +34,7 @@ __all__ = [
     "History",
     "InMemoryLoader",
     "ProgressBar",
+    "ReduceLROnPlateau",
     "RestoreBestWeights",
     "StepInfo",
     "TrainConfig",
