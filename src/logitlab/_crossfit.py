@@ -140,7 +140,7 @@ def resolve_cv(clf: Classifier, bundle: DatasetBundle) -> tuple[int, str]:
     if len(bundle.val) == 0:
         return 1, "cv='auto': val_size=0 asks to train on every row, without validation"
     share = len(bundle.val) / n
-    events = rarest_events(torch.cat([bundle.train.y, bundle.val.y]), clf.task_)
+    events = rarest_events(_cat_targets(bundle.train.y, bundle.val.y), clf.task_)
     expected = events * share
     rule = CV_AUTO
     if n > rule["max_rows"]:
@@ -186,7 +186,17 @@ def pooled(bundle: DatasetBundle) -> Split:
         x: Any = torch.cat([a.x, b.x])
     else:
         x = ConcatDataset([a.x, b.x])  # type: ignore[list-item]
-    return Split(x, torch.cat([a.y, b.y]), np.concatenate([a.index, b.index]))
+    return Split(x, _cat_targets(a.y, b.y), np.concatenate([a.index, b.index]))
+
+
+def _cat_targets(a: Tensor, b: Tensor) -> Tensor:
+    """Two splits' targets as one tensor; multiclass class indices next to soft labels become one-hot rows."""
+    if a.ndim != b.ndim:  # multiclass: soft [N, C] next to indices [N]
+        n = (a if a.ndim == 2 else b).shape[1]
+        a, b = (
+            t if t.ndim == 2 else torch.nn.functional.one_hot(t.long(), n).to(torch.float32) for t in (a, b)
+        )
+    return torch.cat([a, b.to(a.dtype)])
 
 
 def _names(clf: Classifier) -> list[str]:

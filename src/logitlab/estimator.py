@@ -338,6 +338,7 @@ class Classifier(ClassifierMixin, BaseEstimator):
         self.decisions_["best_epoch"] = best
         rows = plan.calibration
         logits = oof if oof is not None else self.predict_logits(rows)
+        self.validation_logits_, self.validation_targets_ = logits, rows.y
         self.calibration_, self.thresholds_ = calibrate_and_tune(self, setup, logits, rows.y)
         cal = self.calibration_
         self.decisions_["calibration"] = None if cal is None else {k: cal.to_dict()[k] for k in _CAL_SUMMARY}

@@ -65,12 +65,21 @@ def split_indices(
         mat = arr.reshape(n, -1) >= 0.5
         parts = iterative_stratification(mat, [1 - val_size - test_size, val_size, test_size], seed=seed)
         return parts[0], parts[1], parts[2], []
-    labels = np.round(arr.reshape(n, -1)[:, 0]).astype(np.int64) if arr.ndim > 1 else arr.astype(np.int64)
+    labels = _class_codes(arr, task)
     notes: list[str] = []
     rest, test = _two_way(np.arange(n), labels, test_size, seed, "test", notes, names)
     inner = val_size / (1 - test_size) if val_size > 0 else 0.0
     train, val = _two_way(rest, labels[rest], inner, seed + 1, "validation", notes, names)
     return np.sort(train), np.sort(val), np.sort(test), notes
+
+
+def _class_codes(arr: np.ndarray, task: Task) -> np.ndarray:
+    """Binary ``[N, 1]`` 0/1 -> ``[N]``; multiclass indices ``[N]``, or soft rows ``[N, C]`` -> their argmax."""
+    if arr.ndim > 1 and task is Task.MULTICLASS and arr.shape[1] > 1:
+        return arr.argmax(1).astype(np.int64)
+    return (
+        np.round(arr.reshape(len(arr), -1)[:, 0]).astype(np.int64) if arr.ndim > 1 else arr.astype(np.int64)
+    )
 
 
 def _check_sizes(val_size: float, test_size: float) -> None:
@@ -164,7 +173,7 @@ def fold_indices(
     if task is Task.MULTILABEL:
         parts = iterative_stratification(arr.reshape(n, -1) >= 0.5, [1 / n_folds] * n_folds, seed=seed)
         return [(np.setdiff1d(everything, p), p) for p in parts], []
-    labels = np.round(arr.reshape(n, -1)[:, 0]).astype(np.int64) if arr.ndim > 1 else arr.astype(np.int64)
+    labels = _class_codes(arr, task)
     single = np.flatnonzero(np.bincount(labels) == 1)
     notes = []
     if len(single):
