@@ -384,8 +384,9 @@ def check_coverage(clf: Classifier, plan: Plan) -> list[str]:
     """Refuse a class with no training rows; warn (and return notes) for one with no validation rows.
 
     Raises:
-        DataError: a class (multilabel: a label's positives) absent from the training rows (code
-            ``class-not-in-training``): the model would give it an output it never learned.
+        DataError: a class absent from the training rows (code ``class-not-in-training``): the model
+            would give it an output it never learned. A multi-label label without positive (or negative)
+            training rows is warned about instead (its output learns a constant; the doctor reports it).
     """
     import warnings
 
@@ -393,14 +394,21 @@ def check_coverage(clf: Classifier, plan: Plan) -> list[str]:
 
     train = plan.pool if plan.pool is not None else plan.members[0][0]
     absent = _missing(train, clf)
-    if absent:
+    notes = []
+    if absent and clf.task_ == "multilabel":  # a label never (or always) on: its output learns that
+        note = (
+            f"{', '.join(absent[:10])}: no training rows, so the output learns a constant; "
+            "the doctor reports such a label"
+        )
+        warnings.warn(f"Classifier: {note}.", LogitlabWarning, stacklevel=4)
+        notes.append(note)
+    elif absent:
         raise DataError(
             f"The training rows hold no rows of {', '.join(absent[:10])}: the model would give "
             f"{'it' if len(absent) == 1 else 'them'} an output it never learned.",
             fix="gather rows of every class for training, or leave the class out of y.",
             code="class-not-in-training",
         )
-    notes = []
     checked = [
         (plan.calibration, "out-of-fold" if plan.kind == "out-of-fold" else "validation (calibration)")
     ]

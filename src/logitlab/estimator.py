@@ -109,22 +109,32 @@ class Classifier(ClassifierMixin, BaseEstimator):
             class weights for multiclass, soft labels counting their probability mass): one of
             :data:`logitlab.options.IMBALANCE_STRATEGIES`. Default: ``"balanced"``.
         epochs (int or "auto"): training epochs; ``"auto"`` scales them to the data: at least 2,000
-            optimiser steps and 30 epochs (at most 1,000), stopped early once the validation loss has not
-            improved for a quarter of them; a number trains that many epochs. Either way the weights of
-            the best validation epoch are kept. See :data:`~logitlab.options.AUTO_EPOCHS`. Default: ``"auto"``.
+            optimiser steps and 30 epochs (at most 1,000), with the learning rate cut on each plateau of the
+            unweighted validation log-loss and a stop after the second cut (:data:`~logitlab.options.AUTO_SCHEDULE`);
+            a number trains that many epochs (cosine schedule). Either way the weights of the epoch of lowest
+            unweighted validation log-loss are kept. See :data:`~logitlab.options.AUTO_EPOCHS`. Default: ``"auto"``.
         batch_size (int): batch size. Default: ``64``.
         lr (float): peak learning rate (AdamW). Default: ``1e-3``.
         weight_decay (float): AdamW weight decay. Default: ``1e-4``.
         model_options (dict, optional): keyword options of the model (e.g. ``{"hidden": [128, 64]}``).
-        ensemble (int): train ``K`` networks one after another (own initialisation and batch order, the
-            same validation split) and average their logits (:class:`~logitlab.models.Ensemble`); the
-            calibration and thresholds are fitted on the average. About ``K`` times the fit time; on the
-            real tables of ``benchmarks/RESULTS.md`` five members raise AP and macro-F1 on most sets.
-            Default: ``1``.
+        ensemble (int): with one split (``cv=1``), train ``K`` networks one after another (own initialisation
+            and batch order, the same validation split) and average their logits
+            (:class:`~logitlab.models.Ensemble`); the calibration and thresholds are fitted on the average.
+            About ``K`` times the fit time. Refused next to ``cv > 1`` (cross-fitting already averages its fold
+            models); with ``cv="auto"`` it keeps one split. Default: ``1``.
+        cv (int, None or "auto"): ``K >= 2`` cross-fits: the training and validation rows are pooled into
+            ``K`` stratified folds, fold model ``k`` trains on the others and stops early on fold ``k``, the
+            calibration and thresholds are fitted on the pooled out-of-fold logits, and the fitted model
+            averages the ``K`` fold models' logits; ``1`` or ``None``: one validation split, cut in two
+            stratified halves (the first picks the epoch, the second fits calibration and thresholds);
+            ``"auto"``: ``5`` on small tables or where one validation split would hold under about 50 rows of
+            the rarest class, else ``1`` (:data:`~logitlab.options.CV_AUTO`; the decision and its reason are in
+            ``decisions_["cv"]``). Cross-fitting is refused on streaming tables and under DDP. Default: ``"auto"``.
         precision (str): ``"fp32"``, ``"bf16"`` or ``"fp16"`` (CUDA); also spelled ``"32"``, ``"16"``.
             Default: ``"fp32"``.
-        val_size (float): share of the training rows held out to pick the best epoch and tune thresholds;
-            ``0`` trains on every row, keeps the last epoch and the thresholds at 0.5. Default: ``0.15``.
+        val_size (float): share of the training rows held out to pick the best epoch and tune thresholds
+            with one split (cross-fitting pools them back); ``0`` trains on every row, keeps the last epoch and
+            the thresholds at 0.5, and calibrates with the prior correction alone. Default: ``0.15``.
         threshold_objective (str): what the tuned thresholds maximise on validation: ``"f1"``,
             ``"fbeta=B"``, ``"precision_at_recall=R"`` / ``"recall_at_precision=P"`` (binary and multilabel),
             ``"none"`` (0.5 / no class bias) or ``"auto"``: ``"f1"`` for binary and multilabel, ``"none"`` for
@@ -158,8 +168,10 @@ class Classifier(ClassifierMixin, BaseEstimator):
         classes_ (ndarray): binary ``[negative, positive]``; multiclass: the classes in logit order;
             multilabel: the label names (``predict`` returns a 0/1 matrix over them).
         task_ (str): the task used.
-        thresholds_ (Thresholds or None): tuned on the validation split, on the calibrated scale
-            (applied to ``calibration_.calibrated_logits(z)``).
+        thresholds_ (Thresholds or None): tuned on the out-of-fold logits (or the calibration half of the
+            validation split), on the calibrated scale (applied to ``calibration_.calibrated_logits(z)``).
+        validation_logits_ (Tensor), validation_targets_ (Tensor): the rows the calibration and thresholds
+            were fitted on: every row's out-of-fold logits when cross-fitted (not saved by :meth:`save`).
         calibration_ (Calibration or None): fitted on the validation split (``None`` with
             ``calibration="none"`` or no validation split).
         decisions_ (dict): the task and its reason, the loss, the weights, the best epoch, the thresholds.
