@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, cast
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 
-from ._estimator_state import restore, saved_meta
+from ._estimator_state import refuse_soft_labels, restore, saved_meta
 from .errors import ConfigError, DataError
 from .features import as_features, as_frame, as_targets, check_n_features
 from .model_io import read_model_dir, write_model_dir
@@ -269,6 +269,7 @@ class Classifier(ClassifierMixin, BaseEstimator):
 
         self.check_params()
         bundle = self._bundle(X, y)
+        refuse_soft_labels(bundle)
         self._set_labels(bundle)
         check_objective(self.threshold_objective, self.task_)
         check_calibration_method(self.calibration, self.task_)
