@@ -103,7 +103,7 @@ def _logitlab(seed: int, params: dict[str, Any]) -> Any:
     params = dict(params)
     prototype = {k: params.pop(k) for k in PROTOTYPE_OPTIONS if k in params}
     accepted = set(Classifier().get_params())
-    wanted = {"seed": seed, "verbose": False, **params}
+    wanted = {"random_state": seed, "verbose": False, **params}
     unknown = sorted(set(wanted) - accepted)
     if unknown:
         raise KeyError(f"Classifier() has no parameter(s) {unknown}; it takes {sorted(accepted)}")

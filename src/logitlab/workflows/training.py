@@ -74,8 +74,12 @@ def train(
     start = time.perf_counter()
     clf = Classifier(**params)
     clf.check_params()  # a bad option fails before the data is read
+    if not isinstance(clf.random_state, int):  # one seed for the split and the fit
+        import numpy as np
+
+        clf.set_params(random_state=int(np.random.SeedSequence().generate_state(1)[0] % 2**31))
     out = check_run_dir(out, overwrite=overwrite)
-    bundle = load_data(spec, load, task=clf.task, seed=int(clf.seed))
+    bundle = load_data(spec, load, task=clf.task, seed=int(clf.random_state))
     if is_main_process():  # under torchrun every rank loads the same data; one says so
         echo(f"data: {bundle.summary()}")
     clf.fit(bundle, run_dir=out)
@@ -133,7 +137,7 @@ def feature_importance(clf: Classifier, bundle: DatasetBundle) -> dict[str, Any]
     targets = list(bundle.target or [])
     y = rows[targets[0]] if len(targets) == 1 else rows[targets]
     X = rows[list(clf.data_state_.preprocessor.columns)]
-    return permutation_table(clf, X, y, task=clf.task_, seed=int(clf.seed))
+    return permutation_table(clf, X, y, task=clf.task_, seed=clf.seed_)
 
 
 def importance_lines(importance: Mapping[str, Any]) -> list[str]:
@@ -156,7 +160,7 @@ def _run_config(
             {
                 "command": "train",
                 "data": spec,
-                "load": {**dict(load), "seed": int(clf.seed)},
+                "load": {**dict(load), "seed": clf.seed_},
                 "classifier": clf.get_params(),
                 "library_version": __version__,
                 "decisions": clf.decisions_,
