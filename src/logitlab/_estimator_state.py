@@ -79,8 +79,7 @@ def check_params(p: Mapping[str, Any]) -> None:
         (
             "random_state",
             _is_random_state(p["random_state"]),
-            f"random_state=0 (an integer from 0 to {MAX_SEED}: NumPy's and scikit-learn's seeds are 32-bit; "
-            "or None for a fresh seed)",
+            f"random_state=0 (an integer from 0 to {MAX_SEED}: NumPy's and scikit-learn's seeds are 32-bit)",
         ),
         (
             "seed",
