@@ -123,11 +123,12 @@ CLASSIFIER_DEFAULTS: MappingProxyType[str, Any] = MappingProxyType(
         "calibration": "auto",
         "standardize": True,
         "numeric_scaling": "robust",
-        "text_columns": "auto",
-        "seed": 0,
+        "random_state": 0,
         "device": "auto",
         "verbose": False,
         "positive": None,
+        "text_columns": "auto",
+        "seed": None,
     }
 )
 """The defaults of :class:`logitlab.Classifier` (and so of ``logitlab train``)."""

@@ -22,24 +22,33 @@ Examples:
 
 from __future__ import annotations
 
+import sys
 import warnings
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
-from scipy import sparse
 from torch import Tensor
 from torch.utils.data import Dataset
 
 from ..errors import DataError, DataTypeError
 from .batches import InMemoryLoader
 
+if TYPE_CHECKING:
+    from scipy import sparse
+
 __all__ = ["SparseLoader", "SparseRows", "as_sparse", "column_scale", "is_sparse", "torch_csr"]
 
 
 def is_sparse(X: Any) -> bool:
     """``X`` is a scipy sparse matrix or sparse array (any format)."""
+    if (
+        "scipy.sparse" not in sys.modules
+    ):  # nothing sparse can exist yet: predicting a table never imports scipy
+        return False
+    from scipy import sparse
+
     return bool(sparse.issparse(X))
 
 
@@ -54,6 +63,8 @@ def as_sparse(X: Any, *, min_rows: int = 1) -> sparse.csr_array:
         DataError: complex values, NaN or infinite stored values, no rows or no columns.
         DataTypeError: values that are not numbers.
     """
+    from scipy import sparse
+
     if X.dtype.kind == "c":
         raise DataError(
             f"Complex data not supported: got a sparse {X.dtype} matrix.",
@@ -172,6 +183,8 @@ class SparseRows(Dataset):
         rows = np.asarray(positions, dtype=np.int64)
         block = self.matrix[rows if self.index is None else self.index[rows]]
         if self.mean is None:  # scale the stored values only: one float32 dense block per batch
+            from scipy import sparse
+
             values = block.data * self.multiplier / self.scale[block.indices]  # float64, as for dense X
             scaled = sparse.csr_array(
                 (values.astype(np.float32), block.indices, block.indptr), shape=block.shape
@@ -204,6 +217,8 @@ class SparseRows(Dataset):
 
     def torch_batch(self, positions: Sequence[int] | np.ndarray) -> Tensor:
         """float32 torch sparse CSR ``[len(positions), F]`` of these rows, scaled (never centred)."""
+        from scipy import sparse
+
         rows = np.asarray(positions, dtype=np.int64)
         block = self.matrix[rows if self.index is None else self.index[rows]]
         values = block.data * self.multiplier / self.scale[block.indices]
@@ -214,9 +229,12 @@ def torch_csr(matrix: Any) -> Tensor:
     """A scipy CSR matrix as a float32 torch sparse CSR tensor (int64 indices).
 
     Examples:
+        >>> from scipy import sparse
         >>> torch_csr(sparse.csr_array(np.eye(2))).to_dense().tolist()
         [[1.0, 0.0], [0.0, 1.0]]
     """
+    from scipy import sparse
+
     csr = sparse.csr_array(matrix)
     with (
         warnings.catch_warnings()
@@ -224,17 +242,13 @@ def torch_csr(matrix: Any) -> Tensor:
         warnings.filterwarnings(
             "ignore", message="Sparse CSR tensor support is in beta", category=UserWarning
         )
-        return _csr_tensor(csr)
-
-
-def _csr_tensor(csr: sparse.csr_array) -> Tensor:
-    return torch.sparse_csr_tensor(
-        torch.from_numpy(csr.indptr.astype(np.int64)),
-        torch.from_numpy(csr.indices.astype(np.int64)),
-        torch.from_numpy(csr.data.astype(np.float32)),
-        size=csr.shape,
-        check_invariants=False,
-    )
+        return torch.sparse_csr_tensor(
+            torch.from_numpy(csr.indptr.astype(np.int64)),
+            torch.from_numpy(csr.indices.astype(np.int64)),
+            torch.from_numpy(csr.data.astype(np.float32)),
+            size=csr.shape,
+            check_invariants=False,
+        )
 
 
 class SparseLoader(InMemoryLoader):

@@ -22,16 +22,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from scipy import sparse
 
 from ..errors import ConfigError, DataError
 from ..options import TEXT_DETECTION, TEXT_VECTORIZER
 from .rows import TABLE_ROWS, RowNamer
 from .tabular_preprocessor import TabularPreprocessor
+
+if TYPE_CHECKING:
+    from scipy import sparse
 
 __all__ = ["TextColumn", "TextTablePreprocessor", "check_text_columns", "detect_text_columns", "text_profile"]
 
@@ -209,6 +211,8 @@ class TextColumn:
 
     def transform(self, col: pd.Series) -> sparse.csr_array:
         """float64 CSR ``[N, n_features]`` of the texts in ``col`` (missing: empty text, all zeros)."""
+        from scipy import sparse
+
         texts = _texts(col)
         blocks = [sparse.csr_array(v.transform(texts)) for v in self.vectorizers()]
         return sparse.csr_array(sparse.hstack(blocks, format="csr"))
@@ -296,6 +300,8 @@ class TextTablePreprocessor:
         Raises:
             DataError: a fitted column is missing (listing the available ones), or a bad table value.
         """
+        from scipy import sparse
+
         absent = [c for c in self.columns if c not in frame.columns]
         if absent:
             raise DataError(

@@ -74,8 +74,12 @@ def train(
     start = time.perf_counter()
     clf = Classifier(**params)
     clf.check_params()  # a bad option fails before the data is read
+    if not isinstance(clf.random_state, int):  # one seed for the split and the fit
+        import numpy as np
+
+        clf.set_params(random_state=int(np.random.SeedSequence().generate_state(1)[0] % 2**31))
     out = check_run_dir(out, overwrite=overwrite)
-    bundle = load_data(spec, load, task=clf.task, seed=int(clf.seed))
+    bundle = load_data(spec, load, task=clf.task, seed=int(clf.random_state))
     if is_main_process():  # under torchrun every rank loads the same data; one says so
         echo(f"data: {bundle.summary()}")
     clf.fit(bundle, run_dir=out)
@@ -112,7 +116,7 @@ def _epochs_text(clf: Classifier) -> str:
     budget = (clf.decisions_.get("epochs") or {}).get("epochs")
     ran = len(clf.history_)
     text = f"{ran}" + (f" of {budget} (stopped early)" if budget and ran < budget else "")
-    return text + (f" (weights of epoch {int(best) + 1})" if best is not None else "")
+    return text + (f" (weights of epoch {int(best)})" if best is not None else "")
 
 
 def feature_importance(clf: Classifier, bundle: DatasetBundle) -> dict[str, Any]:
@@ -133,7 +137,7 @@ def feature_importance(clf: Classifier, bundle: DatasetBundle) -> dict[str, Any]
     targets = list(bundle.target or [])
     y = rows[targets[0]] if len(targets) == 1 else rows[targets]
     X = rows[list(clf.data_state_.preprocessor.columns)]
-    return permutation_table(clf, X, y, task=clf.task_, seed=int(clf.seed))
+    return permutation_table(clf, X, y, task=clf.task_, seed=clf.seed_)
 
 
 def importance_lines(importance: Mapping[str, Any]) -> list[str]:
@@ -156,7 +160,7 @@ def _run_config(
             {
                 "command": "train",
                 "data": spec,
-                "load": {**dict(load), "seed": int(clf.seed)},
+                "load": {**dict(load), "seed": clf.seed_},
                 "classifier": clf.get_params(),
                 "library_version": __version__,
                 "decisions": clf.decisions_,
@@ -220,7 +224,7 @@ def decision_lines(clf: Classifier) -> list[str]:
     lines.append(f"weights: {_weights_text(d.get('weights'))}")
     if d.get("best_epoch") is not None:
         lines.append(
-            f"best epoch: {int(d['best_epoch']) + 1} of {len(clf.history_)} (lowest val_loss; its weights kept)"
+            f"best epoch: {int(d['best_epoch'])} of {len(clf.history_)} (lowest val_loss; its weights kept)"
         )
     lines.append(f"calibration: {_calibration_text(d.get('calibration'))}")
     lines.append(f"thresholds: {_thresholds_text(clf)}")
