@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 import numpy as np
 
-from ._estimator_state import restore, saved_meta
+from ._estimator_state import refuse_soft_labels, restore, saved_meta
 from ._sklearn_base import EstimatorBase, check_fitted
 from .errors import ConfigError, DataError
 from .features import as_features, as_frame, as_targets, check_n_features
@@ -285,6 +285,7 @@ class Classifier(EstimatorBase):
         self.check_params()
         self.seed_ = resolve_seed(self.random_state, self.seed)
         bundle = self._bundle(X, y)
+        refuse_soft_labels(bundle)
         self._set_labels(bundle)
         check_objective(self.threshold_objective, self.task_)
         check_calibration_method(self.calibration, self.task_)

@@ -210,3 +210,10 @@ ONNX_OPSET = 18
 
 ONNX_OPSETS: tuple[int, ...] = (18, 19, 20, 21, 22, 23)
 """The ONNX opsets an export accepts."""
+
+MAX_MLP_PARAMETERS = 500_000_000
+"""The most weights an ``mlp`` is built with (2 GB in float32, about four times that to train with AdamW):
+wider ``hidden`` options are refused before anything is allocated."""
+
+MAX_SEED = 2**32 - 1
+"""The largest ``seed``: the splits seed NumPy and scikit-learn, whose seeds are 32-bit unsigned integers."""
