@@ -101,6 +101,15 @@ def check_params(p: Mapping[str, Any]) -> None:
         ("model", isinstance(p["model"], str), "model='mlp'"),
         ("loss", isinstance(p["loss"], str), "loss='auto'"),
         ("positive", p.get("positive") is None or _is_label(p["positive"]), "positive='yes' (a class of y)"),
+        (
+            "text_columns",
+            p.get("text_columns", "auto") == "auto"
+            or (
+                isinstance(p.get("text_columns"), (list, tuple))
+                and all(isinstance(c, str) for c in p["text_columns"])
+            ),
+            "text_columns='auto' (detected), a list of column names, or [] (none)",
+        ),
     ]
     for name, ok, fix in checks:
         if not ok:

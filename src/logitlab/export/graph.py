@@ -213,6 +213,14 @@ def build_preprocess(pre: Any) -> nn.Module:
     for kind, module in table.items():
         if isinstance(pre, kind):
             return module(pre)
+    if getattr(pre, "kind", None) == "text_table":
+        raise ConfigError(
+            f"The text columns {', '.join(map(repr, pre.text_columns))} are tokenised by scikit-learn's "
+            "TfidfVectorizer (word and character n-grams), which has no ONNX form.",
+            fix="serve the saved run with logitlab (Classifier.load(...).predict on a DataFrame, or "
+            "`logitlab predict`); model.json holds the vocabulary and idf weights as data.",
+            code="onnx-unsupported",
+        )
     raise ConfigError(
         f"The preprocessor {type(pre).__name__} has no ONNX form; the exportable ones are "
         f"{', '.join(k.__name__ for k in table)}.",
