@@ -111,7 +111,7 @@ def test_cv_and_ensemble_together_are_refused_with_a_fix():
 @pytest.fixture(scope="module")
 def crossfit():
     X, y = _binary(240, 0.3, seed=2)
-    return Classifier(cv=3, epochs=4, device="cpu", seed=1).fit(X, y), X, y
+    return Classifier(cv=3, epochs=4, device="cpu", random_state=1).fit(X, y), X, y
 
 
 def test_cross_fit_averages_its_fold_models_and_validates_out_of_fold(crossfit):

@@ -115,6 +115,8 @@ def resolve_cv(clf: Classifier, bundle: DatasetBundle) -> tuple[int, str]:
         if _streaming(bundle.train)
         else "a DDP run (torchrun)"
         if _distributed()
+        else "rows read lazily (images or sparse rows)"
+        if not isinstance(bundle.train.x, Tensor)
         else None
     )
     if cv != "auto":
@@ -129,8 +131,6 @@ def resolve_cv(clf: Classifier, bundle: DatasetBundle) -> tuple[int, str]:
         return int(cv), f"cv={cv}: cross-fitted as asked"
     if where is not None:
         return 1, f"cv='auto': one validation split on {where} (cross-fitting is not done there)"
-    if bundle.kind == "image":
-        return 1, "cv='auto': one validation split for image data (cross-fitting costs a CNN per fold)"
     if int(clf.ensemble) > 1:
         return (
             1,
@@ -209,7 +209,7 @@ def plan_folds(clf: Classifier, bundle: DatasetBundle, folds: int, members: int)
 
     if folds > 1:
         pool = pooled(bundle)
-        parts, notes = fold_indices(pool.y.numpy(), clf.task_, folds, seed=int(clf.seed), names=_names(clf))
+        parts, notes = fold_indices(pool.y.numpy(), clf.task_, folds, seed=clf.seed_, names=_names(clf))
         held = np.sort(np.concatenate([h for _, h in parts]))
         where = np.full(len(pool), -1, dtype=np.int64)
         where[held] = np.arange(len(held))
@@ -224,12 +224,12 @@ def plan_folds(clf: Classifier, bundle: DatasetBundle, folds: int, members: int)
     val = bundle.val
     if len(val) == 0:
         return Plan([(bundle.train, None)] * members, [], val, "none"), []
-    if _streaming(val) or len(val) < 4:
-        why = "a streaming table" if _streaming(val) else f"{len(val)} validation rows"
+    if not isinstance(val.x, Tensor) or len(val) < 4:
+        why = "rows read lazily" if not isinstance(val.x, Tensor) else f"{len(val)} validation rows"
         note = f"one validation split ({why}) picks the epoch and fits the calibration and thresholds"
         return Plan([(bundle.train, val)] * members, [], val, "validation"), [note]
     stop, fit, _, notes = split_indices(
-        val.y.numpy(), clf.task_, val_size=0.5, test_size=0.0, seed=int(clf.seed) + 2, names=_names(clf)
+        val.y.numpy(), clf.task_, val_size=0.5, test_size=0.0, seed=clf.seed_ + 2, names=_names(clf)
     )
     notes = [f"validation halves: {n}" for n in notes]
     first = subset(val, stop)

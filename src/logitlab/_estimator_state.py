@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
@@ -20,6 +20,7 @@ from .options import (
     CALIBRATION_METHODS,
     DEVICES,
     IMBALANCE_STRATEGIES,
+    MAX_SEED,
     NUMERIC_SCALINGS,
     OBJECTIVE_SPELLINGS,
     PRECISION_ALIASES,
@@ -38,9 +39,12 @@ __all__ = [
     "check_params",
     "describe_loss",
     "forward_logits",
+    "refuse_soft_labels",
+    "resolve_seed",
     "restore",
     "saved_meta",
     "selection_metrics",
+    "train_linear",
     "train_model",
     "training_budget",
 ]
@@ -75,7 +79,16 @@ def check_params(p: Mapping[str, Any]) -> None:
         ("lr", _is_number(p["lr"]) and p["lr"] > 0, "lr=1e-3"),
         ("weight_decay", _is_number(p["weight_decay"]) and p["weight_decay"] >= 0, "weight_decay=1e-4"),
         ("val_size", _is_number(p["val_size"]) and 0 <= p["val_size"] < 1, "val_size=0.15"),
-        ("seed", _is_int(p["seed"], 0), "seed=0"),
+        (
+            "random_state",
+            _is_random_state(p["random_state"]),
+            f"random_state=0 (an integer from 0 to {MAX_SEED}: NumPy's and scikit-learn's seeds are 32-bit)",
+        ),
+        (
+            "seed",
+            p.get("seed") is None or (_is_int(p["seed"], 0) and p["seed"] <= MAX_SEED),
+            f"random_state=0 (an integer from 0 to {MAX_SEED}; `seed` is deprecated)",
+        ),
         ("imbalance", p["imbalance"] in IMBALANCE_STRATEGIES, f"one of {choices_text(IMBALANCE_STRATEGIES)}"),
         (
             "numeric_scaling",
@@ -91,6 +104,15 @@ def check_params(p: Mapping[str, Any]) -> None:
         ("model", isinstance(p["model"], str), "model='mlp'"),
         ("loss", isinstance(p["loss"], str), "loss='auto'"),
         ("positive", p.get("positive") is None or _is_label(p["positive"]), "positive='yes' (a class of y)"),
+        (
+            "text_columns",
+            p.get("text_columns", "auto") == "auto"
+            or (
+                isinstance(p.get("text_columns"), (list, tuple))
+                and all(isinstance(c, str) for c in p["text_columns"])
+            ),
+            "text_columns='auto' (detected), a list of column names, or [] (none)",
+        ),
     ]
     for name, ok, fix in checks:
         if not ok:
@@ -105,6 +127,14 @@ def check_params(p: Mapping[str, Any]) -> None:
             f"Got cv={p['cv']} and ensemble={p['ensemble']}: cross-fitting already averages {p['cv']} fold "
             "models, each early-stopped on its own fold.",
             fix=f"use cv={p['cv']} alone, or ensemble={p['ensemble']} with cv=1 (a seed ensemble on one split).",
+            code="bad-param",
+            param="ensemble",
+        )
+    if p["model"] == "linear" and p["ensemble"] > 1:  # cross-fitted linear fold models are an Ensemble
+        raise ConfigError(
+            f"Got ensemble={p['ensemble']} with model 'linear'; its fit is convex and deterministic, so every "
+            "member would be the same model.",
+            fix="use ensemble=1 with model='linear' (or model='mlp' for an ensemble).",
             code="bad-param",
             param="ensemble",
         )
@@ -126,6 +156,72 @@ def check_params(p: Mapping[str, Any]) -> None:
             param="threshold_objective",
         ) from None
     _check_device_available(p["device"])
+
+
+def refuse_soft_labels(bundle: Any) -> None:
+    """``TargetError`` (``soft-labels``) before training on fractional binary labels (probabilities, not classes).
+
+    A classifier's thresholds, calibration and metrics need class labels; refused up front rather than
+    at the first validation.
+    """
+    from .errors import TargetError
+
+    enc = getattr(bundle, "label_encoder", None)
+    if enc is None or not enc.soft:
+        return
+    y = bundle.train.y.reshape(-1) if len(bundle.train) else None
+    frac = [float(v) for v in (y[(y > 0) & (y < 1)][:3].tolist() if y is not None else [])]
+    shown = f" (e.g. {', '.join(f'{v:g}' for v in frac)})" if frac else ""
+    raise TargetError(
+        f"The labels are fractions in [0, 1]{shown}, not classes: logitlab trains classifiers, whose "
+        "thresholds, calibration and metrics need class labels.",
+        fix="give class labels such as 0/1 (for example 1 where the fraction is at least 0.5), or keep "
+        "only the rows labelled exactly 0 or 1.",
+        code="soft-labels",
+    )
+
+
+def _is_random_state(v: Any) -> bool:
+    return v is None or (_is_int(v, 0) and v <= MAX_SEED) or isinstance(v, np.random.RandomState)
+
+
+def resolve_seed(random_state: Any, seed: Any = None) -> int:
+    """The integer seed of a fit: ``random_state`` (``None``: a fresh one; a ``RandomState``: its next integer).
+
+    ``seed`` is the deprecated spelling: given, it is used (with a ``FutureWarning``) unless ``random_state``
+    was also changed from its default, which is refused.
+
+    Examples:
+        >>> resolve_seed(7), resolve_seed(np.random.RandomState(0)) == resolve_seed(np.random.RandomState(0))
+        (7, True)
+    """
+    import warnings
+
+    from .options import CLASSIFIER_DEFAULTS
+
+    if seed is not None:
+        if (
+            random_state is not None
+            and random_state != CLASSIFIER_DEFAULTS["random_state"]
+            and random_state != seed
+        ):
+            raise ConfigError(
+                f"Got seed={seed!r} and random_state={random_state!r}; `seed` is the old name of `random_state`.",
+                fix=f"pass random_state={seed!r} only.",
+                code="bad-param",
+                param="seed",
+            )
+        warnings.warn(
+            "Classifier(seed=...) is deprecated and will be removed; use random_state=... as in scikit-learn.",
+            FutureWarning,
+            stacklevel=4,
+        )
+        return int(seed)
+    if random_state is None:
+        return int(np.random.SeedSequence().generate_state(1)[0] % 2**31)
+    if isinstance(random_state, np.random.RandomState):
+        return int(random_state.randint(2**31))
+    return int(random_state)
 
 
 def _is_label(v: Any) -> bool:
@@ -215,8 +311,8 @@ def forward_logits(model: nn.Module, batches: Any, n_outputs: int) -> Any:
     out = []
     with torch.inference_mode():
         for b in batches:
-            n = len(b)
-            if 0 < n < _MIN_ROWS:
+            n = int(b.shape[0])
+            if 0 < n < _MIN_ROWS and b.layout == torch.strided:
                 b = torch.cat([b, b[-1:].expand(_MIN_ROWS - n, *b.shape[1:])])
             out.append(model(b.to(device)).float().cpu()[:n])
     logits = torch.cat(out) if out else torch.empty(0, n_outputs)
@@ -224,8 +320,9 @@ def forward_logits(model: nn.Module, batches: Any, n_outputs: int) -> Any:
 
 
 # inference batches of fewer rows are padded to this many (repeating the last row): BLAS takes other
-# kernels for 1-3 rows, whose float32 rounding would make a row's output depend on its batch
-_MIN_ROWS = 8
+# kernels below 16 rows (measured: 8 rows still differ), whose float32 rounding would make a row's output
+# depend on its batch (scikit-learn's check_methods_subset_invariance predicts row by row)
+_MIN_ROWS = 16
 
 
 def train_model(clf: Classifier, setup: TrainingSetup, run_dir: Any, plan: Plan) -> tuple[Any, ...]:
@@ -248,78 +345,143 @@ def train_model(clf: Classifier, setup: TrainingSetup, run_dir: Any, plan: Plan)
     from .models import Ensemble
     from .train import EarlyStopping, ReduceLROnPlateau, RestoreBestWeights, TrainConfig, Trainer
 
+    linear = getattr(setup.model, "model_spec", {}).get("name") == "linear"
     members = list(setup.model.members) if isinstance(setup.model, Ensemble) else [setup.model]
     assert len(members) == len(plan.members), "one plan entry per member"
     batch = int(clf.batch_size)
     oof = torch.zeros(len(plan.calibration), int(clf.n_outputs_)) if plan.fit_rows else None
-    runs, described = [], []
+    runs: list[tuple[list[dict[str, Any]], int | None]] = []
+    described: list[dict[str, Any]] = []
     for k, (member, (train, stop)) in enumerate(zip(members, plan.members)):
-        epochs, patience = training_budget(clf.epochs, len(train), batch, stop is not None)
-        plateau = patience is not None and AUTO_SCHEDULE["schedule"] == "plateau"
-        described.append(
-            {
-                "epochs": epochs,
-                "patience": patience,
-                "asked": clf.epochs,
-                "schedule": "plateau" if plateau else "cosine",
-            }
-        )
-        config = TrainConfig(
-            epochs=epochs,
-            batch_size=batch,
-            lr=float(clf.lr),
-            weight_decay=float(clf.weight_decay),
-            precision=clf.precision,  # type: ignore[arg-type]  # checked by check_params and TrainConfig
-            seed=int(clf.seed) + 1000 * k,
-            device=clf.device,
-            progress=bool(clf.verbose),
-            drop_last=len(train) > batch and len(train) % batch == 1,
-            schedule="constant" if plateau else "cosine",
-        )
-        # on by default: reads only the loss the trainer reads anyway; set before training, so a run
-        # that fails still shows what the monitor saw
-        monitor = HealthMonitor(loss_fn=setup.loss_fn)
-        if k == 0:
-            clf.health_ = monitor
-        best = RestoreBestWeights(monitor="val_log_loss", mode="min")
-        callbacks: list[Any] = [monitor, best] if stop is not None else [monitor]
-        if patience is not None:
-            callbacks.append(EarlyStopping("val_log_loss", mode="min", patience=patience))
-        if plateau:
-            assert patience is not None
-            wait = max(AUTO_SCHEDULE["min_patience"], patience // AUTO_SCHEDULE["patience_divisor"])
-            callbacks.append(
-                ReduceLROnPlateau(
-                    "val_log_loss",
-                    patience=wait,
-                    factor=AUTO_SCHEDULE["factor"],
-                    max_reductions=AUTO_SCHEDULE["reductions"],
+        if linear:
+            runs.append((train_linear(clf, member, setup.loss_fn, train, stop), None))
+        else:
+            epochs, patience = training_budget(clf.epochs, len(train), batch, stop is not None)
+            plateau = patience is not None and AUTO_SCHEDULE["schedule"] == "plateau"
+            described.append(
+                {
+                    "epochs": epochs,
+                    "patience": patience,
+                    "asked": clf.epochs,
+                    "schedule": "plateau" if plateau else "cosine",
+                }
+            )
+            config = TrainConfig(
+                epochs=epochs,
+                batch_size=batch,
+                lr=float(clf.lr),
+                weight_decay=float(clf.weight_decay),
+                precision=clf.precision,  # type: ignore[arg-type]  # checked by check_params and TrainConfig
+                seed=clf.seed_ + 1000 * k,
+                device=clf.device,
+                progress=bool(clf.verbose),
+                drop_last=len(train) > batch and len(train) % batch == 1,
+                schedule="constant" if plateau else "cosine",
+            )
+            # on by default: reads only the loss the trainer reads anyway; set before training, so a run
+            # that fails still shows what the monitor saw
+            monitor = HealthMonitor(loss_fn=setup.loss_fn)
+            if k == 0:
+                clf.health_ = monitor
+            best = RestoreBestWeights(monitor="val_log_loss", mode="min")
+            callbacks: list[Any] = [monitor, best] if stop is not None else [monitor]
+            if patience is not None:
+                callbacks.append(EarlyStopping("val_log_loss", mode="min", patience=patience))
+            if plateau:
+                assert patience is not None
+                wait = max(AUTO_SCHEDULE["min_patience"], patience // AUTO_SCHEDULE["patience_divisor"])
+                callbacks.append(
+                    ReduceLROnPlateau(
+                        "val_log_loss",
+                        patience=wait,
+                        factor=AUTO_SCHEDULE["factor"],
+                        max_reductions=AUTO_SCHEDULE["reductions"],
+                    )
+                )
+            trainer = Trainer(
+                member,
+                setup.loss_fn,
+                config,
+                callbacks=callbacks,
+                run_dir=run_dir if (run_dir is None or k == 0) else os.path.join(run_dir, "members", str(k)),
+                metrics_fn=selection_metrics(clf.task_),
+            )
+            val = stop.training_data() if stop is not None else None
+            history = list(trainer.fit(train.training_data(), val) or [])
+            runs.append(
+                (
+                    history,  # 1-based best epoch
+                    best.best_epoch + 1 if stop is not None and best.best_epoch >= 0 else None,
                 )
             )
-        trainer = Trainer(
-            member,
-            setup.loss_fn,
-            config,
-            callbacks=callbacks,
-            run_dir=run_dir if (run_dir is None or k == 0) else os.path.join(run_dir, "members", str(k)),
-            metrics_fn=selection_metrics(clf.task_),
-        )
-        val = stop.training_data() if stop is not None else None
-        history = list(trainer.fit(train.training_data(), val) or [])
-        runs.append((history, best.best_epoch if stop is not None and best.best_epoch >= 0 else None))
         if oof is not None and stop is not None:
             rows = rows_per_batch(tuple(clf.input_shape_))
             oof[torch.from_numpy(plan.fit_rows[k])] = forward_logits(member, stop.batches(rows), oof.shape[1])
-    clf.decisions_["epochs"] = described[0]
+    if described:
+        clf.decisions_["epochs"] = described[0]
     if len(members) > 1:
         clf.decisions_["members"] = [
             {"rows": len(t), "stop_rows": len(s) if s is not None else 0, "epochs": len(h), "best_epoch": b}
             for (t, s), (h, b) in zip(plan.members, runs)
         ]
     model = setup.model.eval()
-    if trainer.device.type == "cpu":
+    if next(model.parameters()).device.type == "cpu":
         model = model.cpu()
+    if linear:
+        clf.health_ = None
     return model, runs[0][0], clf.health_, runs[0][1], oof
+
+
+def train_linear(
+    clf: Classifier, model: nn.Module, loss_fn: nn.Module, train: Any, val: Any
+) -> list[dict[str, Any]]:
+    """Fit ``model="linear"`` full-batch with L-BFGS (:func:`~logitlab.train.fit_full_batch`), L2 = ``weight_decay``.
+
+    The penalty is ``weight_decay / 2 * ||W||^2`` on the mean training loss (scikit-learn's
+    ``LogisticRegression(C=1 / (weight_decay * n))``); ``epochs``, ``lr`` and ``batch_size`` do not apply.
+    Returns the history: one row (``train_loss``, and ``val_loss`` with validation rows); no best epoch.
+    ``model`` is fitted in place (one fold model when cross-fitting).
+
+    Raises:
+        ConfigError: a training split that is not one in-memory tensor (lazy images, sparse or streamed
+            rows), or a precision other than fp32.
+    """
+    import torch
+
+    from .train import fit_full_batch
+
+    lazy = not train.in_memory or (val is not None and not val.in_memory)
+    if lazy or clf.precision not in ("fp32", "32", "32-true", "float32"):
+        raise ConfigError(
+            "model='linear' is fitted full-batch in float32 on rows held in memory; this data is read "
+            "lazily (images, sparse or streamed rows)"
+            if clf.precision in ("fp32", "32", "32-true", "float32")
+            else f"model='linear' is fitted in float32; got precision={clf.precision!r}.",
+            fix="use model='mlp' for data read batch by batch, and precision='fp32' with model='linear'.",
+            code="bad-param",
+            param="model",
+        )
+    device = torch.device(_resolve_device(clf.device))
+    model, loss_fn = model.to(device), loss_fn.to(device)
+    x, y = (t.to(device) for t in train.training_data())
+    torch.manual_seed(clf.seed_)
+    fit = fit_full_batch(model, loss_fn, x, y, l2=float(clf.weight_decay))
+    clf.decisions_["epochs"] = {
+        "epochs": None,
+        "patience": None,
+        "asked": clf.epochs,
+        "solver": f"L-BFGS, {fit['iterations']} iterations"
+        + ("" if fit["converged"] else " (not converged)"),
+    }
+    row: dict[str, Any] = {"epoch": 0, "train_loss": fit["loss"], "objective": fit["objective"]}
+    if val is not None and len(val):
+        with torch.no_grad():
+            vx, vy = (t.to(device) for t in val.training_data())
+            row["val_loss"] = float(loss_fn(model(vx), vy))
+    model.eval()
+    if device.type == "cpu":
+        model.cpu()
+    return [row]
 
 
 # ---------------------------------------------------------------------------- model.json <-> Classifier
@@ -345,6 +507,21 @@ def saved_meta(clf: Classifier) -> dict[str, Any]:
     }
 
 
+def _epochs_from_one(decisions: dict[str, Any]) -> dict[str, Any]:
+    """Decisions saved before epochs counted from 1 (no ``epochs_count_from``): their epoch numbers plus one."""
+    if decisions.get("epochs_count_from") == 1 or "best_epoch" not in decisions:
+        return decisions
+    if decisions["best_epoch"] is not None:
+        decisions["best_epoch"] = int(decisions["best_epoch"]) + 1
+    if isinstance(decisions.get("members"), list):
+        decisions["members"] = [
+            {**m, "best_epoch": None if m.get("best_epoch") is None else int(m["best_epoch"]) + 1}
+            for m in decisions["members"]
+        ]
+    decisions["epochs_count_from"] = 1
+    return decisions
+
+
 def _json_param(value: Any) -> Any:
     return value if isinstance(value, (str, int, float, bool, dict, list, type(None))) else repr(value)
 
@@ -356,7 +533,12 @@ def restore(cls: type[Classifier], state: dict[str, Any], meta: dict[str, Any], 
     from .models import build_model, saved_model_spec
 
     valid = set(cls().get_params())
-    clf = cls(**{k: v for k, v in meta["params"].items() if k in valid})
+    params = dict(meta["params"])
+    if "random_state" not in params and "seed" in params:  # saved before `random_state`: the same seed
+        params["random_state"] = params.pop("seed")
+    clf = cls(**{k: v for k, v in params.items() if k in valid})
+    saved_seed = params.get("seed") if params.get("seed") is not None else params.get("random_state")
+    clf.seed_ = int(cast(int, saved_seed)) if _is_int(saved_seed, 0) else 0
     clf.label_encoder_ = LabelEncoder.from_dict(meta["label_encoder"])
     clf._set_label_attributes(tuple(meta["input_shape"]))
     if [str(c) for c in clf.classes_] != [str(c) for c in meta["classes"]] or clf.task_ != meta["task"]:
@@ -365,7 +547,9 @@ def restore(cls: type[Classifier], state: dict[str, Any], meta: dict[str, Any], 
             fix="save the model again; do not edit model.json by hand.",
             code="model-json-inconsistent",
         )
-    clf.decisions_ = dict(meta.get("decisions") or {"task": clf.task_, "task_reason": "", "notes": []})
+    clf.decisions_ = _epochs_from_one(
+        dict(meta.get("decisions") or {"task": clf.task_, "task_reason": "", "notes": []})
+    )
     clf.model_spec_ = saved_model_spec(meta["model_spec"])  # older specs rebuild as they were trained
     model = build_model(**clf.model_spec_)
     try:

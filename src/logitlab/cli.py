@@ -156,6 +156,9 @@ def _add_data(p: argparse.ArgumentParser) -> None:
     p.add_argument("--numeric-scaling", choices=NUMERIC_SCALINGS, default=LOAD_DEFAULTS["numeric_scaling"],
                    help="numeric table columns after imputation: robust (median/IQR, smooth clip), "
                    "standard (mean/std) or quantile (to a normal)")  # fmt: skip
+    p.add_argument("--text", action="append", default=None, metavar="COL",
+                   help="a column of free text (TF-IDF of word and character n-grams; repeatable); "
+                   "'none' reads no column as text (default: detected, each noted)")  # fmt: skip
     p.add_argument("--image-size", type=image_size, default=None, metavar="N or HxW",
                    help="resize images (default: their size if all agree, else 128)")  # fmt: skip
     _add_dialect(p)
@@ -180,7 +183,15 @@ def _load_options(args: argparse.Namespace) -> dict[str, Any]:
         "sep": args.sep,
         "encoding": args.encoding,
         "numeric_scaling": args.numeric_scaling,
+        "text_columns": _text_columns(args.text),
     }
+
+
+def _text_columns(names: list[str] | None) -> Any:
+    """``--text``: none given -> ``"auto"``; ``--text none`` -> ``[]``; else the columns."""
+    if not names:
+        return LOAD_DEFAULTS["text_columns"]
+    return [] if [n.lower() for n in names] == ["none"] else list(names)
 
 
 def _add_training(p: argparse.ArgumentParser) -> None:
@@ -214,7 +225,10 @@ def _add_training(p: argparse.ArgumentParser) -> None:
     p.add_argument("--threshold-objective", default=DEFAULTS["threshold_objective"], metavar="OBJ",
                    help=f"what tuned thresholds maximise on validation: {', '.join(OBJECTIVE_SPELLINGS)}")  # fmt: skip
     p.add_argument(
-        "--seed", type=int, default=DEFAULTS["seed"], help="split, initialisation and batch-order seed"
+        "--seed",
+        type=int,
+        default=DEFAULTS["random_state"],
+        help="split, initialisation and batch-order seed",
     )
     p.add_argument("--calibration", choices=CALIBRATION_METHODS, default=DEFAULTS["calibration"],
                    help="probability calibration fitted on validation (auto: Platt / temperature by task)")  # fmt: skip
@@ -287,7 +301,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         "threshold_objective": args.threshold_objective,
         "calibration": args.calibration,
         "numeric_scaling": args.numeric_scaling,
-        "seed": args.seed,
+        "random_state": args.seed,
         "device": args.device,
         "verbose": not args.quiet,
     }

@@ -39,9 +39,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin
 
-from ._estimator_state import restore, saved_meta
+from ._estimator_state import refuse_soft_labels, restore, saved_meta
+from ._sklearn_base import EstimatorBase, check_fitted
 from .errors import ConfigError, DataError
 from .features import as_features, as_frame, as_targets, check_n_features
 from .model_io import read_model_dir, write_model_dir
@@ -89,7 +89,7 @@ class Outputs(NamedTuple):
     labels: np.ndarray  #: what ``predict`` returns
 
 
-class Classifier(ClassifierMixin, BaseEstimator):
+class Classifier(EstimatorBase):
     """A PyTorch classifier for binary, multi-label and multi-class tasks, with scikit-learn conventions.
 
     ``__init__`` only stores the parameters (so ``get_params``/``set_params``/``sklearn.base.clone``
@@ -98,7 +98,10 @@ class Classifier(ClassifierMixin, BaseEstimator):
 
     Args:
         model (str): model name for :func:`~logitlab.models.build_model`: ``"auto"`` (``"cnn"`` for image
-            inputs, ``"mlp"`` for features), ``"mlp"``, ``"cnn"``, ``"resnet18"``, ... Default: ``"auto"``.
+            inputs, ``"sparse"`` for text columns and scipy sparse ``X``, ``"mlp"`` for other features),
+            ``"mlp"``, ``"linear"`` (logistic / softmax regression, fitted
+            full-batch by L-BFGS to the optimum of the loss plus ``weight_decay / 2 * ||W||^2``: ``epochs``,
+            ``lr`` and ``batch_size`` do not apply), ``"sparse"``, ``"cnn"``, ``"resnet18"``, ... Default: ``"auto"``.
         task (str): ``"auto"`` (inferred from ``y``, the reason is in ``decisions_``), ``"binary"``,
             ``"multilabel"`` or ``"multiclass"``. Default: ``"auto"``.
         loss (str): loss name for :func:`~logitlab.losses.make_loss`; ``"auto"`` is BCE for sigmoid tasks
@@ -115,7 +118,8 @@ class Classifier(ClassifierMixin, BaseEstimator):
             unweighted validation log-loss are kept. See :data:`~logitlab.options.AUTO_EPOCHS`. Default: ``"auto"``.
         batch_size (int): batch size. Default: ``64``.
         lr (float): peak learning rate (AdamW). Default: ``1e-3``.
-        weight_decay (float): AdamW weight decay. Default: ``1e-4``.
+        weight_decay (float): AdamW weight decay; for ``model="linear"`` the L2 strength on the mean loss
+            (scikit-learn's ``LogisticRegression(C=1 / (weight_decay * n_train))``). Default: ``1e-4``.
         model_options (dict, optional): keyword options of the model (e.g. ``{"hidden": [128, 64]}``).
         ensemble (int): with one split (``cv=1``), train ``K`` networks one after another (own initialisation
             and batch order, the same validation split) and average their logits
@@ -155,7 +159,9 @@ class Classifier(ClassifierMixin, BaseEstimator):
             outliers to (-3, 3), as RealMLP), ``"standard"`` (mean and std) or ``"quantile"`` (the training
             quantiles mapped to a standard normal). Arrays follow ``standardize``. Stored with the model.
             Default: ``"robust"`` (see ``benchmarks/RESULTS.md``).
-        seed (int): seed of the split, the initialisation and the batch order. Default: ``0``.
+        random_state (int or None): seed of the split, the initialisation and the batch order, as in
+            scikit-learn: an int gives the same fit each time, ``None`` a fresh seed each ``fit`` (the one
+            used is ``seed_``); a ``numpy.random.RandomState`` gives its next integer. Default: ``0``.
         device (str): ``"auto"`` (CUDA when available), ``"cpu"``, ``"cuda"``, ``"cuda:N"`` or ``"mps"``.
             Default: ``"auto"``.
         verbose (bool): show training progress: a live bar per epoch on a terminal, one plain line per
@@ -163,11 +169,14 @@ class Classifier(ClassifierMixin, BaseEstimator):
         positive (optional): the positive class of a binary ``y`` given to ``fit(X, y)``. Default: the
             class coded 1/True, a yes-like name, else the later class in sorted order (never by counts;
             a ``DatasetBundle`` brings its own, from ``load_dataset(positive=)``).
+        seed (int, optional): deprecated spelling of ``random_state`` (a ``FutureWarning`` at ``fit``;
+            it will be removed). Default: ``None``.
 
     Attributes:
         classes_ (ndarray): binary ``[negative, positive]``; multiclass: the classes in logit order;
             multilabel: the label names (``predict`` returns a 0/1 matrix over them).
         task_ (str): the task used.
+        seed_ (int): the seed the fit used (``random_state``, or the one drawn for ``None``).
         thresholds_ (Thresholds or None): tuned on the out-of-fold logits (or the calibration half of the
             validation split), on the calibrated scale (applied to ``calibration_.calibrated_logits(z)``).
         validation_logits_ (Tensor), validation_targets_ (Tensor): the rows the calibration and thresholds
@@ -207,10 +216,12 @@ class Classifier(ClassifierMixin, BaseEstimator):
         calibration: str = DEFAULTS["calibration"],
         standardize: bool = DEFAULTS["standardize"],
         numeric_scaling: str = DEFAULTS["numeric_scaling"],
-        seed: int = DEFAULTS["seed"],
+        random_state: Any = DEFAULTS["random_state"],
         device: str = DEFAULTS["device"],
         verbose: bool = DEFAULTS["verbose"],
         positive: Any = DEFAULTS["positive"],
+        text_columns: Any = DEFAULTS["text_columns"],
+        seed: int | None = DEFAULTS["seed"],
     ) -> None:
         self.model = model
         self.task = task
@@ -230,10 +241,12 @@ class Classifier(ClassifierMixin, BaseEstimator):
         self.calibration = calibration
         self.standardize = standardize
         self.numeric_scaling = numeric_scaling
-        self.seed = seed
+        self.random_state = random_state
         self.device = device
         self.verbose = verbose
         self.positive = positive
+        self.text_columns = text_columns
+        self.seed = seed
 
     def __sklearn_tags__(self) -> Any:
         """scikit-learn's tags: NaN is imputed (dense ``X``), sparse ``X`` is taken, multi-label ``y`` too.
@@ -277,13 +290,16 @@ class Classifier(ClassifierMixin, BaseEstimator):
         import torch
 
         from ._crossfit import check_coverage, plan_folds, resolve_cv
+        from ._estimator_state import resolve_seed
         from .evaluate import check_calibration_method, check_objective
         from .losses import make_loss
         from .models import build_model
         from .weights import imbalance_weights
 
         self.check_params()
+        self.seed_ = resolve_seed(self.random_state, self.seed)
         bundle = self._bundle(X, y)
+        refuse_soft_labels(bundle)
         self._set_labels(bundle)
         check_objective(self.threshold_objective, self.task_)
         check_calibration_method(self.calibration, self.task_)
@@ -308,14 +324,19 @@ class Classifier(ClassifierMixin, BaseEstimator):
         model_options = dict(self.model_options or {})
         if "prior" in model_options and self.task_ != "binary":
             model_options.setdefault("task", self.task_)
-        torch.manual_seed(int(self.seed))
+        torch.manual_seed(self.seed_)
+        sparse_input = _is_sparse_rows(bundle.train.x)
         model = build_model(
             self.model,
             input_shape=self.input_shape_,
             n_outputs=self.n_outputs_,
             ensemble=len(plan.members),
+            sparse_input=sparse_input,
             **model_options,
         )
+        native = model.model_spec["name"] == "sparse"  # type: ignore[index]
+        for split in (bundle.train, bundle.val, bundle.test):
+            _set_native(split.x, native)
         return TrainingSetup(bundle, loss_fn, model, weights, plan)
 
     # ------------------------------------------------------------------ fit
@@ -347,7 +368,8 @@ class Classifier(ClassifierMixin, BaseEstimator):
         self.decisions_["weights"] = setup.weights.to_dict() if setup.weights is not None else None
         self.model_, self.history_, self.health_, best, oof = train_model(self, setup, run_dir, plan)
         self.model_spec_ = dict(getattr(self.model_, "model_spec"))  # noqa: B009  (set by build_model)
-        self.decisions_["best_epoch"] = best
+        self.decisions_["best_epoch"] = best  # 1-based, as the progress lines print it
+        self.decisions_["epochs_count_from"] = 1  # model.json files without it counted from 0 (see restore)
         rows = plan.calibration
         logits = oof if oof is not None else self.predict_logits(rows)
         self.validation_logits_, self.validation_targets_ = logits, rows.y
@@ -392,10 +414,11 @@ class Classifier(ClassifierMixin, BaseEstimator):
             task=None if self.task == "auto" else self.task,
             val_size=self.val_size,
             test_size=0.0,
-            seed=int(self.seed),
+            seed=self.seed_,
             standardize=bool(self.standardize),
             numeric_scaling=self.numeric_scaling,
             positive=self.positive,
+            text_columns=self.text_columns,
         )
         if isinstance(X, pd.DataFrame):
             self.feature_names_in_ = np.asarray([str(c) for c in X.columns], dtype=object)
@@ -432,14 +455,16 @@ class Classifier(ClassifierMixin, BaseEstimator):
                 data layer (already preprocessed; lazy image data is read batch by batch).
         """
         import pandas as pd
-        from sklearn.utils.validation import check_is_fitted
 
         from .data import Inputs, Split
         from .data.bundle import iter_batches, rows_per_batch
 
-        check_is_fitted(self, "model_")
-        rows = rows_per_batch(self.input_shape_)  # 4096 rows, fewer for wide inputs (64 MiB a batch)
+        check_fitted(self, "model_")
+        native = self.model_spec_.get("name") == "sparse"
+        # 4096 rows, fewer for wide dense inputs (64 MiB a batch); sparse rows are never densified
+        rows = 4096 if native else rows_per_batch(self.input_shape_)
         if isinstance(X, (Split, Inputs)):  # already preprocessed by the data layer
+            _set_native(X.x, native)
             return self._forward(X.batches(rows))
         if isinstance(X, pd.DataFrame):
             X = as_frame(X)
@@ -454,7 +479,9 @@ class Classifier(ClassifierMixin, BaseEstimator):
                     fix="give the same columns as at fit time.",
                     code="feature-mismatch",
                 )
-        return self._forward(iter_batches(self.data_state_.transform(X), rows))
+        x = self.data_state_.transform(X)
+        _set_native(x, native)
+        return self._forward(iter_batches(x, rows))
 
     def _forward(self, batches: Iterable[Tensor]) -> Tensor:
         """The network on float32 input batches, without gradients: logits ``[N, n_outputs]`` on the CPU."""
@@ -548,9 +575,7 @@ class Classifier(ClassifierMixin, BaseEstimator):
         Returns:
             Path: the directory.
         """
-        from sklearn.utils.validation import check_is_fitted
-
-        check_is_fitted(self, "model_")
+        check_fitted(self, "model_")
         return write_model_dir(directory, self.model_.state_dict(), saved_meta(self))
 
     @classmethod
@@ -580,6 +605,18 @@ class Classifier(ClassifierMixin, BaseEstimator):
         from .export import OPSET, export_onnx
 
         return export_onnx(self, path, opset=OPSET if opset is None else opset)
+
+
+def _is_sparse_rows(x: Any) -> bool:
+    from .data.sparse import SparseRows
+
+    return isinstance(x, SparseRows)
+
+
+def _set_native(x: Any, native: bool) -> None:
+    """Sparse rows go to a sparse-native model as torch sparse batches, to any other model densified."""
+    if _is_sparse_rows(x):
+        x.native = native
 
 
 def _as_classes(classes: list[Any]) -> np.ndarray:

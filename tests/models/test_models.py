@@ -24,7 +24,7 @@ def no_network(monkeypatch):
 
 @pytest.mark.parametrize("name", MODEL_NAMES)
 def test_every_model_returns_logits_and_rebuilds_from_json(name, no_network):
-    shape = (30,) if name == "mlp" else (1, 8, 8)
+    shape = (30,) if name in ("mlp", "sparse") else (1, 8, 8)
     torch.manual_seed(0)
     net = build_model(name, input_shape=shape, n_outputs=3).eval()
     out = net(torch.randn(2, *shape))
@@ -56,7 +56,7 @@ def test_mlp_structure_and_prior():
 
 
 def test_unknown_names_and_options():
-    with pytest.raises(ConfigError, match="the models are: auto, mlp, cnn, resnet18"):
+    with pytest.raises(ConfigError, match="the models are: auto, mlp, linear, cnn, resnet18"):
         build_model("vgg", input_shape=(3, 8, 8), n_outputs=2)
     with pytest.raises(
         ConfigError, match=r"Unknown option\(s\) hiddn for model 'mlp'; its options are: hidden"

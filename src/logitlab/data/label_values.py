@@ -11,13 +11,15 @@ Examples:
 
 from __future__ import annotations
 
+import ast
+import json
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from ..errors import DataError
+from ..errors import DataError, TargetError
 from ..tasks import Task
 from .rows import RowNamer
 
@@ -32,6 +34,7 @@ __all__ = [
     "label_array",
     "LIST_SEPARATORS",
     "label_lists",
+    "list_literals",
     "missing_label_rows",
     "other_list_separator",
     "refuse_other_separator",
@@ -78,9 +81,46 @@ def label_array(y: Any, row_name: RowNamer, *, sep: str | None = None, lists: bo
             fix="drop the rows without a label, or fill them in.",
             code="missing-target",
         )
+    _refuse_infinite_labels(values, row_name)
     if values.dtype.kind == "f" and np.all(values == np.round(values)):
         values = values.astype(np.int64)
     return values
+
+
+def _refuse_infinite_labels(values: np.ndarray, row_name: RowNamer) -> None:
+    """``TargetError`` (``nonfinite-targets``) for +-inf labels (as numbers or as text such as ``"inf"``)."""
+    if values.dtype.kind == "f":
+        inf = np.isinf(values).reshape(len(values), -1).any(axis=1)
+    elif values.dtype.kind == "O":
+        inf = (
+            np.array([_is_infinite(v) for v in values.reshape(-1)], dtype=bool)
+            .reshape(len(values), -1)
+            .any(axis=1)
+        )
+    else:
+        return
+    if not inf.any():
+        return
+    rows = np.flatnonzero(inf)
+    shown = ", ".join(row_name(int(i)) for i in rows[:5])
+    more = f" and {len(rows) - 5} more" if len(rows) > 5 else ""
+    raise TargetError(
+        f"Infinite target values at {shown}{more} ({len(rows)} rows); a label is a class, a 0/1 flag "
+        "or a probability, never infinite.",
+        fix="correct those labels, or blank them (rows without a label are left out).",
+        code="nonfinite-targets",
+    )
+
+
+def _is_infinite(v: Any) -> bool:
+    if isinstance(v, (float, np.floating)):
+        return bool(np.isinf(v))
+    if isinstance(v, str):
+        try:
+            return bool(np.isinf(float(v)))
+        except ValueError:
+            return False
+    return False
 
 
 def missing_label_rows(y: Any, *, sep: str | None = None, lists: bool = False) -> np.ndarray:
@@ -150,11 +190,59 @@ def label_lists(values: np.ndarray, sep: str, task: Task | None) -> list[list[st
         return [
             sorted({str(x).strip() for x in v}) if not isinstance(v, str) else _split(v, sep) for v in flat
         ]
+    literals = list_literals(flat)
+    if literals is not None:
+        return literals
     if task is Task.MULTILABEL:  # one label (or a sep-joined list) per row
         return [_split(str(json_scalar(v)), sep) for v in flat]
     if all(isinstance(v, str) for v in flat) and any(sep in v for v in flat):
         return [_split(v, sep) for v in flat]
     return None
+
+
+def list_literals(values: Sequence[Any]) -> list[list[str]] | None:
+    """Rows as label lists when every value is a JSON or Python list literal (``'["a", "b"]'``, ``"['a']"``).
+
+    The text is parsed as data only (``json.loads``, else ``ast.literal_eval``; nothing is evaluated) and
+    must be a flat list of strings or integers; an empty string is an empty list. ``None`` when some
+    value is not bracketed (then the values are not list literals at all).
+
+    Raises:
+        DataError: a bracketed value that is not a flat list of strings or integers (naming it).
+
+    Examples:
+        >>> list_literals(['["b", "a"]', "['c']", "[]", ""])
+        [['a', 'b'], ['c'], [], []]
+        >>> list_literals(["[a", "b]"]) is None
+        True
+    """
+    texts = [v.strip() for v in values if isinstance(v, str)]
+    if len(texts) != len(values) or not any(texts):
+        return None
+    if not all(t.startswith("[") and t.endswith("]") for t in texts if t):
+        return None
+    return [_parse_list_literal(t, i) if t else [] for i, t in enumerate(texts)]
+
+
+def _parse_list_literal(text: str, i: int) -> list[str]:
+    parsed: Any
+    try:
+        parsed = json.loads(text)
+    except ValueError:
+        try:
+            parsed = ast.literal_eval(text)  # literals only: never calls or names
+        except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+            parsed = None
+    items = parsed if isinstance(parsed, list) else None
+    if items is None or not all(isinstance(x, (str, int)) and not isinstance(x, bool) for x in items):
+        raise DataError(
+            f"Label value {text[:80]!r} (position {i}) looks like a list literal but is not a flat list of "
+            "strings or integers.",
+            fix='write each row\'s labels as a JSON list of names (["a", "b"]) or join them with label_sep '
+            '("a|b").',
+            code="bad-label-list",
+        )
+    return sorted({str(x).strip() for x in items if str(x).strip()})
 
 
 def _split(s: str, sep: str) -> list[str]:

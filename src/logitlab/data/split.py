@@ -21,7 +21,6 @@ from typing import Any
 
 import numpy as np
 import torch
-from sklearn.model_selection import train_test_split
 from torch import Tensor
 
 from ..errors import ConfigError
@@ -104,6 +103,8 @@ def _two_way(
     """Stratified ``(kept, held out)``; a class with a single row stays on the kept side, the rest is stratified."""
     if size <= 0 or len(idx) < 2:
         return idx, idx[:0]
+    from sklearn.model_selection import train_test_split  # imported here: predicting never splits
+
     counts = np.bincount(labels)
     single = np.flatnonzero(counts == 1)
     if len(single):

@@ -17,6 +17,7 @@ from .vision import BACKBONES
 
 __all__ = [
     "ARCH_OPTIONS",
+    "FEATURE_MODELS",
     "INIT_OPTIONS",
     "MODEL_NAMES",
     "PERIODIC_MAX_FEATURES",
@@ -26,7 +27,9 @@ __all__ = [
     "saved_model_spec",
 ]
 
-MODEL_NAMES = ("mlp", "cnn", *BACKBONES)
+MODEL_NAMES = ("mlp", "linear", "cnn", *BACKBONES, "sparse")
+FEATURE_MODELS = ("mlp", "linear", "sparse")
+"""The models that take features of any shape (flattened); the others need images ``(C, H, W)``."""
 AUTO = "auto"
 """The model name that picks by input: ``cnn`` for images ``(C, H, W)``, ``mlp`` for features ``(F,)``."""
 INIT_OPTIONS = ("weights_path", "prior", "task")
@@ -38,7 +41,9 @@ ARCH_OPTIONS: dict[str, dict[str, Any]] = {
         "activation": "relu",
         "embedding": "auto",
     },
+    "linear": {},
     "cnn": {"channels": [32, 64, 128], "dropout": 0.2},
+    "sparse": {"hidden": [], "dropout": 0.0},
     **{name: {"small_input": None} for name in BACKBONES},
 }
 """Architecture options of each model and their defaults (``small_input=None``: auto, below 64 pixels;
@@ -54,8 +59,11 @@ SAVED_BEFORE: dict[str, dict[str, Any]] = {"mlp": {"embedding": "none"}}
 written by an older logitlab rebuilds as it was trained, whatever the default is now."""
 
 
-def resolve_model_name(name: str, input_shape: Sequence[int]) -> str:
-    """``"auto"`` -> ``"cnn"`` for image inputs ``(C, H, W)``, ``"mlp"`` otherwise; other names unchanged.
+def resolve_model_name(name: str, input_shape: Sequence[int], *, sparse_input: bool = False) -> str:
+    """Resolve ``"auto"``: ``"cnn"`` for images, ``"sparse"`` for sparse rows, else ``"mlp"``.
+
+    Images have ``input_shape`` ``(C, H, W)``; sparse rows are text or scipy sparse ``X``
+    (:mod:`logitlab.models.sparse`). Other names are returned unchanged.
 
     The saved model spec records the resolved name, so a model saved before the default became
     ``"auto"`` rebuilds as what it was.
@@ -65,6 +73,8 @@ def resolve_model_name(name: str, input_shape: Sequence[int]) -> str:
         ('cnn', 'mlp', 'mlp')
     """
     if isinstance(name, str) and name.lower() == AUTO:
+        if sparse_input:
+            return "sparse"
         try:
             return "cnn" if len(input_shape) == 3 else "mlp"
         except TypeError:
@@ -76,7 +86,7 @@ def _check_name(name: str) -> str:
     if not isinstance(name, str) or name.lower() not in MODEL_NAMES:
         raise ConfigError(
             f"Unknown model {name!r}; the models are: {AUTO}, {', '.join(MODEL_NAMES)}.",
-            fix="use 'mlp' for tables, 'cnn' for small images, or a torchvision backbone such as 'resnet18'.",
+            fix="use 'mlp' or 'linear' for tables, 'cnn' for small images, or a torchvision backbone such as 'resnet18'.",
             code="unknown-model",
         )
     return name.lower()
@@ -95,10 +105,16 @@ def _check_shape(name: str, input_shape: Sequence[int], n_outputs: int) -> tuple
             fix="pass bundle.input_shape (one sample's shape, without the batch axis).",
             code="bad-input-shape",
         )
-    if name != "mlp" and len(shape) != 3:
+    if name not in FEATURE_MODELS and len(shape) != 3:
         raise ConfigError(
             f"Model {name!r} needs image input_shape (C, H, W); got {tuple(shape)}.",
-            fix="use model 'mlp' for tabular features.",
+            fix="use model 'mlp' or 'linear' for tabular features.",
+            code="bad-input-shape",
+        )
+    if name == "sparse" and len(shape) != 1:
+        raise ConfigError(
+            f"Model 'sparse' needs features of shape (F,); got {tuple(shape)}.",
+            fix="use model 'cnn' or 'mlp' for images.",
             code="bad-input-shape",
         )
     if isinstance(n_outputs, bool) or not isinstance(n_outputs, int) or n_outputs < 1:
@@ -110,13 +126,16 @@ def _check_shape(name: str, input_shape: Sequence[int], n_outputs: int) -> tuple
     return shape, n_outputs
 
 
-def model_spec(name: str, *, input_shape: Sequence[int], n_outputs: int, **options: Any) -> dict[str, Any]:
+def model_spec(
+    name: str, *, input_shape: Sequence[int], n_outputs: int, sparse_input: bool = False, **options: Any
+) -> dict[str, Any]:
     """The complete, JSON-serialisable spec of a model (defaults filled in, options checked).
 
     Args:
         name (str): one of :data:`MODEL_NAMES`, or ``"auto"`` (see :func:`resolve_model_name`).
         input_shape (sequence of int): one sample's shape, ``(F,)`` or ``(C, H, W)``.
         n_outputs (int): number of logits.
+        sparse_input (bool): the inputs are sparse rows (``"auto"`` picks ``"sparse"``). Default: ``False``.
         **options: architecture options of :data:`ARCH_OPTIONS` (init-only options are dropped).
 
     Raises:
@@ -126,7 +145,7 @@ def model_spec(name: str, *, input_shape: Sequence[int], n_outputs: int, **optio
         >>> model_spec("mlp", input_shape=(30,), n_outputs=1, hidden=(64,))
         {'name': 'mlp', 'input_shape': [30], 'n_outputs': 1, 'hidden': [64], 'dropout': 0.2, 'batch_norm': True, 'activation': 'relu', 'embedding': 'periodic'}
     """
-    name = _check_name(resolve_model_name(name, input_shape))
+    name = _check_name(resolve_model_name(name, input_shape, sparse_input=sparse_input))
     shape, n_outputs = _check_shape(name, input_shape, n_outputs)
     allowed = ARCH_OPTIONS[name]
     unknown = sorted(k for k in options if k not in allowed and k not in INIT_OPTIONS)
