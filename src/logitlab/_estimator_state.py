@@ -40,6 +40,7 @@ __all__ = [
     "describe_loss",
     "restore",
     "saved_meta",
+    "train_linear",
     "train_model",
     "training_budget",
 ]
@@ -185,6 +186,8 @@ def train_model(
     from .models import Ensemble
     from .train import EarlyStopping, RestoreBestWeights, TrainConfig, Trainer
 
+    if getattr(setup.model, "model_spec", {}).get("name") == "linear":
+        return train_linear(clf, setup)
     bundle = setup.bundle
     has_val = len(bundle.val) > 0
     epochs, patience = training_budget(clf.epochs, len(bundle.train), int(clf.batch_size), has_val)
@@ -228,6 +231,56 @@ def train_model(
     if trainer.device.type == "cpu":
         model = model.cpu()
     return model, runs[0][0], clf.health_, runs[0][1]
+
+
+def train_linear(clf: Classifier, setup: TrainingSetup) -> tuple[Any, list[dict[str, Any]], Any, Any]:
+    """Fit ``model="linear"`` full-batch with L-BFGS (:func:`~logitlab.train.fit_full_batch`), L2 = ``weight_decay``.
+
+    The penalty is ``weight_decay / 2 * ||W||^2`` on the mean training loss (scikit-learn's
+    ``LogisticRegression(C=1 / (weight_decay * n))``); ``epochs``, ``lr`` and ``batch_size`` do not apply.
+    The history has one row (``train_loss``, and ``val_loss`` with a validation split); no best epoch.
+
+    Raises:
+        ConfigError: a training split that is not one in-memory tensor (lazy images, sparse or streamed
+            rows), or a precision other than fp32.
+    """
+    import torch
+
+    from .train import fit_full_batch
+
+    train, val = setup.bundle.train, setup.bundle.val
+    if not (train.in_memory and val.in_memory) or clf.precision not in ("fp32", "32", "32-true", "float32"):
+        raise ConfigError(
+            "model='linear' is fitted full-batch in float32 on rows held in memory; this data is read "
+            "lazily (images, sparse or streamed rows)"
+            if clf.precision in ("fp32", "32", "32-true", "float32")
+            else f"model='linear' is fitted in float32; got precision={clf.precision!r}.",
+            fix="use model='mlp' for data read batch by batch, and precision='fp32' with model='linear'.",
+            code="bad-param",
+            param="model",
+        )
+    device = torch.device(_resolve_device(clf.device))
+    model, loss_fn = setup.model.to(device), setup.loss_fn.to(device)
+    x, y = (t.to(device) for t in train.training_data())  # type: ignore[union-attr]
+    torch.manual_seed(int(clf.seed))
+    fit = fit_full_batch(model, loss_fn, x, y, l2=float(clf.weight_decay))
+    clf.decisions_["epochs"] = {
+        "epochs": None,
+        "patience": None,
+        "asked": clf.epochs,
+        "solver": f"L-BFGS, {fit['iterations']} iterations"
+        + ("" if fit["converged"] else " (not converged)"),
+    }
+    row: dict[str, Any] = {"epoch": 0, "train_loss": fit["loss"], "objective": fit["objective"]}
+    if len(val):
+        with torch.no_grad():
+            vx, vy = (t.to(device) for t in val.training_data())  # type: ignore[union-attr]
+            row["val_loss"] = float(loss_fn(model(vx), vy))
+    model = model.eval()
+    if device.type == "cpu":
+        model = model.cpu()
+    clf.health_ = None
+    return model, [row], None, None
 
 
 def calibrate_and_tune(clf: Classifier, setup: TrainingSetup) -> tuple[Any, Any]:

@@ -98,7 +98,9 @@ class Classifier(ClassifierMixin, BaseEstimator):
 
     Args:
         model (str): model name for :func:`~logitlab.models.build_model`: ``"auto"`` (``"cnn"`` for image
-            inputs, ``"mlp"`` for features), ``"mlp"``, ``"cnn"``, ``"resnet18"``, ... Default: ``"auto"``.
+            inputs, ``"mlp"`` for features), ``"mlp"``, ``"linear"`` (logistic / softmax regression, fitted
+            full-batch by L-BFGS to the optimum of the loss plus ``weight_decay / 2 * ||W||^2``: ``epochs``,
+            ``lr`` and ``batch_size`` do not apply), ``"cnn"``, ``"resnet18"``, ... Default: ``"auto"``.
         task (str): ``"auto"`` (inferred from ``y``, the reason is in ``decisions_``), ``"binary"``,
             ``"multilabel"`` or ``"multiclass"``. Default: ``"auto"``.
         loss (str): loss name for :func:`~logitlab.losses.make_loss`; ``"auto"`` is BCE for sigmoid tasks
@@ -114,7 +116,8 @@ class Classifier(ClassifierMixin, BaseEstimator):
             the best validation epoch are kept. See :data:`~logitlab.options.AUTO_EPOCHS`. Default: ``"auto"``.
         batch_size (int): batch size. Default: ``64``.
         lr (float): peak learning rate (AdamW). Default: ``1e-3``.
-        weight_decay (float): AdamW weight decay. Default: ``1e-4``.
+        weight_decay (float): AdamW weight decay; for ``model="linear"`` the L2 strength on the mean loss
+            (scikit-learn's ``LogisticRegression(C=1 / (weight_decay * n_train))``). Default: ``1e-4``.
         model_options (dict, optional): keyword options of the model (e.g. ``{"hidden": [128, 64]}``).
         ensemble (int): train ``K`` networks one after another (own initialisation and batch order, the
             same validation split) and average their logits (:class:`~logitlab.models.Ensemble`); the
