@@ -282,7 +282,7 @@ def check_model_spec(spec: Any, meta: Mapping[str, Any], tensors: Tensors) -> di
 
     from .models import ARCH_OPTIONS, MODEL_NAMES, build_model, saved_model_spec
     from .models.mlp import ACTIVATIONS, EMBEDDINGS
-    from .models.registry import INIT_OPTIONS
+    from .models.registry import FEATURE_MODELS, INIT_OPTIONS
 
     _check(isinstance(spec, dict), "model_spec", spec, "an object")
     name = spec.get("name")
@@ -306,7 +306,7 @@ def check_model_spec(spec: Any, meta: Mapping[str, Any], tensors: Tensors) -> di
     _check(
         meta["n_outputs"] <= big, "n_outputs", meta["n_outputs"], f"at most {big}, the widest stored tensor"
     )
-    if name == "mlp":
+    if name in FEATURE_MODELS:
         _check(
             math.prod(shape) <= big, "input_shape", shape, f"at most {big} inputs (the stored first layer)"
         )
