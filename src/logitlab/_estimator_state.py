@@ -38,6 +38,7 @@ __all__ = [
     "calibrate_and_tune",
     "check_params",
     "describe_loss",
+    "resolve_seed",
     "restore",
     "saved_meta",
     "train_linear",
@@ -73,7 +74,8 @@ def check_params(p: Mapping[str, Any]) -> None:
         ("lr", _is_number(p["lr"]) and p["lr"] > 0, "lr=1e-3"),
         ("weight_decay", _is_number(p["weight_decay"]) and p["weight_decay"] >= 0, "weight_decay=1e-4"),
         ("val_size", _is_number(p["val_size"]) and 0 <= p["val_size"] < 1, "val_size=0.15"),
-        ("seed", _is_int(p["seed"], 0), "seed=0"),
+        ("random_state", _is_random_state(p["random_state"]), "random_state=0 (or None for a fresh seed)"),
+        ("seed", p.get("seed") is None or _is_int(p["seed"], 0), "random_state=0 (`seed` is deprecated)"),
         ("imbalance", p["imbalance"] in IMBALANCE_STRATEGIES, f"one of {choices_text(IMBALANCE_STRATEGIES)}"),
         (
             "numeric_scaling",
@@ -116,6 +118,49 @@ def check_params(p: Mapping[str, Any]) -> None:
             param="threshold_objective",
         ) from None
     _check_device_available(p["device"])
+
+
+def _is_random_state(v: Any) -> bool:
+    return v is None or (_is_int(v, 0) and v < 2**32) or isinstance(v, np.random.RandomState)
+
+
+def resolve_seed(random_state: Any, seed: Any = None) -> int:
+    """The integer seed of a fit: ``random_state`` (``None``: a fresh one; a ``RandomState``: its next integer).
+
+    ``seed`` is the deprecated spelling: given, it is used (with a ``FutureWarning``) unless ``random_state``
+    was also changed from its default, which is refused.
+
+    Examples:
+        >>> resolve_seed(7), resolve_seed(np.random.RandomState(0)) == resolve_seed(np.random.RandomState(0))
+        (7, True)
+    """
+    import warnings
+
+    from .options import CLASSIFIER_DEFAULTS
+
+    if seed is not None:
+        if (
+            random_state is not None
+            and random_state != CLASSIFIER_DEFAULTS["random_state"]
+            and random_state != seed
+        ):
+            raise ConfigError(
+                f"Got seed={seed!r} and random_state={random_state!r}; `seed` is the old name of `random_state`.",
+                fix=f"pass random_state={seed!r} only.",
+                code="bad-param",
+                param="seed",
+            )
+        warnings.warn(
+            "Classifier(seed=...) is deprecated and will be removed; use random_state=... as in scikit-learn.",
+            FutureWarning,
+            stacklevel=4,
+        )
+        return int(seed)
+    if random_state is None:
+        return int(np.random.SeedSequence().generate_state(1)[0] % 2**31)
+    if isinstance(random_state, np.random.RandomState):
+        return int(random_state.randint(2**31))
+    return int(random_state)
 
 
 def _is_label(v: Any) -> bool:
@@ -198,7 +243,7 @@ def train_model(
         lr=float(clf.lr),
         weight_decay=float(clf.weight_decay),
         precision=clf.precision,  # type: ignore[arg-type]  # checked by check_params and TrainConfig
-        seed=int(clf.seed),
+        seed=clf.seed_,
         device=clf.device,
         progress=bool(clf.verbose),
     )
@@ -218,13 +263,13 @@ def train_model(
         trainer = Trainer(
             member,
             setup.loss_fn,
-            dataclasses.replace(config, seed=int(clf.seed) + 1000 * k),
+            dataclasses.replace(config, seed=clf.seed_ + 1000 * k),
             callbacks=callbacks,
             run_dir=run_dir if (run_dir is None or k == 0) else os.path.join(run_dir, "members", str(k)),
             metrics_fn=epoch_metrics(clf.task_),
         )
         history = list(trainer.fit(bundle.train.training_data(), val) or [])
-        runs.append((history, best.best_epoch if has_val and best.best_epoch >= 0 else None))
+        runs.append((history, best.best_epoch + 1 if has_val and best.best_epoch >= 0 else None))  # 1-based
     if len(members) > 1:
         clf.decisions_["members"] = [{"epochs": len(h), "best_epoch": b} for h, b in runs]
     model = setup.model.eval()
@@ -262,7 +307,7 @@ def train_linear(clf: Classifier, setup: TrainingSetup) -> tuple[Any, list[dict[
     device = torch.device(_resolve_device(clf.device))
     model, loss_fn = setup.model.to(device), setup.loss_fn.to(device)
     x, y = (t.to(device) for t in train.training_data())  # type: ignore[union-attr]
-    torch.manual_seed(int(clf.seed))
+    torch.manual_seed(clf.seed_)
     fit = fit_full_batch(model, loss_fn, x, y, l2=float(clf.weight_decay))
     clf.decisions_["epochs"] = {
         "epochs": None,
@@ -348,6 +393,21 @@ def saved_meta(clf: Classifier) -> dict[str, Any]:
     }
 
 
+def _epochs_from_one(decisions: dict[str, Any]) -> dict[str, Any]:
+    """Decisions saved before epochs counted from 1 (no ``epochs_count_from``): their epoch numbers plus one."""
+    if decisions.get("epochs_count_from") == 1 or "best_epoch" not in decisions:
+        return decisions
+    if decisions["best_epoch"] is not None:
+        decisions["best_epoch"] = int(decisions["best_epoch"]) + 1
+    if isinstance(decisions.get("members"), list):
+        decisions["members"] = [
+            {**m, "best_epoch": None if m.get("best_epoch") is None else int(m["best_epoch"]) + 1}
+            for m in decisions["members"]
+        ]
+    decisions["epochs_count_from"] = 1
+    return decisions
+
+
 def _json_param(value: Any) -> Any:
     return value if isinstance(value, (str, int, float, bool, dict, list, type(None))) else repr(value)
 
@@ -367,7 +427,10 @@ def restore(cls: type[Classifier], state: dict[str, Any], meta: dict[str, Any], 
     tensors = {k: (list(v.shape), str(v.dtype)) for k, v in state.items()}
     spec = check_model_meta(meta, tensors)  # first: nothing is built from an unchecked field
     valid = set(cls().get_params())
-    clf = cls(**{k: v for k, v in meta["params"].items() if k in valid})
+    params = dict(meta["params"])
+    if "random_state" not in params and "seed" in params:  # saved before `random_state`: the same seed
+        params["random_state"] = params.pop("seed")
+    clf = cls(**{k: v for k, v in params.items() if k in valid})
     try:
         check_params({**clf.get_params(), "device": "cpu"})  # the device is chosen at load time
     except ConfigError as exc:
@@ -376,9 +439,13 @@ def restore(cls: type[Classifier], state: dict[str, Any], meta: dict[str, Any], 
             fix="save the model again with Classifier.save(dir); do not edit model.json by hand.",
             code="model-json-inconsistent",
         ) from None
+    saved_seed = params.get("seed") if params.get("seed") is not None else params.get("random_state")
+    clf.seed_ = int(cast(int, saved_seed)) if _is_int(saved_seed, 0) else 0
     clf.label_encoder_ = guarded("label_encoder", lambda: LabelEncoder.from_dict(meta["label_encoder"]))
     clf._set_label_attributes(tuple(meta["input_shape"]))
-    clf.decisions_ = dict(meta.get("decisions") or {"task": clf.task_, "task_reason": "", "notes": []})
+    clf.decisions_ = _epochs_from_one(
+        dict(meta.get("decisions") or {"task": clf.task_, "task_reason": "", "notes": []})
+    )
     clf.model_spec_ = spec  # older specs rebuild as they were trained
     model = build_model(**spec)
     try:
