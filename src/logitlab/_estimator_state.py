@@ -422,10 +422,9 @@ def restore(cls: type[Classifier], state: dict[str, Any], meta: dict[str, Any], 
     from .data import DataState, LabelEncoder
     from .evaluate import Calibration, Thresholds
     from .model_check import check_model_meta, guarded
-    from .models import build_model
 
     tensors = {k: (list(v.shape), str(v.dtype)) for k, v in state.items()}
-    spec = check_model_meta(meta, tensors)  # first: nothing is built from an unchecked field
+    spec, model = check_model_meta(meta, tensors)  # first: nothing is built from an unchecked field
     valid = set(cls().get_params())
     params = dict(meta["params"])
     if "random_state" not in params and "seed" in params:  # saved before `random_state`: the same seed
@@ -447,7 +446,6 @@ def restore(cls: type[Classifier], state: dict[str, Any], meta: dict[str, Any], 
         dict(meta.get("decisions") or {"task": clf.task_, "task_reason": "", "notes": []})
     )
     clf.model_spec_ = spec  # older specs rebuild as they were trained
-    model = build_model(**spec)
     try:
         model.load_state_dict(state, strict=True)
     except RuntimeError as exc:

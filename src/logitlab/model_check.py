@@ -6,8 +6,8 @@ module checks what an edit could make contradictory while keeping the schema: th
 against ``classes``, ``label_names``, ``n_outputs`` and the copy inside ``preprocessing``; the
 positive class; the preprocessing's columns, scalings and statistics; ``feature_names``; the
 thresholds and calibration; the parameters; and the model spec against the stored tensors, with
-every size bounded by what the tensors imply before the network is built on PyTorch's ``meta``
-device (no memory) and compared tensor by tensor. Each problem is a
+every size bounded by what the tensors imply before the network is built and compared tensor by
+tensor. Each problem is a
 :class:`~logitlab.errors.ModelFileError` that names the field.
 
 Examples:
@@ -262,13 +262,14 @@ def _max_dim(tensors: Tensors) -> int:
     return max((d for shape, _ in tensors.values() for d in shape), default=0)
 
 
-def check_model_spec(spec: Any, meta: Mapping[str, Any], tensors: Tensors) -> dict[str, Any]:
-    """Check ``model_spec`` against the stored tensors before the network is built; returns the full spec.
+def check_model_spec(spec: Any, meta: Mapping[str, Any], tensors: Tensors) -> tuple[dict[str, Any], Any]:
+    """Check ``model_spec`` against the stored tensors, then build it; returns the full spec and the network.
 
     Every size is bounded first by what the tensors imply (a width is at most the largest stored
     dimension, a list of layers at most the number of tensors, ``ensemble`` the number of stored
-    members), then the network is built on the ``meta`` device (no memory) and its tensors'
-    names, shapes and dtypes compared with the stored ones.
+    members, the numbers in the network the numbers stored), and only then is the network built
+    (so it holds no more than the file does) and its tensors' names, shapes and dtypes compared
+    with the stored ones.
 
     Args:
         spec (Any): ``model_spec`` from ``model.json``.
@@ -278,8 +279,6 @@ def check_model_spec(spec: Any, meta: Mapping[str, Any], tensors: Tensors) -> di
     Raises:
         ModelFileError: naming the field (``model_spec.hidden``, ``model_spec.ensemble``, ...).
     """
-    import torch
-
     from .models import ARCH_OPTIONS, MODEL_NAMES, build_model, saved_model_spec
     from .models.mlp import ACTIVATIONS, EMBEDDINGS
     from .models.registry import FEATURE_MODELS, INIT_OPTIONS
@@ -339,20 +338,56 @@ def check_model_spec(spec: Any, meta: Mapping[str, Any], tensors: Tensors) -> di
         if key in spec:
             _check(ok_value(spec[key]), f"model_spec.{key}", spec[key], expected)
     full = saved_model_spec(spec)
-    with torch.device("meta"):
-        model = guarded("model_spec", lambda: build_model(**full))
+    size, stored_size = _network_size(full), sum(math.prod(shape) for shape, _ in tensors.values())
+    if size is not None and size != stored_size:
+        _fail(
+            "model_spec", f"describes a network of {size:,} numbers; model.safetensors holds {stored_size:,}"
+        )
+    # the sizes are now those of the stored tensors (or, for a backbone, bounded by them): build it
+    model = guarded("model_spec", lambda: build_model(**full))
     built = {k: (list(v.shape), str(v.dtype)) for k, v in model.state_dict().items()}
     if built != dict(tensors):
         diff = sorted(set(built) ^ set(tensors)) or sorted(k for k in built if built[k] != tensors[k])
         got = tensors.get(diff[0], "absent")
         _fail("model_spec", f"describes a network whose tensor {diff[0]!r} is {built.get(diff[0], 'absent')}; "
               f"model.safetensors holds {got}")  # fmt: skip
-    return full
+    return full, model
+
+
+def _network_size(spec: Mapping[str, Any]) -> int | None:
+    """The numbers in the state dict of the network ``spec`` describes (``None``: a torchvision backbone).
+
+    Computed from the spec alone, so that a spec describing more than the stored tensors is refused
+    before anything is allocated. Mirrors :class:`~logitlab.models.MLP`, :class:`~logitlab.models.SmallCNN`
+    and the linear model (tested against ``build_model``).
+    """
+    n_out, name = spec["n_outputs"], spec["name"]
+    if name in ("mlp", "linear"):
+        width = math.prod(spec["input_shape"])
+        total = 0
+        if name == "mlp":
+            if spec.get("embedding") == "periodic":  # PeriodicEmbedding(F): 16 frequencies, 16 outputs
+                total += width * 16 + width * 32 * 16 + width * 16
+                width *= 16
+            for h in spec["hidden"]:
+                bn = bool(spec.get("batch_norm", True))
+                total += width * h + (0 if bn else h) + (4 * h + 1 if bn else 0)
+                width = h
+        total += width * n_out + n_out
+    elif name == "cnn":
+        c, total = spec["input_shape"][0], 0
+        for out in spec["channels"]:
+            total += (c * out * 9 + 4 * out + 1) + (out * out * 9 + 4 * out + 1)  # two conv + batch norm
+            c = out
+        total += c * n_out + n_out
+    else:
+        return None
+    return total * int(spec.get("ensemble", 1))
 
 
 # ---------------------------------------------------------------------------------- everything
-def check_model_meta(meta: Mapping[str, Any], tensors: Tensors) -> dict[str, Any]:
-    """Check a schema-valid ``model.json`` against itself and its weights; returns the full model spec.
+def check_model_meta(meta: Mapping[str, Any], tensors: Tensors) -> tuple[dict[str, Any], Any]:
+    """Check a schema-valid ``model.json`` against itself and its weights; returns the full spec and the network.
 
     Raises:
         ModelFileError: the first contradiction, naming the field.

@@ -290,3 +290,25 @@ def test_model_json_size_is_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     monkeypatch.setattr(logitlab.model_io, "MAX_META_BYTES", 1000)
     with pytest.raises(ModelFileError, match="at most 1,000 bytes"):
         Classifier.load(d)
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        {"name": "mlp", "input_shape": [5], "n_outputs": 1, "hidden": [8, 4], "embedding": "periodic"},
+        {"name": "mlp", "input_shape": [2, 3], "n_outputs": 3, "hidden": [7], "batch_norm": False},
+        {"name": "linear", "input_shape": [6], "n_outputs": 4},
+        {"name": "cnn", "input_shape": [3, 16, 16], "n_outputs": 2, "channels": [4, 8]},
+        {"name": "mlp", "input_shape": [5], "n_outputs": 2, "hidden": [8], "ensemble": 3},
+    ],
+    ids=["mlp-periodic", "mlp-no-bn", "linear", "cnn", "ensemble"],
+)
+def test_network_size_from_the_spec_equals_the_built_network(spec: dict[str, Any]) -> None:
+    """The size bound computed before building matches what build_model really allocates."""
+    from logitlab.model_check import _network_size
+    from logitlab.models import build_model, model_spec
+
+    ensemble = spec.pop("ensemble", 1)
+    full = {**model_spec(**spec), **({"ensemble": ensemble} if ensemble > 1 else {})}
+    built = build_model(**{k: v for k, v in full.items()}).state_dict()
+    assert _network_size(full) == sum(t.numel() for t in built.values())
