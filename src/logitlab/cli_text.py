@@ -74,7 +74,7 @@ def metrics_table(metrics: dict[str, Any], *, title: str) -> None:
     Console(width=160).print(table)
 
 
-_FLAGS = {"loss_options": "--option", "model_options": "--model-option"}
+_FLAGS = {"loss_options": "--option", "model_options": "--model-option", "random_state": "--seed"}
 
 
 def _command_flags(parser: argparse.ArgumentParser, command: str | None) -> dict[str, tuple[str, bool]]:

@@ -218,7 +218,7 @@ def _loss_config(clf: Classifier) -> dict[str, Any]:
     config: dict[str, Any] = {"name": clf.loss, **dict(clf.loss_options or {})}
     weights = clf.decisions_.get("weights")
     if weights and weights["kind"] == "pos_weight" and "pos_weight" not in config:
-        config["pos_weight"] = weights["values"][:1]  # the figure draws one label
+        config["pos_weight"] = list(weights["values"])  # the figure draws the first label, names them all
     return config
 
 
