@@ -21,46 +21,17 @@ Examples:
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Callable, Mapping
-from typing import Any, NoReturn
+from typing import Any
 
+from ._model_fields import _check, _check_encoder, _fail, _is_int, _is_num, _numbers
 from .errors import LogitlabError, ModelFileError
+from .model_check_data import MAX_IMAGE_SIDE, check_preprocessing
 
 __all__ = ["MAX_IMAGE_SIDE", "check_model_meta", "check_model_spec", "guarded"]
 
-MAX_IMAGE_SIDE = 1 << 16
-"""The largest image height or width a saved model's ``input_shape`` may hold (the stored tensors do
-not bound it: convolutions do not depend on the image size)."""
-_FIX = "save the model again with Classifier.save(dir); do not edit model.json by hand."
 Tensors = Mapping[str, tuple[list[int], str]]
-
-
-def _fail(field: str, problem: str) -> NoReturn:
-    raise ModelFileError(f"model.json field `{field}` {problem}.", fix=_FIX, code="model-json-inconsistent")
-
-
-def _json(value: Any) -> str:
-    """A typed, order-preserving text of a JSON value: ``1``, ``1.0`` and ``true`` differ."""
-    return json.dumps(value, sort_keys=True)
-
-
-def _show(value: Any) -> str:
-    return f"{value!r:.80}"
-
-
-def _is_int(v: Any, low: int = 1, high: float = math.inf) -> bool:
-    return isinstance(v, int) and not isinstance(v, bool) and low <= v <= high
-
-
-def _is_num(v: Any) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
-
-
-def _check(ok: bool, field: str, value: Any, expected: str) -> None:
-    if not ok:
-        _fail(field, f"is {_show(value)}; expected {expected}")
 
 
 def guarded(field: str, build: Callable[[], Any]) -> Any:
@@ -80,181 +51,6 @@ def guarded(field: str, build: Callable[[], Any]) -> Any:
     ) as exc:
         reason = getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
         _fail(field, f"cannot be read ({reason:.200})")
-
-
-# ---------------------------------------------------------------------------------- labels
-def _check_encoder(enc: Any, field: str, meta: Mapping[str, Any]) -> None:
-    _check(isinstance(enc, dict), field, enc, "the label encoder object logitlab saves")
-    task, classes = enc.get("task"), enc.get("classes")
-    _check(task == meta["task"], f"{field}.task", task, f"the top-level task {meta['task']!r}")
-    _check(isinstance(classes, list), f"{field}.classes", classes, "a list of classes")
-    _check(
-        all(isinstance(c, (str, int, float)) for c in classes),
-        f"{field}.classes",
-        classes,
-        "labels that are strings, numbers or booleans",
-    )
-    _check(len({_json(c) for c in classes}) == len(classes), f"{field}.classes", classes, "distinct classes")
-    _check(
-        _json(classes) == _json(meta["classes"]), f"{field}.classes", classes, f"`classes` {meta['classes']}"
-    )
-    positive, sep = enc.get("positive"), enc.get("label_sep", "|")
-    _check(isinstance(sep, str) and sep != "", f"{field}.label_sep", sep, "a non-empty separator such as '|'")
-    _check(isinstance(enc.get("soft", False), bool), f"{field}.soft", enc.get("soft"), "true or false")
-    _check(isinstance(enc.get("reason", ""), str), f"{field}.reason", enc.get("reason"), "a string")
-    notes = enc.get("notes", [])
-    _check(
-        isinstance(notes, list) and all(isinstance(n, str) for n in notes), f"{field}.notes", notes, "strings"
-    )
-    output_name = enc.get("output_name")
-    _check(
-        output_name is None or isinstance(output_name, str), f"{field}.output_name", output_name, "a string"
-    )
-    if task == "binary":
-        _check(len(classes) == 2, f"{field}.classes", classes, "two classes [negative, positive] (binary)")
-        _check(
-            _json(positive) == _json(classes[1]),
-            f"{field}.positive",
-            positive,
-            f"the second class {classes[1]!r} (classes are [negative, positive])",
-        )
-        names = [output_name or str(positive)]
-    else:
-        _check(
-            positive is None, f"{field}.positive", positive, f"null (a {task} model has no positive class)"
-        )
-        _check(
-            len(classes) >= (1 if task == "multilabel" else 2), f"{field}.classes", classes, "more classes"
-        )
-        names = [str(c) for c in classes]
-    _check(meta["label_names"] == names, "label_names", meta["label_names"], f"{names} (from {field})")
-    _check(meta["n_outputs"] == len(names), "n_outputs", meta["n_outputs"], f"{len(names)} (from {field})")
-
-
-# ---------------------------------------------------------------------------------- preprocessing
-def _numbers(values: Any, field: str, n: int | None = None, positive: bool = False) -> None:
-    ok = isinstance(values, list) and all(_is_num(v) and (not positive or v > 0) for v in values)
-    expected = "positive finite numbers" if positive else "finite numbers"
-    _check(
-        ok and (n is None or len(values) == n),
-        field,
-        values,
-        f"{n if n is not None else 'a list of'} {expected}",
-    )
-
-
-def _check_tabular(pre: dict[str, Any], field: str) -> tuple[list[str], list[str], int]:
-    from .data.tabular_preprocessor import CALENDAR_PARTS
-    from .options import NUMERIC_SCALINGS
-
-    columns, width = [], 0
-    for part in ("numeric", "datetime", "categorical"):
-        items: Any = pre.get(part, [] if part == "datetime" else None)
-        _check(isinstance(items, list), f"{field}.{part}", items, "a list of columns")
-        for i, col in enumerate(items):
-            where = f"{field}.{part}[{i}]"
-            _check(
-                isinstance(col, dict) and isinstance(col.get("name"), str), where, col, "a column with a name"
-            )
-            columns.append(col["name"])
-            if part == "numeric":
-                scaling = col.get("scaling", "standard")
-                _check(scaling in NUMERIC_SCALINGS, f"{where}.scaling", scaling, f"one of {NUMERIC_SCALINGS}")
-                _numbers([col.get("fill"), col.get("mean")], f"{where}.fill/mean", 2)
-                _numbers([col.get("scale")], f"{where}.scale", 1, positive=True)
-                q = col.get("quantiles")
-                if scaling == "quantile" or q is not None:
-                    _numbers(q, f"{where}.quantiles")
-                    _check(
-                        len(q) >= 2 and q == sorted(q), f"{where}.quantiles", q, "2 or more ascending numbers"
-                    )
-                width += 1
-            elif part == "datetime":
-                for key in ("fill", "mean"):
-                    _numbers(col.get(key), f"{where}.{key}", len(CALENDAR_PARTS))
-                _numbers(col.get("scale"), f"{where}.scale", len(CALENDAR_PARTS), positive=True)
-                width += len(CALENDAR_PARTS)
-            else:
-                cats = col.get("categories")
-                ok = (
-                    isinstance(cats, list)
-                    and all(isinstance(c, str) for c in cats)
-                    and len(set(cats)) == len(cats)
-                )
-                _check(ok, f"{where}.categories", cats, "distinct strings")
-                _check(isinstance(col.get("fill"), str), f"{where}.fill", col.get("fill"), "a string")
-                width += len(cats)
-    twice = sorted({c for c in columns if columns.count(c) > 1})
-    _check(not twice, f"{field}.numeric/categorical/datetime", twice, "each column once")
-    dropped = pre.get("dropped", [])
-    _check(
-        isinstance(dropped, list) and all(isinstance(c, str) for c in dropped),
-        f"{field}.dropped",
-        dropped,
-        "names",
-    )
-    return columns, dropped, width
-
-
-def _check_preprocessing(meta: Mapping[str, Any]) -> None:
-    state, shape = meta["preprocessing"], meta["input_shape"]
-    _check(
-        state.get("kind") in ("tabular", "image"),
-        "preprocessing.kind",
-        state.get("kind"),
-        "'tabular' or 'image'",
-    )
-    _check(state.get("task") == meta["task"], "preprocessing.task", state.get("task"), f"{meta['task']!r}")
-    _check_encoder(state.get("label_encoder"), "preprocessing.label_encoder", meta)
-    keys = ("task", "classes", "positive", "label_sep", "soft", "output_name")
-    inner, outer = state["label_encoder"], meta["label_encoder"]
-    for key in keys:
-        default = {"label_sep": "|", "soft": False}.get(key)
-        a, b = inner.get(key, default), outer.get(key, default)
-        _check(_json(a) == _json(b), f"preprocessing.label_encoder.{key}", a, f"{b!r} as in `label_encoder`")
-    _check(
-        state.get("input_shape") == shape, "preprocessing.input_shape", state.get("input_shape"), f"{shape}"
-    )
-    _check(
-        isinstance(state.get("options", {}), dict), "preprocessing.options", state.get("options"), "an object"
-    )
-    pre, field = state.get("preprocessor"), "preprocessing.preprocessor"
-    _check(isinstance(pre, dict), field, pre, "the preprocessor object logitlab saves")
-    kind, names = pre.get("type"), meta["feature_names"]
-    size = math.prod(shape)
-    if kind == "tabular":
-        columns, dropped, width = _check_tabular(pre, field)
-        _check(width == size, "input_shape", shape, f"[{width}], the width of the preprocessing's output")
-        if names is not None:
-            ok = all(isinstance(n, str) for n in names) and len(set(names)) == len(names)
-            ok = ok and set(columns) <= set(names) <= set(columns) | set(dropped)
-            _check(
-                ok, "feature_names", names, f"the preprocessing's columns {columns} (and dropped {dropped})"
-            )
-    elif kind == "array":
-        _check(pre.get("shape") == shape, f"{field}.shape", pre.get("shape"), f"{shape} (input_shape)")
-        n = shape[0] if len(shape) > 1 else size  # per channel for images, per feature for tables
-        for key in ("mean", "fill"):
-            if key == "mean" or pre.get(key) is not None:
-                _numbers(pre.get(key), f"{field}.{key}", n)
-        _numbers(pre.get("scale"), f"{field}.scale", n, positive=True)
-        _numbers([pre.get("multiplier", 1.0)], f"{field}.multiplier", 1, positive=True)
-        _check(names is None or len(names) == size, "feature_names", names, f"null or {size} names")
-    elif kind == "image":
-        channels, side = pre.get("channels"), pre.get("size")
-        _check(_is_int(channels), f"{field}.channels", channels, "a positive int")
-        ok = isinstance(side, list) and len(side) == 2 and all(_is_int(s, 1, MAX_IMAGE_SIDE) for s in side)
-        _check(
-            ok and [channels, *side] == shape,
-            f"{field}.size",
-            side,
-            f"[height, width] of input_shape {shape}",
-        )
-        _numbers(pre.get("mean"), f"{field}.mean", channels)
-        _numbers(pre.get("std"), f"{field}.std", channels, positive=True)
-        _check(names is None, "feature_names", names, "null (an image model)")
-    else:
-        _check(False, f"{field}.type", kind, "'tabular', 'array' or 'image'")
 
 
 # ---------------------------------------------------------------------------------- model spec
@@ -358,8 +154,8 @@ def _network_size(spec: Mapping[str, Any]) -> int | None:
     """The numbers in the state dict of the network ``spec`` describes (``None``: a torchvision backbone).
 
     Computed from the spec alone, so that a spec describing more than the stored tensors is refused
-    before anything is allocated. Mirrors :class:`~logitlab.models.MLP`, :class:`~logitlab.models.SmallCNN`
-    and the linear model (tested against ``build_model``).
+    before anything is allocated. Mirrors :class:`~logitlab.models.MLP`, :class:`~logitlab.models.SmallCNN`,
+    :class:`~logitlab.models.SparseNet` and the linear model (tested against ``build_model``).
     """
     n_out, name = spec["n_outputs"], spec["name"]
     if name in ("mlp", "linear"):
@@ -374,6 +170,9 @@ def _network_size(spec: Mapping[str, Any]) -> int | None:
                 total += width * h + (0 if bn else h) + (4 * h + 1 if bn else 0)
                 width = h
         total += width * n_out + n_out
+    elif name == "sparse":  # SparseNet: F x H (+ H), then H x n_outputs (+ n_outputs) when hidden=[H]
+        f, widths = math.prod(spec["input_shape"]), [*spec["hidden"], n_out]
+        total = f * widths[0] + widths[0] + sum(a * b + b for a, b in zip(widths, widths[1:]))
     elif name == "cnn":
         c, total = spec["input_shape"][0], 0
         for out in spec["channels"]:
@@ -399,7 +198,7 @@ def check_model_meta(meta: Mapping[str, Any], tensors: Tensors) -> tuple[dict[st
         all(isinstance(n, str) for n in meta["label_names"]), "label_names", meta["label_names"], "strings"
     )
     _check_encoder(meta["label_encoder"], "label_encoder", meta)
-    _check_preprocessing(meta)
+    check_preprocessing(meta)
     th = meta["thresholds"]
     if th is not None:
         _check(th.get("task") == meta["task"], "thresholds.task", th.get("task"), f"{meta['task']!r}")

@@ -23,11 +23,8 @@ Examples:
 
 from __future__ import annotations
 
-import errno
 import hashlib
-import json
 import os
-import stat
 import tempfile
 import time
 from collections.abc import Iterator, Mapping
@@ -37,6 +34,15 @@ from typing import Any
 
 from .errors import ModelFileError
 from .files import TEMP_SUFFIX, fsync_dir, write_json_atomic
+from .model_bytes import (
+    MAX_META_BYTES,
+    SAFETENSORS_DTYPES,
+    is_shape,
+    missing_file,
+    parse_model_json,
+    read_file_bytes,
+    safetensors_header,
+)
 from .tasks import Task
 
 __all__ = [
@@ -63,17 +69,9 @@ PENDING_GLOB = ".model.*pending.safetensors"
 """Weights being saved (``.model.XXXX.pending.safetensors``, one name per writer); read only when
 ``model.json`` already names them by SHA-256 (a save killed mid-way), removed by the next save."""
 PENDING_FILE = ".model.pending.safetensors"  # the one pending name before 0.2: still read
-MAX_META_BYTES = 64 << 20
-"""The largest ``model.json`` (and safetensors header) read: 64 MiB."""
-MAX_JSON_DEPTH = 32
-"""The deepest nesting of lists and objects accepted in ``model.json`` (a saved one has about 5)."""
 _READ_TRIES = 50  # reads that overlap a save are retried, this many times at most
 _MAX_PENDING = 8  # pending files looked at for the committed weights
-_SAFETENSORS_DTYPES = {
-    "F64": "torch.float64", "F32": "torch.float32", "F16": "torch.float16", "BF16": "torch.bfloat16",
-    "I64": "torch.int64", "I32": "torch.int32", "I16": "torch.int16", "I8": "torch.int8",
-    "U8": "torch.uint8", "BOOL": "torch.bool",
-}  # fmt: skip
+
 
 # field -> (allowed JSON types, required). A hand-written schema: no jsonschema dependency.
 MODEL_SCHEMA: dict[str, tuple[tuple[type, ...], bool]] = {
@@ -288,13 +286,13 @@ def _check_values(meta: dict[str, Any], source: str, fix: str) -> None:
         problems.append(f"n_outputs is {n_out}")
     if (1 if meta["task"] == "binary" else len(meta["label_names"])) != n_out:
         problems.append(f"{len(meta['label_names'])} label_names for n_outputs={n_out}")
-    if not (meta["input_shape"] and _is_shape(meta["input_shape"]) and min(meta["input_shape"]) > 0):
+    if not (meta["input_shape"] and is_shape(meta["input_shape"]) and min(meta["input_shape"]) > 0):
         problems.append(f"input_shape {meta['input_shape']} is not a list of positive integers")
     for name, info in meta["tensors"].items():
         if not (
             isinstance(info, dict)
-            and _is_shape(info.get("shape"))
-            and info.get("dtype") in _SAFETENSORS_DTYPES.values()
+            and is_shape(info.get("shape"))
+            and info.get("dtype") in SAFETENSORS_DTYPES.values()
         ):
             problems.append(f"tensors[{name!r}] is not {{'shape': [...], 'dtype': '...'}}")
     if problems:
@@ -350,17 +348,17 @@ def _files_state(directory: Path) -> tuple[Any, ...]:
 def _read_once(directory: Path) -> tuple[dict[str, Any], dict[str, Any]]:
     meta_path, weights_path = directory / META_FILE, directory / WEIGHTS_FILE
     if not os.path.lexists(meta_path):
-        raise _missing(directory, META_FILE)
-    meta_bytes = _read_bytes(meta_path, limit=MAX_META_BYTES)
+        raise missing_file(directory, META_FILE)
+    meta_bytes = read_file_bytes(meta_path, limit=MAX_META_BYTES)
     meta = parse_model_json(meta_bytes, source=str(meta_path))
     validate_model_json(meta, source=str(meta_path))
     candidates = [weights_path] if os.path.lexists(weights_path) else []
     pending = sorted(directory.glob(PENDING_GLOB), key=lambda p: p.name)[:_MAX_PENDING]
     if not candidates and not pending:
-        raise _missing(directory, WEIGHTS_FILE)
+        raise missing_file(directory, WEIGHTS_FILE)
     for path in [*candidates, *pending]:  # a pending file: a save killed after model.json was committed
         try:
-            data = _read_bytes(path, limit=None)
+            data = read_file_bytes(path, limit=None)
         except ModelFileError:
             if path == weights_path and pending:
                 continue
@@ -372,129 +370,6 @@ def _read_once(directory: Path) -> tuple[dict[str, Any], dict[str, Any]]:
         "edited or comes from another model.",
         fix="save the model again, or copy model.safetensors and model.json together.",
         code="model-weights-mismatch",
-    )
-
-
-def _missing(directory: Path, name: str) -> ModelFileError:
-    return ModelFileError(
-        f"Expected a saved model in {directory}; {name} is missing.",
-        fix="pass the directory given to Classifier.save(dir) or `logitlab train --out DIR`.",
-        code="model-file-missing",
-    )
-
-
-def _read_bytes(path: Path, *, limit: int | None) -> bytes:
-    """The bytes of a regular file inside the model directory: no symlink, at most ``limit`` bytes."""
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0))
-    except OSError as exc:
-        if path.is_symlink() or getattr(exc, "errno", None) == errno.ELOOP:
-            raise ModelFileError(
-                f"{path} is a symbolic link; a saved model holds its own files, so links are not followed.",
-                fix="copy the model files into the directory instead of linking them.",
-                code="model-file-link",
-            ) from None
-        if isinstance(exc, FileNotFoundError):
-            raise _missing(path.parent, path.name) from None
-        raise ModelFileError(
-            f"Cannot read {path}: {exc.strerror or exc}.",
-            fix="check that the model directory is readable.",
-            code="model-file-unreadable",
-        ) from None
-    with os.fdopen(fd, "rb") as fh:
-        info = os.fstat(fh.fileno())
-        if not stat.S_ISREG(info.st_mode) or (os.name != "nt" and os.path.islink(path)):
-            raise ModelFileError(
-                f"{path} is not a regular file.",
-                fix="pass the directory given to Classifier.save(dir) or `logitlab train --out DIR`.",
-                code="model-file-missing",
-            )
-        if limit is not None and info.st_size > limit:
-            raise ModelFileError(
-                f"{path} holds {info.st_size:,} bytes; a model.json is at most {limit:,} bytes.",
-                fix="save the model again; do not edit model.json by hand.",
-                code="model-json-too-large",
-            )
-        data = fh.read() if limit is None else fh.read(limit + 1)
-    if limit is not None and len(data) > limit:
-        raise ModelFileError(
-            f"{path} holds more than {limit:,} bytes; a model.json is at most {limit:,} bytes.",
-            fix="save the model again; do not edit model.json by hand.",
-            code="model-json-too-large",
-        )
-    return data
-
-
-def parse_model_json(data: bytes, *, source: str = META_FILE) -> Any:
-    """JSON from untrusted bytes, every decoding problem a :class:`ModelFileError`.
-
-    Bad UTF-8, bad syntax, nesting deeper than :data:`MAX_JSON_DEPTH` (also past Python's recursion
-    limit) and integers past Python's digit limit all end in ``model-json-invalid``.
-    """
-    try:
-        obj = json.loads(data.decode("utf-8"))
-        _check_depth(obj)
-    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
-        reason = "nested too deeply" if isinstance(exc, RecursionError) else f"{exc}"
-        raise ModelFileError(
-            f"{source} is not valid JSON ({reason:.200}); it was truncated or edited.",
-            fix="save the model again; do not edit model.json by hand.",
-            code="model-json-invalid",
-        ) from None
-    return obj
-
-
-def _check_depth(obj: Any) -> None:
-    stack = [(obj, 0)]
-    while stack:
-        value, depth = stack.pop()
-        if depth > MAX_JSON_DEPTH:
-            raise ValueError(f"nested more than {MAX_JSON_DEPTH} levels deep")
-        if isinstance(value, dict):
-            stack.extend((v, depth + 1) for v in value.values())
-        elif isinstance(value, list):
-            stack.extend((v, depth + 1) for v in value)
-
-
-def safetensors_header(data: bytes, *, source: str = WEIGHTS_FILE) -> dict[str, tuple[list[int], str]]:
-    """``{tensor name: (shape, dtype such as "torch.float32")}`` from the header of safetensors bytes.
-
-    Reads only the header (nothing is allocated for the tensors); a file that is not safetensors,
-    or whose header is malformed, is a :class:`ModelFileError`.
-    """
-    problem = "it is shorter than a safetensors header"
-    out: dict[str, tuple[list[int], str]] = {}
-    if len(data) >= 8:
-        size = int.from_bytes(data[:8], "little")
-        problem = f"its header claims {size:,} bytes"
-        if size <= min(len(data) - 8, MAX_META_BYTES):
-            try:
-                header = parse_model_json(data[8 : 8 + size], source=source)
-            except ModelFileError:
-                header = None
-            problem = "its header is not a JSON object of tensors"
-            if isinstance(header, dict):
-                for name, info in header.items():
-                    if name == "__metadata__":
-                        continue
-                    info = info if isinstance(info, dict) else {}
-                    shape, dtype = info.get("shape"), _SAFETENSORS_DTYPES.get(str(info.get("dtype")))
-                    if not (isinstance(shape, list) and _is_shape(shape) and dtype is not None):
-                        problem = f"tensor {name!r:.80} has no valid shape and dtype"
-                        break
-                    out[name] = (list(shape), dtype)
-                else:
-                    return out
-    raise ModelFileError(
-        f"{source} cannot be read as safetensors ({problem}).",
-        fix="save the model again.",
-        code="model-weights-invalid",
-    )
-
-
-def _is_shape(shape: Any) -> bool:
-    return isinstance(shape, list) and all(
-        isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in shape
     )
 
 

@@ -300,8 +300,10 @@ def test_model_json_size_is_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPa
         {"name": "linear", "input_shape": [6], "n_outputs": 4},
         {"name": "cnn", "input_shape": [3, 16, 16], "n_outputs": 2, "channels": [4, 8]},
         {"name": "mlp", "input_shape": [5], "n_outputs": 2, "hidden": [8], "ensemble": 3},
+        {"name": "sparse", "input_shape": [50], "n_outputs": 3},
+        {"name": "sparse", "input_shape": [50], "n_outputs": 3, "hidden": [6]},
     ],
-    ids=["mlp-periodic", "mlp-no-bn", "linear", "cnn", "ensemble"],
+    ids=["mlp-periodic", "mlp-no-bn", "linear", "cnn", "ensemble", "sparse", "sparse-hidden"],
 )
 def test_network_size_from_the_spec_equals_the_built_network(spec: dict[str, Any]) -> None:
     """The size bound computed before building matches what build_model really allocates."""

@@ -32,7 +32,7 @@ def _run_config(path: Path) -> dict[str, Any]:
     ``ModelFileError``.
     """
     from ..errors import ModelFileError
-    from ..model_io import MAX_META_BYTES, parse_model_json
+    from ..model_bytes import MAX_META_BYTES, parse_model_json
 
     if not os.path.lexists(path):
         return {}
