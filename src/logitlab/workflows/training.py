@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..files import json_default, write_json_atomic
+from .advice import in_light_of_run
 from .common import Echo, headline, is_main_process, load_data, model_metrics, named_labels
 
 if TYPE_CHECKING:
@@ -190,6 +191,7 @@ def _write_report(
     split, logits, metrics = scored
     findings = list(diagnose_dataset(named_labels(bundle.train.y, bundle), task=clf.task_).findings)
     findings += [f for f in diagnose(logits, split.y, task=clf.task_).findings if f.code not in _SEEN_IN_DATA]
+    findings = in_light_of_run(findings, clf.decisions_)  # what the run already did is not advised again
     return Path(
         write_report(
             out,
