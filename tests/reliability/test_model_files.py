@@ -207,6 +207,13 @@ TAMPERING = [
     ),  # fmt: skip
     Tamper("preprocessing-empty", _edit(lambda m: m.update(preprocessing={})), r"preprocessing\.kind"),
     Tamper("label-encoder-empty", _edit(lambda m: m.update(label_encoder={})), r"label_encoder\.task"),
+    Tamper(
+        "string-for-best-epoch",
+        _edit(
+            lambda m: m["decisions"].pop("epochs_count_from", None) or m["decisions"].update(best_epoch="x")
+        ),
+        "decisions",
+    ),  # fmt: skip
     Tamper("label-names-edited", _edit(lambda m: m.update(label_names=["0"])), "label_names"),
     Tamper("not-utf8", lambda d: (d / "model.json").write_bytes(b"\xff\xfe{}"), "not valid JSON"),
 ]
