@@ -157,7 +157,7 @@ def test_history_logs_val_metrics_and_the_health_monitor_watches_every_fit(binar
     from logitlab.doctor import HealthMonitor
 
     clf, _, _ = binary_fit
-    assert [row["epoch"] for row in clf.history_] == list(range(FAST["epochs"]))
+    assert [row["epoch"] for row in clf.history_] == list(range(1, FAST["epochs"] + 1))  # 1-based
     for row in clf.history_:
         assert {"train_loss", "val_loss", "val_roc_auc", "val_f1"} <= set(row)
         assert 0.0 <= row["val_roc_auc"] <= 1.0 and 0.0 <= row["val_f1"] <= 1.0

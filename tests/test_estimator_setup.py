@@ -105,7 +105,7 @@ def test_fit_keeps_the_epoch_of_lowest_validation_loss():
     clf = Classifier(epochs=12, lr=0.05, batch_size=16, device="cpu", imbalance="none").fit(bundle)
     losses = [row["val_loss"] for row in clf.history_]
     best = int(np.argmin(losses))
-    assert clf.decisions_["best_epoch"] == best
+    assert clf.decisions_["best_epoch"] == best + 1 == clf.history_[best]["epoch"]  # 1-based, as printed
     with torch.no_grad():
         z = clf.predict_logits(bundle.val)
         recomputed = torch.nn.functional.binary_cross_entropy_with_logits(z, bundle.val.y.float())

@@ -269,7 +269,7 @@ def train_model(
             metrics_fn=epoch_metrics(clf.task_),
         )
         history = list(trainer.fit(bundle.train.training_data(), val) or [])
-        runs.append((history, best.best_epoch if has_val and best.best_epoch >= 0 else None))
+        runs.append((history, best.best_epoch + 1 if has_val and best.best_epoch >= 0 else None))  # 1-based
     if len(members) > 1:
         clf.decisions_["members"] = [{"epochs": len(h), "best_epoch": b} for h, b in runs]
     model = setup.model.eval()
@@ -393,6 +393,21 @@ def saved_meta(clf: Classifier) -> dict[str, Any]:
     }
 
 
+def _epochs_from_one(decisions: dict[str, Any]) -> dict[str, Any]:
+    """Decisions saved before epochs counted from 1 (no ``epochs_count_from``): their epoch numbers plus one."""
+    if decisions.get("epochs_count_from") == 1 or "best_epoch" not in decisions:
+        return decisions
+    if decisions["best_epoch"] is not None:
+        decisions["best_epoch"] = int(decisions["best_epoch"]) + 1
+    if isinstance(decisions.get("members"), list):
+        decisions["members"] = [
+            {**m, "best_epoch": None if m.get("best_epoch") is None else int(m["best_epoch"]) + 1}
+            for m in decisions["members"]
+        ]
+    decisions["epochs_count_from"] = 1
+    return decisions
+
+
 def _json_param(value: Any) -> Any:
     return value if isinstance(value, (str, int, float, bool, dict, list, type(None))) else repr(value)
 
@@ -418,7 +433,9 @@ def restore(cls: type[Classifier], state: dict[str, Any], meta: dict[str, Any], 
             fix="save the model again; do not edit model.json by hand.",
             code="model-json-inconsistent",
         )
-    clf.decisions_ = dict(meta.get("decisions") or {"task": clf.task_, "task_reason": "", "notes": []})
+    clf.decisions_ = _epochs_from_one(
+        dict(meta.get("decisions") or {"task": clf.task_, "task_reason": "", "notes": []})
+    )
     clf.model_spec_ = saved_model_spec(meta["model_spec"])  # older specs rebuild as they were trained
     model = build_model(**clf.model_spec_)
     try:

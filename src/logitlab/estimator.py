@@ -39,9 +39,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin
 
 from ._estimator_state import restore, saved_meta
+from ._sklearn_base import EstimatorBase, check_fitted
 from .errors import ConfigError, DataError
 from .features import as_features, as_frame, as_targets, check_n_features
 from .model_io import read_model_dir, write_model_dir
@@ -90,7 +90,7 @@ class Outputs(NamedTuple):
     labels: np.ndarray  #: what ``predict`` returns
 
 
-class Classifier(ClassifierMixin, BaseEstimator):
+class Classifier(EstimatorBase):
     """A PyTorch classifier for binary, multi-label and multi-class tasks, with scikit-learn conventions.
 
     ``__init__`` only stores the parameters (so ``get_params``/``set_params``/``sklearn.base.clone``
@@ -337,7 +337,8 @@ class Classifier(ClassifierMixin, BaseEstimator):
         self.decisions_["weights"] = setup.weights.to_dict() if setup.weights is not None else None
         self.model_, self.history_, self.health_, best = train_model(self, setup, run_dir)
         self.model_spec_ = dict(getattr(self.model_, "model_spec"))  # noqa: B009  (set by build_model)
-        self.decisions_["best_epoch"] = best
+        self.decisions_["best_epoch"] = best  # 1-based, as the progress lines print it
+        self.decisions_["epochs_count_from"] = 1  # model.json files without it counted from 0 (see restore)
         self.calibration_, self.thresholds_ = calibrate_and_tune(self, setup)
         cal = self.calibration_
         self.decisions_["calibration"] = None if cal is None else {k: cal.to_dict()[k] for k in _CAL_SUMMARY}
@@ -418,12 +419,11 @@ class Classifier(ClassifierMixin, BaseEstimator):
                 data layer (already preprocessed; lazy image data is read batch by batch).
         """
         import pandas as pd
-        from sklearn.utils.validation import check_is_fitted
 
         from .data import Inputs, Split
         from .data.bundle import iter_batches, rows_per_batch
 
-        check_is_fitted(self, "model_")
+        check_fitted(self, "model_")
         rows = rows_per_batch(self.input_shape_)  # 4096 rows, fewer for wide inputs (64 MiB a batch)
         if isinstance(X, (Split, Inputs)):  # already preprocessed by the data layer
             return self._forward(X.batches(rows))
@@ -544,9 +544,7 @@ class Classifier(ClassifierMixin, BaseEstimator):
         Returns:
             Path: the directory.
         """
-        from sklearn.utils.validation import check_is_fitted
-
-        check_is_fitted(self, "model_")
+        check_fitted(self, "model_")
         return write_model_dir(directory, self.model_.state_dict(), saved_meta(self))
 
     @classmethod

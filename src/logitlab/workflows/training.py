@@ -93,8 +93,10 @@ def train(
     seconds = time.perf_counter() - start
     write_json_atomic(out / "config.json", _run_config(spec, load, clf, metrics, seconds))
     run = {"data": spec, "split": split_name, "rows": len(split), "epochs": _epochs_text(clf)}
-    report = _write_report(out, clf, bundle, (split, logits, metrics), run, importance)
-    for line in [*decision_lines(clf), *importance_lines(importance)]:
+    held_out = _held_out_calibration(clf, logits, split.y, f"{len(split)} {split_name} rows")
+    decisions = decision_lines(clf, held_out=held_out)
+    report = _write_report(out, clf, bundle, (split, logits, metrics), run, importance, decisions)
+    for line in [*decisions, *importance_lines(importance)]:
         echo(line)
     summary = headline(clf.task_, metrics)
     echo(f"{split_name} ({len(split)} rows): {summary}")
@@ -116,7 +118,7 @@ def _epochs_text(clf: Classifier) -> str:
     budget = (clf.decisions_.get("epochs") or {}).get("epochs")
     ran = len(clf.history_)
     text = f"{ran}" + (f" of {budget} (stopped early)" if budget and ran < budget else "")
-    return text + (f" (weights of epoch {int(best) + 1})" if best is not None else "")
+    return text + (f" (weights of epoch {int(best)})" if best is not None else "")
 
 
 def feature_importance(clf: Classifier, bundle: DatasetBundle) -> dict[str, Any]:
@@ -179,6 +181,7 @@ def _write_report(
     scored: tuple[Any, Any, dict[str, Any]],
     run: Mapping[str, Any],
     importance: Mapping[str, Any],
+    decisions: list[str],
 ) -> Path:
     """``report.html`` with ``plots/``: the doctor on the training labels and the evaluation logits, metrics, figures."""
     from ..doctor import diagnose, diagnose_dataset
@@ -198,7 +201,9 @@ def _write_report(
             label_names=list(clf.label_names_),
             metrics=metrics,
             history=clf.history_,
-            decisions=clf.decisions_,
+            decisions=[
+                (k, v) for k, _, v in (line.partition(": ") for line in decisions)
+            ],  # as the CLI prints them
             findings=findings,
             loss_config=_loss_config(clf),
             run_info=run,
@@ -217,20 +222,37 @@ def _loss_config(clf: Classifier) -> dict[str, Any]:
     return config
 
 
-def decision_lines(clf: Classifier) -> list[str]:
-    """The decisions a fit took, one line each: task and reason, loss, weights, best epoch, thresholds, notes."""
+def _held_out_calibration(clf: Classifier, logits: Any, targets: Any, where: str) -> dict[str, Any] | None:
+    """Log-loss without and with the calibration map on rows it was not fitted on (the scored split)."""
+    if clf.calibration_ is None or len(targets) == 0 or clf.label_encoder_.soft:
+        return None
+    from ..evaluate import calibration_metrics
+
+    raw = calibration_metrics(logits, targets, task=clf.task_)["log_loss"]
+    calibrated = calibration_metrics(logits, targets, task=clf.task_, calibration=clf.calibration_)[
+        "log_loss"
+    ]
+    return {"where": where, "before": raw, "after": calibrated}
+
+
+def decision_lines(clf: Classifier, *, held_out: Mapping[str, Any] | None = None) -> list[str]:
+    """The decisions a fit took, one sentence each: task and reason, loss, weights, best epoch, thresholds, notes.
+
+    ``held_out`` (``where``, ``before``, ``after``): the log-loss without and with the calibration map on rows
+    it was not fitted on, which the calibration line reports (and calls worse where it is).
+    """
     d = clf.decisions_
     lines = [f"task: {d['task']} ({d.get('task_reason', '')})", f"loss: {d.get('loss')}"]
-    lines.append(f"weights: {_weights_text(d.get('weights'))}")
+    lines.append(f"weights: {_weights_text(d.get('weights'), clf.label_names_)}")
     if d.get("best_epoch") is not None:
         lines.append(
-            f"best epoch: {int(d['best_epoch']) + 1} of {len(clf.history_)} (lowest val_loss; its weights kept)"
+            f"best epoch: {int(d['best_epoch'])} of {len(clf.history_)} (lowest val_loss; its weights kept)"
         )
-    lines.append(f"calibration: {_calibration_text(d.get('calibration'))}")
+    lines.append(f"calibration: {_calibration_text(d.get('calibration'), held_out)}")
     lines.append(f"thresholds: {_thresholds_text(clf)}")
     if getattr(clf, "model_spec_", None):
         lines.append(
-            f"model: {clf.model_spec_['name']} (model={clf.model!r}, input {list(clf.input_shape_)})"
+            f"model: {clf.model_spec_['name']} (model={clf.model!r}, input {_shape_text(clf.input_shape_)})"
         )
     tuned = (d.get("thresholds") or {}).get("notes", [])
     notes = [*d.get("notes", []), *(f"thresholds: {_named_note(n, clf.label_names_)}" for n in tuned)]
@@ -248,23 +270,38 @@ def _named_note(note: str, names: list[str]) -> str:
     return f"{m.group(1)} {names[int(m.group(2))]!r}: {note[m.end() :]}"
 
 
-def _weights_text(weights: Mapping[str, Any] | None) -> str:
+def _shape_text(shape: Any) -> str:
+    dims = [int(v) for v in shape]
+    return f"{dims[0]} features" if len(dims) == 1 else "x".join(map(str, dims))
+
+
+def _weights_text(weights: Mapping[str, Any] | None, names: Any = None) -> str:
     if not weights:
         return "none"
-    values = weights["values"]
-    shown = ", ".join(f"{v:.3g}" for v in values[:8]) + (" ..." if len(values) > 8 else "")
+    values = list(weights["values"])
+    named = names is not None and len(names) == len(values) and len(values) > 1
+    items = [f"{names[j]} {v:.3g}" if named else f"{v:.3g}" for j, v in enumerate(values[:8])]
+    shown = ", ".join(items) + (", ..." if len(values) > 8 else "")
     kind = "pos_weight" if weights.get("kind", "pos_weight") == "pos_weight" else "class weight"
-    return f"{weights['strategy']} {kind} [{shown}]"
+    return f"{weights['strategy']} {kind} {shown}"
 
 
-def _calibration_text(calibration: Mapping[str, Any] | None) -> str:
+def _calibration_text(
+    calibration: Mapping[str, Any] | None, held_out: Mapping[str, Any] | None = None
+) -> str:
     if not calibration:
         return "none (probabilities are the raw activation)"
+    text = str(calibration["method"])
+    if held_out:
+        b, a = float(held_out["before"]), float(held_out["after"])
+        verdict = "better" if a < b else "worse" if a > b else "unchanged"
+        text += f"; on the {held_out['where']} it was not fitted on, log-loss {b:.4f} -> {a:.4f} ({verdict})"
     before, after = calibration.get("log_loss_before") or [], calibration.get("log_loss_after") or []
-    change = ""
     if before and after:
-        change = f"; validation log-loss {sum(before) / len(before):.4f} -> {sum(after) / len(after):.4f}"
-    return f"{calibration['method']} on validation{change}"
+        text += (
+            f"; on the rows it was fitted on {sum(before) / len(before):.4f} -> {sum(after) / len(after):.4f}"
+        )
+    return text
 
 
 def _thresholds_text(clf: Classifier) -> str:
@@ -273,7 +310,9 @@ def _thresholds_text(clf: Classifier) -> str:
         why = " (threshold_objective='auto': multiclass)" if clf.threshold_objective == "auto" else ""
         return f"default (0.5 / argmax{scale}){why}"
     values = clf.thresholds_.values
-    shown = ", ".join(f"{float(v):.3f}" for v in values[:8]) + (" ..." if len(values) > 8 else "")
-    what = "class bias" if clf.task_ == "multiclass" else "thresholds"
+    names = clf.label_names_ if len(clf.label_names_) == len(values) and len(values) > 1 else None
+    items = [f"{names[j]} {float(v):.3f}" if names else f"{float(v):.3f}" for j, v in enumerate(values[:8])]
+    shown = ", ".join(items) + (", ..." if len(values) > 8 else "")
+    what = "class bias" if clf.task_ == "multiclass" else "threshold" if len(values) == 1 else "thresholds"
     scale = " on the calibrated scale" if clf.calibration_ is not None else ""
-    return f"{what} [{shown}] tuned on validation ({clf.thresholds_.objective}){scale}"
+    return f"{what} {shown} tuned on validation ({clf.thresholds_.objective}){scale}"
