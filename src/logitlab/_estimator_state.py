@@ -21,6 +21,7 @@ from .options import (
     DEVICES,
     FEW_ROWS,
     IMBALANCE_STRATEGIES,
+    MAX_SEED,
     NUMERIC_SCALINGS,
     OBJECTIVE_SPELLINGS,
     PRECISION_ALIASES,
@@ -38,6 +39,7 @@ __all__ = [
     "calibrate_and_tune",
     "check_params",
     "describe_loss",
+    "refuse_soft_labels",
     "resolve_seed",
     "restore",
     "saved_meta",
@@ -74,8 +76,16 @@ def check_params(p: Mapping[str, Any]) -> None:
         ("lr", _is_number(p["lr"]) and p["lr"] > 0, "lr=1e-3"),
         ("weight_decay", _is_number(p["weight_decay"]) and p["weight_decay"] >= 0, "weight_decay=1e-4"),
         ("val_size", _is_number(p["val_size"]) and 0 <= p["val_size"] < 1, "val_size=0.15"),
-        ("random_state", _is_random_state(p["random_state"]), "random_state=0 (or None for a fresh seed)"),
-        ("seed", p.get("seed") is None or _is_int(p["seed"], 0), "random_state=0 (`seed` is deprecated)"),
+        (
+            "random_state",
+            _is_random_state(p["random_state"]),
+            f"random_state=0 (an integer from 0 to {MAX_SEED}: NumPy's and scikit-learn's seeds are 32-bit)",
+        ),
+        (
+            "seed",
+            p.get("seed") is None or (_is_int(p["seed"], 0) and p["seed"] <= MAX_SEED),
+            f"random_state=0 (an integer from 0 to {MAX_SEED}; `seed` is deprecated)",
+        ),
         ("imbalance", p["imbalance"] in IMBALANCE_STRATEGIES, f"one of {choices_text(IMBALANCE_STRATEGIES)}"),
         (
             "numeric_scaling",
@@ -91,6 +101,15 @@ def check_params(p: Mapping[str, Any]) -> None:
         ("model", isinstance(p["model"], str), "model='mlp'"),
         ("loss", isinstance(p["loss"], str), "loss='auto'"),
         ("positive", p.get("positive") is None or _is_label(p["positive"]), "positive='yes' (a class of y)"),
+        (
+            "text_columns",
+            p.get("text_columns", "auto") == "auto"
+            or (
+                isinstance(p.get("text_columns"), (list, tuple))
+                and all(isinstance(c, str) for c in p["text_columns"])
+            ),
+            "text_columns='auto' (detected), a list of column names, or [] (none)",
+        ),
     ]
     for name, ok, fix in checks:
         if not ok:
@@ -120,8 +139,31 @@ def check_params(p: Mapping[str, Any]) -> None:
     _check_device_available(p["device"])
 
 
+def refuse_soft_labels(bundle: Any) -> None:
+    """``TargetError`` (``soft-labels``) before training on fractional binary labels (probabilities, not classes).
+
+    A classifier's thresholds, calibration and metrics need class labels; refused up front rather than
+    at the first validation.
+    """
+    from .errors import TargetError
+
+    enc = getattr(bundle, "label_encoder", None)
+    if enc is None or not enc.soft:
+        return
+    y = bundle.train.y.reshape(-1) if len(bundle.train) else None
+    frac = [float(v) for v in (y[(y > 0) & (y < 1)][:3].tolist() if y is not None else [])]
+    shown = f" (e.g. {', '.join(f'{v:g}' for v in frac)})" if frac else ""
+    raise TargetError(
+        f"The labels are fractions in [0, 1]{shown}, not classes: logitlab trains classifiers, whose "
+        "thresholds, calibration and metrics need class labels.",
+        fix="give class labels such as 0/1 (for example 1 where the fraction is at least 0.5), or keep "
+        "only the rows labelled exactly 0 or 1.",
+        code="soft-labels",
+    )
+
+
 def _is_random_state(v: Any) -> bool:
-    return v is None or (_is_int(v, 0) and v < 2**32) or isinstance(v, np.random.RandomState)
+    return v is None or (_is_int(v, 0) and v <= MAX_SEED) or isinstance(v, np.random.RandomState)
 
 
 def resolve_seed(random_state: Any, seed: Any = None) -> int:

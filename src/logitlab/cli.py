@@ -173,6 +173,9 @@ def _add_data(p: argparse.ArgumentParser) -> None:
     p.add_argument("--numeric-scaling", choices=NUMERIC_SCALINGS, default=LOAD_DEFAULTS["numeric_scaling"],
                    help="numeric table columns after imputation: robust (median/IQR, smooth clip), "
                    "standard (mean/std) or quantile (to a normal)")  # fmt: skip
+    p.add_argument("--text", action="append", default=None, metavar="COL",
+                   help="a column of free text (TF-IDF of word and character n-grams; repeatable); "
+                   "'none' reads no column as text (default: detected, each noted)")  # fmt: skip
     p.add_argument("--image-size", type=image_size, default=None, metavar="N or HxW",
                    help="resize images (default: their size if all agree, else 128)")  # fmt: skip
     _add_dialect(p)
@@ -197,7 +200,15 @@ def _load_options(args: argparse.Namespace) -> dict[str, Any]:
         "sep": args.sep,
         "encoding": args.encoding,
         "numeric_scaling": args.numeric_scaling,
+        "text_columns": _text_columns(args.text),
     }
+
+
+def _text_columns(names: list[str] | None) -> Any:
+    """``--text``: none given -> ``"auto"``; ``--text none`` -> ``[]``; else the columns."""
+    if not names:
+        return LOAD_DEFAULTS["text_columns"]
+    return [] if [n.lower() for n in names] == ["none"] else list(names)
 
 
 def _add_training(p: argparse.ArgumentParser) -> None:

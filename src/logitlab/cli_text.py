@@ -74,7 +74,7 @@ def metrics_table(metrics: dict[str, Any], *, title: str) -> None:
     Console(width=160).print(table)
 
 
-_FLAGS = {"loss_options": "--option", "model_options": "--model-option"}
+_FLAGS = {"loss_options": "--option", "model_options": "--model-option", "random_state": "--seed"}
 _ALIASES = {"random_state": "seed"}  # a Python parameter -> the dest of the flag that sets it
 
 

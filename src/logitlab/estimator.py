@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 import numpy as np
 
-from ._estimator_state import restore, saved_meta
+from ._estimator_state import refuse_soft_labels, restore, saved_meta
 from ._sklearn_base import EstimatorBase, check_fitted
 from .errors import ConfigError, DataError
 from .features import as_features, as_frame, as_targets, check_n_features
@@ -99,9 +99,10 @@ class Classifier(EstimatorBase):
 
     Args:
         model (str): model name for :func:`~logitlab.models.build_model`: ``"auto"`` (``"cnn"`` for image
-            inputs, ``"mlp"`` for features), ``"mlp"``, ``"linear"`` (logistic / softmax regression, fitted
+            inputs, ``"sparse"`` for text columns and scipy sparse ``X``, ``"mlp"`` for other features),
+            ``"mlp"``, ``"linear"`` (logistic / softmax regression, fitted
             full-batch by L-BFGS to the optimum of the loss plus ``weight_decay / 2 * ||W||^2``: ``epochs``,
-            ``lr`` and ``batch_size`` do not apply), ``"cnn"``, ``"resnet18"``, ... Default: ``"auto"``.
+            ``lr`` and ``batch_size`` do not apply), ``"sparse"``, ``"cnn"``, ``"resnet18"``, ... Default: ``"auto"``.
         task (str): ``"auto"`` (inferred from ``y``, the reason is in ``decisions_``), ``"binary"``,
             ``"multilabel"`` or ``"multiclass"``. Default: ``"auto"``.
         loss (str): loss name for :func:`~logitlab.losses.make_loss`; ``"auto"`` is BCE for sigmoid tasks
@@ -207,6 +208,7 @@ class Classifier(EstimatorBase):
         device: str = DEFAULTS["device"],
         verbose: bool = DEFAULTS["verbose"],
         positive: Any = DEFAULTS["positive"],
+        text_columns: Any = DEFAULTS["text_columns"],
         seed: int | None = DEFAULTS["seed"],
     ) -> None:
         self.model = model
@@ -230,6 +232,7 @@ class Classifier(EstimatorBase):
         self.device = device
         self.verbose = verbose
         self.positive = positive
+        self.text_columns = text_columns
         self.seed = seed
 
     def __sklearn_tags__(self) -> Any:
@@ -282,6 +285,7 @@ class Classifier(EstimatorBase):
         self.check_params()
         self.seed_ = resolve_seed(self.random_state, self.seed)
         bundle = self._bundle(X, y)
+        refuse_soft_labels(bundle)
         self._set_labels(bundle)
         check_objective(self.threshold_objective, self.task_)
         check_calibration_method(self.calibration, self.task_)
@@ -302,13 +306,18 @@ class Classifier(EstimatorBase):
         if "prior" in model_options and self.task_ != "binary":
             model_options.setdefault("task", self.task_)
         torch.manual_seed(self.seed_)
+        sparse_input = _is_sparse_rows(bundle.train.x)
         model = build_model(
             self.model,
             input_shape=self.input_shape_,
             n_outputs=self.n_outputs_,
             ensemble=int(self.ensemble),
+            sparse_input=sparse_input,
             **model_options,
         )
+        native = model.model_spec["name"] == "sparse"  # type: ignore[index]
+        for split in (bundle.train, bundle.val, bundle.test):
+            _set_native(split.x, native)
         return TrainingSetup(bundle, loss_fn, model, weights)
 
     # ------------------------------------------------------------------ fit
@@ -383,6 +392,7 @@ class Classifier(EstimatorBase):
             standardize=bool(self.standardize),
             numeric_scaling=self.numeric_scaling,
             positive=self.positive,
+            text_columns=self.text_columns,
         )
         if isinstance(X, pd.DataFrame):
             self.feature_names_in_ = np.asarray([str(c) for c in X.columns], dtype=object)
@@ -424,8 +434,11 @@ class Classifier(EstimatorBase):
         from .data.bundle import iter_batches, rows_per_batch
 
         check_fitted(self, "model_")
-        rows = rows_per_batch(self.input_shape_)  # 4096 rows, fewer for wide inputs (64 MiB a batch)
+        native = self.model_spec_.get("name") == "sparse"
+        # 4096 rows, fewer for wide dense inputs (64 MiB a batch); sparse rows are never densified
+        rows = 4096 if native else rows_per_batch(self.input_shape_)
         if isinstance(X, (Split, Inputs)):  # already preprocessed by the data layer
+            _set_native(X.x, native)
             return self._forward(X.batches(rows))
         if isinstance(X, pd.DataFrame):
             X = as_frame(X)
@@ -440,7 +453,9 @@ class Classifier(EstimatorBase):
                     fix="give the same columns as at fit time.",
                     code="feature-mismatch",
                 )
-        return self._forward(iter_batches(self.data_state_.transform(X), rows))
+        x = self.data_state_.transform(X)
+        _set_native(x, native)
+        return self._forward(iter_batches(x, rows))
 
     def _forward(self, batches: Iterable[Tensor]) -> Tensor:
         """The network on float32 input batches, without gradients: logits ``[N, n_outputs]`` on the CPU."""
@@ -451,8 +466,8 @@ class Classifier(EstimatorBase):
         out = []
         with torch.inference_mode():
             for b in batches:
-                n = len(b)
-                if 0 < n < _MIN_ROWS:
+                n = int(b.shape[0])
+                if 0 < n < _MIN_ROWS and b.layout == torch.strided:
                     b = torch.cat([b, b[-1:].expand(_MIN_ROWS - n, *b.shape[1:])])
                 out.append(self.model_(b.to(device)).float().cpu()[:n])
         logits = torch.cat(out) if out else torch.empty(0, self.n_outputs_)
@@ -574,6 +589,18 @@ class Classifier(EstimatorBase):
         from .export import OPSET, export_onnx
 
         return export_onnx(self, path, opset=OPSET if opset is None else opset)
+
+
+def _is_sparse_rows(x: Any) -> bool:
+    from .data.sparse import SparseRows
+
+    return isinstance(x, SparseRows)
+
+
+def _set_native(x: Any, native: bool) -> None:
+    """Sparse rows go to a sparse-native model as torch sparse batches, to any other model densified."""
+    if _is_sparse_rows(x):
+        x.native = native
 
 
 def _as_classes(classes: list[Any]) -> np.ndarray:

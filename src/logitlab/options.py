@@ -43,6 +43,8 @@ __all__ = [
     "PRECISION_ALIASES",
     "TASKS",
     "TASK_CHOICES",
+    "TEXT_DETECTION",
+    "TEXT_VECTORIZER",
     "choices_text",
 ]
 
@@ -133,6 +135,7 @@ CLASSIFIER_DEFAULTS: MappingProxyType[str, Any] = MappingProxyType(
         "device": "auto",
         "verbose": False,
         "positive": None,
+        "text_columns": "auto",
         "seed": None,
     }
 )
@@ -146,6 +149,7 @@ LOAD_DEFAULTS: MappingProxyType[str, Any] = MappingProxyType(
         "test_size": 0.15,
         "missing_target": "drop",
         "numeric_scaling": "robust",
+        "text_columns": "auto",
     }
 )
 """The defaults of :func:`logitlab.load_dataset` that the command line exposes."""
@@ -159,6 +163,32 @@ AUTO_EPOCHS: MappingProxyType[str, int] = MappingProxyType(
 the budget (at least ``min_patience`` epochs), and the best epoch's weights are kept. A 200-row table so gets
 about 2,000 steps instead of 90 (30 epochs of 3 batches); a 100,000-row table its 30 epochs. Chosen by
 ``benchmarks/tabular.py`` (see ``benchmarks/RESULTS.md``)."""
+
+TEXT_DETECTION: MappingProxyType[str, float] = MappingProxyType(
+    {
+        "min_mean_tokens": 3.0,  # mean whitespace-separated tokens per present value
+        "min_distinct_ratio": 0.3,  # distinct values / present values
+        "long_mean_tokens": 8.0,  # values this long are text whatever their repetition
+        "min_rows": 5,  # fewer present values: never text
+    }
+)
+"""When a string column of a table is free text rather than a category (``text_columns="auto"``): its
+present values average at least ``min_mean_tokens`` tokens and at least ``min_distinct_ratio`` of them
+are distinct, or they average ``long_mean_tokens`` tokens or more. Category names (``"New York"``,
+``"high school"``) are short or repeat; tickets, titles and reviews are neither."""
+
+TEXT_VECTORIZER: MappingProxyType[str, Any] = MappingProxyType(
+    {
+        "word_ngrams": [1, 2],  # scikit-learn TfidfVectorizer(analyzer="word", ngram_range=...)
+        "char_ngrams": [2, 5],  # TfidfVectorizer(analyzer="char_wb", ...); None: no character n-grams
+        "min_df": 2,  # terms in fewer training rows are dropped
+        "max_word_features": 200_000,
+        "max_char_features": 100_000,
+        "sublinear_tf": True,  # 1 + log(tf)
+    }
+)
+"""How a text column becomes sparse features: TF-IDF of word and character n-grams (scikit-learn's
+``TfidfVectorizer``), each block L2-normalised, fitted on the training rows only."""
 
 FEW_ROWS = 10
 """A class (multi-label: a label's positives or negatives) with fewer rows than this in the validation
@@ -188,3 +218,10 @@ ONNX_OPSET = 18
 
 ONNX_OPSETS: tuple[int, ...] = (18, 19, 20, 21, 22, 23)
 """The ONNX opsets an export accepts."""
+
+MAX_MLP_PARAMETERS = 500_000_000
+"""The most weights an ``mlp`` is built with (2 GB in float32, about four times that to train with AdamW):
+wider ``hidden`` options are refused before anything is allocated."""
+
+MAX_SEED = 2**32 - 1
+"""The largest ``seed``: the splits seed NumPy and scikit-learn, whose seeds are 32-bit unsigned integers."""

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..errors import DataError
+from ..errors import DataError, TargetError
 from ..tasks import Task
 from .rows import RowNamer
 
@@ -94,9 +94,46 @@ def label_array(y: Any, row_name: RowNamer, *, sep: str | None = None, lists: bo
             fix="drop the rows without a label, or fill them in.",
             code="missing-target",
         )
+    _refuse_infinite_labels(values, row_name)
     if values.dtype.kind == "f" and np.all(values == np.round(values)):
         values = values.astype(np.int64)
     return values
+
+
+def _refuse_infinite_labels(values: np.ndarray, row_name: RowNamer) -> None:
+    """``TargetError`` (``nonfinite-targets``) for +-inf labels (as numbers or as text such as ``"inf"``)."""
+    if values.dtype.kind == "f":
+        inf = np.isinf(values).reshape(len(values), -1).any(axis=1)
+    elif values.dtype.kind == "O":
+        inf = (
+            np.array([_is_infinite(v) for v in values.reshape(-1)], dtype=bool)
+            .reshape(len(values), -1)
+            .any(axis=1)
+        )
+    else:
+        return
+    if not inf.any():
+        return
+    rows = np.flatnonzero(inf)
+    shown = ", ".join(row_name(int(i)) for i in rows[:5])
+    more = f" and {len(rows) - 5} more" if len(rows) > 5 else ""
+    raise TargetError(
+        f"Infinite target values at {shown}{more} ({len(rows)} rows); a label is a class, a 0/1 flag "
+        "or a probability, never infinite.",
+        fix="correct those labels, or blank them (rows without a label are left out).",
+        code="nonfinite-targets",
+    )
+
+
+def _is_infinite(v: Any) -> bool:
+    if isinstance(v, (float, np.floating)):
+        return bool(np.isinf(v))
+    if isinstance(v, str):
+        try:
+            return bool(np.isinf(float(v)))
+        except ValueError:
+            return False
+    return False
 
 
 def missing_label_rows(y: Any, *, sep: str | None = None, lists: bool = False) -> np.ndarray:

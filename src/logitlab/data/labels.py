@@ -27,7 +27,7 @@ import pandas as pd
 import torch
 from torch import Tensor
 
-from ..errors import DataError, LogitlabWarning
+from ..errors import ConfigError, DataError, LogitlabWarning
 from ..tasks import Task, infer_task
 from .label_values import (
     choose_positive,
@@ -44,7 +44,7 @@ from .label_values import (
 )
 from .rows import INDEX, RowNamer
 
-__all__ = ["LabelEncoder", "encode_labels"]
+__all__ = ["LabelEncoder", "check_label_sep", "encode_labels"]
 
 
 @dataclass
@@ -111,6 +111,7 @@ class LabelEncoder:
         Raises:
             DataError: missing labels (naming the rows), a single class, or labels that do not fit ``task``.
         """
+        check_label_sep(label_sep)
         forced = Task.from_str(task) if task is not None else None
         if isinstance(y, pd.DataFrame):
             label_names = [str(c) for c in y.columns] if label_names is None else label_names
@@ -297,6 +298,22 @@ class LabelEncoder:
             list(d.get("notes", [])),
             d.get("output_name"),
         )
+
+
+def check_label_sep(label_sep: Any) -> str:
+    """``label_sep`` if it is a non-empty string.
+
+    Raises:
+        ConfigError: ``bad-param`` for an empty or non-string separator (it would split every label).
+    """
+    if not isinstance(label_sep, str) or not label_sep:
+        raise ConfigError(
+            f"Expected argument `label_sep` to be a non-empty string such as '|'; got {label_sep!r}.",
+            fix="use label_sep='|' (the default), or the character that joins the labels of one row.",
+            code="bad-param",
+            param="label_sep",
+        )
+    return label_sep
 
 
 def encode_labels(

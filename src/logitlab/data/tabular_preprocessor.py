@@ -50,6 +50,7 @@ __all__ = [
     "categorical_column",
     "check_scaling",
     "numeric_column",
+    "refuse_infinite",
     "smooth_clip",
 ]
 
@@ -96,11 +97,17 @@ class NumericColumn:
 def smooth_clip(z: np.ndarray) -> np.ndarray:
     """RealMLP's smooth clipping ``z / sqrt(1 + (z / 3)^2)``: near the identity for ``|z| < 1``, bounded by 3.
 
+    Computed without overflow for any finite ``z`` (up to the float maximum, which maps to 3 with its
+    sign): numerator and root are divided by ``s = max(1, |z| / 3)``, so nothing is squared beyond 1;
+    for ``|z| <= 3`` (``s = 1``) the operations are those of the plain formula.
+
     Examples:
-        >>> smooth_clip(np.array([0.0, 1.0, 1e6])).round(4).tolist()
-        [0.0, 0.9487, 3.0]
+        >>> smooth_clip(np.array([0.0, 1.0, 1e6, -1.7e308])).round(4).tolist()
+        [0.0, 0.9487, 3.0, -3.0]
     """
-    return z / np.sqrt(1.0 + (z / 3.0) ** 2)
+    t = z / 3.0
+    s = np.maximum(1.0, np.abs(t))
+    return (z / s) / np.sqrt((1.0 / s) ** 2 + (t / s) ** 2)
 
 
 def _quantile_normal(x: np.ndarray, quantiles: np.ndarray) -> np.ndarray:
@@ -337,7 +344,9 @@ def _numeric_values(
     if kind == "b":
         return col.to_numpy(dtype=np.float64)
     if kind in "iuf":
-        return col.to_numpy(dtype=np.float64, na_value=np.nan)
+        values = col.to_numpy(dtype=np.float64, na_value=np.nan)
+        refuse_infinite(values, name, row_name, fitted=strict)
+        return values
     if kind == "m":  # durations: seconds
         return col.dt.total_seconds().to_numpy(dtype=np.float64, na_value=np.nan)
     present = col.notna().to_numpy().copy()
@@ -364,7 +373,29 @@ def _numeric_values(
             fix="correct or blank the value (blanks are imputed), or drop the column.",
             code="bad-value",
         )
+    refuse_infinite(parsed, name, row_name, fitted=strict)
     return parsed
+
+
+def refuse_infinite(values: np.ndarray, name: str, row_name: RowNamer, *, fitted: bool = False) -> None:
+    """A ``DataError`` (``infinite-value``) naming the column and the first row when ``values`` hold +-inf.
+
+    Infinity is refused, not imputed: it is a value (often an overflow or a division by zero upstream),
+    not a missing one, and no scaling maps it to a finite feature. ``fitted``: the column of a trained
+    model (predict/evaluate time), where leaving the column out is no fix.
+    """
+    inf = np.isinf(values)
+    if not inf.any():
+        return
+    rows = np.flatnonzero(inf)
+    i = int(rows[0])
+    blank = f"blank the infinite cells of column {name!r} (blank cells are imputed with the training median)"
+    raise DataError(
+        f"Column {name!r} holds {float(values[i])!r} at {row_name(i)} ({len(rows)} infinite value(s)); "
+        "a feature must be a finite number or missing.",
+        fix=f"{blank}." if fitted else f"{blank}, or leave the column out with drop=[{name!r}].",
+        code="infinite-value",
+    )
 
 
 def check_scaling(scaling: Any, param: str = "scaling") -> str:

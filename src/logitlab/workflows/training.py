@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..files import json_default, write_json_atomic
+from .advice import in_light_of_run
 from .common import Echo, headline, is_main_process, load_data, model_metrics, named_labels
 
 if TYPE_CHECKING:
@@ -190,6 +191,7 @@ def _write_report(
     split, logits, metrics = scored
     findings = list(diagnose_dataset(named_labels(bundle.train.y, bundle), task=clf.task_).findings)
     findings += [f for f in diagnose(logits, split.y, task=clf.task_).findings if f.code not in _SEEN_IN_DATA]
+    findings = in_light_of_run(findings, clf.decisions_)  # what the run already did is not advised again
     return Path(
         write_report(
             out,
@@ -218,7 +220,7 @@ def _loss_config(clf: Classifier) -> dict[str, Any]:
     config: dict[str, Any] = {"name": clf.loss, **dict(clf.loss_options or {})}
     weights = clf.decisions_.get("weights")
     if weights and weights["kind"] == "pos_weight" and "pos_weight" not in config:
-        config["pos_weight"] = weights["values"][:1]  # the figure draws one label
+        config["pos_weight"] = list(weights["values"])  # the figure draws the first label, names them all
     return config
 
 
