@@ -51,7 +51,8 @@ def missing_file(directory: Path, name: str) -> ModelFileError:
 def read_file_bytes(path: Path, *, limit: int | None) -> bytes:
     """The bytes of a regular file inside the model directory: no symlink, at most ``limit`` bytes."""
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0))
+        flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
+        fd = os.open(path, flags | getattr(os, "O_NONBLOCK", 0))  # a FIFO must not block the open
     except OSError as exc:
         if path.is_symlink() or getattr(exc, "errno", None) == errno.ELOOP:
             raise ModelFileError(

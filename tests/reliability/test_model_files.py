@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import resource
 import shutil
@@ -246,16 +247,29 @@ def test_tampered_model_dir_is_a_model_file_error_naming_the_field(tmp_path: Pat
     assert len(message) < 2000
 
 
-@pytest.mark.parametrize("case", TAMPERING[::3], ids=lambda c: c.id)
+CLI_CASES = [("predict", case) for case in TAMPERING] + [("evaluate", case) for case in TAMPERING[::4]]
+
+
+@pytest.mark.parametrize(("command", "case"), CLI_CASES, ids=[f"{c}-{t.id}" for c, t in CLI_CASES])
 def test_tampered_model_dir_exits_2_from_the_cli(
-    tmp_path: Path, case: Tamper, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, command: str, case: Tamper, capsys: pytest.CaptureFixture[str]
 ) -> None:
     d = _tampered(tmp_path, case)
-    code = main(["predict", str(d), str(FIXTURES / "inputs.csv"), "--out", str(tmp_path / "p.csv")])
+    out = ["--out", str(tmp_path / "p.csv")] if command == "predict" else ["--split", "all"]
+    code = main([command, str(d), str(FIXTURES / "inputs.csv"), *out])
     err = capsys.readouterr().err
     assert code == 2, err
     assert "ModelFileError" in err and "Traceback" not in err and SECRET not in err
+    assert err.count("ModelFileError") == 1  # one message
     assert not (tmp_path / "p.csv").exists()
+
+
+def test_a_fifo_in_place_of_model_json_is_refused_without_blocking(tmp_path: Path) -> None:
+    d = _tampered(tmp_path, TAMPERING[0])
+    (d / "model.json").unlink()
+    os.mkfifo(d / "model.json")
+    with pytest.raises(ModelFileError, match="not a regular file"):
+        Classifier.load(d)
 
 
 def test_huge_sizes_build_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
