@@ -88,7 +88,9 @@ def evaluate(
     )
     data = inputs.subset(_test_rows(inputs.y, clf, config)) if split == "test" else inputs
     if data.y is None or len(data) == 0:
-        known = ", ".join(map(str, clf.label_names_[:10] if clf.task_ != "binary" else clf.classes_))
+        from ..data.label_values import quoted
+
+        known = quoted(clf.label_names_ if clf.task_ != "binary" else clf.classes_, 10)
         why = "; ".join(inputs.notes) or f"{len(inputs)} labelled rows, none in the test split"
         raise DataError(
             f"{spec} has no labelled rows to evaluate on ({split} split): {why}.",
