@@ -33,7 +33,9 @@ __all__ = [
     "FEW_ROWS",
     "IMBALANCE_STRATEGIES",
     "LABEL_MODES",
+    "MISSING_CATEGORY",
     "MISSING_TARGET",
+    "NA_MARKERS",
     "OBJECTIVE_SPELLINGS",
     "ONNX_OPSET",
     "ONNX_INPUT_DTYPES",
@@ -96,6 +98,12 @@ the sigmoid tasks (a cut at 0.5 under a weighted loss or rare labels is rarely t
 multiclass the argmax of the calibrated probabilities, the decision that maximises expected accuracy
 (tuning class biases for macro-F1 trades accuracy for minority-class recall: ask for it with ``"f1"``).
 Measured in ``benchmarks/tabular.py``: on carData/Chile the macro-F1 biases cost 3 points of accuracy."""
+
+NA_MARKERS: tuple[str, ...] = ("", "?", "-", "--", "na", "n/a", "nan", "null", "none")
+"""Text read as a missing value in a column whose other values are numbers (compared stripped, any case)."""
+
+MISSING_CATEGORY = "(missing)"
+"""The category a categorical column's missing values become when the training rows had some."""
 
 NUMERIC_SCALINGS: tuple[str, ...] = ("robust", "standard", "quantile")
 """How a table's numeric columns are scaled after imputation
