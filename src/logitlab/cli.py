@@ -35,6 +35,7 @@ from .options import (
     MISSING_TARGET,
     NUMERIC_SCALINGS,
     OBJECTIVE_SPELLINGS,
+    ONNX_INPUT_DTYPES,
     ONNX_OPSET,
     ONNX_OPSETS,
     PRECISION_ALIASES,
@@ -253,6 +254,12 @@ def _add_export(p: argparse.ArgumentParser) -> None:
     p.add_argument("--format", choices=EXPORT_FORMATS, default=EXPORT_FORMATS[0], help="export format")
     p.add_argument("--out", required=True, help="folder for model.onnx and model.onnx.json")
     p.add_argument("--opset", type=int, choices=ONNX_OPSETS, default=ONNX_OPSET, help="ONNX opset")
+    p.add_argument(
+        "--input-dtype",
+        choices=ONNX_INPUT_DTYPES,
+        default=ONNX_INPUT_DTYPES[0],
+        help="dtype of the graph's float inputs; float32 is cast to float64 inside the graph",
+    )
 
 
 def _add_device(p: argparse.ArgumentParser) -> None:
@@ -387,7 +394,9 @@ def cmd_export(args: argparse.Namespace) -> int:
     """``logitlab export RUN --format onnx --out DIR``: the graph and its sidecar, each written atomically."""
     from . import workflows
 
-    result = workflows.export(args.run, args.out, format=args.format, opset=args.opset)
+    result = workflows.export(
+        args.run, args.out, format=args.format, opset=args.opset, input_dtype=args.input_dtype
+    )
     inputs = ", ".join(f"{i['name']} {i['dtype']} {i['shape']}" for i in result["inputs"])
     _echo(f"wrote {result['model']} (opset {result['opset']}, {result['task']}; inputs: {inputs})")
     _echo(f"wrote {result['sidecar']} (the input contract: columns, encodings, outputs)")

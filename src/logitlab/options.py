@@ -38,6 +38,7 @@ __all__ = [
     "NA_MARKERS",
     "OBJECTIVE_SPELLINGS",
     "ONNX_OPSET",
+    "ONNX_INPUT_DTYPES",
     "ONNX_OPSETS",
     "PRECISIONS",
     "PRECISION_ALIASES",
@@ -217,6 +218,9 @@ ONNX_OPSET = 18
 """The default ONNX opset of an export: the lowest the PyTorch exporter writes natively (ONNX Runtime >= 1.14)."""
 
 ONNX_OPSETS: tuple[int, ...] = (18, 19, 20, 21, 22, 23)
+
+# dtype of an exported graph's float inputs; float32 inputs are cast to float64 as the graph's first step
+ONNX_INPUT_DTYPES: tuple[str, ...] = ("float64", "float32")
 """The ONNX opsets an export accepts."""
 
 MAX_MLP_PARAMETERS = 500_000_000
