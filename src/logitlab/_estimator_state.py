@@ -527,31 +527,38 @@ def _json_param(value: Any) -> Any:
 
 
 def restore(cls: type[Classifier], state: dict[str, Any], meta: dict[str, Any], *, device: str) -> Classifier:
-    """A fitted Classifier from a validated ``model.json`` and its weights."""
+    """A fitted Classifier from a validated ``model.json`` and its weights.
+
+    Every field is checked against the others and the spec against the stored tensors
+    (:mod:`logitlab.model_check`) before anything is built; a malformed field is a ``ModelFileError``
+    naming it.
+    """
     from .data import DataState, LabelEncoder
     from .evaluate import Calibration, Thresholds
-    from .models import build_model, saved_model_spec
+    from .model_check import check_model_meta, guarded
 
+    tensors = {k: (list(v.shape), str(v.dtype)) for k, v in state.items()}
+    spec, model = check_model_meta(meta, tensors)  # first: nothing is built from an unchecked field
     valid = set(cls().get_params())
     params = dict(meta["params"])
     if "random_state" not in params and "seed" in params:  # saved before `random_state`: the same seed
         params["random_state"] = params.pop("seed")
     clf = cls(**{k: v for k, v in params.items() if k in valid})
+    try:
+        check_params({**clf.get_params(), "device": "cpu"})  # the device is chosen at load time
+    except ConfigError as exc:
+        raise ModelFileError(
+            f"model.json field `params.{exc.param}` is invalid: {exc.message}",
+            fix="save the model again with Classifier.save(dir); do not edit model.json by hand.",
+            code="model-json-inconsistent",
+        ) from None
     saved_seed = params.get("seed") if params.get("seed") is not None else params.get("random_state")
     clf.seed_ = int(cast(int, saved_seed)) if _is_int(saved_seed, 0) else 0
-    clf.label_encoder_ = LabelEncoder.from_dict(meta["label_encoder"])
+    clf.label_encoder_ = guarded("label_encoder", lambda: LabelEncoder.from_dict(meta["label_encoder"]))
     clf._set_label_attributes(tuple(meta["input_shape"]))
-    if [str(c) for c in clf.classes_] != [str(c) for c in meta["classes"]] or clf.task_ != meta["task"]:
-        raise ModelFileError(
-            "model.json is inconsistent: `classes`/`task` differ from `label_encoder`.",
-            fix="save the model again; do not edit model.json by hand.",
-            code="model-json-inconsistent",
-        )
-    clf.decisions_ = _epochs_from_one(
-        dict(meta.get("decisions") or {"task": clf.task_, "task_reason": "", "notes": []})
-    )
-    clf.model_spec_ = saved_model_spec(meta["model_spec"])  # older specs rebuild as they were trained
-    model = build_model(**clf.model_spec_)
+    decisions = dict(meta.get("decisions") or {"task": clf.task_, "task_reason": "", "notes": []})
+    clf.decisions_ = guarded("decisions", lambda: _epochs_from_one(decisions))
+    clf.model_spec_ = spec  # older specs rebuild as they were trained
     try:
         model.load_state_dict(state, strict=True)
     except RuntimeError as exc:
@@ -561,10 +568,13 @@ def restore(cls: type[Classifier], state: dict[str, Any], meta: dict[str, Any], 
             code="model-weights-mismatch",
         ) from None
     clf.model_ = model.to(_resolve_device(device)).eval()
-    clf.thresholds_ = Thresholds.from_dict(meta["thresholds"]) if meta["thresholds"] is not None else None
+    th = meta["thresholds"]
+    clf.thresholds_ = guarded("thresholds", lambda: Thresholds.from_dict(th)) if th is not None else None
     stored = meta.get("calibration")  # schema_version 1 files have none: their probabilities stay raw
-    clf.calibration_ = Calibration.from_dict(stored) if stored is not None else None
-    clf.data_state_ = DataState.from_dict(meta["preprocessing"])
+    clf.calibration_ = (
+        guarded("calibration", lambda: Calibration.from_dict(stored)) if stored is not None else None
+    )
+    clf.data_state_ = guarded("preprocessing", lambda: DataState.from_dict(meta["preprocessing"]))
     if meta["feature_names"] is not None:
         clf.feature_names_in_ = np.asarray(meta["feature_names"], dtype=object)
     if len(clf.input_shape_) == 1:

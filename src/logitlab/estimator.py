@@ -588,7 +588,9 @@ class Classifier(EstimatorBase):
         state, meta = read_model_dir(directory)
         return cast(Classifier, restore(cls, state, meta, device=device))
 
-    def export_onnx(self, path: str | os.PathLike[str], *, opset: int | None = None) -> Path:
+    def export_onnx(
+        self, path: str | os.PathLike[str], *, opset: int | None = None, input_dtype: str = "float64"
+    ) -> Path:
         """Write the whole pipeline (preprocessing, network, calibration, thresholds) as one ONNX graph.
 
         Writes ``path`` and the sidecar ``path + ".json"`` (the input contract); outputs ``logits``,
@@ -598,13 +600,15 @@ class Classifier(EstimatorBase):
         Args:
             path (str or Path): the ``.onnx`` file to write.
             opset (int, optional): the ONNX opset. Default: :data:`logitlab.export.OPSET` (18).
+            input_dtype (str): ``"float64"`` or ``"float32"`` float inputs (float32: cast to float64 inside
+                the graph). Default: ``"float64"``.
 
         Returns:
             Path: ``path``.
         """
         from .export import OPSET, export_onnx
 
-        return export_onnx(self, path, opset=OPSET if opset is None else opset)
+        return export_onnx(self, path, opset=OPSET if opset is None else opset, input_dtype=input_dtype)
 
 
 def _is_sparse_rows(x: Any) -> bool:

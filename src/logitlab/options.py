@@ -36,9 +36,12 @@ __all__ = [
     "FEW_ROWS",
     "IMBALANCE_STRATEGIES",
     "LABEL_MODES",
+    "MISSING_CATEGORY",
     "MISSING_TARGET",
+    "NA_MARKERS",
     "OBJECTIVE_SPELLINGS",
     "ONNX_OPSET",
+    "ONNX_INPUT_DTYPES",
     "ONNX_OPSETS",
     "PRECISIONS",
     "PRECISION_ALIASES",
@@ -98,6 +101,12 @@ the sigmoid tasks (a cut at 0.5 under a weighted loss or rare labels is rarely t
 multiclass the argmax of the calibrated probabilities, the decision that maximises expected accuracy
 (tuning class biases for macro-F1 trades accuracy for minority-class recall: ask for it with ``"f1"``).
 Measured in ``benchmarks/tabular.py``: on carData/Chile the macro-F1 biases cost 3 points of accuracy."""
+
+NA_MARKERS: tuple[str, ...] = ("", "?", "-", "--", "na", "n/a", "nan", "null", "none")
+"""Text read as a missing value in a column whose other values are numbers (compared stripped, any case)."""
+
+MISSING_CATEGORY = "(missing)"
+"""The category a categorical column's missing values become when the training rows had some."""
 
 NUMERIC_SCALINGS: tuple[str, ...] = ("robust", "standard", "quantile")
 """How a table's numeric columns are scaled after imputation
@@ -240,6 +249,9 @@ ONNX_OPSET = 18
 """The default ONNX opset of an export: the lowest the PyTorch exporter writes natively (ONNX Runtime >= 1.14)."""
 
 ONNX_OPSETS: tuple[int, ...] = (18, 19, 20, 21, 22, 23)
+
+# dtype of an exported graph's float inputs; float32 inputs are cast to float64 as the graph's first step
+ONNX_INPUT_DTYPES: tuple[str, ...] = ("float64", "float32")
 """The ONNX opsets an export accepts."""
 
 MAX_MLP_PARAMETERS = 500_000_000

@@ -272,10 +272,10 @@ def small_split_notes(enc: LabelEncoder, splits: dict[str, Tensor]) -> list[str]
         if len(y) == 0 or enc.soft:
             continue
         counts = _row_counts(enc, y)
-        few = [(name, n) for name, n in counts if n < FEW_ROWS]
+        few = [(name, n, text) for name, n, text in counts if n < FEW_ROWS]
         if not few:
             continue
-        shown = ", ".join(f"{name!r} ({n} row{'s' if n != 1 else ''})" for name, n in few[:5])
+        shown = ", ".join(f"{name!r} ({text})" for name, _, text in few[:5])
         more = " ..." if len(few) > 5 else ""
         kind = "labels" if enc.task is Task.MULTILABEL else "classes"
         if what == "validation":
@@ -289,11 +289,25 @@ def small_split_notes(enc: LabelEncoder, splits: dict[str, Tensor]) -> list[str]
     return notes
 
 
-def _row_counts(enc: LabelEncoder, y: Tensor) -> list[tuple[str, int]]:
-    """``(name, rows)`` per class; multilabel: per label, the smaller of its positive and negative rows."""
+def _row_counts(enc: LabelEncoder, y: Tensor) -> list[tuple[str, int, str]]:
+    """``(name, rows, as said)`` per class; multilabel: per label, the smaller of its positive and negative rows.
+
+    Examples:
+        >>> enc = LabelEncoder.fit([["a", "b"], ["b"], ["a", "b"]], "multilabel")
+        >>> _row_counts(enc, torch.tensor([[1.0, 1.0], [0.0, 1.0], [1.0, 1.0]]))
+        [('a', 1, '1 row without it'), ('b', 0, 'in every row')]
+    """
     if enc.task is Task.MULTILABEL:
-        pos = y.reshape(len(y), -1).sum(0)
-        return [(str(n), int(min(p, len(y) - p))) for n, p in zip(enc.classes, pos.tolist())]
+        out = []
+        for name, p in zip(enc.classes, y.reshape(len(y), -1).sum(0).round().long().tolist()):
+            n, fewer = (p, "with") if p <= len(y) - p else (len(y) - p, "without")
+            text = "in every row" if p == len(y) else "in no row" if p == 0 else _rows(n) + f" {fewer} it"
+            out.append((str(name), int(n), text))
+        return out
     codes = y.reshape(len(y), -1)[:, 0].round().long() if enc.task is Task.BINARY else y.long()
     counts = torch.bincount(codes, minlength=len(enc.classes)).tolist()
-    return [(str(c), int(n)) for c, n in zip(enc.classes, counts)]
+    return [(str(c), int(n), _rows(int(n))) for c, n in zip(enc.classes, counts)]
+
+
+def _rows(n: int) -> str:
+    return f"{n} row{'s' if n != 1 else ''}"
