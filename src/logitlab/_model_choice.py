@@ -3,8 +3,8 @@
 Both candidates are fitted on the same bundle (same split or folds, same preprocessing, same seed); each is
 scored by the log-loss of its calibrated probabilities on the rows its calibration was fitted on: the pooled
 out-of-fold rows when cross-fitting (``decisions_["validation"]``), else the validation split. The choice and
-its numbers go to ``decisions_["model"]``. Images (``cnn``), data read lazily (sparse or streamed rows: the
-linear model is fitted full-batch in memory), ``ensemble > 1``, ``model_options`` of the MLP (``hidden``,
+its numbers go to ``decisions_["model"]``. Images (``cnn``), data read lazily (text and sparse rows: the
+``sparse`` model; streamed rows: the ``mlp``; the linear model is fitted full-batch in memory), ``ensemble > 1``, ``model_options`` of the MLP (``hidden``,
 ``dropout``, ...) and fits without validation rows keep the single network ``model="auto"`` always built
 (``mlp`` for features).
 
@@ -31,7 +31,7 @@ def _why_not(clf: Classifier, bundle: DatasetBundle) -> str | None:
     if bundle.kind != "tabular":
         return "image input: the cnn"
     if not (bundle.train.in_memory and bundle.val.in_memory):
-        return "rows read lazily (sparse or streamed): the mlp (the linear model is fitted in memory)"
+        return "rows read lazily (text, sparse or streamed): the network model='auto' builds for them (the linear model is fitted in memory)"
     if int(clf.ensemble) > 1:
         return f"ensemble={clf.ensemble}: an ensemble of MLPs (a linear fit is the same every time)"
     if str(clf.precision) not in ("fp32", "32", "32-true", "float32"):
