@@ -24,7 +24,7 @@ from .labels import LabelEncoder, encode_labels
 from .rows import CSV_LINES, TABLE_ROWS, RowNamer
 from .sparse import SparseRows
 from .split import split_indices
-from .table_rows import check_columns, index_like_columns, labelled_rows, row_ids
+from .table_rows import INDEX_COLUMN_NAMES, check_columns, index_like_columns, labelled_rows, row_ids
 from .tabular_preprocessor import TabularPreprocessor
 from .text import TextTablePreprocessor, check_text_columns, detect_text_columns
 
@@ -266,10 +266,10 @@ def _fit_features(
     pre = TabularPreprocessor.fit(
         features.iloc[train], max_categories=max_categories, scaling=scaling, row_name=train_rows, notes=notes
     )
-    x = torch.from_numpy(pre.transform(features.iloc[train], row_name=train_rows, notes=[]))
+    x = torch.from_numpy(pre.transform(features.iloc[train], row_name=train_rows, notes=[], warn=False))
     rest = np.sort(np.concatenate([val, test]))
     later: list[str] = []
-    x_rest = pre.transform(features.iloc[rest], row_name=row_name.subset(rest), notes=later)
+    x_rest = pre.transform(features.iloc[rest], row_name=row_name.subset(rest), notes=later, warn=False)
     notes += [f"validation/test rows: {n}" for n in later]
     full = torch.empty((len(features), pre.n_features), dtype=torch.float32)
     full[train] = x
@@ -336,7 +336,11 @@ def frame_inputs(
             y_raw = frame[targets[0]] if len(targets) == 1 else frame[targets]
         y = enc.transform(y_raw, row_name=row_name) if len(frame) else enc.empty_targets()
     drop = [c for c in [*targets, *state.options.get("drop", [])] if c in frame.columns]
-    x = state.preprocessor.transform(frame.drop(columns=drop), row_name=row_name, notes=notes)
+    features = frame.drop(columns=drop)
+    # the id column and an index written with the file are not features, and not worth a warning
+    index_named = [str(c) for c in features.columns if str(c).strip().lower() in INDEX_COLUMN_NAMES]
+    ignore = [*([state.options["id_column"]] if state.options.get("id_column") else []), *index_named]
+    x = state.preprocessor.transform(features, row_name=row_name, notes=notes, ignore=ignore)
     id_name, ids, id_notes = row_ids(frame, state.options.get("id_column"), positions)
     return Inputs(
         SparseRows(x, native=True)

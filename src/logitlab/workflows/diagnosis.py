@@ -35,6 +35,7 @@ def doctor(
 
     from ..doctor import Report, diagnose, diagnose_dataset
     from ..estimator import Classifier
+    from .advice import in_light_of_run
 
     bundle = load_data(spec, load, task=task)
     if echo is not None:
@@ -58,7 +59,10 @@ def doctor(
     built = dict(getattr(setup.model, "model_spec", {})).get("name", model)
     name = f"first batch of {len(y)}, untrained {built}, {type(setup.loss_fn).__name__}"
     reports[name] = diagnose(logits, y, setup.loss_fn, task=bundle.task, model=setup.model, inputs=x)
-    return reports
+    weights = setup.weights.to_dict() if setup.weights is not None else None
+    planned = {"weights": weights, "calibration": {"method": "auto"}}  # what `logitlab train` would do
+    by = f"`logitlab train --imbalance {imbalance}`"
+    return {k: Report(in_light_of_run(r.findings, planned, by=by), title=r.title) for k, r in reports.items()}
 
 
 def _text_findings(bundle: Any) -> list[Any]:
