@@ -25,7 +25,7 @@ import sys
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from .cli_text import epochs_arg, image_size, in_cli_spelling, metrics_table, respell, summary_table
+from .cli_text import cv_arg, epochs_arg, image_size, in_cli_spelling, metrics_table, respell, summary_table
 from .options import (
     CALIBRATION_METHODS,
     DEVICES,
@@ -228,6 +228,9 @@ def _add_training(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", default=DEFAULTS["model"], help="mlp, cnn, resnet18, ...")
     p.add_argument("--ensemble", type=int, default=DEFAULTS["ensemble"], metavar="K",
                    help="train K networks and average their logits (about K times the fit time)")  # fmt: skip
+    p.add_argument("--cv", type=cv_arg, default=DEFAULTS["cv"], metavar="K|auto",
+                   help="cross-fit K fold models (calibration and thresholds on their out-of-fold logits); "
+                        "1: one validation split; auto: cross-fit small tables and rare classes")  # fmt: skip
     p.add_argument("--model-option", dest="model_options", action="append", default=[], metavar="KEY=VALUE",
                    help="a model option, e.g. dropout=0.2 (repeatable)")  # fmt: skip
     p.add_argument("--epochs", type=epochs_arg, default=DEFAULTS["epochs"], metavar="N|auto",
@@ -317,6 +320,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         "weight_decay": args.weight_decay,
         "model_options": parse_options(args.model_options, "--model-option") or None,
         "ensemble": args.ensemble,
+        "cv": args.cv,
         "precision": args.precision,
         "threshold_objective": args.threshold_objective,
         "calibration": args.calibration,

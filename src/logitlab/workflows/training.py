@@ -251,6 +251,8 @@ def decision_lines(clf: Classifier, *, held_out: Mapping[str, Any] | None = None
         lines.append(
             f"best epoch: {int(d['best_epoch'])} of {len(clf.history_)} (lowest val_loss; its weights kept)"
         )
+    if d.get("cv"):
+        lines.append(f"validation: {_cv_text(d)}")
     lines.append(f"calibration: {_calibration_text(d.get('calibration'), held_out)}")
     lines.append(f"thresholds: {_thresholds_text(clf)}")
     if getattr(clf, "model_spec_", None):
@@ -261,6 +263,18 @@ def decision_lines(clf: Classifier, *, held_out: Mapping[str, Any] | None = None
     notes = [*d.get("notes", []), *(f"thresholds: {_named_note(n, clf.label_names_)}" for n in tuned)]
     lines.extend(f"note: {n}" for n in notes)
     return lines
+
+
+def _cv_text(d: Mapping[str, Any]) -> str:
+    """How the fit validated, and its validation numbers (out-of-fold when cross-fitted)."""
+    cv, shown = d["cv"], d.get("validation") or {}
+    numbers = ", ".join(
+        f"{k}={shown[k]:.4f}"
+        for k in ("log_loss", "f1", "f1_macro", "accuracy", "average_precision")
+        if k in shown
+    )
+    rows = f"{shown['on']} rows: {shown['rows']}; {numbers}" if shown else "none"
+    return f"{cv['reason']} ({rows})"
 
 
 def _named_note(note: str, names: list[str]) -> str:
