@@ -131,8 +131,8 @@ class Classifier(EstimatorBase):
             calibration and thresholds are fitted on the pooled out-of-fold logits, and the fitted model
             averages the ``K`` fold models' logits; ``1`` or ``None``: one validation split, cut in two
             stratified halves (the first picks the epoch, the second fits calibration and thresholds);
-            ``"auto"``: ``5`` on small tables or where one validation split would hold under about 50 rows of
-            the rarest class, else ``1`` (:data:`~logitlab.options.CV_AUTO`; the decision and its reason are in
+            ``"auto"``: ``5`` on tables of up to 5,000 rows that are small or where one validation split would
+            hold under about 50 rows of the rarest class, else ``1`` (:data:`~logitlab.options.CV_AUTO`; the decision and its reason are in
             ``decisions_["cv"]``). Cross-fitting is refused on streaming tables and under DDP. Default: ``"auto"``.
         precision (str): ``"fp32"``, ``"bf16"`` or ``"fp16"`` (CUDA); also spelled ``"32"``, ``"16"``.
             Default: ``"fp32"``.
