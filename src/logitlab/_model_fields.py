@@ -64,8 +64,11 @@ def _check_encoder(enc: Any, field: str, meta: Mapping[str, Any]) -> None:
         "labels that are strings, numbers or booleans",
     )
     _check(len({_json(c) for c in classes}) == len(classes), f"{field}.classes", classes, "distinct classes")
-    _check(
-        _json(classes) == _json(meta["classes"]), f"{field}.classes", classes, f"`classes` {meta['classes']}"
+    _check(  # the same classes; `classes` (classes_) may be ordered otherwise (sorted, as scikit-learn)
+        sorted(map(_json, classes)) == sorted(map(_json, meta["classes"])),
+        f"{field}.classes",
+        classes,
+        f"the classes of `classes` {meta['classes']}",
     )
     positive, sep = enc.get("positive"), enc.get("label_sep", "|")
     _check(isinstance(sep, str) and sep != "", f"{field}.label_sep", sep, "a non-empty separator such as '|'")
