@@ -64,6 +64,14 @@ def _check_encoder(enc: Any, field: str, meta: Mapping[str, Any]) -> None:
         "labels that are strings, numbers or booleans",
     )
     _check(len({_json(c) for c in classes}) == len(classes), f"{field}.classes", classes, "distinct classes")
+    top = meta.get("label_encoder")
+    if field != "label_encoder" and isinstance(top, dict) and isinstance(top.get("classes"), list):
+        _check(  # a copy of the label encoder: the same classes in the same (logit) order
+            _json(classes) == _json(top["classes"]),
+            f"{field}.classes",
+            classes,
+            f"`label_encoder.classes` {top['classes']}",
+        )
     _check(  # the same classes; `classes` (classes_) may be ordered otherwise (sorted, as scikit-learn)
         sorted(map(_json, classes)) == sorted(map(_json, meta["classes"])),
         f"{field}.classes",
