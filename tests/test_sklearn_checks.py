@@ -2,14 +2,14 @@
 
 Two configurations, each trained for 8 epochs on the CPU (the whole file takes about a minute):
 
-* the defaults: calibrated ``predict_proba`` and thresholds tuned on validation. Three checks are
+* the defaults (with ``cv=1``): calibrated ``predict_proba`` and thresholds tuned on validation. Two checks are
   declared expected failures (strict: a declared check that passes fails the run), all for one
   deliberate design choice, the one scikit-learn declares for its own ``TunedThresholdClassifierCV``:
   ``decision_function`` is the raw logit, while ``predict`` applies the calibration map and the
   tuned thresholds (see :mod:`logitlab.evaluate.calibration`, "The rule for predict and
   predict_proba").
 
-  - ``check_classifiers_train`` (3 variants) and ``check_classifiers_classes`` compare ``predict``
+  - ``check_classifiers_classes`` compares ``predict``
     with ``decision_function > 0`` and with ``argmax(predict_proba)``; their binary cases fail (their
     multiclass cases agree: the default multiclass decision is the argmax of the calibrated
     probabilities, ``threshold_objective="auto"``);
@@ -28,7 +28,10 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from logitlab import Classifier
 
-FAST = {"epochs": 8, "device": "cpu"}
+# one validation split: the checks fit toy sets of 12-30 rows, which cv="auto" would cut into folds of 2-6
+# rows, and compare two fits (an array and a DataFrame, whose numeric columns are scaled differently) whose
+# fold models then disagree on rows near 0.5; tests/test_estimator_crossfit.py covers cross-fitting
+FAST = {"epochs": 8, "device": "cpu", "cv": 1}
 
 DECISION_RULE = (
     "Threshold at probability 0.5 does not hold: predict applies the calibration map and thresholds "
@@ -42,8 +45,9 @@ LABEL_NAMES = (
 def _expected_failed_checks(estimator: Classifier) -> dict[str, str]:
     if estimator.calibration == "none" and estimator.threshold_objective == "none":
         return {"check_classifier_multioutput": LABEL_NAMES}
+    # check_classifiers_train passes since issue 22: with cv=1 the calibration half of its toy set keeps the
+    # 0.5 rule (xfail_strict would flag it otherwise)
     return {
-        "check_classifiers_train": DECISION_RULE,
         "check_classifiers_classes": DECISION_RULE,
         "check_classifier_multioutput": f"{LABEL_NAMES}; {DECISION_RULE}",
     }

@@ -25,7 +25,7 @@ import sys
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from .cli_text import epochs_arg, image_size, in_cli_spelling, metrics_table, respell, summary_table
+from .cli_text import cv_arg, epochs_arg, image_size, in_cli_spelling, metrics_table, respell, summary_table
 from .options import (
     CALIBRATION_METHODS,
     DEVICES,
@@ -35,6 +35,7 @@ from .options import (
     MISSING_TARGET,
     NUMERIC_SCALINGS,
     OBJECTIVE_SPELLINGS,
+    ONNX_INPUT_DTYPES,
     ONNX_OPSET,
     ONNX_OPSETS,
     PRECISION_ALIASES,
@@ -227,6 +228,9 @@ def _add_training(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", default=DEFAULTS["model"], help="mlp, cnn, resnet18, ...")
     p.add_argument("--ensemble", type=int, default=DEFAULTS["ensemble"], metavar="K",
                    help="train K networks and average their logits (about K times the fit time)")  # fmt: skip
+    p.add_argument("--cv", type=cv_arg, default=DEFAULTS["cv"], metavar="K|auto",
+                   help="cross-fit K fold models (calibration and thresholds on their out-of-fold logits); "
+                        "1: one validation split; auto: cross-fit small tables and rare classes")  # fmt: skip
     p.add_argument("--model-option", dest="model_options", action="append", default=[], metavar="KEY=VALUE",
                    help="a model option, e.g. dropout=0.2 (repeatable)")  # fmt: skip
     p.add_argument("--epochs", type=epochs_arg, default=DEFAULTS["epochs"], metavar="N|auto",
@@ -253,6 +257,12 @@ def _add_export(p: argparse.ArgumentParser) -> None:
     p.add_argument("--format", choices=EXPORT_FORMATS, default=EXPORT_FORMATS[0], help="export format")
     p.add_argument("--out", required=True, help="folder for model.onnx and model.onnx.json")
     p.add_argument("--opset", type=int, choices=ONNX_OPSETS, default=ONNX_OPSET, help="ONNX opset")
+    p.add_argument(
+        "--input-dtype",
+        choices=ONNX_INPUT_DTYPES,
+        default=ONNX_INPUT_DTYPES[0],
+        help="dtype of the graph's float inputs; float32 is cast to float64 inside the graph",
+    )
 
 
 def _add_device(p: argparse.ArgumentParser) -> None:
@@ -310,6 +320,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         "weight_decay": args.weight_decay,
         "model_options": parse_options(args.model_options, "--model-option") or None,
         "ensemble": args.ensemble,
+        "cv": args.cv,
         "precision": args.precision,
         "threshold_objective": args.threshold_objective,
         "calibration": args.calibration,
@@ -387,7 +398,9 @@ def cmd_export(args: argparse.Namespace) -> int:
     """``logitlab export RUN --format onnx --out DIR``: the graph and its sidecar, each written atomically."""
     from . import workflows
 
-    result = workflows.export(args.run, args.out, format=args.format, opset=args.opset)
+    result = workflows.export(
+        args.run, args.out, format=args.format, opset=args.opset, input_dtype=args.input_dtype
+    )
     inputs = ", ".join(f"{i['name']} {i['dtype']} {i['shape']}" for i in result["inputs"])
     _echo(f"wrote {result['model']} (opset {result['opset']}, {result['task']}; inputs: {inputs})")
     _echo(f"wrote {result['sidecar']} (the input contract: columns, encodings, outputs)")

@@ -10,7 +10,15 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-__all__ = ["epochs_arg", "image_size", "in_cli_spelling", "metrics_table", "respell", "summary_table"]
+__all__ = [
+    "cv_arg",
+    "epochs_arg",
+    "image_size",
+    "in_cli_spelling",
+    "metrics_table",
+    "respell",
+    "summary_table",
+]
 
 
 def image_size(text: str) -> int | tuple[int, int]:
@@ -23,6 +31,19 @@ def image_size(text: str) -> int | tuple[int, int]:
     if len(sizes) not in (1, 2) or min(sizes) < 1:
         raise argparse.ArgumentTypeError(f"expected a size like 64 or 64x48, got {text!r}")
     return sizes[0] if len(sizes) == 1 else (sizes[0], sizes[1])
+
+
+def cv_arg(text: str) -> int | str:
+    """``"auto"`` or a positive number of folds (1: one validation split)."""
+    if text.strip().lower() == "auto":
+        return "auto"
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected 'auto' or a positive number of folds, got {text!r}")
+    return value
 
 
 def epochs_arg(text: str) -> int | str:

@@ -50,6 +50,7 @@ from .options import CLASSIFIER_DEFAULTS as DEFAULTS
 if TYPE_CHECKING:
     from torch import Tensor, nn
 
+    from ._crossfit import Plan
     from .data import DatasetBundle
     from .evaluate import Calibration
     from .weights import ImbalanceWeights
@@ -57,11 +58,6 @@ if TYPE_CHECKING:
 __all__ = ["Classifier", "Outputs", "TrainingSetup"]
 
 _CAL_SUMMARY = ("method", "notes", "log_loss_before", "log_loss_after")  # what decisions_ shows of the map
-
-# inference batches of fewer rows are padded to this many (repeating the last row): BLAS takes other
-# kernels below 16 rows (measured: 8 rows still differ), whose float32 rounding would make a row's output
-# depend on its batch (scikit-learn's check_methods_subset_invariance predicts row by row)
-_MIN_ROWS = 16
 
 
 @dataclass
@@ -74,12 +70,15 @@ class TrainingSetup:
         model (nn.Module): the untrained network (returns logits ``[N, n_outputs]``).
         weights (ImbalanceWeights or None): the imbalance weights given to the loss (``None`` when
             ``imbalance="none"`` or when ``loss_options`` bring their own).
+        plan (Plan or None): which rows each member trains and stops on, and the rows the calibration and
+            thresholds are fitted on (cross-fitting or one split, see ``cv``).
     """
 
     bundle: DatasetBundle
     loss_fn: nn.Module
     model: nn.Module
     weights: ImbalanceWeights | None
+    plan: Plan | None = None
 
 
 class Outputs(NamedTuple):
@@ -113,23 +112,33 @@ class Classifier(EstimatorBase):
             class weights for multiclass, soft labels counting their probability mass): one of
             :data:`logitlab.options.IMBALANCE_STRATEGIES`. Default: ``"balanced"``.
         epochs (int or "auto"): training epochs; ``"auto"`` scales them to the data: at least 2,000
-            optimiser steps and 30 epochs (at most 1,000), stopped early once the validation loss has not
-            improved for a quarter of them; a number trains that many epochs. Either way the weights of
-            the best validation epoch are kept. See :data:`~logitlab.options.AUTO_EPOCHS`. Default: ``"auto"``.
+            optimiser steps and 30 epochs (at most 1,000), with the learning rate cut on each plateau of the
+            unweighted validation log-loss and a stop after the second cut (:data:`~logitlab.options.AUTO_SCHEDULE`);
+            a number trains that many epochs (cosine schedule). Either way the weights of the epoch of lowest
+            unweighted validation log-loss are kept. See :data:`~logitlab.options.AUTO_EPOCHS`. Default: ``"auto"``.
         batch_size (int): batch size. Default: ``64``.
         lr (float): peak learning rate (AdamW). Default: ``1e-3``.
         weight_decay (float): AdamW weight decay; for ``model="linear"`` the L2 strength on the mean loss
             (scikit-learn's ``LogisticRegression(C=1 / (weight_decay * n_train))``). Default: ``1e-4``.
         model_options (dict, optional): keyword options of the model (e.g. ``{"hidden": [128, 64]}``).
-        ensemble (int): train ``K`` networks one after another (own initialisation and batch order, the
-            same validation split) and average their logits (:class:`~logitlab.models.Ensemble`); the
-            calibration and thresholds are fitted on the average. About ``K`` times the fit time; on the
-            real tables of ``benchmarks/RESULTS.md`` five members raise AP and macro-F1 on most sets.
-            Default: ``1``.
+        ensemble (int): with one split (``cv=1``), train ``K`` networks one after another (own initialisation
+            and batch order, the same validation split) and average their logits
+            (:class:`~logitlab.models.Ensemble`); the calibration and thresholds are fitted on the average.
+            About ``K`` times the fit time. Refused next to ``cv > 1`` (cross-fitting already averages its fold
+            models); with ``cv="auto"`` it keeps one split. Default: ``1``.
+        cv (int, None or "auto"): ``K >= 2`` cross-fits: the training and validation rows are pooled into
+            ``K`` stratified folds, fold model ``k`` trains on the others and stops early on fold ``k``, the
+            calibration and thresholds are fitted on the pooled out-of-fold logits, and the fitted model
+            averages the ``K`` fold models' logits; ``1`` or ``None``: one validation split, cut in two
+            stratified halves (the first picks the epoch, the second fits calibration and thresholds);
+            ``"auto"``: ``5`` on small tables or where one validation split would hold under about 50 rows of
+            the rarest class, else ``1`` (:data:`~logitlab.options.CV_AUTO`; the decision and its reason are in
+            ``decisions_["cv"]``). Cross-fitting is refused on streaming tables and under DDP. Default: ``"auto"``.
         precision (str): ``"fp32"``, ``"bf16"`` or ``"fp16"`` (CUDA); also spelled ``"32"``, ``"16"``.
             Default: ``"fp32"``.
-        val_size (float): share of the training rows held out to pick the best epoch and tune thresholds;
-            ``0`` trains on every row, keeps the last epoch and the thresholds at 0.5. Default: ``0.15``.
+        val_size (float): share of the training rows held out to pick the best epoch and tune thresholds
+            with one split (cross-fitting pools them back); ``0`` trains on every row, keeps the last epoch and
+            the thresholds at 0.5, and calibrates with the prior correction alone. Default: ``0.15``.
         threshold_objective (str): what the tuned thresholds maximise on validation: ``"f1"``,
             ``"fbeta=B"``, ``"precision_at_recall=R"`` / ``"recall_at_precision=P"`` (binary and multilabel),
             ``"none"`` (0.5 / no class bias) or ``"auto"``: ``"f1"`` for binary and multilabel, ``"none"`` for
@@ -170,8 +179,10 @@ class Classifier(EstimatorBase):
             ``label_encoder_.positive``, either of the two.
         task_ (str): the task used.
         seed_ (int): the seed the fit used (``random_state``, or the one drawn for ``None``).
-        thresholds_ (Thresholds or None): tuned on the validation split, on the calibrated scale
-            (applied to ``calibration_.calibrated_logits(z)``).
+        thresholds_ (Thresholds or None): tuned on the out-of-fold logits (or the calibration half of the
+            validation split), on the calibrated scale (applied to ``calibration_.calibrated_logits(z)``).
+        validation_logits_ (Tensor), validation_targets_ (Tensor): the rows the calibration and thresholds
+            were fitted on: every row's out-of-fold logits when cross-fitted (not saved by :meth:`save`).
         calibration_ (Calibration or None): fitted on the validation split (``None`` with
             ``calibration="none"`` or no validation split).
         decisions_ (dict): the task and its reason, the loss, the weights, the best epoch, the thresholds.
@@ -200,6 +211,7 @@ class Classifier(EstimatorBase):
         weight_decay: float = DEFAULTS["weight_decay"],
         model_options: dict[str, Any] | None = DEFAULTS["model_options"],
         ensemble: int = DEFAULTS["ensemble"],
+        cv: int | str | None = DEFAULTS["cv"],
         precision: str = DEFAULTS["precision"],
         val_size: float = DEFAULTS["val_size"],
         threshold_objective: str = DEFAULTS["threshold_objective"],
@@ -224,6 +236,7 @@ class Classifier(EstimatorBase):
         self.weight_decay = weight_decay
         self.model_options = model_options
         self.ensemble = ensemble
+        self.cv = cv
         self.precision = precision
         self.val_size = val_size
         self.threshold_objective = threshold_objective
@@ -278,6 +291,7 @@ class Classifier(EstimatorBase):
         """
         import torch
 
+        from ._crossfit import check_coverage, plan_folds, resolve_cv
         from ._estimator_state import resolve_seed
         from .evaluate import check_calibration_method, check_objective
         from .losses import make_loss
@@ -291,13 +305,18 @@ class Classifier(EstimatorBase):
         self._set_labels(bundle)
         check_objective(self.threshold_objective, self.task_)
         check_calibration_method(self.calibration, self.task_)
+        folds, reason = resolve_cv(self, bundle)
+        plan, notes = plan_folds(self, bundle, folds, int(self.ensemble))
+        self.decisions_["cv"] = {"folds": folds, "reason": reason, "fitted_on": plan.kind}
+        self.decisions_["notes"] = list(
+            dict.fromkeys([*self.decisions_["notes"], *notes, *check_coverage(self, plan)])
+        )
         options = dict(self.loss_options or {})
         own = "weight" if self.task_ == "multiclass" else "pos_weight"
         weights = None
         if own not in options:  # the user's own weights win
-            counts = bundle.train.label_counts(
-                self.task_, num_classes=self.n_outputs_
-            )  # streaming: no rows read
+            rows = plan.pool if plan.pool is not None else bundle.train
+            counts = rows.label_counts(self.task_, num_classes=self.n_outputs_)  # streaming: no rows read
             weights = imbalance_weights(
                 counts, self.task_, cast(Any, self.imbalance), num_classes=self.n_outputs_
             )
@@ -313,14 +332,14 @@ class Classifier(EstimatorBase):
             self.model,
             input_shape=self.input_shape_,
             n_outputs=self.n_outputs_,
-            ensemble=int(self.ensemble),
+            ensemble=len(plan.members),
             sparse_input=sparse_input,
             **model_options,
         )
         native = model.model_spec["name"] == "sparse"  # type: ignore[index]
         for split in (bundle.train, bundle.val, bundle.test):
             _set_native(split.x, native)
-        return TrainingSetup(bundle, loss_fn, model, weights)
+        return TrainingSetup(bundle, loss_fn, model, weights, plan)
 
     # ------------------------------------------------------------------ fit
     def fit(self, X: Any, y: Any = None, *, run_dir: str | os.PathLike[str] | None = None) -> Classifier:
@@ -341,19 +360,26 @@ class Classifier(EstimatorBase):
         Raises:
             ConfigError: an invalid parameter. DataError / TargetError: unusable features or labels.
         """
-        from ._estimator_state import calibrate_and_tune, describe_loss, train_model
+        from ._crossfit import calibrate_and_tune, validation_metrics
+        from ._estimator_state import describe_loss, train_model
 
         setup = self.training_setup(X, y)
+        plan = setup.plan
+        assert plan is not None
         self.decisions_["loss"] = describe_loss(setup.loss_fn, self.loss, self.loss_options)
         self.decisions_["weights"] = setup.weights.to_dict() if setup.weights is not None else None
-        self.model_, self.history_, self.health_, best = train_model(self, setup, run_dir)
+        self.model_, self.history_, self.health_, best, oof = train_model(self, setup, run_dir, plan)
         self.model_spec_ = dict(getattr(self.model_, "model_spec"))  # noqa: B009  (set by build_model)
         self.decisions_["best_epoch"] = best  # 1-based, as the progress lines print it
         self.decisions_["epochs_count_from"] = 1  # model.json files without it counted from 0 (see restore)
-        self.calibration_, self.thresholds_ = calibrate_and_tune(self, setup)
+        rows = plan.calibration
+        logits = oof if oof is not None else self.predict_logits(rows)
+        self.validation_logits_, self.validation_targets_ = logits, rows.y
+        self.calibration_, self.thresholds_ = calibrate_and_tune(self, setup, logits, rows.y)
         cal = self.calibration_
         self.decisions_["calibration"] = None if cal is None else {k: cal.to_dict()[k] for k in _CAL_SUMMARY}
         self.decisions_["thresholds"] = self.thresholds_.to_dict() if self.thresholds_ is not None else None
+        self.decisions_["validation"] = validation_metrics(self, logits, rows.y, plan.kind)
         return self
 
     def _bundle(self, X: Any, y: Any) -> DatasetBundle:
@@ -472,19 +498,9 @@ class Classifier(EstimatorBase):
 
     def _forward(self, batches: Iterable[Tensor]) -> Tensor:
         """The network on float32 input batches, without gradients: logits ``[N, n_outputs]`` on the CPU."""
-        import torch
+        from ._estimator_state import forward_logits
 
-        device = next(self.model_.parameters()).device
-        self.model_.eval()
-        out = []
-        with torch.inference_mode():
-            for b in batches:
-                n = int(b.shape[0])
-                if 0 < n < _MIN_ROWS and b.layout == torch.strided:
-                    b = torch.cat([b, b[-1:].expand(_MIN_ROWS - n, *b.shape[1:])])
-                out.append(self.model_(b.to(device)).float().cpu()[:n])
-        logits = torch.cat(out) if out else torch.empty(0, self.n_outputs_)
-        return logits.reshape(len(logits), self.n_outputs_)
+        return cast("Tensor", forward_logits(self.model_, batches, int(self.n_outputs_)))
 
     def outputs(self, X: Any) -> Outputs:
         """Logits, probabilities and decisions from one forward pass (what the CLI's predict writes)."""
@@ -596,7 +612,9 @@ class Classifier(EstimatorBase):
         state, meta = read_model_dir(directory)
         return cast(Classifier, restore(cls, state, meta, device=device))
 
-    def export_onnx(self, path: str | os.PathLike[str], *, opset: int | None = None) -> Path:
+    def export_onnx(
+        self, path: str | os.PathLike[str], *, opset: int | None = None, input_dtype: str = "float64"
+    ) -> Path:
         """Write the whole pipeline (preprocessing, network, calibration, thresholds) as one ONNX graph.
 
         Writes ``path`` and the sidecar ``path + ".json"`` (the input contract); outputs ``logits``,
@@ -606,13 +624,15 @@ class Classifier(EstimatorBase):
         Args:
             path (str or Path): the ``.onnx`` file to write.
             opset (int, optional): the ONNX opset. Default: :data:`logitlab.export.OPSET` (18).
+            input_dtype (str): ``"float64"`` or ``"float32"`` float inputs (float32: cast to float64 inside
+                the graph). Default: ``"float64"``.
 
         Returns:
             Path: ``path``.
         """
         from .export import OPSET, export_onnx
 
-        return export_onnx(self, path, opset=OPSET if opset is None else opset)
+        return export_onnx(self, path, opset=OPSET if opset is None else opset, input_dtype=input_dtype)
 
 
 def _is_sparse_rows(x: Any) -> bool:

@@ -27,7 +27,7 @@ from typing import Any
 
 from ._model_fields import _check, _check_encoder, _fail, _is_int, _is_num, _numbers
 from .errors import LogitlabError, ModelFileError
-from .model_check_data import MAX_IMAGE_SIDE, check_preprocessing
+from .model_check_data import MAX_IMAGE_PIXELS, MAX_IMAGE_SIDE, check_preprocessing
 
 __all__ = ["MAX_IMAGE_SIDE", "check_model_meta", "check_model_spec", "guarded"]
 
@@ -107,7 +107,9 @@ def check_model_spec(spec: Any, meta: Mapping[str, Any], tensors: Tensors) -> tu
         )
     else:
         ok = len(shape) == 3 and shape[0] <= big and max(shape[1:]) <= MAX_IMAGE_SIDE
-        _check(ok, "input_shape", shape, f"[channels <= {big}, height, width <= {MAX_IMAGE_SIDE}]")
+        ok = ok and shape[1] * shape[2] <= MAX_IMAGE_PIXELS
+        _check(ok, "input_shape", shape, f"[channels <= {big}, height, width <= {MAX_IMAGE_SIDE}, "
+               f"at most {MAX_IMAGE_PIXELS:,} pixels]")  # fmt: skip
     for key in ("hidden", "channels"):
         if key in spec:
             ok = isinstance(spec[key], list) and len(spec[key]) <= count

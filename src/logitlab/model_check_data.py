@@ -13,11 +13,14 @@ from typing import Any
 
 from ._model_fields import _check, _check_encoder, _is_int, _json, _numbers
 
-__all__ = ["MAX_IMAGE_SIDE", "check_preprocessing"]
+__all__ = ["MAX_IMAGE_PIXELS", "MAX_IMAGE_SIDE", "check_preprocessing"]
 
 MAX_IMAGE_SIDE = 1 << 16
 """The largest image height or width a saved model's ``input_shape`` may hold (the stored tensors do
 not bound it: convolutions do not depend on the image size)."""
+MAX_IMAGE_PIXELS = 1 << 26
+"""The most pixels (height x width, 8192 x 8192) of a saved model's images: each image read at predict time
+is resized to that size, so a larger one is refused before any is read."""
 
 
 def _check_tabular(pre: dict[str, Any], field: str) -> tuple[list[str], list[str], int]:
@@ -179,6 +182,7 @@ def check_preprocessing(meta: Mapping[str, Any]) -> None:
         channels, side = pre.get("channels"), pre.get("size")
         _check(_is_int(channels), f"{field}.channels", channels, "a positive int")
         ok = isinstance(side, list) and len(side) == 2 and all(_is_int(s, 1, MAX_IMAGE_SIDE) for s in side)
+        ok = ok and side[0] * side[1] <= MAX_IMAGE_PIXELS
         _check(
             ok and [channels, *side] == shape,
             f"{field}.size",

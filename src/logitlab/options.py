@@ -24,8 +24,11 @@ from typing import Any
 __all__ = [
     "AUTO_EPOCHS",
     "AUTO_OBJECTIVE",
+    "AUTO_SCHEDULE",
     "CALIBRATION_METHODS",
     "CLASSIFIER_DEFAULTS",
+    "CV_AUTO",
+    "SMALL_CALIBRATION",
     "LOAD_DEFAULTS",
     "NUMERIC_SCALINGS",
     "DEVICES",
@@ -38,6 +41,7 @@ __all__ = [
     "NA_MARKERS",
     "OBJECTIVE_SPELLINGS",
     "ONNX_OPSET",
+    "ONNX_INPUT_DTYPES",
     "ONNX_OPSETS",
     "PRECISIONS",
     "PRECISION_ALIASES",
@@ -125,6 +129,7 @@ CLASSIFIER_DEFAULTS: MappingProxyType[str, Any] = MappingProxyType(
         "weight_decay": 1e-4,
         "model_options": None,
         "ensemble": 1,
+        "cv": "auto",
         "precision": "fp32",
         "val_size": 0.15,
         "threshold_objective": "auto",
@@ -163,6 +168,33 @@ AUTO_EPOCHS: MappingProxyType[str, int] = MappingProxyType(
 the budget (at least ``min_patience`` epochs), and the best epoch's weights are kept. A 200-row table so gets
 about 2,000 steps instead of 90 (30 epochs of 3 batches); a 100,000-row table its 30 epochs. Chosen by
 ``benchmarks/tabular.py`` (see ``benchmarks/RESULTS.md``)."""
+
+CV_AUTO: MappingProxyType[str, int] = MappingProxyType(
+    {"folds": 5, "min_val_events": 50, "small_rows": 2000, "max_rows": 50_000}
+)
+"""What ``cv="auto"`` does: cross-fit ``folds`` fold models when one validation split (``val_size`` of the
+rows) would hold fewer than ``min_val_events`` rows of the rarest class (binary: of the rarer class;
+multi-label: of the rarer side of any label), or the table has fewer than ``small_rows`` rows; never above
+``max_rows`` rows (the fit would cost ``folds`` times as much where one split is already large), for image
+data, streaming tables or DDP runs. With under about 50 validation positives a tuned threshold is optimistic
+and swings across seeds, and a temperature fitted on the rows that chose the epoch sharpens (issue 22);
+five folds pool every row's out-of-fold logits for the calibration and the thresholds."""
+
+SMALL_CALIBRATION = 200
+"""A calibration map fitted on fewer rows than this may not sharpen: a Platt slope above 1 or a temperature
+below 1 fitted on a handful of rows (43 validation rows gave ``T = 0.69`` where about 3 was right, and
+wrong answers at ``p = 0.99998``) is replaced by the prior correction alone (slope 1 / temperature 1)."""
+
+AUTO_SCHEDULE: MappingProxyType[str, Any] = MappingProxyType(
+    {"schedule": "plateau", "patience_divisor": 4, "min_patience": 3, "factor": 0.25, "reductions": 2}
+)
+"""The learning-rate schedule of ``epochs="auto"`` with early-stopping rows: a constant rate, multiplied by
+``factor`` whenever the unweighted validation log-loss has not improved for ``patience`` epochs (the
+early-stopping patience of :data:`AUTO_EPOCHS` divided by ``patience_divisor``, at least ``min_patience``);
+the run stops at the plateau after its ``reductions``-th reduction, so the kept epoch lies where the rate has
+annealed. ``"cosine"`` is the schedule before issue 22: a cosine over the whole ``epochs="auto"`` budget,
+which early stopping cut short while the rate was still >= 80 % of its peak in 49 of 50 runs. A number of
+epochs keeps the cosine over those epochs."""
 
 TEXT_DETECTION: MappingProxyType[str, float] = MappingProxyType(
     {
@@ -217,6 +249,9 @@ ONNX_OPSET = 18
 """The default ONNX opset of an export: the lowest the PyTorch exporter writes natively (ONNX Runtime >= 1.14)."""
 
 ONNX_OPSETS: tuple[int, ...] = (18, 19, 20, 21, 22, 23)
+
+# dtype of an exported graph's float inputs; float32 inputs are cast to float64 as the graph's first step
+ONNX_INPUT_DTYPES: tuple[str, ...] = ("float64", "float32")
 """The ONNX opsets an export accepts."""
 
 MAX_MLP_PARAMETERS = 500_000_000

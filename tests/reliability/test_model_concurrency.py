@@ -71,7 +71,7 @@ def _read_while(directory: Path, busy: Any) -> dict[str, Any]:
 def test_two_writers_and_a_reader_in_threads_never_mix(tmp_path: Path) -> None:
     d = tmp_path / "m"
     _save(d, build_model(**SPEC), 0)
-    rounds = 60
+    rounds = 40
 
     def write(start: int) -> None:
         model = build_model(**SPEC)

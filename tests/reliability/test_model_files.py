@@ -208,6 +208,13 @@ TAMPERING = [
     ),  # fmt: skip
     Tamper("preprocessing-empty", _edit(lambda m: m.update(preprocessing={})), r"preprocessing\.kind"),
     Tamper("label-encoder-empty", _edit(lambda m: m.update(label_encoder={})), r"label_encoder\.task"),
+    Tamper(
+        "string-for-best-epoch",
+        _edit(
+            lambda m: m["decisions"].pop("epochs_count_from", None) or m["decisions"].update(best_epoch="x")
+        ),
+        "decisions",
+    ),  # fmt: skip
     Tamper("label-names-edited", _edit(lambda m: m.update(label_names=["0"])), "label_names"),
     Tamper("not-utf8", lambda d: (d / "model.json").write_bytes(b"\xff\xfe{}"), "not valid JSON"),
 ]
@@ -329,3 +336,17 @@ def test_network_size_from_the_spec_equals_the_built_network(spec: dict[str, Any
     full = {**model_spec(**spec), **({"ensemble": ensemble} if ensemble > 1 else {})}
     built = build_model(**{k: v for k, v in full.items()}).state_dict()
     assert _network_size(full) == sum(t.numel() for t in built.values())
+
+
+def test_image_sizes_are_bounded_before_anything_is_read() -> None:
+    """A cnn's stored tensors do not bound the image size; the pixels per image are bounded instead."""
+    from logitlab.model_check import check_model_spec
+    from logitlab.models import build_model, model_spec
+
+    spec = model_spec("cnn", input_shape=(3, 16, 16), n_outputs=2, channels=[4])
+    tensors = {k: (list(v.shape), str(v.dtype)) for k, v in build_model(**spec).state_dict().items()}
+    meta = {"input_shape": [3, 16, 16], "n_outputs": 2}
+    assert check_model_spec(spec, meta, tensors)[0] == spec  # the control: as saved, it passes
+    huge = {**spec, "input_shape": [3, 60000, 60000]}
+    with pytest.raises(ModelFileError, match="pixels"):
+        check_model_spec(huge, {**meta, "input_shape": [3, 60000, 60000]}, tensors)

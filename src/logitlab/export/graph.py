@@ -303,9 +303,17 @@ class ExportPipeline(nn.Module):
     """Raw inputs -> ``(logits, probabilities, labels)``: preprocessing, the network and :class:`Decisions`."""
 
     def __init__(
-        self, preprocess: nn.Module, network: nn.Module, decisions: Decisions, n_outputs: int
+        self,
+        preprocess: nn.Module,
+        network: nn.Module,
+        decisions: Decisions,
+        n_outputs: int,
+        casts: tuple[bool, ...] = (),
     ) -> None:
         super().__init__()
+        self.casts = (
+            casts  # per input: a float32 input cast to float64 first (export's input_dtype="float32")
+        )
         self.preprocess = preprocess
         self.network = network
         self.decisions = decisions
@@ -313,6 +321,10 @@ class ExportPipeline(nn.Module):
 
     def forward(self, *inputs: Tensor) -> tuple[Tensor, Tensor, Tensor]:
         """Float32 logits ``[N, n_outputs]``, float64 probabilities and int64 labels."""
-        logits = self.network(self.preprocess(*inputs)).float().reshape(-1, self.n_outputs)
+        logits = self.network(self.preprocess(*self.cast(*inputs))).float().reshape(-1, self.n_outputs)
         proba, labels = self.decisions(logits)
         return logits, proba, labels
+
+    def cast(self, *inputs: Tensor) -> tuple[Tensor, ...]:
+        """The inputs as the preprocessing takes them: the float32 ones of a float32 contract in float64."""
+        return tuple(x.to(_F64) if i < len(self.casts) and self.casts[i] else x for i, x in enumerate(inputs))

@@ -102,14 +102,6 @@ def build_model(
             code="bad-param",
             param="ensemble",
         )
-    if ensemble > 1 and spec["name"] == "linear":
-        raise ConfigError(
-            f"Got ensemble={ensemble} with model 'linear'; its fit is convex and deterministic, so every "
-            "member would be the same model.",
-            fix="use ensemble=1 with model='linear' (or model='mlp' for an ensemble).",
-            code="bad-param",
-            param="ensemble",
-        )
     if ensemble > 1 and weights_path is not None:
         raise ConfigError(
             "Got `weights_path` with ensemble > 1; pretrained weights would make every member the same.",

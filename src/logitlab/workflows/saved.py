@@ -231,6 +231,7 @@ def export(
     *,
     format: str = "onnx",
     opset: int | None = None,
+    input_dtype: str = "float64",
 ) -> dict[str, Any]:
     """Export a saved run's model into the folder ``out``: ``model.onnx`` and its sidecar ``model.onnx.json``.
 
@@ -252,7 +253,7 @@ def export(
             param="format",
         )
     clf, _ = _saved_run(run)
-    path = clf.export_onnx(Path(out) / "model.onnx", opset=opset)
+    path = clf.export_onnx(Path(out) / "model.onnx", opset=opset, input_dtype=input_dtype)
     sidecar = json.loads(path.with_name(path.name + ".json").read_text(encoding="utf-8"))
     return {
         "model": str(path),

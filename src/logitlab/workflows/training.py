@@ -70,9 +70,10 @@ def train(
     replaced only with ``overwrite=True``). Returns a summary (data, task, loss, weights, headline
     metrics, seconds, run and report paths) on the main process; ``None`` on the other ranks.
     """
+    start = time.perf_counter()
+    check_run_dir(out, overwrite=overwrite)  # an existing run is refused before torch is imported
     from ..estimator import Classifier
 
-    start = time.perf_counter()
     clf = Classifier(**params)
     clf.check_params()  # a bad option fails before the data is read
     if not isinstance(clf.random_state, int):  # one seed for the split and the fit
@@ -249,8 +250,10 @@ def decision_lines(clf: Classifier, *, held_out: Mapping[str, Any] | None = None
     lines.append(f"weights: {_weights_text(d.get('weights'), clf.label_names_)}")
     if d.get("best_epoch") is not None:
         lines.append(
-            f"best epoch: {int(d['best_epoch'])} of {len(clf.history_)} (lowest val_loss; its weights kept)"
+            f"best epoch: {int(d['best_epoch'])} of {len(clf.history_)} (lowest validation log-loss; its weights kept)"
         )
+    if d.get("cv"):
+        lines.append(f"validation: {_cv_text(d)}")
     lines.append(f"calibration: {_calibration_text(d.get('calibration'), held_out)}")
     lines.append(f"thresholds: {_thresholds_text(clf)}")
     if getattr(clf, "model_spec_", None):
@@ -261,6 +264,18 @@ def decision_lines(clf: Classifier, *, held_out: Mapping[str, Any] | None = None
     notes = [*d.get("notes", []), *(f"thresholds: {_named_note(n, clf.label_names_)}" for n in tuned)]
     lines.extend(f"note: {n}" for n in notes)
     return lines
+
+
+def _cv_text(d: Mapping[str, Any]) -> str:
+    """How the fit validated, and its validation numbers (out-of-fold when cross-fitted)."""
+    cv, shown = d["cv"], d.get("validation") or {}
+    numbers = ", ".join(
+        f"{k}={shown[k]:.4f}"
+        for k in ("log_loss", "f1", "f1_macro", "accuracy", "average_precision")
+        if k in shown
+    )
+    rows = f"{shown['on']} rows: {shown['rows']}; {numbers}" if shown else "none"
+    return f"{cv['reason']} ({rows})"
 
 
 def _named_note(note: str, names: list[str]) -> str:
