@@ -175,9 +175,11 @@ def test_history_logs_val_metrics_and_the_health_monitor_watches_every_fit(binar
 def test_multiclass_and_multilabel_histories_have_their_val_metrics():
     X, score = _blobs(200)
     y_mc = np.digitize(score, [-1.0, 1.0])
-    mc = Classifier(**{**FAST, "epochs": 2}).fit(X, y_mc)
+    mc = Classifier(**{**FAST, "epochs": 2, "model": "mlp"}).fit(X, y_mc)
     assert {"val_accuracy", "val_f1_macro"} <= set(mc.history_[-1])
-    ml = Classifier(**{**FAST, "epochs": 2}).fit(X, np.stack([score > 0, X[:, 2] > 0], axis=1).astype(int))
+    ml = Classifier(**{**FAST, "epochs": 2, "model": "mlp"}).fit(
+        X, np.stack([score > 0, X[:, 2] > 0], axis=1).astype(int)
+    )
     assert {"val_roc_auc", "val_f1_macro"} <= set(ml.history_[-1])
 
 

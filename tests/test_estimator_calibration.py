@@ -112,8 +112,9 @@ def test_multiclass_biases_are_tuned_after_the_temperature():
     centers = np.array([[2.0, 0.0], [0.0, 2.0], [-2.0, -2.0]])
     labels = rng.choice(3, size=1500, p=[0.7, 0.2, 0.1])
     X = (centers[labels] + rng.normal(size=(1500, 2))).astype(np.float32)
-    calibrated = Classifier(**FAST, threshold_objective="f1").fit(X, labels)
-    raw = Classifier(**FAST, calibration="none", threshold_objective="f1").fit(X, labels)
+    # one model for both (model="auto" could pick another for each: its choice reads the calibrated loss)
+    calibrated = Classifier(**FAST, model="mlp", threshold_objective="f1").fit(X, labels)
+    raw = Classifier(**FAST, model="mlp", calibration="none", threshold_objective="f1").fit(X, labels)
     assert calibrated.calibration_.method == "temperature"
     # the tuned class biases act on the calibrated scale: argmax(log q + d)
     bias = np.asarray(calibrated.thresholds_.values)

@@ -97,9 +97,11 @@ class Classifier(EstimatorBase):
     as soon as the task is known, before the first epoch.
 
     Args:
-        model (str): model name for :func:`~logitlab.models.build_model`: ``"auto"`` (``"cnn"`` for image
-            inputs, ``"sparse"`` for text columns and scipy sparse ``X``, ``"mlp"`` for other features),
-            ``"mlp"``, ``"linear"`` (logistic / softmax regression, fitted
+        model (str): model name for :func:`~logitlab.models.build_model`, or ``"auto"``: on a table held in
+            memory, ``"linear"`` and ``"mlp"`` both fitted on the same rows (the same folds) and the one of lower
+            calibrated validation (out-of-fold) log-loss kept, the reason in ``decisions_["model"]``; ``"cnn"``
+            for images; ``"sparse"`` for text columns and scipy sparse ``X``; ``"mlp"`` for streamed rows,
+            ``ensemble > 1`` or the MLP's own ``model_options``. Or ``"mlp"``, ``"linear"`` (logistic / softmax regression, fitted
             full-batch by L-BFGS to the optimum of the loss plus ``weight_decay / 2 * ||W||^2``: ``epochs``,
             ``lr`` and ``batch_size`` do not apply), ``"sparse"``, ``"cnn"``, ``"resnet18"``, ... Default: ``"auto"``.
         task (str): ``"auto"`` (inferred from ``y``, the reason is in ``decisions_``), ``"binary"``,
@@ -360,6 +362,14 @@ class Classifier(EstimatorBase):
         Raises:
             ConfigError: an invalid parameter. DataError / TargetError: unusable features or labels.
         """
+        if isinstance(self.model, str) and self.model.lower() == "auto":  # tables: linear or MLP
+            from ._model_choice import choose_model
+
+            return choose_model(self, X, y, run_dir)
+        return self._fit(X, y, run_dir)
+
+    def _fit(self, X: Any, y: Any, run_dir: str | os.PathLike[str] | None) -> Classifier:
+        """:meth:`fit` with the model as named (``"auto"``: cnn for images, sparse for text, mlp for features)."""
         from ._crossfit import calibrate_and_tune, validation_metrics
         from ._estimator_state import describe_loss, train_model
 
