@@ -8,7 +8,7 @@ decision thresholds and a calibration map on the validation split. ``predict_pro
 calibrated probabilities (the imbalance weights shift the learned log-odds by about ``log(weight)``;
 the map fitted on validation undoes that), ``predict`` applies the thresholds tuned on that calibrated
 scale (so ``predict == argmax(predict_proba)`` wherever tuning left 0.5 / no class bias), and
-``decision_function`` stays the raw logits.
+``decision_function`` stays the raw logits (read as scikit-learn does: binary, the logit of ``classes_[1]``).
 
 The command line (:mod:`logitlab.workflows`) uses only this class's public methods:
 :meth:`Classifier.check_params`, :meth:`Classifier.training_setup`, :meth:`Classifier.fit`,
@@ -84,7 +84,7 @@ class TrainingSetup:
 class Outputs(NamedTuple):
     """Everything :meth:`Classifier.outputs` computes from one forward pass."""
 
-    logits: Tensor  #: ``[N, n_outputs]`` float32 on the CPU (what ``decision_function`` returns, unsqueezed)
+    logits: Tensor  #: ``[N, n_outputs]`` float32 on the CPU, in the network's order (what ``predict_logits`` returns)
     proba: np.ndarray  #: what ``predict_proba`` returns
     labels: np.ndarray  #: what ``predict`` returns
 
