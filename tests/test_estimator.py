@@ -82,9 +82,11 @@ def test_bad_features_are_data_errors():
 def test_binary_outputs_agree_with_an_independent_reference(binary_fit):
     clf, X, y = binary_fit
     assert clf.task_ == "binary"
-    assert list(clf.classes_) == ["ok", "fraud"]  # the positive class second, chosen by name
-    z = clf.decision_function(X)
-    proba = clf.predict_proba(X)
+    assert list(clf.classes_) == ["fraud", "ok"]  # sorted, as scikit-learn's
+    assert clf.label_encoder_.positive == "fraud"  # chosen by name: the first column
+    z = clf.predict_logits(X).numpy()[:, 0]  # the positive class's logit
+    np.testing.assert_array_equal(clf.decision_function(X), -z)  # scikit-learn's: > 0 for classes_[1]
+    proba = clf.predict_proba(X)[:, ::-1]  # [ok, fraud]: the positive column second, as below
     assert z.shape == (len(X),) and proba.shape == (len(X), 2)
     # predict_proba is Platt's sigmoid(a z + b) with the parameters fitted on validation
     (platt,) = clf.calibration_.params
