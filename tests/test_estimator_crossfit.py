@@ -87,6 +87,8 @@ def test_auto_cross_fits_small_tables_and_rare_classes_only():
     assert folds == 1 and "one validation split" in why
     folds, why = _resolve(np.array([1] * 60 + [0] * 2940), "binary")
     assert folds == 5 and "about 9 rows of the rarest class" in why
+    folds, why = _resolve(np.array([1] * 60 + [0] * 5940), "binary")  # rare, but above max_rows: the cost
+    assert folds == 1 and "6000 rows > 5000" in why
     folds, why = _resolve(np.array([0, 1] * 150), "binary", cv=1)
     assert folds == 1
 

@@ -210,7 +210,8 @@ def _write_report(
             findings=findings,
             loss_config=_loss_config(clf),
             run_info=run,
-            class_names=[str(c) for c in clf.classes_] if clf.task_ != "multilabel" else None,
+            # the logit order of the targets (classes_ is sorted, as scikit-learn's)
+            class_names=[str(c) for c in clf.label_encoder_.classes] if clf.task_ != "multilabel" else None,
             importance=importance,
         )
     )
