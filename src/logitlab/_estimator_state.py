@@ -172,9 +172,12 @@ def training_budget(epochs: Any, n_train: int, batch_size: int, has_val: bool) -
 
 
 def train_model(
-    clf: Classifier, setup: TrainingSetup, run_dir: Any
+    clf: Classifier, setup: TrainingSetup, run_dir: Any, *, resume: bool = False
 ) -> tuple[Any, list[dict[str, Any]], Any, Any]:
     """Train ``setup.model`` with the library's Trainer, keeping the best validation epoch's weights.
+
+    With ``resume``, each member's trainer continues from the last checkpoint in its run directory
+    (``TrainConfig(resume="auto")``), if it has one.
 
     Returns:
         (model, history, health monitor, best epoch or None): the model in eval mode (on the CPU when
@@ -198,6 +201,7 @@ def train_model(
         seed=int(clf.seed),
         device=clf.device,
         progress=bool(clf.verbose),
+        resume="auto" if resume else None,
     )
     val = bundle.val.training_data() if has_val else None
     members = list(setup.model.members) if isinstance(setup.model, Ensemble) else [setup.model]

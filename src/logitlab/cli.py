@@ -92,6 +92,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="stream a table larger than memory: DATA may be a quoted glob or a folder of Parquet/CSV files")  # fmt: skip
     train.add_argument("--out", default=None, help="run directory (default: runs/<data name>)")
     train.add_argument("--overwrite", action="store_true", help="replace a run already in --out")
+    train.add_argument("--resume", action="store_true",
+                       help="continue the interrupted run in --out from its last checkpoint (same flags)")  # fmt: skip
     train.add_argument("--quiet", action="store_true", help="no per-epoch progress")
     _add_device(train)
 
@@ -109,6 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("run", help="run directory written by `logitlab train`")
     predict.add_argument("data", help="CSV/Parquet file, image folder or builtin:NAME")
     predict.add_argument("--out", required=True, help="CSV file to write (atomically)")
+    _add_overwrite(predict)
     _add_dialect(predict)
 
     _add_export(
@@ -134,6 +137,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--range", type=float, default=None, help="logits from -R to R (default: the plot's, 8)"
     )
     plot.add_argument("--out", required=True, help="PNG file to write")
+    _add_overwrite(plot)
     return parser
 
 
@@ -222,6 +226,12 @@ def _add_export(p: argparse.ArgumentParser) -> None:
     p.add_argument("--format", choices=EXPORT_FORMATS, default=EXPORT_FORMATS[0], help="export format")
     p.add_argument("--out", required=True, help="folder for model.onnx and model.onnx.json")
     p.add_argument("--opset", type=int, choices=ONNX_OPSETS, default=ONNX_OPSET, help="ONNX opset")
+    _add_overwrite(p)
+
+
+def _add_overwrite(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace an existing file of that name (never an input or a run's file)")  # fmt: skip
 
 
 def _add_device(p: argparse.ArgumentParser) -> None:
@@ -294,7 +304,9 @@ def cmd_train(args: argparse.Namespace) -> int:
         "streaming": args.streaming or None,
     }
     out = args.out or os.path.join("runs", _run_name(args.data))
-    result = workflows.train(args.data, out, params=params, load=load, echo=_echo, overwrite=args.overwrite)
+    result = workflows.train(
+        args.data, out, params=params, load=load, echo=_echo, overwrite=args.overwrite, resume=args.resume
+    )
     if result is not None:
         _echo(f"run directory: {result['run_dir']}  (report: {result['report']})")
     return EXIT_OK
@@ -345,7 +357,9 @@ def cmd_predict(args: argparse.Namespace) -> int:
     """``logitlab predict RUN DATA --out CSV``: probabilities and decisions per row, written atomically."""
     from . import workflows
 
-    result = workflows.predict(args.run, args.data, args.out, sep=args.sep, encoding=args.encoding)
+    result = workflows.predict(
+        args.run, args.data, args.out, sep=args.sep, encoding=args.encoding, overwrite=args.overwrite
+    )
     for note in result["notes"]:
         _echo(f"note: {note}")
     _echo(f"wrote {result['rows']} rows to {result['path']}")
@@ -356,7 +370,9 @@ def cmd_export(args: argparse.Namespace) -> int:
     """``logitlab export RUN --format onnx --out DIR``: the graph and its sidecar, each written atomically."""
     from . import workflows
 
-    result = workflows.export(args.run, args.out, format=args.format, opset=args.opset)
+    result = workflows.export(
+        args.run, args.out, format=args.format, opset=args.opset, overwrite=args.overwrite
+    )
     inputs = ", ".join(f"{i['name']} {i['dtype']} {i['shape']}" for i in result["inputs"])
     _echo(f"wrote {result['model']} (opset {result['opset']}, {result['task']}; inputs: {inputs})")
     _echo(f"wrote {result['sidecar']} (the input contract: columns, encodings, outputs)")
@@ -394,7 +410,9 @@ def cmd_plot_loss(args: argparse.Namespace) -> int:
     options = parse_options(args.loss_options)
     if args.gamma is not None:
         options["gamma"] = args.gamma
-    path = workflows.plot_loss(args.loss, options, args.out, compare=args.compare, logit_range=args.range)
+    path = workflows.plot_loss(
+        args.loss, options, args.out, compare=args.compare, logit_range=args.range, overwrite=args.overwrite
+    )
     _echo(f"wrote {path}")
     return EXIT_OK
 

@@ -299,7 +299,9 @@ class Classifier(ClassifierMixin, BaseEstimator):
         return TrainingSetup(bundle, loss_fn, model, weights)
 
     # ------------------------------------------------------------------ fit
-    def fit(self, X: Any, y: Any = None, *, run_dir: str | os.PathLike[str] | None = None) -> Classifier:
+    def fit(
+        self, X: Any, y: Any = None, *, run_dir: str | os.PathLike[str] | None = None, resume: bool = False
+    ) -> Classifier:
         """Train on features ``X`` and labels ``y``.
 
         Args:
@@ -310,6 +312,12 @@ class Classifier(ClassifierMixin, BaseEstimator):
             y (array-like): labels: 1-D classes (any type), label lists, or an ``[N, L]`` 0/1 matrix.
             run_dir (str or Path, optional): where the trainer writes ``metrics.csv`` and ``checkpoints/``.
                 Default: nothing written.
+            resume (bool): continue an interrupted fit from the last checkpoint in ``run_dir`` (each
+                ensemble member from its own; a member that had finished is not trained again), to the
+                weights, history and thresholds an uninterrupted fit of the same data and parameters
+                ends with; where ``run_dir`` holds no checkpoint the fit starts fresh. Lightning's
+                ``fit(ckpt_path="last")``; unlike scikit-learn's ``warm_start``, it continues the same run,
+                it does not start a new one from the last weights. Default: ``False``.
 
         Returns:
             Classifier: ``self``.
@@ -319,10 +327,17 @@ class Classifier(ClassifierMixin, BaseEstimator):
         """
         from ._estimator_state import calibrate_and_tune, describe_loss, train_model
 
+        if resume and run_dir is None:
+            raise ConfigError(
+                "Got resume=True without run_dir; a fit resumes from the checkpoints in its run_dir.",
+                fix="pass run_dir= (the folder of the interrupted fit), or resume=False.",
+                code="resume-without-run-dir",
+                param="resume",
+            )
         setup = self.training_setup(X, y)
         self.decisions_["loss"] = describe_loss(setup.loss_fn, self.loss, self.loss_options)
         self.decisions_["weights"] = setup.weights.to_dict() if setup.weights is not None else None
-        self.model_, self.history_, self.health_, best = train_model(self, setup, run_dir)
+        self.model_, self.history_, self.health_, best = train_model(self, setup, run_dir, resume=resume)
         self.model_spec_ = dict(getattr(self.model_, "model_spec"))  # noqa: B009  (set by build_model)
         self.decisions_["best_epoch"] = best
         self.calibration_, self.thresholds_ = calibrate_and_tune(self, setup)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import time
@@ -11,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..files import json_default, write_json_atomic
 from .common import Echo, headline, is_main_process, load_data, model_metrics, named_labels
+from .outputs import RUN_FILES, check_run_dir, check_run_path, finish_run, output_errors, run_lock, start_run
 
 if TYPE_CHECKING:
     from ..data import DatasetBundle
@@ -23,36 +25,6 @@ _SEEN_IN_DATA = frozenset(
     {"task-inferred", "label-cardinality", "imbalanced-labels", "severe-imbalance-unweighted"}
 )
 
-RUN_FILES: tuple[str, ...] = ("model.json", "model.safetensors", "config.json", "metrics.csv", "report.html")
-"""Files that mark a folder as a run directory (``train`` refuses to write over one unless asked)."""
-
-
-def check_run_dir(out: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
-    """``out`` as a run directory to write: refused when it is a file, or holds a run and not ``overwrite``.
-
-    Raises:
-        ConfigError: ``out`` is a file (code ``out-is-a-file``), or holds a run (code ``run-exists``).
-    """
-    from ..errors import ConfigError
-
-    path = Path(out)
-    if path.exists() and not path.is_dir():
-        raise ConfigError(
-            f"Got out={str(path)!r}, which is a file; a run is written into a folder.",
-            fix="choose a folder for out=, e.g. out='runs/mine'.",
-            code="out-is-a-file",
-            param="out",
-        )
-    held = [name for name in RUN_FILES if (path / name).exists()]
-    if held and not overwrite:
-        raise ConfigError(
-            f"{path} already holds a run ({', '.join(held)}); training would replace it.",
-            fix="pass overwrite=True to replace it, or choose another out=.",
-            code="run-exists",
-            param="overwrite",
-        )
-    return path
-
 
 def train(
     spec: str,
@@ -62,34 +34,60 @@ def train(
     load: Mapping[str, Any],
     echo: Echo = print,
     overwrite: bool = False,
+    resume: bool = False,
 ) -> dict[str, Any] | None:
     """Load ``spec``, fit a :class:`~logitlab.Classifier`, score its test split and write the run directory.
 
-    The parameters and the run directory are checked before the data is read (an existing run is
-    replaced only with ``overwrite=True``). Returns a summary (data, task, loss, weights, headline
+    The parameters and the run directory are checked before the data is read (see
+    :func:`~logitlab.workflows.outputs.check_run_dir`: a finished run is replaced only with
+    ``overwrite=True``, an interrupted one continued with ``resume=True``), and the directory is
+    locked while the run writes it. Returns a summary (data, task, loss, weights, headline
     metrics, seconds, run and report paths) on the main process; ``None`` on the other ranks.
+
+    Raises:
+        ConfigError: the run directory cannot be written as asked, or another process writes it.
+        OutputError: a file cannot be written (disk full, read-only folder).
     """
     from ..estimator import Classifier
 
-    start = time.perf_counter()
     clf = Classifier(**params)
     clf.check_params()  # a bad option fails before the data is read
-    out = check_run_dir(out, overwrite=overwrite)
+    main = is_main_process()  # under torchrun, rank 0 owns the run directory
+    out = check_run_path(out, overwrite=overwrite, resume=resume) if main else Path(out)
+    with run_lock(out) if main else contextlib.nullcontext():
+        if main:
+            check_run_dir(out, overwrite=overwrite, resume=resume)  # under the lock: no one else writes
+            record = {"command": "train", "data": spec, "load": dict(load), "params": clf.get_params()}
+            with output_errors(out):
+                if overwrite:
+                    _forget_checkpoints(out)
+                start_run(out, json.loads(json.dumps(record, default=json_default)), resume=resume)
+        return _train(spec, out, clf, load, echo, resume)
+
+
+def _train(
+    spec: str, out: Path, clf: Classifier, load: Mapping[str, Any], echo: Echo, resume: bool
+) -> dict[str, Any] | None:
+    start = time.perf_counter()
     bundle = load_data(spec, load, task=clf.task, seed=int(clf.seed))
     if is_main_process():  # under torchrun every rank loads the same data; one says so
         echo(f"data: {bundle.summary()}")
-    clf.fit(bundle, run_dir=out)
+    with output_errors(out):  # metrics.csv and the checkpoints
+        clf.fit(bundle, run_dir=out, resume=resume)
     if not is_main_process():
         return None
-    clf.save(out)
+    with output_errors(out):
+        clf.save(out)
     split_name, split = ("test", bundle.test) if len(bundle.test) else ("validation", bundle.val)
     logits = clf.predict_logits(split)
     metrics = model_metrics(clf, logits, split.y)
     importance = feature_importance(clf, bundle)
     seconds = time.perf_counter() - start
-    write_json_atomic(out / "config.json", _run_config(spec, load, clf, metrics, seconds))
     run = {"data": spec, "split": split_name, "rows": len(split), "epochs": _epochs_text(clf)}
-    report = _write_report(out, clf, bundle, (split, logits, metrics), run, importance)
+    with output_errors(out):
+        write_json_atomic(out / "config.json", _run_config(spec, load, clf, metrics, seconds))
+        report = _write_report(out, clf, bundle, (split, logits, metrics), run, importance)
+        finish_run(out)
     for line in [*decision_lines(clf), *importance_lines(importance)]:
         echo(line)
     summary = headline(clf.task_, metrics)
@@ -105,6 +103,18 @@ def train(
         "run_dir": str(out),
         "report": str(report),
     }
+
+
+def _forget_checkpoints(out: Path) -> None:
+    """Before a run is trained again over an old one: the old run's checkpoints, so nothing resumes from them."""
+    from ..train.checkpoint import clear_checkpoints
+
+    clear_checkpoints(out / "checkpoints")
+    members = out / "members"
+    if members.is_dir() and not members.is_symlink():
+        for member in members.iterdir():
+            if member.is_dir() and not member.is_symlink():
+                clear_checkpoints(member / "checkpoints")
 
 
 def _epochs_text(clf: Classifier) -> str:
