@@ -38,7 +38,7 @@ def _logitlab(table: Any, seed: int) -> tuple[dict[str, Any], dict[str, Any]]:
     X_train, X_test = table.X.iloc[train].reset_index(drop=True), table.X.iloc[test].reset_index(drop=True)
     y_test = table.y[test]
     classes = np.unique(table.y) if table.task == "multiclass" else None
-    clf = Classifier(seed=seed).fit(X_train, table.y[train])
+    clf = Classifier(random_state=seed).fit(X_train, table.y[train])
     out = clf.outputs(X_test)
     z = out.logits.double()
     raw = (z.softmax(1) if table.task == "multiclass" else z.sigmoid()).numpy()

@@ -1,6 +1,6 @@
 """Run every benchmark in turn (`make bench`); each prints its own table for benchmarks/RESULTS.md.
 
-Run: python -m benchmarks.run [NAME ...]   (names: losses, trainer, monitor, import_time, tabular, calibration)
+Run: python -m benchmarks.run [NAME ...]   (names: losses, trainer, monitor, import_time, tabular, calibration, quality)
 """
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-BENCHMARKS = ("losses", "trainer", "monitor", "import_time", "tabular", "calibration")
+BENCHMARKS = ("losses", "trainer", "monitor", "import_time", "tabular", "calibration", "quality")
 
 
 def main(argv: list[str] | None = None) -> int:

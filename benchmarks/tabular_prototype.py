@@ -143,10 +143,11 @@ class Prototype:
             n_fit = len(X) * (1 - base.val_size)
             steps_per_epoch = max(1, math.ceil(n_fit / base.batch_size))
             params["epochs"] = max(base.epochs, math.ceil(self.min_steps / steps_per_epoch))
-        seed = int(params.pop("seed", 0))
+        seed = int(params.pop("random_state", 0))
         with _mlp_swapped(self.embeddings):
             self.members_ = [
-                Classifier(**params, seed=seed * 1000 + k).fit(Xt, y) for k in range(int(self.ensemble))
+                Classifier(**params, random_state=seed * 1000 + k).fit(Xt, y)
+                for k in range(int(self.ensemble))
             ]
         self.classes_ = self.members_[0].classes_
         return self

@@ -40,7 +40,9 @@ def main() -> None:
         table.add_column(col)
     for strategy in STRATEGIES:
         start = time.perf_counter()
-        clf = ll.Classifier(imbalance=strategy, epochs=15, batch_size=256, device="cpu", seed=0).fit(bundle)
+        clf = ll.Classifier(imbalance=strategy, epochs=15, batch_size=256, device="cpu", random_state=0).fit(
+            bundle
+        )
         proba = clf.predict_proba(x_test)[:, 1]
         decided = (clf.predict(x_test) == clf.classes_[1]).astype(int)
         weights = clf.decisions_.get("weights")

@@ -48,7 +48,7 @@ def main() -> None:
         train_dir = make_folder(Path(tmp) / "train", 400, seed=0)
         bundle = ll.load_dataset(str(train_dir), seed=0)
         print(bundle.summary())
-        clf = ll.Classifier(model="cnn", epochs=12, lr=3e-3, device="cpu", seed=0).fit(bundle)
+        clf = ll.Classifier(model="cnn", epochs=12, lr=3e-3, device="cpu", random_state=0).fit(bundle)
         x_test, y_test = bundle.test, bundle.test.y.numpy().reshape(-1)
         accuracy = (clf.predict(x_test) == clf.classes_[y_test.astype(int)]).mean()
         print(f"task {clf.task_} ({clf.decisions_['task_reason']}); test accuracy {accuracy:.3f}")

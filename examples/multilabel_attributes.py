@@ -22,7 +22,9 @@ def main() -> None:
     print(bundle.summary())
     x_test, y_test = bundle.test, bundle.test.y.numpy().astype(int)
     for loss, options in LOSSES:
-        clf = ll.Classifier(loss=loss, loss_options=options, epochs=20, device="cpu", seed=0).fit(bundle)
+        clf = ll.Classifier(loss=loss, loss_options=options, epochs=20, device="cpu", random_state=0).fit(
+            bundle
+        )
         pred = clf.predict(x_test)
         per_label = f1_score(y_test, pred, average=None, zero_division=0)
         thresholds = np.asarray(clf.thresholds_.to_dict()["thresholds"], dtype=float).reshape(-1)

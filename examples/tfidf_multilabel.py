@@ -93,7 +93,7 @@ def main() -> None:
     )
     print("tag rates:", ", ".join(f"{t} {r:.0%}" for t, r in zip(TAGS, tags.mean(axis=0))))
 
-    clf = ll.Classifier(epochs=15, model_options={"hidden": [64]}, device="cpu", seed=0)
+    clf = ll.Classifier(epochs=15, model_options={"hidden": [64]}, device="cpu", random_state=0)
     clf.fit(X_train, pd.DataFrame(y_train, columns=TAGS))  # the column names name the labels
     pred = clf.predict(X_test)
     baseline = OneVsRestClassifier(LogisticRegression(max_iter=2000, class_weight="balanced"))

@@ -105,7 +105,7 @@ def test_fit_keeps_the_epoch_of_lowest_validation_loss():
     clf = Classifier(epochs=12, lr=0.05, batch_size=16, device="cpu", imbalance="none").fit(bundle)
     losses = [row["val_loss"] for row in clf.history_]
     best = int(np.argmin(losses))
-    assert clf.decisions_["best_epoch"] == best
+    assert clf.decisions_["best_epoch"] == best + 1 == clf.history_[best]["epoch"]  # 1-based, as printed
     with torch.no_grad():
         z = clf.predict_logits(bundle.val)
         recomputed = torch.nn.functional.binary_cross_entropy_with_logits(z, bundle.val.y.float())
@@ -166,3 +166,41 @@ def test_multiclass_soft_labels_keep_their_class_weights():
     assert weights is not None and weights["kind"] == "class_weight"
     mass = bundle.train.y.numpy().sum(0)
     np.testing.assert_allclose(weights["values"], mass.sum() / (3 * mass), atol=1e-4)
+
+
+# ----------------------------------------------------------------------------- random_state (scikit-learn's name)
+def test_random_state_is_the_seed_and_seed_is_a_deprecated_alias():
+    X, y = _blobs(120)
+    a = Classifier(**FAST, random_state=5).fit(X, y)
+    with pytest.warns(FutureWarning, match="random_state"):
+        b = Classifier(**FAST, seed=5).fit(X, y)
+    c = Classifier(**FAST, random_state=6).fit(X, y)
+    assert a.seed_ == b.seed_ == 5 and c.seed_ == 6
+    np.testing.assert_array_equal(a.decision_function(X), b.decision_function(X))  # the same fit
+    assert not np.array_equal(a.decision_function(X), c.decision_function(X))
+    assert Classifier(random_state=3).set_params(random_state=4).get_params()["random_state"] == 4
+    with pytest.raises(ConfigError, match="old name of `random_state`") as err:
+        Classifier(**FAST, random_state=1, seed=2).fit(X, y)
+    assert err.value.param == "seed"
+
+
+def test_random_state_none_draws_a_seed_and_a_random_state_object_gives_its_next_integer(no_training):
+    X, y = _blobs(60)
+    drawn = [Classifier(**FAST, random_state=None) for _ in range(3)]
+    for clf in drawn:
+        clf.training_setup(X, y)
+    assert len({clf.seed_ for clf in drawn}) == 3  # a fresh seed each fit (2**31 of them)
+    rs = Classifier(**FAST, random_state=np.random.RandomState(0))
+    rs.training_setup(X, y)
+    assert rs.seed_ == np.random.RandomState(0).randint(2**31)
+    with pytest.raises(ConfigError, match="random_state") as err:
+        Classifier(random_state=-1).check_params()
+    assert err.value.param == "random_state"
+
+
+def test_a_model_saved_with_seed_loads_with_random_state():
+    from pathlib import Path
+
+    saved = Path(__file__).parent / "fixtures" / "saved_2770bf6" / "binary"
+    clf = Classifier.load(saved)
+    assert clf.get_params()["random_state"] == 0 and clf.get_params()["seed"] is None and clf.seed_ == 0

@@ -20,7 +20,7 @@ from logitlab import Classifier
 from logitlab.data.sparse import SparseRows, column_scale
 from logitlab.errors import DataError
 
-EXACT = {"epochs": 3, "device": "cpu", "model_options": {"dropout": 0.0}, "seed": 0}
+EXACT = {"epochs": 3, "device": "cpu", "model_options": {"dropout": 0.0}, "random_state": 0}
 
 
 def _data(n=300, f=40, density=0.1, seed=0, multilabel=False):

@@ -30,7 +30,7 @@ from logitlab.errors import ConfigError, MissingExtraError, ModelFileError
 from logitlab.export import OPSET, export_onnx, onnx_inputs, read_sidecar
 
 TRAIN, TEST = 300, 1000
-FAST = {"epochs": 2, "batch_size": 64, "device": "cpu", "seed": 0}
+FAST = {"epochs": 2, "batch_size": 64, "device": "cpu", "random_state": 0}
 
 pytestmark = pytest.mark.filterwarnings("ignore:column .* (imputed|encoded):logitlab.errors.LogitlabWarning")
 

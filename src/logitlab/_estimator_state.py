@@ -38,8 +38,10 @@ __all__ = [
     "calibrate_and_tune",
     "check_params",
     "describe_loss",
+    "resolve_seed",
     "restore",
     "saved_meta",
+    "train_linear",
     "train_model",
     "training_budget",
 ]
@@ -72,7 +74,8 @@ def check_params(p: Mapping[str, Any]) -> None:
         ("lr", _is_number(p["lr"]) and p["lr"] > 0, "lr=1e-3"),
         ("weight_decay", _is_number(p["weight_decay"]) and p["weight_decay"] >= 0, "weight_decay=1e-4"),
         ("val_size", _is_number(p["val_size"]) and 0 <= p["val_size"] < 1, "val_size=0.15"),
-        ("seed", _is_int(p["seed"], 0), "seed=0"),
+        ("random_state", _is_random_state(p["random_state"]), "random_state=0 (or None for a fresh seed)"),
+        ("seed", p.get("seed") is None or _is_int(p["seed"], 0), "random_state=0 (`seed` is deprecated)"),
         ("imbalance", p["imbalance"] in IMBALANCE_STRATEGIES, f"one of {choices_text(IMBALANCE_STRATEGIES)}"),
         (
             "numeric_scaling",
@@ -115,6 +118,49 @@ def check_params(p: Mapping[str, Any]) -> None:
             param="threshold_objective",
         ) from None
     _check_device_available(p["device"])
+
+
+def _is_random_state(v: Any) -> bool:
+    return v is None or (_is_int(v, 0) and v < 2**32) or isinstance(v, np.random.RandomState)
+
+
+def resolve_seed(random_state: Any, seed: Any = None) -> int:
+    """The integer seed of a fit: ``random_state`` (``None``: a fresh one; a ``RandomState``: its next integer).
+
+    ``seed`` is the deprecated spelling: given, it is used (with a ``FutureWarning``) unless ``random_state``
+    was also changed from its default, which is refused.
+
+    Examples:
+        >>> resolve_seed(7), resolve_seed(np.random.RandomState(0)) == resolve_seed(np.random.RandomState(0))
+        (7, True)
+    """
+    import warnings
+
+    from .options import CLASSIFIER_DEFAULTS
+
+    if seed is not None:
+        if (
+            random_state is not None
+            and random_state != CLASSIFIER_DEFAULTS["random_state"]
+            and random_state != seed
+        ):
+            raise ConfigError(
+                f"Got seed={seed!r} and random_state={random_state!r}; `seed` is the old name of `random_state`.",
+                fix=f"pass random_state={seed!r} only.",
+                code="bad-param",
+                param="seed",
+            )
+        warnings.warn(
+            "Classifier(seed=...) is deprecated and will be removed; use random_state=... as in scikit-learn.",
+            FutureWarning,
+            stacklevel=4,
+        )
+        return int(seed)
+    if random_state is None:
+        return int(np.random.SeedSequence().generate_state(1)[0] % 2**31)
+    if isinstance(random_state, np.random.RandomState):
+        return int(random_state.randint(2**31))
+    return int(random_state)
 
 
 def _is_label(v: Any) -> bool:
@@ -188,6 +234,8 @@ def train_model(
     from .models import Ensemble
     from .train import EarlyStopping, RestoreBestWeights, TrainConfig, Trainer
 
+    if getattr(setup.model, "model_spec", {}).get("name") == "linear":
+        return train_linear(clf, setup)
     bundle = setup.bundle
     has_val = len(bundle.val) > 0
     epochs, patience = training_budget(clf.epochs, len(bundle.train), int(clf.batch_size), has_val)
@@ -198,7 +246,7 @@ def train_model(
         lr=float(clf.lr),
         weight_decay=float(clf.weight_decay),
         precision=clf.precision,  # type: ignore[arg-type]  # checked by check_params and TrainConfig
-        seed=int(clf.seed),
+        seed=clf.seed_,
         device=clf.device,
         progress=bool(clf.verbose),
         resume="auto" if resume else None,
@@ -219,19 +267,69 @@ def train_model(
         trainer = Trainer(
             member,
             setup.loss_fn,
-            dataclasses.replace(config, seed=int(clf.seed) + 1000 * k),
+            dataclasses.replace(config, seed=clf.seed_ + 1000 * k),
             callbacks=callbacks,
             run_dir=run_dir if (run_dir is None or k == 0) else os.path.join(run_dir, "members", str(k)),
             metrics_fn=epoch_metrics(clf.task_),
         )
         history = list(trainer.fit(bundle.train.training_data(), val) or [])
-        runs.append((history, best.best_epoch if has_val and best.best_epoch >= 0 else None))
+        runs.append((history, best.best_epoch + 1 if has_val and best.best_epoch >= 0 else None))  # 1-based
     if len(members) > 1:
         clf.decisions_["members"] = [{"epochs": len(h), "best_epoch": b} for h, b in runs]
     model = setup.model.eval()
     if trainer.device.type == "cpu":
         model = model.cpu()
     return model, runs[0][0], clf.health_, runs[0][1]
+
+
+def train_linear(clf: Classifier, setup: TrainingSetup) -> tuple[Any, list[dict[str, Any]], Any, Any]:
+    """Fit ``model="linear"`` full-batch with L-BFGS (:func:`~logitlab.train.fit_full_batch`), L2 = ``weight_decay``.
+
+    The penalty is ``weight_decay / 2 * ||W||^2`` on the mean training loss (scikit-learn's
+    ``LogisticRegression(C=1 / (weight_decay * n))``); ``epochs``, ``lr`` and ``batch_size`` do not apply.
+    The history has one row (``train_loss``, and ``val_loss`` with a validation split); no best epoch.
+
+    Raises:
+        ConfigError: a training split that is not one in-memory tensor (lazy images, sparse or streamed
+            rows), or a precision other than fp32.
+    """
+    import torch
+
+    from .train import fit_full_batch
+
+    train, val = setup.bundle.train, setup.bundle.val
+    if not (train.in_memory and val.in_memory) or clf.precision not in ("fp32", "32", "32-true", "float32"):
+        raise ConfigError(
+            "model='linear' is fitted full-batch in float32 on rows held in memory; this data is read "
+            "lazily (images, sparse or streamed rows)"
+            if clf.precision in ("fp32", "32", "32-true", "float32")
+            else f"model='linear' is fitted in float32; got precision={clf.precision!r}.",
+            fix="use model='mlp' for data read batch by batch, and precision='fp32' with model='linear'.",
+            code="bad-param",
+            param="model",
+        )
+    device = torch.device(_resolve_device(clf.device))
+    model, loss_fn = setup.model.to(device), setup.loss_fn.to(device)
+    x, y = (t.to(device) for t in train.training_data())  # type: ignore[union-attr]
+    torch.manual_seed(clf.seed_)
+    fit = fit_full_batch(model, loss_fn, x, y, l2=float(clf.weight_decay))
+    clf.decisions_["epochs"] = {
+        "epochs": None,
+        "patience": None,
+        "asked": clf.epochs,
+        "solver": f"L-BFGS, {fit['iterations']} iterations"
+        + ("" if fit["converged"] else " (not converged)"),
+    }
+    row: dict[str, Any] = {"epoch": 0, "train_loss": fit["loss"], "objective": fit["objective"]}
+    if len(val):
+        with torch.no_grad():
+            vx, vy = (t.to(device) for t in val.training_data())  # type: ignore[union-attr]
+            row["val_loss"] = float(loss_fn(model(vx), vy))
+    model = model.eval()
+    if device.type == "cpu":
+        model = model.cpu()
+    clf.health_ = None
+    return model, [row], None, None
 
 
 def calibrate_and_tune(clf: Classifier, setup: TrainingSetup) -> tuple[Any, Any]:
@@ -299,6 +397,21 @@ def saved_meta(clf: Classifier) -> dict[str, Any]:
     }
 
 
+def _epochs_from_one(decisions: dict[str, Any]) -> dict[str, Any]:
+    """Decisions saved before epochs counted from 1 (no ``epochs_count_from``): their epoch numbers plus one."""
+    if decisions.get("epochs_count_from") == 1 or "best_epoch" not in decisions:
+        return decisions
+    if decisions["best_epoch"] is not None:
+        decisions["best_epoch"] = int(decisions["best_epoch"]) + 1
+    if isinstance(decisions.get("members"), list):
+        decisions["members"] = [
+            {**m, "best_epoch": None if m.get("best_epoch") is None else int(m["best_epoch"]) + 1}
+            for m in decisions["members"]
+        ]
+    decisions["epochs_count_from"] = 1
+    return decisions
+
+
 def _json_param(value: Any) -> Any:
     return value if isinstance(value, (str, int, float, bool, dict, list, type(None))) else repr(value)
 
@@ -310,7 +423,12 @@ def restore(cls: type[Classifier], state: dict[str, Any], meta: dict[str, Any], 
     from .models import build_model, saved_model_spec
 
     valid = set(cls().get_params())
-    clf = cls(**{k: v for k, v in meta["params"].items() if k in valid})
+    params = dict(meta["params"])
+    if "random_state" not in params and "seed" in params:  # saved before `random_state`: the same seed
+        params["random_state"] = params.pop("seed")
+    clf = cls(**{k: v for k, v in params.items() if k in valid})
+    saved_seed = params.get("seed") if params.get("seed") is not None else params.get("random_state")
+    clf.seed_ = int(cast(int, saved_seed)) if _is_int(saved_seed, 0) else 0
     clf.label_encoder_ = LabelEncoder.from_dict(meta["label_encoder"])
     clf._set_label_attributes(tuple(meta["input_shape"]))
     if [str(c) for c in clf.classes_] != [str(c) for c in meta["classes"]] or clf.task_ != meta["task"]:
@@ -319,7 +437,9 @@ def restore(cls: type[Classifier], state: dict[str, Any], meta: dict[str, Any], 
             fix="save the model again; do not edit model.json by hand.",
             code="model-json-inconsistent",
         )
-    clf.decisions_ = dict(meta.get("decisions") or {"task": clf.task_, "task_reason": "", "notes": []})
+    clf.decisions_ = _epochs_from_one(
+        dict(meta.get("decisions") or {"task": clf.task_, "task_reason": "", "notes": []})
+    )
     clf.model_spec_ = saved_model_spec(meta["model_spec"])  # older specs rebuild as they were trained
     model = build_model(**clf.model_spec_)
     try:

@@ -215,7 +215,10 @@ def _add_training(p: argparse.ArgumentParser) -> None:
     p.add_argument("--threshold-objective", default=DEFAULTS["threshold_objective"], metavar="OBJ",
                    help=f"what tuned thresholds maximise on validation: {', '.join(OBJECTIVE_SPELLINGS)}")  # fmt: skip
     p.add_argument(
-        "--seed", type=int, default=DEFAULTS["seed"], help="split, initialisation and batch-order seed"
+        "--seed",
+        type=int,
+        default=DEFAULTS["random_state"],
+        help="split, initialisation and batch-order seed",
     )
     p.add_argument("--calibration", choices=CALIBRATION_METHODS, default=DEFAULTS["calibration"],
                    help="probability calibration fitted on validation (auto: Platt / temperature by task)")  # fmt: skip
@@ -293,7 +296,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         "threshold_objective": args.threshold_objective,
         "calibration": args.calibration,
         "numeric_scaling": args.numeric_scaling,
-        "seed": args.seed,
+        "random_state": args.seed,
         "device": args.device,
         "verbose": not args.quiet,
     }

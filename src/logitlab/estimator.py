@@ -39,9 +39,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin
 
 from ._estimator_state import restore, saved_meta
+from ._sklearn_base import EstimatorBase, check_fitted
 from .errors import ConfigError, DataError
 from .features import as_features, as_frame, as_targets, check_n_features
 from .model_io import read_model_dir, write_model_dir
@@ -59,8 +59,9 @@ __all__ = ["Classifier", "Outputs", "TrainingSetup"]
 _CAL_SUMMARY = ("method", "notes", "log_loss_before", "log_loss_after")  # what decisions_ shows of the map
 
 # inference batches of fewer rows are padded to this many (repeating the last row): BLAS takes other
-# kernels for 1-3 rows, whose float32 rounding would make a row's output depend on its batch
-_MIN_ROWS = 8
+# kernels below 16 rows (measured: 8 rows still differ), whose float32 rounding would make a row's output
+# depend on its batch (scikit-learn's check_methods_subset_invariance predicts row by row)
+_MIN_ROWS = 16
 
 
 @dataclass
@@ -89,7 +90,7 @@ class Outputs(NamedTuple):
     labels: np.ndarray  #: what ``predict`` returns
 
 
-class Classifier(ClassifierMixin, BaseEstimator):
+class Classifier(EstimatorBase):
     """A PyTorch classifier for binary, multi-label and multi-class tasks, with scikit-learn conventions.
 
     ``__init__`` only stores the parameters (so ``get_params``/``set_params``/``sklearn.base.clone``
@@ -98,7 +99,9 @@ class Classifier(ClassifierMixin, BaseEstimator):
 
     Args:
         model (str): model name for :func:`~logitlab.models.build_model`: ``"auto"`` (``"cnn"`` for image
-            inputs, ``"mlp"`` for features), ``"mlp"``, ``"cnn"``, ``"resnet18"``, ... Default: ``"auto"``.
+            inputs, ``"mlp"`` for features), ``"mlp"``, ``"linear"`` (logistic / softmax regression, fitted
+            full-batch by L-BFGS to the optimum of the loss plus ``weight_decay / 2 * ||W||^2``: ``epochs``,
+            ``lr`` and ``batch_size`` do not apply), ``"cnn"``, ``"resnet18"``, ... Default: ``"auto"``.
         task (str): ``"auto"`` (inferred from ``y``, the reason is in ``decisions_``), ``"binary"``,
             ``"multilabel"`` or ``"multiclass"``. Default: ``"auto"``.
         loss (str): loss name for :func:`~logitlab.losses.make_loss`; ``"auto"`` is BCE for sigmoid tasks
@@ -114,7 +117,8 @@ class Classifier(ClassifierMixin, BaseEstimator):
             the best validation epoch are kept. See :data:`~logitlab.options.AUTO_EPOCHS`. Default: ``"auto"``.
         batch_size (int): batch size. Default: ``64``.
         lr (float): peak learning rate (AdamW). Default: ``1e-3``.
-        weight_decay (float): AdamW weight decay. Default: ``1e-4``.
+        weight_decay (float): AdamW weight decay; for ``model="linear"`` the L2 strength on the mean loss
+            (scikit-learn's ``LogisticRegression(C=1 / (weight_decay * n_train))``). Default: ``1e-4``.
         model_options (dict, optional): keyword options of the model (e.g. ``{"hidden": [128, 64]}``).
         ensemble (int): train ``K`` networks one after another (own initialisation and batch order, the
             same validation split) and average their logits (:class:`~logitlab.models.Ensemble`); the
@@ -145,7 +149,9 @@ class Classifier(ClassifierMixin, BaseEstimator):
             outliers to (-3, 3), as RealMLP), ``"standard"`` (mean and std) or ``"quantile"`` (the training
             quantiles mapped to a standard normal). Arrays follow ``standardize``. Stored with the model.
             Default: ``"robust"`` (see ``benchmarks/RESULTS.md``).
-        seed (int): seed of the split, the initialisation and the batch order. Default: ``0``.
+        random_state (int or None): seed of the split, the initialisation and the batch order, as in
+            scikit-learn: an int gives the same fit each time, ``None`` a fresh seed each ``fit`` (the one
+            used is ``seed_``); a ``numpy.random.RandomState`` gives its next integer. Default: ``0``.
         device (str): ``"auto"`` (CUDA when available), ``"cpu"``, ``"cuda"``, ``"cuda:N"`` or ``"mps"``.
             Default: ``"auto"``.
         verbose (bool): show training progress: a live bar per epoch on a terminal, one plain line per
@@ -153,11 +159,14 @@ class Classifier(ClassifierMixin, BaseEstimator):
         positive (optional): the positive class of a binary ``y`` given to ``fit(X, y)``. Default: the
             class coded 1/True, a yes-like name, else the later class in sorted order (never by counts;
             a ``DatasetBundle`` brings its own, from ``load_dataset(positive=)``).
+        seed (int, optional): deprecated spelling of ``random_state`` (a ``FutureWarning`` at ``fit``;
+            it will be removed). Default: ``None``.
 
     Attributes:
         classes_ (ndarray): binary ``[negative, positive]``; multiclass: the classes in logit order;
             multilabel: the label names (``predict`` returns a 0/1 matrix over them).
         task_ (str): the task used.
+        seed_ (int): the seed the fit used (``random_state``, or the one drawn for ``None``).
         thresholds_ (Thresholds or None): tuned on the validation split, on the calibrated scale
             (applied to ``calibration_.calibrated_logits(z)``).
         calibration_ (Calibration or None): fitted on the validation split (``None`` with
@@ -194,10 +203,11 @@ class Classifier(ClassifierMixin, BaseEstimator):
         calibration: str = DEFAULTS["calibration"],
         standardize: bool = DEFAULTS["standardize"],
         numeric_scaling: str = DEFAULTS["numeric_scaling"],
-        seed: int = DEFAULTS["seed"],
+        random_state: Any = DEFAULTS["random_state"],
         device: str = DEFAULTS["device"],
         verbose: bool = DEFAULTS["verbose"],
         positive: Any = DEFAULTS["positive"],
+        seed: int | None = DEFAULTS["seed"],
     ) -> None:
         self.model = model
         self.task = task
@@ -216,10 +226,11 @@ class Classifier(ClassifierMixin, BaseEstimator):
         self.calibration = calibration
         self.standardize = standardize
         self.numeric_scaling = numeric_scaling
-        self.seed = seed
+        self.random_state = random_state
         self.device = device
         self.verbose = verbose
         self.positive = positive
+        self.seed = seed
 
     def __sklearn_tags__(self) -> Any:
         """scikit-learn's tags: NaN is imputed (dense ``X``), sparse ``X`` is taken, multi-label ``y`` too.
@@ -262,12 +273,14 @@ class Classifier(ClassifierMixin, BaseEstimator):
         """
         import torch
 
+        from ._estimator_state import resolve_seed
         from .evaluate import check_calibration_method, check_objective
         from .losses import make_loss
         from .models import build_model
         from .weights import imbalance_weights
 
         self.check_params()
+        self.seed_ = resolve_seed(self.random_state, self.seed)
         bundle = self._bundle(X, y)
         self._set_labels(bundle)
         check_objective(self.threshold_objective, self.task_)
@@ -288,7 +301,7 @@ class Classifier(ClassifierMixin, BaseEstimator):
         model_options = dict(self.model_options or {})
         if "prior" in model_options and self.task_ != "binary":
             model_options.setdefault("task", self.task_)
-        torch.manual_seed(int(self.seed))
+        torch.manual_seed(self.seed_)
         model = build_model(
             self.model,
             input_shape=self.input_shape_,
@@ -339,7 +352,8 @@ class Classifier(ClassifierMixin, BaseEstimator):
         self.decisions_["weights"] = setup.weights.to_dict() if setup.weights is not None else None
         self.model_, self.history_, self.health_, best = train_model(self, setup, run_dir, resume=resume)
         self.model_spec_ = dict(getattr(self.model_, "model_spec"))  # noqa: B009  (set by build_model)
-        self.decisions_["best_epoch"] = best
+        self.decisions_["best_epoch"] = best  # 1-based, as the progress lines print it
+        self.decisions_["epochs_count_from"] = 1  # model.json files without it counted from 0 (see restore)
         self.calibration_, self.thresholds_ = calibrate_and_tune(self, setup)
         cal = self.calibration_
         self.decisions_["calibration"] = None if cal is None else {k: cal.to_dict()[k] for k in _CAL_SUMMARY}
@@ -380,7 +394,7 @@ class Classifier(ClassifierMixin, BaseEstimator):
             task=None if self.task == "auto" else self.task,
             val_size=self.val_size,
             test_size=0.0,
-            seed=int(self.seed),
+            seed=self.seed_,
             standardize=bool(self.standardize),
             numeric_scaling=self.numeric_scaling,
             positive=self.positive,
@@ -420,12 +434,11 @@ class Classifier(ClassifierMixin, BaseEstimator):
                 data layer (already preprocessed; lazy image data is read batch by batch).
         """
         import pandas as pd
-        from sklearn.utils.validation import check_is_fitted
 
         from .data import Inputs, Split
         from .data.bundle import iter_batches, rows_per_batch
 
-        check_is_fitted(self, "model_")
+        check_fitted(self, "model_")
         rows = rows_per_batch(self.input_shape_)  # 4096 rows, fewer for wide inputs (64 MiB a batch)
         if isinstance(X, (Split, Inputs)):  # already preprocessed by the data layer
             return self._forward(X.batches(rows))
@@ -546,9 +559,7 @@ class Classifier(ClassifierMixin, BaseEstimator):
         Returns:
             Path: the directory.
         """
-        from sklearn.utils.validation import check_is_fitted
-
-        check_is_fitted(self, "model_")
+        check_fitted(self, "model_")
         return write_model_dir(directory, self.model_.state_dict(), saved_meta(self))
 
     @classmethod

@@ -21,11 +21,11 @@ Examples:
 
 from __future__ import annotations
 
+import sys
 import warnings
 from typing import Any
 
 import numpy as np
-from scipy import sparse
 
 from .errors import DataError, DataTypeError
 
@@ -49,7 +49,9 @@ def as_features(X: Any, *, min_rows: int = 1) -> Any:
             sparse matrix).
         DataTypeError: values that are not numbers (a ``DataError`` that is also a ``TypeError``).
     """
-    if sparse.issparse(X):
+    if "scipy.sparse" in sys.modules and sys.modules["scipy.sparse"].issparse(
+        X
+    ):  # never imports scipy itself
         from .data.sparse import as_sparse  # torch, only for sparse input
 
         return as_sparse(X, min_rows=min_rows)

@@ -121,10 +121,11 @@ CLASSIFIER_DEFAULTS: MappingProxyType[str, Any] = MappingProxyType(
         "calibration": "auto",
         "standardize": True,
         "numeric_scaling": "robust",
-        "seed": 0,
+        "random_state": 0,
         "device": "auto",
         "verbose": False,
         "positive": None,
+        "seed": None,
     }
 )
 """The defaults of :class:`logitlab.Classifier` (and so of ``logitlab train``)."""

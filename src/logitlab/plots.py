@@ -97,7 +97,7 @@ def plot_training_curves(
     """
     rows = read_history(history)
     keys = list(dict.fromkeys(k for r in rows for k in r))
-    x = [r.get("epoch", float(i)) for i, r in enumerate(rows)]
+    x = [r.get("epoch", float(i + 1)) for i, r in enumerate(rows)]  # epochs count from 1
     scored = ("val_", "train_", "test_")  # metrics; throughput, step counters etc. are not plotted
     groups = {
         "loss": [k for k in keys if k.endswith("loss")],

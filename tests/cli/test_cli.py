@@ -4,7 +4,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -28,13 +27,12 @@ def _cli(*args, cwd=None, timeout=240):
 
 
 def test_help_is_fast_and_lists_every_command():
-    start = time.perf_counter()
     out = _cli("--help")
-    elapsed = time.perf_counter() - start
     assert out.returncode == 0, out.stderr
     for command in ("demo", "train", "evaluate", "predict", "doctor", "plot-loss"):
         assert command in out.stdout
-    assert elapsed < 5.0  # the 1 s target is measured by benchmarks/import_time.py; this guards torch imports
+    # the time is measured by benchmarks/import_time.py (not here: a timed test fails under load); this
+    # guards what makes it fast, that building the parser imports no torch
     probe = "import sys, logitlab.cli; logitlab.cli.build_parser(); print('torch' in sys.modules)"
     assert (
         subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True).stdout.strip()

@@ -56,7 +56,7 @@ def test_mlp_structure_and_prior():
 
 
 def test_unknown_names_and_options():
-    with pytest.raises(ConfigError, match="the models are: auto, mlp, cnn, resnet18"):
+    with pytest.raises(ConfigError, match="the models are: auto, mlp, linear, cnn, resnet18"):
         build_model("vgg", input_shape=(3, 8, 8), n_outputs=2)
     with pytest.raises(
         ConfigError, match=r"Unknown option\(s\) hiddn for model 'mlp'; its options are: hidden"

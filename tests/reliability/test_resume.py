@@ -100,7 +100,13 @@ def test_classifier_fit_resume_equals_uninterrupted(tmp_path: Path, monkeypatch:
     from sklearn.datasets import make_classification
 
     X, y = make_classification(n_samples=160, n_features=6, n_informative=4, random_state=0)
-    params: dict[str, Any] = {"epochs": 3, "ensemble": 2, "seed": 5, "device": "cpu", "verbose": False}
+    params: dict[str, Any] = {
+        "epochs": 3,
+        "ensemble": 2,
+        "random_state": 5,
+        "device": "cpu",
+        "verbose": False,
+    }
     ref = Classifier(**params).fit(X, y, run_dir=tmp_path / "a")
 
     real, calls = Trainer._train_epoch, []

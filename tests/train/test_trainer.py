@@ -197,7 +197,7 @@ def test_hooks_order_step_info_evaluate_predict_and_metrics_csv(tmp_path: Path) 
     assert trainer.evaluate((x[:40], y[:40]))["loss"] == pytest.approx(float(ref_loss), rel=1e-6)
     assert history[-1]["val_loss"] == pytest.approx(float(ref_loss), rel=1e-6)
     rows = list(csv.DictReader((tmp_path / "metrics.csv").open()))
-    assert [int(r["epoch"]) for r in rows] == [0, 1]
+    assert [int(r["epoch"]) for r in rows] == [1, 2]  # 1-based, as the progress lines print
     assert float(rows[1]["val_loss"]) == pytest.approx(history[1]["val_loss"])
     assert {"train_loss", "lr", "samples_per_s", "seconds"} <= set(rows[0])
 

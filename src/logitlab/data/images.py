@@ -22,7 +22,6 @@ import torch
 from PIL import Image, UnidentifiedImageError
 from torch import Tensor
 from torch.utils.data import Dataset
-from torchvision import transforms
 
 from ..errors import ConfigError, DataError
 from .rows import RowNamer
@@ -218,6 +217,8 @@ class ImagePreprocessor:
         self.channels = int(channels)
         self.mean = [float(v) for v in mean]
         self.std = [float(v) for v in std]
+        from torchvision import transforms  # imported here: a table run never pays for torchvision
+
         self._to_tensor = transforms.Compose([transforms.Resize(self.size), transforms.ToTensor()])
         self._normalize = transforms.Normalize(self.mean, self.std)
 

@@ -11,6 +11,8 @@ Examples:
 
 from __future__ import annotations
 
+import ast
+import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -32,6 +34,7 @@ __all__ = [
     "label_array",
     "LIST_SEPARATORS",
     "label_lists",
+    "list_literals",
     "missing_label_rows",
     "other_list_separator",
     "refuse_other_separator",
@@ -150,11 +153,59 @@ def label_lists(values: np.ndarray, sep: str, task: Task | None) -> list[list[st
         return [
             sorted({str(x).strip() for x in v}) if not isinstance(v, str) else _split(v, sep) for v in flat
         ]
+    literals = list_literals(flat)
+    if literals is not None:
+        return literals
     if task is Task.MULTILABEL:  # one label (or a sep-joined list) per row
         return [_split(str(json_scalar(v)), sep) for v in flat]
     if all(isinstance(v, str) for v in flat) and any(sep in v for v in flat):
         return [_split(v, sep) for v in flat]
     return None
+
+
+def list_literals(values: Sequence[Any]) -> list[list[str]] | None:
+    """Rows as label lists when every value is a JSON or Python list literal (``'["a", "b"]'``, ``"['a']"``).
+
+    The text is parsed as data only (``json.loads``, else ``ast.literal_eval``; nothing is evaluated) and
+    must be a flat list of strings or integers; an empty string is an empty list. ``None`` when some
+    value is not bracketed (then the values are not list literals at all).
+
+    Raises:
+        DataError: a bracketed value that is not a flat list of strings or integers (naming it).
+
+    Examples:
+        >>> list_literals(['["b", "a"]', "['c']", "[]", ""])
+        [['a', 'b'], ['c'], [], []]
+        >>> list_literals(["[a", "b]"]) is None
+        True
+    """
+    texts = [v.strip() for v in values if isinstance(v, str)]
+    if len(texts) != len(values) or not any(texts):
+        return None
+    if not all(t.startswith("[") and t.endswith("]") for t in texts if t):
+        return None
+    return [_parse_list_literal(t, i) if t else [] for i, t in enumerate(texts)]
+
+
+def _parse_list_literal(text: str, i: int) -> list[str]:
+    parsed: Any
+    try:
+        parsed = json.loads(text)
+    except ValueError:
+        try:
+            parsed = ast.literal_eval(text)  # literals only: never calls or names
+        except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+            parsed = None
+    items = parsed if isinstance(parsed, list) else None
+    if items is None or not all(isinstance(x, (str, int)) and not isinstance(x, bool) for x in items):
+        raise DataError(
+            f"Label value {text[:80]!r} (position {i}) looks like a list literal but is not a flat list of "
+            "strings or integers.",
+            fix='write each row\'s labels as a JSON list of names (["a", "b"]) or join them with label_sep '
+            '("a|b").',
+            code="bad-label-list",
+        )
+    return sorted({str(x).strip() for x in items if str(x).strip()})
 
 
 def _split(s: str, sep: str) -> list[str]:

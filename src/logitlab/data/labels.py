@@ -36,6 +36,7 @@ from .label_values import (
     json_scalar,
     label_array,
     label_lists,
+    list_literals,
     missing_label_rows,
     refuse_other_separator,
 )
@@ -124,9 +125,13 @@ class LabelEncoder:
                     code="labels-task-mismatch",
                 )
             names = sorted({lab for row in lists for lab in row})
-            return cls(
-                Task.MULTILABEL, names, reason=f"label lists separated by {label_sep!r}", label_sep=label_sep
+            literal = values.ndim == 1 and list_literals(list(values)) is not None
+            reason = (
+                "label lists written as list literals"
+                if literal
+                else f"label lists separated by {label_sep!r}"
             )
+            return cls(Task.MULTILABEL, names, reason=reason, label_sep=label_sep)
         if values.ndim == 2 and values.shape[1] > 1:
             return _fit_matrix(cls, values, forced, label_names, row_name, label_sep)
         values = values.reshape(-1)

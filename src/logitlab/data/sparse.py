@@ -22,22 +22,31 @@ Examples:
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
-from scipy import sparse
 from torch import Tensor
 from torch.utils.data import Dataset
 
 from ..errors import DataError, DataTypeError
+
+if TYPE_CHECKING:
+    from scipy import sparse
 
 __all__ = ["SparseRows", "as_sparse", "column_scale", "is_sparse"]
 
 
 def is_sparse(X: Any) -> bool:
     """``X`` is a scipy sparse matrix or sparse array (any format)."""
+    if (
+        "scipy.sparse" not in sys.modules
+    ):  # nothing sparse can exist yet: predicting a table never imports scipy
+        return False
+    from scipy import sparse
+
     return bool(sparse.issparse(X))
 
 
@@ -52,6 +61,8 @@ def as_sparse(X: Any, *, min_rows: int = 1) -> sparse.csr_array:
         DataError: complex values, NaN or infinite stored values, no rows or no columns.
         DataTypeError: values that are not numbers.
     """
+    from scipy import sparse
+
     if X.dtype.kind == "c":
         raise DataError(
             f"Complex data not supported: got a sparse {X.dtype} matrix.",
@@ -165,6 +176,8 @@ class SparseRows(Dataset):
         rows = np.asarray(positions, dtype=np.int64)
         block = self.matrix[rows if self.index is None else self.index[rows]]
         if self.mean is None:  # scale the stored values only: one float32 dense block per batch
+            from scipy import sparse
+
             values = block.data * self.multiplier / self.scale[block.indices]  # float64, as for dense X
             scaled = sparse.csr_array(
                 (values.astype(np.float32), block.indices, block.indptr), shape=block.shape

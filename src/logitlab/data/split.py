@@ -20,7 +20,6 @@ from typing import Any
 
 import numpy as np
 import torch
-from sklearn.model_selection import train_test_split
 from torch import Tensor
 
 from ..errors import ConfigError
@@ -93,6 +92,8 @@ def _two_way(
 ) -> tuple[np.ndarray, np.ndarray]:
     if size <= 0 or len(idx) < 2:
         return idx, idx[:0]
+    from sklearn.model_selection import train_test_split  # imported here: predicting never splits
+
     counts = np.bincount(labels)
     present = int((counts > 0).sum())
     n_part = math.ceil(size * len(idx))

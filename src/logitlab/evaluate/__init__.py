@@ -2,6 +2,7 @@
 
 Examples:
     >>> import torch
+    >>> from logitlab.evaluate import compute_metrics
     >>> logits, y = torch.tensor([[3.0, -1.0], [-2.0, 0.5]]), torch.tensor([[1, 0], [0, 1]])
     >>> compute_metrics(logits, y, task="multilabel")["subset_accuracy"]
     1.0
@@ -9,11 +10,22 @@ Examples:
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from .calibration import CALIBRATION_METHODS, Calibration, calibrate, check_calibration_method
 from .epoch import epoch_metrics, rank_auroc
-from .metrics import MetricAccumulator, classification_report, compute_metrics, format_classification_report
 from .reliability import calibration_metrics, multilabel_calibration_error, reliability_bins
 from .thresholds import OBJECTIVES, Thresholds, check_objective, predict_labels, tune_thresholds
+
+if TYPE_CHECKING:
+    from .metrics import (
+        MetricAccumulator,
+        classification_report,
+        compute_metrics,
+        format_classification_report,
+    )
+
+_LAZY = {"MetricAccumulator", "classification_report", "compute_metrics", "format_classification_report"}
 
 __all__ = [
     "CALIBRATION_METHODS",
@@ -35,3 +47,12 @@ __all__ = [
     "reliability_bins",
     "tune_thresholds",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """The metrics (built on torchmetrics) are imported on first use: loading a run to predict never needs them."""
+    if name in _LAZY:
+        from . import metrics
+
+        return getattr(metrics, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -19,7 +19,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Literal
 
 import torch
-import torchmetrics.functional.classification as tmf
 from torch import Tensor
 
 from ..tasks import Task
@@ -45,6 +44,8 @@ def multilabel_calibration_error(
     Returns:
         Tensor: a scalar, or ``Tensor[L]``.
     """
+    import torchmetrics.functional.classification as tmf  # here: loading a run never imports torchmetrics
+
     per_label = torch.stack(
         [
             tmf.binary_calibration_error(probs[:, j].contiguous(), targets[:, j].long(), n_bins=n_bins)
@@ -115,6 +116,8 @@ def calibration_metrics(
     z, y = format_pair(logits, targets, t)
     u = calibration.calibrated_logits(z) if calibration is not None else z
     if t is Task.MULTICLASS:
+        import torchmetrics.functional.classification as tmf
+
         q = torch.softmax(u, 1)
         onehot = torch.nn.functional.one_hot(y, q.shape[1]).to(q.dtype)
         per_class = ((q - onehot) ** 2).mean(0)

@@ -108,9 +108,9 @@ def export_onnx(clf: Classifier, path: str | os.PathLike[str], *, opset: int = O
         MissingExtraError: ``onnx``, ``onnxruntime`` or ``onnxscript`` is not installed.
         NotFittedError: ``clf`` is not fitted.
     """
-    from sklearn.utils.validation import check_is_fitted
+    from .._sklearn_base import check_fitted
 
-    check_is_fitted(clf, "model_")
+    check_fitted(clf, "model_")
     if isinstance(opset, bool) or opset not in OPSETS:
         raise ConfigError(
             f"Expected argument `opset` to be one of {', '.join(map(str, OPSETS))}; got {opset!r}.",

@@ -1,6 +1,6 @@
 """Models that return logits: ``build_model(name, *, input_shape, n_outputs, **options)``.
 
-Names: ``"mlp"`` (tables; flattens images), ``"cnn"`` (small images), and torchvision backbones
+Names: ``"mlp"`` (tables; flattens images), ``"linear"`` (logistic / softmax regression), ``"cnn"`` (small images), and torchvision backbones
 ``"resnet18"``, ``"resnet34"``, ``"resnet50"``, ``"efficientnet_b0"``, ``"mobilenet_v3_small"`` (never
 downloaded; ``weights_path=`` loads a local file). Every model carries ``model.model_spec``, a JSON
 dict with which ``build_model(**spec)`` rebuilds the same architecture.
@@ -29,6 +29,7 @@ from torch import nn
 from ..errors import ConfigError
 from .cnn import SmallCNN
 from .ensemble import Ensemble
+from .linear import LinearModel
 from .mlp import MLP
 from .registry import ARCH_OPTIONS, MODEL_NAMES, model_spec, prior_logits, saved_model_spec
 from .vision import BACKBONES, build_backbone, head_of, load_weights, read_weights
@@ -37,6 +38,7 @@ __all__ = [
     "ARCH_OPTIONS",
     "MLP",
     "Ensemble",
+    "LinearModel",
     "MODEL_NAMES",
     "SmallCNN",
     "build_model",
@@ -93,6 +95,14 @@ def build_model(
             code="bad-param",
             param="ensemble",
         )
+    if ensemble > 1 and spec["name"] == "linear":
+        raise ConfigError(
+            f"Got ensemble={ensemble} with model 'linear'; its fit is convex and deterministic, so every "
+            "member would be the same model.",
+            fix="use ensemble=1 with model='linear' (or model='mlp' for an ensemble).",
+            code="bad-param",
+            param="ensemble",
+        )
     if ensemble > 1 and weights_path is not None:
         raise ConfigError(
             "Got `weights_path` with ensemble > 1; pretrained weights would make every member the same.",
@@ -120,11 +130,11 @@ def build_model(
 def _construct(spec: dict[str, Any]) -> nn.Module:
     name, shape, n_out = spec["name"], tuple(spec["input_shape"]), spec["n_outputs"]
     opts = {k: v for k, v in spec.items() if k not in ("name", "input_shape", "n_outputs")}
-    if name == "mlp":
+    if name in ("mlp", "linear"):
         in_features = 1
         for s in shape:
             in_features *= s
-        return MLP(in_features, n_out, **opts)
+        return MLP(in_features, n_out, **opts) if name == "mlp" else LinearModel(in_features, n_out)
     if name == "cnn":
         return SmallCNN(shape, n_out, **opts)
     return build_backbone(name, shape, n_out, small_input=bool(opts["small_input"]))

@@ -17,6 +17,7 @@ from .vision import BACKBONES
 
 __all__ = [
     "ARCH_OPTIONS",
+    "FEATURE_MODELS",
     "INIT_OPTIONS",
     "MODEL_NAMES",
     "PERIODIC_MAX_FEATURES",
@@ -26,7 +27,9 @@ __all__ = [
     "saved_model_spec",
 ]
 
-MODEL_NAMES = ("mlp", "cnn", *BACKBONES)
+MODEL_NAMES = ("mlp", "linear", "cnn", *BACKBONES)
+FEATURE_MODELS = ("mlp", "linear")
+"""The models that take features of any shape (flattened); the others need images ``(C, H, W)``."""
 AUTO = "auto"
 """The model name that picks by input: ``cnn`` for images ``(C, H, W)``, ``mlp`` for features ``(F,)``."""
 INIT_OPTIONS = ("weights_path", "prior", "task")
@@ -38,6 +41,7 @@ ARCH_OPTIONS: dict[str, dict[str, Any]] = {
         "activation": "relu",
         "embedding": "auto",
     },
+    "linear": {},
     "cnn": {"channels": [32, 64, 128], "dropout": 0.2},
     **{name: {"small_input": None} for name in BACKBONES},
 }
@@ -76,7 +80,7 @@ def _check_name(name: str) -> str:
     if not isinstance(name, str) or name.lower() not in MODEL_NAMES:
         raise ConfigError(
             f"Unknown model {name!r}; the models are: {AUTO}, {', '.join(MODEL_NAMES)}.",
-            fix="use 'mlp' for tables, 'cnn' for small images, or a torchvision backbone such as 'resnet18'.",
+            fix="use 'mlp' or 'linear' for tables, 'cnn' for small images, or a torchvision backbone such as 'resnet18'.",
             code="unknown-model",
         )
     return name.lower()
@@ -95,10 +99,10 @@ def _check_shape(name: str, input_shape: Sequence[int], n_outputs: int) -> tuple
             fix="pass bundle.input_shape (one sample's shape, without the batch axis).",
             code="bad-input-shape",
         )
-    if name != "mlp" and len(shape) != 3:
+    if name not in FEATURE_MODELS and len(shape) != 3:
         raise ConfigError(
             f"Model {name!r} needs image input_shape (C, H, W); got {tuple(shape)}.",
-            fix="use model 'mlp' for tabular features.",
+            fix="use model 'mlp' or 'linear' for tabular features.",
             code="bad-input-shape",
         )
     if isinstance(n_outputs, bool) or not isinstance(n_outputs, int) or n_outputs < 1:

@@ -14,20 +14,19 @@ from pathlib import Path
 from typing import Any
 
 import torch
-import torchvision.models as tvm
 from torch import Tensor, nn
 
 from ..errors import ModelFileError
 
 __all__ = ["BACKBONES", "adapt_in_channels", "build_backbone", "head_of", "load_weights", "read_weights"]
 
-# name -> (constructor, dotted path of the final Linear, dotted path of the first conv)
+# name -> (torchvision.models constructor's name, imported on use; dotted path of the final Linear, dotted path of the first conv)
 BACKBONES = {
-    "resnet18": (tvm.resnet18, "fc", "conv1"),
-    "resnet34": (tvm.resnet34, "fc", "conv1"),
-    "resnet50": (tvm.resnet50, "fc", "conv1"),
-    "efficientnet_b0": (tvm.efficientnet_b0, "classifier.1", "features.0.0"),
-    "mobilenet_v3_small": (tvm.mobilenet_v3_small, "classifier.3", "features.0.0"),
+    "resnet18": ("resnet18", "fc", "conv1"),
+    "resnet34": ("resnet34", "fc", "conv1"),
+    "resnet50": ("resnet50", "fc", "conv1"),
+    "efficientnet_b0": ("efficientnet_b0", "classifier.1", "features.0.0"),
+    "mobilenet_v3_small": ("mobilenet_v3_small", "classifier.3", "features.0.0"),
 }
 
 
@@ -55,8 +54,10 @@ def build_backbone(name: str, input_shape: Sequence[int], n_outputs: int, *, sma
     ``small_input`` makes the first convolution stride 1 (and removes a ResNet's max-pool), for images
     smaller than about 64 pixels.
     """
+    import torchvision.models as tvm  # imported here: a table run never pays for torchvision
+
     ctor, head_path, stem_path = BACKBONES[name]
-    model: nn.Module = ctor(weights=None)
+    model: nn.Module = getattr(tvm, ctor)(weights=None)
     old = _get(model, head_path)
     assert isinstance(old, nn.Linear)
     head = nn.Linear(old.in_features, n_outputs)

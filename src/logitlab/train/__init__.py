@@ -20,6 +20,7 @@ from .callbacks import (
 )
 from .checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from .config import TrainConfig
+from .full_batch import fit_full_batch
 from .schedule import build_scheduler, lr_factor
 from .trainer import History, Trainer
 
@@ -38,6 +39,7 @@ __all__ = [
     "TrainConfig",
     "Trainer",
     "build_scheduler",
+    "fit_full_batch",
     "load_checkpoint",
     "lr_factor",
     "save_checkpoint",

@@ -115,7 +115,10 @@ def restore(trainer: Any, ckpt: Checkpoint) -> None:
             LogitlabWarning,
             stacklevel=3,
         )
-    trainer.history = trainer.history.__class__(ckpt.meta["history"])
+    rows = [dict(r) for r in ckpt.meta["history"]]
+    if ckpt.meta.get("history_epochs_from") != 1:  # a checkpoint written before epochs counted from 1
+        rows = [{**r, "epoch": int(r["epoch"]) + 1} if "epoch" in r else r for r in rows]
+    trainer.history = trainer.history.__class__(rows)
     trainer.position = ckpt.meta.get("position")  # mid-epoch: that epoch resumes after its done batches
     trainer.start_epoch = int(ckpt.meta["epoch"]) + (0 if trainer.position else 1)
     trainer.global_step = int(ckpt.meta["global_step"])
@@ -147,6 +150,7 @@ def checkpoint_state(trainer: Any) -> tuple[dict[str, Tensor], dict[str, Any], d
         "world_size": trainer.dist.world_size,
         "config": trainer.config.to_dict(),
         "history": list(trainer.history),
+        "history_epochs_from": 1,  # history rows count epochs from 1 (older checkpoints: from 0)
         "position": trainer.position,  # None at an epoch's end; mid-epoch: batches done, loss so far
         "loader": {"seed": trainer.config.seed, "next_epoch": trainer.epoch + (0 if trainer.position else 1)},
         "callbacks": {

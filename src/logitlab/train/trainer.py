@@ -64,7 +64,12 @@ MetricsFn = Callable[[Tensor, Tensor], dict[str, Any]]
 
 
 class History(list):  # type: ignore[type-arg]
-    """The per-epoch rows of a run (a ``list`` of dicts: ``epoch`` from 0, ``train_loss``, ``lr``, ``val_*`` ...)."""
+    """The per-epoch rows of a run (a ``list`` of dicts: ``epoch`` from 1, ``train_loss``, ``lr``, ``val_*`` ...).
+
+    ``epoch`` counts from 1, as the progress lines print it ("epoch 3/30" is the row with ``epoch`` 3), and so do
+    ``metrics.csv``, the plots, the report and ``decisions_["best_epoch"]``; callbacks' ``epoch`` argument is the
+    0-based loop position.
+    """
 
     def column(self, name: str) -> list[float]:
         """The values of ``name`` over the epochs (``nan`` where missing)."""
@@ -284,7 +289,7 @@ class Trainer:
         seconds = time.perf_counter() - start
         lr = self.optimizer.param_groups[0]["lr"] if self.optimizer is not None else math.nan
         return {
-            "epoch": epoch,
+            "epoch": epoch + 1,  # 1-based, as the progress line prints it
             "train_loss": loss_total / steps if steps else math.nan,
             "lr": lr,
             "seconds": seconds,

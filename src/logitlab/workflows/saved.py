@@ -91,7 +91,7 @@ def _evaluate_streamed(spec: str, clf: Classifier, config: Mapping[str, Any], sp
     from .common import load_data, model_metrics
 
     load = dict(config.get("load") or {})
-    seed = int(load.pop("seed", clf.seed))
+    seed = int(load.pop("seed", clf.seed_))
     bundle = load_data(spec, load, task=clf.task_, seed=seed)
     parts = [bundle.test] if split == "test" else [bundle.train, bundle.val, bundle.test]
     logits_parts = [clf.predict_logits(part) for part in parts if len(part)]
@@ -120,7 +120,7 @@ def _test_rows(y: Any, clf: Classifier, config: Mapping[str, Any]) -> Any:
         return []
     load = dict(config.get("load") or {})
     sizes = {k: float(load.get(k) or LOAD_DEFAULTS[k]) for k in ("val_size", "test_size")}
-    seed = int(load.get("seed", clf.seed))
+    seed = int(load.get("seed", clf.seed_))
     _, _, test, _ = split_indices(y.numpy(), clf.task_, seed=seed, **sizes)
     return test
 

@@ -12,7 +12,16 @@ from typing import TYPE_CHECKING, Any
 
 from ..files import json_default, write_json_atomic
 from .common import Echo, headline, is_main_process, load_data, model_metrics, named_labels
-from .outputs import RUN_FILES, check_run_dir, check_run_path, finish_run, output_errors, run_lock, start_run
+from .outputs import (
+    RUN_FILES,
+    check_run_dir,
+    check_run_path,
+    finish_run,
+    output_errors,
+    read_manifest,
+    run_lock,
+    start_run,
+)
 
 if TYPE_CHECKING:
     from ..data import DatasetBundle
@@ -57,6 +66,9 @@ def train(
     with run_lock(out) if main else contextlib.nullcontext():
         if main:
             check_run_dir(out, overwrite=overwrite, resume=resume)  # under the lock: no one else writes
+        if not isinstance(clf.random_state, int):  # one seed for the split and the fit
+            clf.set_params(random_state=_seed(out, resume))
+        if main:
             record = {"command": "train", "data": spec, "load": dict(load), "params": clf.get_params()}
             with output_errors(out):
                 if overwrite:
@@ -65,11 +77,21 @@ def train(
         return _train(spec, out, clf, load, echo, resume)
 
 
+def _seed(out: Path, resume: bool) -> int:
+    """A drawn seed for a run asked for none; a resumed run's is the one its first part drew."""
+    import numpy as np
+
+    recorded = ((read_manifest(out) or {}).get("params") or {}).get("random_state") if resume else None
+    if isinstance(recorded, int) and not isinstance(recorded, bool):
+        return recorded
+    return int(np.random.SeedSequence().generate_state(1)[0] % 2**31)
+
+
 def _train(
     spec: str, out: Path, clf: Classifier, load: Mapping[str, Any], echo: Echo, resume: bool
 ) -> dict[str, Any] | None:
     start = time.perf_counter()
-    bundle = load_data(spec, load, task=clf.task, seed=int(clf.seed))
+    bundle = load_data(spec, load, task=clf.task, seed=int(clf.random_state))
     if is_main_process():  # under torchrun every rank loads the same data; one says so
         echo(f"data: {bundle.summary()}")
     with output_errors(out):  # metrics.csv and the checkpoints
@@ -122,7 +144,7 @@ def _epochs_text(clf: Classifier) -> str:
     budget = (clf.decisions_.get("epochs") or {}).get("epochs")
     ran = len(clf.history_)
     text = f"{ran}" + (f" of {budget} (stopped early)" if budget and ran < budget else "")
-    return text + (f" (weights of epoch {int(best) + 1})" if best is not None else "")
+    return text + (f" (weights of epoch {int(best)})" if best is not None else "")
 
 
 def feature_importance(clf: Classifier, bundle: DatasetBundle) -> dict[str, Any]:
@@ -143,7 +165,7 @@ def feature_importance(clf: Classifier, bundle: DatasetBundle) -> dict[str, Any]
     targets = list(bundle.target or [])
     y = rows[targets[0]] if len(targets) == 1 else rows[targets]
     X = rows[list(clf.data_state_.preprocessor.columns)]
-    return permutation_table(clf, X, y, task=clf.task_, seed=int(clf.seed))
+    return permutation_table(clf, X, y, task=clf.task_, seed=clf.seed_)
 
 
 def importance_lines(importance: Mapping[str, Any]) -> list[str]:
@@ -166,7 +188,7 @@ def _run_config(
             {
                 "command": "train",
                 "data": spec,
-                "load": {**dict(load), "seed": int(clf.seed)},
+                "load": {**dict(load), "seed": clf.seed_},
                 "classifier": clf.get_params(),
                 "library_version": __version__,
                 "decisions": clf.decisions_,
@@ -230,7 +252,7 @@ def decision_lines(clf: Classifier) -> list[str]:
     lines.append(f"weights: {_weights_text(d.get('weights'))}")
     if d.get("best_epoch") is not None:
         lines.append(
-            f"best epoch: {int(d['best_epoch']) + 1} of {len(clf.history_)} (lowest val_loss; its weights kept)"
+            f"best epoch: {int(d['best_epoch'])} of {len(clf.history_)} (lowest val_loss; its weights kept)"
         )
     lines.append(f"calibration: {_calibration_text(d.get('calibration'))}")
     lines.append(f"thresholds: {_thresholds_text(clf)}")

@@ -1,0 +1,57 @@
+"""Start-up: a command imports only what it needs (timings: ``benchmarks/import_time.py``).
+
+Predicting with a saved table run must not import torchvision, ``torch._dynamo``, matplotlib, torchmetrics or
+scikit-learn (together they cost more than ``import torch``). The check runs the real command in a fresh
+interpreter and reads ``sys.modules`` after it, so any eager import anywhere on the path fails it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "saved_2770bf6"
+SRC = str(Path(__file__).resolve().parents[2] / "src")
+HEAVY = ("torchvision", "torch._dynamo", "matplotlib", "torchmetrics", "sklearn", "scipy.stats")
+
+PROBE = """
+import json, sys
+from logitlab.cli import main
+heavy = sys.argv[1].split(",")
+code = main(sys.argv[2:])
+print(json.dumps({"code": code, "loaded": sorted(m for m in heavy if m in sys.modules)}))
+"""
+
+
+def _run_probe(*argv: str) -> dict:
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": SRC}
+    out = subprocess.run(
+        [sys.executable, "-c", PROBE, ",".join(HEAVY), *argv],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=240,
+    )
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def test_predict_with_a_saved_table_run_imports_no_heavy_module(tmp_path):
+    dest = tmp_path / "scores.csv"
+    res = _run_probe("predict", str(FIXTURES / "binary"), str(FIXTURES / "inputs.csv"), "--out", str(dest))
+    assert res["code"] == 0
+    assert dest.read_text().count("\n") == 41  # header + the 40 rows: the command really predicted
+    assert res["loaded"] == []
+
+
+@pytest.mark.slow
+def test_the_probe_sees_an_import_when_one_happens(tmp_path):
+    # the same probe around a command that draws a figure: it must report matplotlib, or the test above could
+    # pass by reading sys.modules wrongly
+    res = _run_probe("plot-loss", "--loss", "bce", "--out", str(tmp_path / "bce.png"))
+    assert res["code"] == 0 and "matplotlib" in res["loaded"]
