@@ -152,7 +152,8 @@ def check_run_dir(out: str | os.PathLike[str], *, overwrite: bool = False, resum
                 "overwrite",
             )
         return path
-    if held and not overwrite:
+    legacy = resume and (path / "checkpoints" / "last.json").is_file()  # interrupted before manifests
+    if held and not (overwrite or legacy):
         raise _fail(
             f"{path} holds {', '.join(str(path / n) for n in held)}, which a logitlab run did not write; "
             "training would write files of those names.",
