@@ -271,7 +271,10 @@ def test_disk_full_while_training_writes_ends_in_exit_2(
     assert outputs.read_manifest(out)["state"] == "running"  # type: ignore[index]  # not marked complete
     monkeypatch.undo()
     code, err = _run(["train", str(data), "--target", "label", "--out", str(out), *TRAIN], capsys)
-    assert code == 2 and "interrupted run" in err and "--resume" in err and "--overwrite" in err
+    if (out / "checkpoints" / "last.json").is_file():  # trained and checkpointed: resume or start over
+        assert code == 2 and "interrupted run" in err and "--resume" in err and "--overwrite" in err
+    else:  # failed before its first checkpoint: nothing to keep, the same command just trains
+        assert code == 0 and outputs.read_manifest(out)["state"] == "complete"  # type: ignore[index]
 
 
 @pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="needs /proc to name a descriptor's file")
@@ -350,6 +353,17 @@ def test_read_only_out_is_refused_before_the_data_is_read(
         code, err = _run(argv, capsys)
         assert code == 2 and "Read-only file system" in err and "writable" in err, (argv, err)
     assert [p.name for p in ro.rglob("*") if p.is_file()] == []
+
+
+def test_train_that_fails_on_its_data_leaves_nothing_and_blocks_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = _table(tmp_path / "data.csv")
+    out = tmp_path / "run"
+    code, err = _run(["train", str(data), "--target", "nope", "--out", str(out), *TRAIN], capsys)
+    assert code == 2 and "nope" in err and not out.exists()  # the folder it made is gone again
+    code, _ = _run(["train", str(data), "--target", "label", "--out", str(out), *TRAIN], capsys)
+    assert code == 0
 
 
 def test_output_error_is_an_os_error_with_a_fix() -> None:

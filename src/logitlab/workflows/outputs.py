@@ -36,8 +36,10 @@ __all__ = [
     "RUN_ENTRIES",
     "check_output_file",
     "check_run_dir",
+    "check_resume",
     "check_run_path",
     "finish_run",
+    "forget_attempt",
     "output_errors",
     "read_manifest",
     "run_lock",
@@ -57,6 +59,7 @@ RUN_ENTRIES: tuple[str, ...] = (*RUN_FILES, "train_config.json", "plots", "check
 """Every name ``train`` writes directly inside ``--out`` (besides :data:`LOCK`)."""
 
 _FORMAT = "logitlab-run"
+_EXAMPLES = {"predictions": "predictions.csv", "plot": "plot.png", "ONNX export": "model.onnx"}
 _IGNORED_PARAMS = frozenset({"verbose"})  # may change between an interrupted run and its resume
 
 
@@ -127,6 +130,8 @@ def check_run_dir(out: str | os.PathLike[str], *, overwrite: bool = False, resum
     path = check_run_path(out, overwrite=overwrite, resume=resume)
     manifest = read_manifest(path)
     held = [name for name in RUN_ENTRIES if (path / name).exists()]
+    if manifest is not None and manifest.get("state") != "complete" and not _interrupted(path, manifest):
+        return path  # this library's run that failed before its first checkpoint: nothing to keep
     if manifest is not None and manifest.get("state") != "complete":
         if not (resume or overwrite):
             raise _fail(
@@ -165,14 +170,14 @@ def check_run_dir(out: str | os.PathLike[str], *, overwrite: bool = False, resum
     return path
 
 
-def start_run(path: Path, record: Mapping[str, Any], *, resume: bool) -> None:
-    """Write the manifest (``state: running``); on ``resume``, first check ``record`` matches the run's.
+def check_resume(path: Path, record: Mapping[str, Any], *, resume: bool) -> None:
+    """On ``resume``, check ``record`` (data, parameters, reading options) matches the interrupted run's.
 
     Raises:
         ConfigError: resuming with other data, parameters or reading options (``resume-mismatch``).
     """
     manifest = read_manifest(path)
-    if resume and manifest is not None:
+    if resume and manifest is not None and _interrupted(path, manifest):
         changed = _changed(manifest, record)
         if changed:
             raise _fail(
@@ -183,7 +188,24 @@ def start_run(path: Path, record: Mapping[str, Any], *, resume: bool) -> None:
                 "resume-mismatch",
                 "resume",
             )
+
+
+def start_run(path: Path, record: Mapping[str, Any]) -> None:
+    """Write the manifest (``state: running``): from here on the folder holds this run."""
     write_json_atomic(path / MANIFEST, {"format": _FORMAT, "version": 1, "state": "running", **record})
+
+
+def _interrupted(path: Path, manifest: Mapping[str, Any]) -> bool:
+    """A run that started and left a checkpoint to resume from (one that failed before has nothing to keep)."""
+    return manifest.get("state") != "complete" and (path / "checkpoints" / "last.json").is_file()
+
+
+def forget_attempt(path: Path, *, created: bool) -> None:
+    """After a run failed before it wrote anything (the data unreadable): the lock file, and ``path`` if new."""
+    with contextlib.suppress(OSError):
+        (path / LOCK).unlink(missing_ok=True)
+        if created:
+            path.rmdir()  # only when empty
 
 
 def finish_run(path: Path) -> None:
@@ -268,7 +290,7 @@ def check_output_file(
     if path.is_dir():
         raise _fail(
             f"Got out={str(path)!r}, which is a folder; the {what} are written to one file.",
-            f"give a file name, e.g. out={str(path / 'out')!r}.",
+            f"give a file name, e.g. out={str(path / _EXAMPLES.get(what, 'out'))!r}.",
             "out-is-a-folder",
         )
     full = Path(os.path.abspath(path))

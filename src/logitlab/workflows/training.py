@@ -14,9 +14,11 @@ from ..files import json_default, write_json_atomic
 from .common import Echo, headline, is_main_process, load_data, model_metrics, named_labels
 from .outputs import (
     RUN_FILES,
+    check_resume,
     check_run_dir,
     check_run_path,
     finish_run,
+    forget_attempt,
     output_errors,
     read_manifest,
     run_lock,
@@ -59,22 +61,33 @@ def train(
     """
     from ..estimator import Classifier
 
+    start = time.perf_counter()
     clf = Classifier(**params)
     clf.check_params()  # a bad option fails before the data is read
     main = is_main_process()  # under torchrun, rank 0 owns the run directory
     out = check_run_path(out, overwrite=overwrite, resume=resume) if main else Path(out)
+    created = not out.exists()
     with run_lock(out) if main else contextlib.nullcontext():
         if main:
             check_run_dir(out, overwrite=overwrite, resume=resume)  # under the lock: no one else writes
         if not isinstance(clf.random_state, int):  # one seed for the split and the fit
             clf.set_params(random_state=_seed(out, resume))
+        record = {"command": "train", "data": spec, "load": dict(load), "params": clf.get_params()}
+        record = json.loads(json.dumps(record, default=json_default))
         if main:
-            record = {"command": "train", "data": spec, "load": dict(load), "params": clf.get_params()}
+            check_resume(out, record, resume=resume)
+        try:
+            bundle = load_data(spec, load, task=clf.task, seed=int(clf.random_state))
+        except BaseException:
+            if main:  # nothing written yet: leave the folder as it was
+                forget_attempt(out, created=created)
+            raise
+        if main:
             with output_errors(out):
                 if overwrite:
                     _forget_checkpoints(out)
-                start_run(out, json.loads(json.dumps(record, default=json_default)), resume=resume)
-        return _train(spec, out, clf, load, echo, resume)
+                start_run(out, record)
+        return _train(spec, out, clf, bundle, load, echo, resume, start)
 
 
 def _seed(out: Path, resume: bool) -> int:
@@ -88,10 +101,15 @@ def _seed(out: Path, resume: bool) -> int:
 
 
 def _train(
-    spec: str, out: Path, clf: Classifier, load: Mapping[str, Any], echo: Echo, resume: bool
+    spec: str,
+    out: Path,
+    clf: Classifier,
+    bundle: DatasetBundle,
+    load: Mapping[str, Any],
+    echo: Echo,
+    resume: bool,
+    start: float,
 ) -> dict[str, Any] | None:
-    start = time.perf_counter()
-    bundle = load_data(spec, load, task=clf.task, seed=int(clf.random_state))
     if is_main_process():  # under torchrun every rank loads the same data; one says so
         echo(f"data: {bundle.summary()}")
     with output_errors(out):  # metrics.csv and the checkpoints
