@@ -35,7 +35,8 @@ _CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;margin:2rem auto;max-width:1100px;color:#222;padding:0 1rem}
 h1{font-size:1.6rem}h2{border-bottom:1px solid #ddd;padding-bottom:.3rem;margin-top:2rem}
 table{border-collapse:collapse;margin:.5rem 0 1rem}td,th{border:1px solid #ddd;padding:.25rem .6rem;text-align:left}
-th{background:#f4f4f4}td.num{text-align:right;font-variant-numeric:tabular-nums}
+th{background:#f4f4f4;overflow-wrap:anywhere}table.decisions th{width:11rem;vertical-align:top}
+table.cm th{max-width:8rem;font-size:.85rem}.worse{color:#b00020}td.num{text-align:right;font-variant-numeric:tabular-nums}
 .error{color:#b00020;font-weight:bold}.warning{color:#a15c00;font-weight:bold}.info{color:#006680}
 figure{margin:1rem 0}img{max-width:100%;border:1px solid #eee}pre{background:#f8f8f8;padding:.6rem;overflow-x:auto}
 .muted{color:#777}
@@ -47,11 +48,13 @@ def _fmt(value: Any) -> str:
         return str(value)
     if isinstance(value, float):
         return "nan" if math.isnan(value) else f"{value:.4f}" if abs(value) < 1e4 else f"{value:.4g}"
-    if isinstance(value, (list, tuple)):
+    if isinstance(value, (list, tuple)):  # for people: no brackets, no quotes
         shown = ", ".join(_fmt(v) for v in list(value)[:12])
-        return f"[{shown}{', ...' if len(value) > 12 else ''}]"
+        return (shown or "none") + (", ..." if len(value) > 12 else "")
     if isinstance(value, Mapping):
-        return "; ".join(f"{k}: {_fmt(v)}" for k, v in value.items())
+        return "; ".join(
+            f"{str(k).replace('_', ' ')} {_fmt(v)}" for k, v in value.items() if v not in (None, [], {})
+        )
     return str(value)
 
 
@@ -67,8 +70,9 @@ def _findings(findings: Any) -> list[dict[str, str]]:
     return rows
 
 
-def _table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+def _table(header: Sequence[str], rows: Sequence[Sequence[Any]], css: str = "") -> str:
     head = "".join(f"<th>{html.escape(str(h))}</th>" for h in header)
+    thead = f"<thead><tr>{head}</tr></thead>" if header else ""
     body = []
     for row in rows:
         cells = []
@@ -76,13 +80,24 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
             cls = ' class="num"' if isinstance(cell, (int, float)) and not isinstance(cell, bool) else ""
             cells.append(f"<td{cls}>{html.escape(_fmt(cell))}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+    cls = f' class="{css}"' if css else ""
+    return f"<table{cls}>{thead}<tbody>{''.join(body)}</tbody></table>"
 
 
-def _decisions_html(decisions: Mapping[str, Any]) -> str:
-    if not decisions:
+def _decisions_html(decisions: Mapping[str, Any] | Sequence[tuple[str, Any]]) -> str:
+    """A key/value table: sentences as given, a nested dict as its own small key/value table, lists joined."""
+    pairs = list(decisions.items()) if isinstance(decisions, Mapping) else list(decisions)
+    if not pairs:
         return '<p class="muted">No decisions recorded.</p>'
-    return _table(("decision", "value"), [(k, v) for k, v in decisions.items()])
+    rows = []
+    for key, value in pairs:
+        if isinstance(value, Mapping):
+            inner = [(str(k).replace("_", " "), v) for k, v in value.items() if v not in (None, [], {})]
+            cell = _table((), inner) if inner else "none"
+        else:
+            cell = html.escape(_fmt(value))
+        rows.append(f"<tr><th>{html.escape(str(key).replace('_', ' '))}</th><td>{cell}</td></tr>")
+    return f'<table class="decisions"><tbody>{"".join(rows)}</tbody></table>'
 
 
 def _doctor_html(rows: list[dict[str, str]]) -> str:
@@ -128,20 +143,26 @@ def _metrics_html(metrics: Mapping[str, Any], class_names: Sequence[str] | None 
             if len(cm) == 2
             else [str(i) for i in range(len(cm))]
         )
-        rows_cm = [[f"true {labels[i]}", *row] for i, row in enumerate(cm)]
-        parts.append("<h3>Confusion matrix</h3>" + _table(["", *[f"pred {x}" for x in labels]], rows_cm))
+        rows_cm = [[labels[i], *row] for i, row in enumerate(cm)]
+        cm_table = _table(["true \\ predicted", *labels], rows_cm, css="cm")
+        parts.append("<h3>Confusion matrix</h3>" + cm_table)
     if isinstance(metrics.get("confusion_matrices"), list):
         rows_ml = [[names[j] if j < len(names) else str(j), *[v for row in m for v in row]]
                    for j, m in enumerate(metrics["confusion_matrices"])]  # fmt: skip
         parts.append(
             "<h3>Confusion matrix per label</h3>" + _table(["label", "tn", "fp", "fn", "tp"], rows_ml)
         )
+    negative = (
+        str(class_names[0])
+        if class_names and len(class_names) == 2 and "f1_per_class" not in metrics
+        else None
+    )
     try:
         from .evaluate import format_classification_report
 
         parts.append(
             "<h3>Classification report</h3><pre>"
-            + html.escape(format_classification_report(metrics))
+            + html.escape(format_classification_report(metrics, negative=negative))
             + "</pre>"
         )
     except (KeyError, TypeError, IndexError):
@@ -154,13 +175,24 @@ def _calibration_html(
     before: Mapping[str, Any] | None,
     after: Mapping[str, Any] | None,
     names: Sequence[str] | None,
+    where: str = "evaluation rows",
 ) -> str:
-    """The calibration table: ECE, Brier score and log-loss per label and overall, before and after."""
-    fitted = [f"method: {calibration.method}"]
+    """The calibration judged on ``where`` (rows it was not fitted on), then ECE, Brier and log-loss per label."""
+    parts = [f"<h3>Calibration</h3><p>Method: {html.escape(str(calibration.method))}.</p>"]
+    if before is not None and after is not None:
+        b, a = float(before["log_loss"]), float(after["log_loss"])
+        verdict = "better" if a < b else "worse" if a > b else "unchanged"
+        css = ' class="worse"' if verdict == "worse" else ""
+        parts.append(
+            f"<p>On the {html.escape(where)}, which the map was not fitted on: log-loss {b:.4f} without it, "
+            f"{a:.4f} with it (<span{css}>{verdict}</span>).</p>"
+        )
     if calibration.log_loss_before and calibration.log_loss_after:
-        b, a = calibration.log_loss_before, calibration.log_loss_after
-        fitted.append(f"validation log-loss {sum(b) / len(b):.4f} before, {sum(a) / len(a):.4f} after")
-    parts = [f"<h3>Calibration</h3><p>{html.escape('; '.join(fitted))}</p>"]
+        fb, fa = calibration.log_loss_before, calibration.log_loss_after
+        parts.append(
+            f'<p class="muted">On the rows it was fitted on (in-sample, not a judgement): log-loss '
+            f"{sum(fb) / len(fb):.4f} before, {sum(fa) / len(fa):.4f} after.</p>"
+        )
     if before is not None and after is not None:
         keys = ("ece", "brier", "log_loss")
         header = ["label", *[f"{k.replace('_', '-')} {w}" for k in keys for w in ("before", "after")]]
@@ -219,7 +251,7 @@ def _plots_html(plots: Mapping[str, str | os.PathLike[str]]) -> str:
 def write_report(
     run_dir: str | os.PathLike[str],
     *,
-    decisions: Mapping[str, Any] | None = None,
+    decisions: Mapping[str, Any] | Sequence[tuple[str, Any]] | None = None,
     findings: Any = None,
     metrics: Mapping[str, Any] | None = None,
     plots: Mapping[str, str | os.PathLike[str]] | None = None,
@@ -287,8 +319,13 @@ def write_report(
         if calibration is not None:
             before = calibration_metrics(logits, targets, task=task)
             after = calibration_metrics(logits, targets, task=task, calibration=calibration)
+    where = (
+        f"{run_info.get('rows', '')} {run_info.get('split', 'evaluation')} rows".strip()
+        if run_info
+        else "evaluation rows"
+    )
     calibration_html = (
-        _calibration_html(calibration, before, after, label_names) if calibration is not None else ""
+        _calibration_html(calibration, before, after, label_names, where) if calibration is not None else ""
     )
     all_plots.update(plots or {})
     sections = {
@@ -312,7 +349,7 @@ def write_report(
 def terminal_summary(
     metrics: Mapping[str, Any],
     *,
-    decisions: Mapping[str, Any] | None = None,
+    decisions: Mapping[str, Any] | Sequence[tuple[str, Any]] | None = None,
     findings: Any = None,
     title: str = "logitlab",
     as_text: bool = False,
@@ -338,7 +375,8 @@ def terminal_summary(
 
     parts: list[Any] = []
     if decisions:
-        lines = [f"{k}: {_fmt(v)}" for k, v in decisions.items()]
+        pairs = decisions.items() if isinstance(decisions, Mapping) else decisions
+        lines = [f"{k}: {_fmt(v)}" for k, v in pairs]
         parts.append(Text("\n".join(lines)))
     rows = _findings(findings)
     if rows:

@@ -118,10 +118,14 @@ def _encoding(path: Path, encoding: str | None) -> tuple[str, str]:
         head = handle.read(4)
     if encoding is not None:
         try:
-            name = codecs.lookup(encoding).name
+            info = codecs.lookup(encoding)
+            if not getattr(info, "_is_text_encoding", True):  # rot13, base64, zlib: codecs, not encodings
+                raise LookupError(encoding)
+            name = info.name
         except (LookupError, TypeError):
             raise ConfigError(
-                f"Unknown text encoding {encoding!r}.",
+                f"Unknown text encoding {encoding!r} (a text encoding turns bytes into text; "
+                "rot13, base64 and zlib are other codecs).",
                 fix="use encoding='utf-8', 'cp1252' or 'latin-1' (any Python codec name).",
                 code="bad-param",
                 param="encoding",

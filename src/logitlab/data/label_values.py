@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import ast
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from ..errors import DataError
+from ..errors import DataError, TargetError
 from ..tasks import Task
 from .rows import RowNamer
 
@@ -37,6 +37,7 @@ __all__ = [
     "list_literals",
     "missing_label_rows",
     "other_list_separator",
+    "quoted",
     "refuse_other_separator",
 ]
 
@@ -48,6 +49,18 @@ NEGATIVE_WORDS = frozenset(
     "0 false f no n negative neg normal ham benign healthy legit legitimate ok good pass passed clean real "
     "genuine".split()
 )
+
+
+def quoted(values: Iterable[Any], limit: int | None = None) -> str:
+    """Class or label names listed so that a name holding a comma stays one: text quoted, numbers bare.
+
+    Examples:
+        >>> quoted(["New York, NY", "Paris"]), quoted([np.int64(1), 2]), quoted("abc", limit=2)
+        ("'New York, NY', 'Paris'", '1, 2', "'a', 'b', ...")
+    """
+    values = list(values)
+    shown = ", ".join(repr(json_scalar(v)) for v in values[:limit])
+    return shown + (", ..." if limit is not None and len(values) > limit else "")
 
 
 def json_scalar(v: Any) -> Any:
@@ -81,9 +94,46 @@ def label_array(y: Any, row_name: RowNamer, *, sep: str | None = None, lists: bo
             fix="drop the rows without a label, or fill them in.",
             code="missing-target",
         )
+    _refuse_infinite_labels(values, row_name)
     if values.dtype.kind == "f" and np.all(values == np.round(values)):
         values = values.astype(np.int64)
     return values
+
+
+def _refuse_infinite_labels(values: np.ndarray, row_name: RowNamer) -> None:
+    """``TargetError`` (``nonfinite-targets``) for +-inf labels (as numbers or as text such as ``"inf"``)."""
+    if values.dtype.kind == "f":
+        inf = np.isinf(values).reshape(len(values), -1).any(axis=1)
+    elif values.dtype.kind == "O":
+        inf = (
+            np.array([_is_infinite(v) for v in values.reshape(-1)], dtype=bool)
+            .reshape(len(values), -1)
+            .any(axis=1)
+        )
+    else:
+        return
+    if not inf.any():
+        return
+    rows = np.flatnonzero(inf)
+    shown = ", ".join(row_name(int(i)) for i in rows[:5])
+    more = f" and {len(rows) - 5} more" if len(rows) > 5 else ""
+    raise TargetError(
+        f"Infinite target values at {shown}{more} ({len(rows)} rows); a label is a class, a 0/1 flag "
+        "or a probability, never infinite.",
+        fix="correct those labels, or blank them (rows without a label are left out).",
+        code="nonfinite-targets",
+    )
+
+
+def _is_infinite(v: Any) -> bool:
+    if isinstance(v, (float, np.floating)):
+        return bool(np.isinf(v))
+    if isinstance(v, str):
+        try:
+            return bool(np.isinf(float(v)))
+        except ValueError:
+            return False
+    return False
 
 
 def missing_label_rows(y: Any, *, sep: str | None = None, lists: bool = False) -> np.ndarray:
@@ -346,7 +396,7 @@ def class_indices(values: np.ndarray, classes: list[Any], row_name: RowNamer) ->
             j = table.get(str(k))
         if j is None:
             raise DataError(
-                f"Unknown label {k!r} at {row_name(i)}; the known classes are {', '.join(map(str, classes))}.",
+                f"Unknown label {k!r} at {row_name(i)}; the known classes are {quoted(classes)}.",
                 fix="remove the row, or retrain with this class.",
                 code="unknown-label",
             )

@@ -34,6 +34,7 @@ __all__ = [
     "build_preprocess",
     "one_hot",
     "piecewise_linear",
+    "smooth_clip",
 ]
 
 MISSING_CODE = -1
@@ -57,6 +58,17 @@ def affine_impute(x: Tensor, fill: Tensor, mean: Tensor, scale: Tensor, multipli
     """
     x = x * multiplier
     return (torch.where(torch.isnan(x), fill, x) - mean) / scale
+
+
+def smooth_clip(z: Tensor) -> Tensor:
+    """``z / sqrt(1 + (z / 3)^2)`` without overflow (the operations of the tables' numpy ``smooth_clip``).
+
+    Numerator and root are divided by ``s = max(1, |z| / 3)``: any finite ``z`` maps into [-3, 3] with
+    its sign, and ONNX needs only Abs, Max, Div, Mul, Add and Sqrt.
+    """
+    t = z / 3.0
+    s = torch.clamp(torch.abs(t), min=1.0)
+    return (z / s) / torch.sqrt((1.0 / s) ** 2 + (t / s) ** 2)
 
 
 def one_hot(codes: Tensor, column: Tensor, position: Tensor, fill_code: Tensor) -> Tensor:
@@ -165,9 +177,7 @@ class TablePreprocess(nn.Module):
         parts = []
         if self.n_numeric:
             z = affine_impute(inputs[0], self.fill, self.mean, self.scale)
-            parts.append(
-                torch.where(self.clip, z / torch.sqrt(1.0 + (z / 3.0) ** 2), z)
-            )  # robust: smooth clip
+            parts.append(torch.where(self.clip, smooth_clip(z), z))  # robust: smooth clip
         if self.n_categorical:
             parts.append(one_hot(inputs[-1], self.column, self.position, self.fill_code))
         return torch.cat(parts, 1).float() if len(parts) > 1 else parts[0].float()
@@ -203,6 +213,14 @@ def build_preprocess(pre: Any) -> nn.Module:
     for kind, module in table.items():
         if isinstance(pre, kind):
             return module(pre)
+    if getattr(pre, "kind", None) == "text_table":
+        raise ConfigError(
+            f"The text columns {', '.join(map(repr, pre.text_columns))} are tokenised by scikit-learn's "
+            "TfidfVectorizer (word and character n-grams), which has no ONNX form.",
+            fix="serve the saved run with logitlab (Classifier.load(...).predict on a DataFrame, or "
+            "`logitlab predict`); model.json holds the vocabulary and idf weights as data.",
+            code="onnx-unsupported",
+        )
     raise ConfigError(
         f"The preprocessor {type(pre).__name__} has no ONNX form; the exportable ones are "
         f"{', '.join(k.__name__ for k in table)}.",
@@ -268,9 +286,17 @@ class ExportPipeline(nn.Module):
     """Raw inputs -> ``(logits, probabilities, labels)``: preprocessing, the network and :class:`Decisions`."""
 
     def __init__(
-        self, preprocess: nn.Module, network: nn.Module, decisions: Decisions, n_outputs: int
+        self,
+        preprocess: nn.Module,
+        network: nn.Module,
+        decisions: Decisions,
+        n_outputs: int,
+        casts: tuple[bool, ...] = (),
     ) -> None:
         super().__init__()
+        self.casts = (
+            casts  # per input: a float32 input cast to float64 first (export's input_dtype="float32")
+        )
         self.preprocess = preprocess
         self.network = network
         self.decisions = decisions
@@ -278,6 +304,10 @@ class ExportPipeline(nn.Module):
 
     def forward(self, *inputs: Tensor) -> tuple[Tensor, Tensor, Tensor]:
         """Float32 logits ``[N, n_outputs]``, float64 probabilities and int64 labels."""
-        logits = self.network(self.preprocess(*inputs)).float().reshape(-1, self.n_outputs)
+        logits = self.network(self.preprocess(*self.cast(*inputs))).float().reshape(-1, self.n_outputs)
         proba, labels = self.decisions(logits)
         return logits, proba, labels
+
+    def cast(self, *inputs: Tensor) -> tuple[Tensor, ...]:
+        """The inputs as the preprocessing takes them: the float32 ones of a float32 contract in float64."""
+        return tuple(x.to(_F64) if i < len(self.casts) and self.casts[i] else x for i, x in enumerate(inputs))

@@ -129,6 +129,7 @@ class MLP(nn.Module):
                 fix="use hidden=[128, 64] (one positive width per hidden layer).",
                 code="bad-model-option",
             )
+        _check_size(in_features, n_outputs, [int(h) for h in hidden], embedding)
         layers: list[nn.Module] = [nn.Flatten()]
         width = in_features
         if embedding == "periodic":
@@ -158,3 +159,23 @@ class MLP(nn.Module):
         """Logits ``[N, n_outputs]`` for inputs ``[N, ...]``."""
         out: Tensor = self.head(self.body(x))
         return out
+
+
+def _check_size(in_features: int, n_outputs: int, hidden: list[int], embedding: str) -> None:
+    """``ConfigError`` before any allocation when the layers would hold more than ``MAX_MLP_PARAMETERS`` weights."""
+    from ..options import MAX_MLP_PARAMETERS
+
+    widths = [
+        in_features * (16 if embedding == "periodic" else 1),
+        *hidden,
+        n_outputs,
+    ]  # PeriodicEmbedding dim
+    n = sum(a * b + b for a, b in zip(widths, widths[1:]))
+    if n > MAX_MLP_PARAMETERS:
+        raise ConfigError(
+            f"Option `hidden`={hidden!r:.80} gives an mlp of {n:,} weights on {in_features} inputs "
+            f"(about {4 * n / 1e9:.3g} GB in float32); logitlab builds at most {MAX_MLP_PARAMETERS:,}.",
+            fix="use hidden=[256,128] (the default) or other widths of a few thousand at most.",
+            code="model-too-large",
+            param="model_options",
+        )

@@ -23,9 +23,36 @@ def _saved_run(run: str | os.PathLike[str]) -> tuple[Classifier, dict[str, Any]]
     from ..estimator import Classifier
 
     clf = Classifier.load(run)
-    config_path = Path(run) / "config.json"
-    config = json.loads(config_path.read_text(encoding="utf-8")) if config_path.is_file() else {}
-    return clf, config
+    return clf, _run_config(Path(run) / "config.json")
+
+
+def _run_config(path: Path) -> dict[str, Any]:
+    """A run's ``config.json`` (``{}`` when there is none), read like ``model.json``.
+
+    No symbolic link, a bounded size, an object whose ``load`` is an object; anything else is a
+    ``ModelFileError``.
+    """
+    from ..errors import ModelFileError
+    from ..model_bytes import MAX_META_BYTES, parse_model_json
+
+    if not os.path.lexists(path):
+        return {}
+    problem = None
+    if path.is_symlink() or not path.is_file():
+        problem = "is a symbolic link or not a file"
+    elif path.stat().st_size > MAX_META_BYTES:
+        problem = f"holds more than {MAX_META_BYTES:,} bytes"
+    else:
+        config = parse_model_json(path.read_bytes(), source=str(path))
+        if not isinstance(config, dict) or not isinstance(config.get("load") or {}, dict):
+            problem = "is not a JSON object with a `load` object"
+        else:
+            return config
+    raise ModelFileError(
+        f"The run's {path} {problem}; it was edited or is not a logitlab run file.",
+        fix="delete config.json to score the model without the run's settings, or train the run again.",
+        code="run-config-invalid",
+    )
 
 
 def evaluate(
@@ -62,7 +89,9 @@ def evaluate(
     )
     data = inputs.subset(_test_rows(inputs.y, clf, config)) if split == "test" else inputs
     if data.y is None or len(data) == 0:
-        known = ", ".join(map(str, clf.label_names_[:10] if clf.task_ != "binary" else clf.classes_))
+        from ..data.label_values import quoted
+
+        known = quoted(clf.label_names_ if clf.task_ != "binary" else clf.classes_, 10)
         why = "; ".join(inputs.notes) or f"{len(inputs)} labelled rows, none in the test split"
         raise DataError(
             f"{spec} has no labelled rows to evaluate on ({split} split): {why}.",
@@ -211,6 +240,7 @@ def export(
     *,
     format: str = "onnx",
     opset: int | None = None,
+    input_dtype: str = "float64",
     overwrite: bool = False,
 ) -> dict[str, Any]:
     """Export a saved run's model into the folder ``out``: ``model.onnx`` and its sidecar ``model.onnx.json``.
@@ -248,7 +278,7 @@ def export(
         check_output_file(folder / name, overwrite=overwrite, inputs=(run,), what="ONNX export")
     clf, _ = _saved_run(run)
     with output_errors(folder):
-        path = clf.export_onnx(target, opset=opset)
+        path = clf.export_onnx(target, opset=opset, input_dtype=input_dtype)
     sidecar = json.loads(path.with_name(path.name + ".json").read_text(encoding="utf-8"))
     return {
         "model": str(path),

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..files import json_default, write_json_atomic
+from .advice import in_light_of_run
 from .common import Echo, headline, is_main_process, load_data, model_metrics, named_labels
 from .outputs import (
     RUN_FILES,
@@ -124,11 +125,13 @@ def _train(
     importance = feature_importance(clf, bundle)
     seconds = time.perf_counter() - start
     run = {"data": spec, "split": split_name, "rows": len(split), "epochs": _epochs_text(clf)}
+    held_out = _held_out_calibration(clf, logits, split.y, f"{len(split)} {split_name} rows")
+    decisions = decision_lines(clf, held_out=held_out)
     with output_errors(out):
         write_json_atomic(out / "config.json", _run_config(spec, load, clf, metrics, seconds))
-        report = _write_report(out, clf, bundle, (split, logits, metrics), run, importance)
+        report = _write_report(out, clf, bundle, (split, logits, metrics), run, importance, decisions)
         finish_run(out)
-    for line in [*decision_lines(clf), *importance_lines(importance)]:
+    for line in [*decisions, *importance_lines(importance)]:
         echo(line)
     summary = headline(clf.task_, metrics)
     echo(f"{split_name} ({len(split)} rows): {summary}")
@@ -225,6 +228,7 @@ def _write_report(
     scored: tuple[Any, Any, dict[str, Any]],
     run: Mapping[str, Any],
     importance: Mapping[str, Any],
+    decisions: list[str],
 ) -> Path:
     """``report.html`` with ``plots/``: the doctor on the training labels and the evaluation logits, metrics, figures."""
     from ..doctor import diagnose, diagnose_dataset
@@ -233,6 +237,7 @@ def _write_report(
     split, logits, metrics = scored
     findings = list(diagnose_dataset(named_labels(bundle.train.y, bundle), task=clf.task_).findings)
     findings += [f for f in diagnose(logits, split.y, task=clf.task_).findings if f.code not in _SEEN_IN_DATA]
+    findings = in_light_of_run(findings, clf.decisions_)  # what the run already did is not advised again
     return Path(
         write_report(
             out,
@@ -244,7 +249,9 @@ def _write_report(
             label_names=list(clf.label_names_),
             metrics=metrics,
             history=clf.history_,
-            decisions=clf.decisions_,
+            decisions=[
+                (k, v) for k, _, v in (line.partition(": ") for line in decisions)
+            ],  # as the CLI prints them
             findings=findings,
             loss_config=_loss_config(clf),
             run_info=run,
@@ -259,29 +266,60 @@ def _loss_config(clf: Classifier) -> dict[str, Any]:
     config: dict[str, Any] = {"name": clf.loss, **dict(clf.loss_options or {})}
     weights = clf.decisions_.get("weights")
     if weights and weights["kind"] == "pos_weight" and "pos_weight" not in config:
-        config["pos_weight"] = weights["values"][:1]  # the figure draws one label
+        config["pos_weight"] = list(weights["values"])  # the figure draws the first label, names them all
     return config
 
 
-def decision_lines(clf: Classifier) -> list[str]:
-    """The decisions a fit took, one line each: task and reason, loss, weights, best epoch, thresholds, notes."""
+def _held_out_calibration(clf: Classifier, logits: Any, targets: Any, where: str) -> dict[str, Any] | None:
+    """Log-loss without and with the calibration map on rows it was not fitted on (the scored split)."""
+    if clf.calibration_ is None or len(targets) == 0 or clf.label_encoder_.soft:
+        return None
+    from ..evaluate import calibration_metrics
+
+    raw = calibration_metrics(logits, targets, task=clf.task_)["log_loss"]
+    calibrated = calibration_metrics(logits, targets, task=clf.task_, calibration=clf.calibration_)[
+        "log_loss"
+    ]
+    return {"where": where, "before": raw, "after": calibrated}
+
+
+def decision_lines(clf: Classifier, *, held_out: Mapping[str, Any] | None = None) -> list[str]:
+    """The decisions a fit took, one sentence each: task and reason, loss, weights, best epoch, thresholds, notes.
+
+    ``held_out`` (``where``, ``before``, ``after``): the log-loss without and with the calibration map on rows
+    it was not fitted on, which the calibration line reports (and calls worse where it is).
+    """
     d = clf.decisions_
     lines = [f"task: {d['task']} ({d.get('task_reason', '')})", f"loss: {d.get('loss')}"]
-    lines.append(f"weights: {_weights_text(d.get('weights'))}")
+    lines.append(f"weights: {_weights_text(d.get('weights'), clf.label_names_)}")
     if d.get("best_epoch") is not None:
         lines.append(
             f"best epoch: {int(d['best_epoch'])} of {len(clf.history_)} (lowest val_loss; its weights kept)"
         )
-    lines.append(f"calibration: {_calibration_text(d.get('calibration'))}")
+    if d.get("cv"):
+        lines.append(f"validation: {_cv_text(d)}")
+    lines.append(f"calibration: {_calibration_text(d.get('calibration'), held_out)}")
     lines.append(f"thresholds: {_thresholds_text(clf)}")
     if getattr(clf, "model_spec_", None):
         lines.append(
-            f"model: {clf.model_spec_['name']} (model={clf.model!r}, input {list(clf.input_shape_)})"
+            f"model: {clf.model_spec_['name']} (model={clf.model!r}, input {_shape_text(clf.input_shape_)})"
         )
     tuned = (d.get("thresholds") or {}).get("notes", [])
     notes = [*d.get("notes", []), *(f"thresholds: {_named_note(n, clf.label_names_)}" for n in tuned)]
     lines.extend(f"note: {n}" for n in notes)
     return lines
+
+
+def _cv_text(d: Mapping[str, Any]) -> str:
+    """How the fit validated, and its validation numbers (out-of-fold when cross-fitted)."""
+    cv, shown = d["cv"], d.get("validation") or {}
+    numbers = ", ".join(
+        f"{k}={shown[k]:.4f}"
+        for k in ("log_loss", "f1", "f1_macro", "accuracy", "average_precision")
+        if k in shown
+    )
+    rows = f"{shown['on']} rows: {shown['rows']}; {numbers}" if shown else "none"
+    return f"{cv['reason']} ({rows})"
 
 
 def _named_note(note: str, names: list[str]) -> str:
@@ -294,23 +332,38 @@ def _named_note(note: str, names: list[str]) -> str:
     return f"{m.group(1)} {names[int(m.group(2))]!r}: {note[m.end() :]}"
 
 
-def _weights_text(weights: Mapping[str, Any] | None) -> str:
+def _shape_text(shape: Any) -> str:
+    dims = [int(v) for v in shape]
+    return f"{dims[0]} features" if len(dims) == 1 else "x".join(map(str, dims))
+
+
+def _weights_text(weights: Mapping[str, Any] | None, names: Any = None) -> str:
     if not weights:
         return "none"
-    values = weights["values"]
-    shown = ", ".join(f"{v:.3g}" for v in values[:8]) + (" ..." if len(values) > 8 else "")
+    values = list(weights["values"])
+    named = names is not None and len(names) == len(values) and len(values) > 1
+    items = [f"{names[j]} {v:.3g}" if named else f"{v:.3g}" for j, v in enumerate(values[:8])]
+    shown = ", ".join(items) + (", ..." if len(values) > 8 else "")
     kind = "pos_weight" if weights.get("kind", "pos_weight") == "pos_weight" else "class weight"
-    return f"{weights['strategy']} {kind} [{shown}]"
+    return f"{weights['strategy']} {kind} {shown}"
 
 
-def _calibration_text(calibration: Mapping[str, Any] | None) -> str:
+def _calibration_text(
+    calibration: Mapping[str, Any] | None, held_out: Mapping[str, Any] | None = None
+) -> str:
     if not calibration:
         return "none (probabilities are the raw activation)"
+    text = str(calibration["method"])
+    if held_out:
+        b, a = float(held_out["before"]), float(held_out["after"])
+        verdict = "better" if a < b else "worse" if a > b else "unchanged"
+        text += f"; on the {held_out['where']} it was not fitted on, log-loss {b:.4f} -> {a:.4f} ({verdict})"
     before, after = calibration.get("log_loss_before") or [], calibration.get("log_loss_after") or []
-    change = ""
     if before and after:
-        change = f"; validation log-loss {sum(before) / len(before):.4f} -> {sum(after) / len(after):.4f}"
-    return f"{calibration['method']} on validation{change}"
+        text += (
+            f"; on the rows it was fitted on {sum(before) / len(before):.4f} -> {sum(after) / len(after):.4f}"
+        )
+    return text
 
 
 def _thresholds_text(clf: Classifier) -> str:
@@ -319,7 +372,9 @@ def _thresholds_text(clf: Classifier) -> str:
         why = " (threshold_objective='auto': multiclass)" if clf.threshold_objective == "auto" else ""
         return f"default (0.5 / argmax{scale}){why}"
     values = clf.thresholds_.values
-    shown = ", ".join(f"{float(v):.3f}" for v in values[:8]) + (" ..." if len(values) > 8 else "")
-    what = "class bias" if clf.task_ == "multiclass" else "thresholds"
+    names = clf.label_names_ if len(clf.label_names_) == len(values) and len(values) > 1 else None
+    items = [f"{names[j]} {float(v):.3f}" if names else f"{float(v):.3f}" for j, v in enumerate(values[:8])]
+    shown = ", ".join(items) + (", ..." if len(values) > 8 else "")
+    what = "class bias" if clf.task_ == "multiclass" else "threshold" if len(values) == 1 else "thresholds"
     scale = " on the calibrated scale" if clf.calibration_ is not None else ""
-    return f"{what} [{shown}] tuned on validation ({clf.thresholds_.objective}){scale}"
+    return f"{what} {shown} tuned on validation ({clf.thresholds_.objective}){scale}"

@@ -26,12 +26,37 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ...errors import DataError
 from ...tasks import Task
 from ..labels import LabelEncoder
 from ..rows import INDEX, RowNamer
-from ..tabular_preprocessor import TabularPreprocessor
+from ..tabular_preprocessor import TabularPreprocessor, refuse_infinite
 
-__all__ = ["TableEncoder", "arrow_labels"]
+__all__ = ["TableEncoder", "arrow_labels", "numeric_values"]
+
+
+def numeric_values(column: Any, name: str, rows: Callable[[], RowNamer] | None = None) -> np.ndarray:
+    """float64 values (nulls -> NaN) of a numeric column of a batch; text that is no number is a ``DataError``.
+
+    A column another file (or the statistics pass) found numeric may hold text in this file: the
+    error names the column, the value and (by ``rows``) the file and row, instead of Arrow's cast error.
+    """
+    if pa.types.is_float64(column.type):
+        return np.asarray(column.to_numpy(zero_copy_only=False))
+    try:
+        return np.asarray(pc.cast(column, pa.float64()).to_numpy(zero_copy_only=False))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+        text = pd.Series(column.to_pylist(), dtype=object)
+        parsed = pd.to_numeric(text, errors="coerce")
+        bad = np.flatnonzero(text.notna().to_numpy() & parsed.isna().to_numpy())
+        i = int(bad[0]) if len(bad) else 0
+        where = (rows() if rows is not None else INDEX)(i)
+        raise DataError(
+            f"Column {name!r} is numeric but holds {text.iloc[i]!r} at {where} "
+            f"({len(bad)} value(s) in this batch that are not numbers; column type {column.type}).",
+            fix=f"correct or blank the value (blanks are imputed), or leave the column out with drop=[{name!r}].",
+            code="bad-value",
+        ) from None
 
 
 def arrow_labels(column: pa.Array) -> np.ndarray:
@@ -74,19 +99,22 @@ class TableEncoder:
 
     def __call__(self, batch: pa.RecordBatch, rows: Callable[[], RowNamer] | None = None) -> Any:
         """``(x, y)`` of ``batch`` (``x`` alone without a label encoder)."""
-        x = self.features(batch)
+        x = self.features(batch, rows)
         return (x, self.targets(batch, rows)) if self.label_encoder is not None else x
 
-    def features(self, batch: pa.RecordBatch) -> np.ndarray:
-        """float32 ``[n, F]``, as ``TabularPreprocessor.transform`` computes them (in float64, then cast)."""
+    def features(self, batch: pa.RecordBatch, rows: Callable[[], RowNamer] | None = None) -> np.ndarray:
+        """float32 ``[n, F]``, as ``TabularPreprocessor.transform`` computes them (in float64, then cast).
+
+        Raises:
+            DataError: ``infinite-value``, naming the column (and the row, by ``rows``).
+        """
         pre, n = self.preprocessor, batch.num_rows
         out = np.zeros((n, pre.n_features), dtype=np.float32)
-        scaled, clip = np.empty(n, dtype=np.float64), np.empty(n, dtype=np.float64)
+        scaled, t, s = (np.empty(n, dtype=np.float64) for _ in range(3))
         for j, c in enumerate(pre.numeric):
-            column = batch.column(c.name)
-            if not pa.types.is_float64(column.type):
-                column = pc.cast(column, pa.float64())
-            values = column.to_numpy(zero_copy_only=False)  # nulls -> NaN
+            values = numeric_values(batch.column(c.name), c.name, rows)  # nulls -> NaN
+            if np.isinf(values).any():
+                refuse_infinite(values, c.name, rows() if rows is not None else INDEX, fitted=True)
             if c.scaling == "quantile":  # the column's own map, in float64
                 out[:, j] = c.apply(np.where(np.isnan(values), c.fill, values))
                 continue
@@ -95,12 +123,18 @@ class TableEncoder:
             if missing.any():
                 scaled[missing] = c.fill - c.mean
             np.divide(scaled, c.scale, out=scaled)
-            if c.scaling == "robust":  # the smooth clip z / sqrt(1 + (z / 3)^2), in place
-                np.divide(scaled, 3.0, out=clip)
-                np.multiply(clip, clip, out=clip)
-                np.add(clip, 1.0, out=clip)
-                np.sqrt(clip, out=clip)
-                np.divide(scaled, clip, out=scaled)
+            if c.scaling == "robust":  # the smooth clip, in place: smooth_clip's operations, in its order
+                np.divide(scaled, 3.0, out=t)  # t = z / 3; s = max(1, |t|)
+                np.abs(t, out=s)
+                np.maximum(s, 1.0, out=s)
+                np.divide(t, s, out=t)  # (t / s)^2 + (1 / s)^2
+                np.multiply(t, t, out=t)
+                np.divide(scaled, s, out=scaled)
+                np.divide(1.0, s, out=s)
+                np.multiply(s, s, out=s)
+                np.add(s, t, out=s)
+                np.sqrt(s, out=s)
+                np.divide(scaled, s, out=scaled)
             out[:, j] = scaled
         j = len(pre.numeric)
         for cat in pre.categorical:

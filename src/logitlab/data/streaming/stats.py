@@ -34,15 +34,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 import torch
 
 from ...errors import DataError
 from ...label_counts import LabelCounts
 from ...tasks import Task
 from ..labels import LabelEncoder
+from ..tabular_preprocessor import refuse_infinite
 from .columns import CategoryStats, NumericStats, column_kind
-from .encode import arrow_labels
+from .encode import arrow_labels, numeric_values
 from .hashing import SPLIT_NAMES, TRAIN, HashSplit, key_hash, splitmix64
 from .manifest import Manifest, Unit
 
@@ -254,7 +254,10 @@ def _scan_batch(
     part = batch.take(train)
     hashes = splitmix64(ids[train].view(np.uint64), _SAMPLE_SALT)
     for name, s in stats.numeric.items():
-        s.add(pc.cast(part.column(name), pa.float64()).to_numpy(zero_copy_only=False), hashes)
+        values = numeric_values(part.column(name), name, lambda: manifest.row_namer(unit, ids[train]))
+        if np.isinf(values).any():  # named by file and row (the namer is built only then)
+            refuse_infinite(values, name, manifest.row_namer(unit, ids[train]))
+        s.add(values, hashes)
     for name, c in stats.categorical.items():
         c.add(part.column(name), ids[train])
 

@@ -1,0 +1,107 @@
+"""Issue 24 on the command line: bad data and flags exit 2 with one message and a fix, never a traceback.
+
+Each case runs ``python -m logitlab ...`` in a subprocess (in parallel, as ``test_cli_bad_input.py``).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+pytestmark = pytest.mark.timeout(900)
+
+
+def _frame(n: int = 80) -> pd.DataFrame:
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(n, 2))
+    return pd.DataFrame({"a": x[:, 0], "b": x[:, 1], "target": (x[:, 0] > 0).astype(int)})
+
+
+def _setup(root: Path) -> None:
+    from logitlab import workflows
+
+    frame = _frame()
+    frame.to_csv(root / "good.csv", index=False)
+    inf_label = frame.astype({"target": object})
+    inf_label.loc[3, "target"] = "inf"
+    inf_label.to_csv(root / "inflabel.csv", index=False)
+    inf_feature = frame.copy()
+    inf_feature.loc[3, "a"] = np.inf
+    inf_feature.to_csv(root / "inffeature.csv", index=False)
+    soft = frame.copy()
+    soft["target"] = np.random.default_rng(1).uniform(size=len(frame)).round(2)
+    soft.to_csv(root / "soft.csv", index=False)
+    (root / "parts").mkdir()
+    frame.iloc[:40].to_parquet(root / "parts" / "a.parquet")
+    text = frame.iloc[40:].astype({"a": str}).reset_index(drop=True)
+    text.loc[:, "a"] = "oops"  # every row: whichever split a row falls in, the reader meets it
+    text.to_parquet(root / "parts" / "b.parquet")
+    params = {"epochs": 1, "device": "cpu"}
+    workflows.train(str(root / "good.csv"), root / "run", params=params, load={}, echo=str)
+
+
+# id -> (argv after `python -m logitlab`, phrase the message must hold)
+CASES: dict[str, tuple[list[str], str]] = {
+    "train-inf-label": (["train", "inflabel.csv"], "Infinite target values at line 5"),
+    "doctor-inf-label": (["doctor", "inflabel.csv"], "Infinite target values at line 5"),
+    "train-inf-feature": (["train", "inffeature.csv"], "Column 'a' holds inf at line 5.*\n.*--drop a"),
+    "predict-inf-feature": (
+        ["predict", "run", "inffeature.csv", "--out", "p.csv"],
+        "Column 'a' holds inf at line 5.*\nFix: blank the infinite cells of column 'a'",
+    ),
+    "train-soft-labels": (["train", "soft.csv"], "fractions in \\[0, 1\\].*not classes"),
+    "train-huge-hidden": (
+        ["train", "good.csv", "--model-option", "hidden=[100000000]"],
+        "gives an mlp of 500,000,001 weights",
+    ),
+    "train-seed-past-32-bits": (
+        ["train", "good.csv", "--seed", "4294967296"],
+        "--seed: 4294967296.*\n.*--seed 0",
+    ),
+    "train-rot13": (["train", "good.csv", "--encoding", "rot13"], "Unknown text encoding 'rot13'"),
+    "train-empty-label-sep": (["train", "good.csv", "--label-sep="], "--label-sep to be a non-empty string"),
+    "train-streamed-text-in-numeric-column": (
+        ["train", "parts", "--streaming", "--epochs", "1"],
+        "Column 'a' is numeric but holds 'oops' at b.parquet row",
+    ),
+}
+_PYTHON_SPELLING = r"(?<![-\w])(label_sep|encoding|drop|random_state|seed|model_options)="
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    root = tmp_path_factory.mktemp("clidata")
+    _setup(root)
+    src = str(Path(__file__).resolve().parents[2] / "src")
+    path = os.pathsep.join(p for p in (src, os.environ.get("PYTHONPATH", "")) if p)
+    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONWARNINGS="ignore", PYTHONPATH=path)
+
+    def run(argv: list[str]) -> subprocess.CompletedProcess[str]:
+        cmd = [sys.executable, "-m", "logitlab", *argv]
+        return subprocess.run(cmd, cwd=root, env=env, capture_output=True, text=True, timeout=400)
+
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        futures = {k: pool.submit(run, argv) for k, (argv, _) in CASES.items()}
+        return {k: f.result() for k, f in futures.items()}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", list(CASES))
+def test_cli_bad_data_exits_2_with_one_message_and_a_fix(case: str, results: dict[str, Any]) -> None:
+    proc = results[case]
+    err = proc.stderr
+    assert proc.returncode == 2, (proc.returncode, err[-2000:])
+    assert "Traceback" not in err, err[-2000:]
+    assert re.search(CASES[case][1], err), err
+    assert not re.search(_PYTHON_SPELLING, err), err
+    assert "Fix: " in err, err
+    assert len([line for line in err.strip().splitlines() if line.strip()]) <= 6, err
