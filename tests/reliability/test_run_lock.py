@@ -81,6 +81,5 @@ def test_a_killed_writer_leaves_no_stale_lock(tmp_path: Path, capsys: pytest.Cap
     assert (out / outputs.LOCK).exists()  # the file stays; the lock went with the process
     code = cli.main(["train", str(data), "--target", "label", "--out", str(out), *TRAIN])
     err = capsys.readouterr().err
-    assert code == 2 and "interrupted run" in err and "--resume" in err  # not "another process"
-    assert cli.main(["train", str(data), "--target", "label", "--out", str(out), *TRAIN, "--resume"]) == 0
+    assert code == 0, err  # killed before it wrote anything: the same command just trains, nothing blocks it
     assert outputs.read_manifest(out)["state"] == "complete"  # type: ignore[index]
