@@ -103,7 +103,7 @@ def test_a_tiny_validation_split_keeps_the_default_thresholds_and_says_so():
     rng = np.random.default_rng(0)
     X = rng.normal(size=(60, 3))
     y = (X[:, 0] > 0).astype(int)
-    clf = Classifier(epochs=2, device="cpu").fit(X, y)  # 9 validation rows: < 10 of each class
+    clf = Classifier(epochs=2, device="cpu", cv=1).fit(X, y)  # 9 validation rows: < 10 of each class
     assert clf.thresholds_.values == [0.5]
     assert any(n.startswith("validation split:") for n in clf.decisions_["notes"])
     assert any("kept 0.5" in n for n in clf.thresholds_.notes)

@@ -6,7 +6,6 @@ Parameter checks, the training run, and the conversion between a fitted classifi
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import os
 from collections.abc import Mapping
@@ -17,9 +16,9 @@ import numpy as np
 from .errors import ConfigError, ModelFileError
 from .options import (
     AUTO_EPOCHS,
+    AUTO_SCHEDULE,
     CALIBRATION_METHODS,
     DEVICES,
-    FEW_ROWS,
     IMBALANCE_STRATEGIES,
     MAX_SEED,
     NUMERIC_SCALINGS,
@@ -33,16 +32,18 @@ from .options import (
 if TYPE_CHECKING:
     from torch import nn
 
+    from ._crossfit import Plan
     from .estimator import Classifier, TrainingSetup
 
 __all__ = [
-    "calibrate_and_tune",
     "check_params",
     "describe_loss",
+    "forward_logits",
     "refuse_soft_labels",
     "resolve_seed",
     "restore",
     "saved_meta",
+    "selection_metrics",
     "train_linear",
     "train_model",
     "training_budget",
@@ -61,6 +62,7 @@ def _is_number(v: Any) -> bool:
 
 def check_params(p: Mapping[str, Any]) -> None:
     """Check every Classifier parameter that needs no data; a ``ConfigError`` names the first bad one."""
+    from ._crossfit import check_cv
     from .evaluate import check_objective
 
     checks = [
@@ -73,6 +75,7 @@ def check_params(p: Mapping[str, Any]) -> None:
         ("epochs", p["epochs"] == "auto" or _is_int(p["epochs"], 1), "epochs='auto' or a number such as 30"),
         ("batch_size", _is_int(p["batch_size"], 1), "batch_size=64"),
         ("ensemble", _is_int(p["ensemble"], 1), "ensemble=1 (one network) or a small number such as 5"),
+        ("cv", check_cv(p["cv"]), "cv='auto', cv=5 (5-fold cross-fitting) or cv=1 (one validation split)"),
         ("lr", _is_number(p["lr"]) and p["lr"] > 0, "lr=1e-3"),
         ("weight_decay", _is_number(p["weight_decay"]) and p["weight_decay"] >= 0, "weight_decay=1e-4"),
         ("val_size", _is_number(p["val_size"]) and 0 <= p["val_size"] < 1, "val_size=0.15"),
@@ -101,6 +104,15 @@ def check_params(p: Mapping[str, Any]) -> None:
         ("model", isinstance(p["model"], str), "model='mlp'"),
         ("loss", isinstance(p["loss"], str), "loss='auto'"),
         ("positive", p.get("positive") is None or _is_label(p["positive"]), "positive='yes' (a class of y)"),
+        (
+            "text_columns",
+            p.get("text_columns", "auto") == "auto"
+            or (
+                isinstance(p.get("text_columns"), (list, tuple))
+                and all(isinstance(c, str) for c in p["text_columns"])
+            ),
+            "text_columns='auto' (detected), a list of column names, or [] (none)",
+        ),
     ]
     for name, ok, fix in checks:
         if not ok:
@@ -110,6 +122,22 @@ def check_params(p: Mapping[str, Any]) -> None:
                 code="bad-param",
                 param=name,
             )
+    if isinstance(p["cv"], (int, np.integer)) and p["cv"] > 1 and p["ensemble"] > 1:
+        raise ConfigError(
+            f"Got cv={p['cv']} and ensemble={p['ensemble']}: cross-fitting already averages {p['cv']} fold "
+            "models, each early-stopped on its own fold.",
+            fix=f"use cv={p['cv']} alone, or ensemble={p['ensemble']} with cv=1 (a seed ensemble on one split).",
+            code="bad-param",
+            param="ensemble",
+        )
+    if p["model"] == "linear" and p["ensemble"] > 1:  # cross-fitted linear fold models are an Ensemble
+        raise ConfigError(
+            f"Got ensemble={p['ensemble']} with model 'linear'; its fit is convex and deterministic, so every "
+            "member would be the same model.",
+            fix="use ensemble=1 with model='linear' (or model='mlp' for an ensemble).",
+            code="bad-param",
+            param="ensemble",
+        )
     for name in ("loss_options", "model_options"):
         if p[name] is not None and not isinstance(p[name], dict):
             raise ConfigError(
@@ -250,73 +278,169 @@ def training_budget(epochs: Any, n_train: int, batch_size: int, has_val: bool) -
     return n, (max(budget["min_patience"], n // 4) if has_val else None)
 
 
-def train_model(
-    clf: Classifier, setup: TrainingSetup, run_dir: Any
-) -> tuple[Any, list[dict[str, Any]], Any, Any]:
-    """Train ``setup.model`` with the library's Trainer, keeping the best validation epoch's weights.
+def selection_metrics(task: str) -> Any:
+    """The trainer's ``metrics_fn``: :func:`~logitlab.evaluate.epoch_metrics` plus the unweighted ``log_loss``.
+
+    The best epoch is picked on this log-loss (``val_log_loss``), not on the weighted training loss
+    (``val_loss``), in which three rows of a rare class can carry a fifth of the total.
+    """
+    import torch.nn.functional as F
+
+    from .evaluate import epoch_metrics
+
+    cheap = epoch_metrics(task)
+
+    def metrics(logits: Any, targets: Any) -> dict[str, float]:
+        z = logits.detach().float()
+        if task == "multiclass":
+            y = targets if targets.ndim == 2 else targets.long().reshape(-1)
+            loss = F.cross_entropy(z, y.float() if y.ndim == 2 else y)
+        else:
+            loss = F.binary_cross_entropy_with_logits(z, targets.float().reshape(z.shape))
+        return {**cheap(logits, targets), "log_loss": float(loss)}
+
+    return metrics
+
+
+def forward_logits(model: nn.Module, batches: Any, n_outputs: int) -> Any:
+    """``model`` on float32 input batches, without gradients: logits ``[N, n_outputs]`` on the CPU."""
+    import torch
+
+    device = next(model.parameters()).device
+    model.eval()
+    out = []
+    with torch.inference_mode():
+        for b in batches:
+            n = int(b.shape[0])
+            if 0 < n < _MIN_ROWS and b.layout == torch.strided:
+                b = torch.cat([b, b[-1:].expand(_MIN_ROWS - n, *b.shape[1:])])
+            out.append(model(b.to(device)).float().cpu()[:n])
+    logits = torch.cat(out) if out else torch.empty(0, n_outputs)
+    return logits.reshape(len(logits), n_outputs)
+
+
+# inference batches of fewer rows are padded to this many (repeating the last row): BLAS takes other
+# kernels below 16 rows (measured: 8 rows still differ), whose float32 rounding would make a row's output
+# depend on its batch (scikit-learn's check_methods_subset_invariance predicts row by row)
+_MIN_ROWS = 16
+
+
+def train_model(clf: Classifier, setup: TrainingSetup, run_dir: Any, plan: Plan) -> tuple[Any, ...]:
+    """Train each member of ``setup.model`` on its rows of ``plan``, keeping its best epoch's weights.
+
+    Every member is early-stopped on its own rows (a fold, or the first half of the validation split)
+    by the unweighted validation log-loss. The last batch of an epoch is dropped when it would hold a
+    single row (BatchNorm cannot train on one row; the rows are reshuffled every epoch, so none is
+    left out for good).
 
     Returns:
-        (model, history, health monitor, best epoch or None): the model in eval mode (on the CPU when
-        the run was on the CPU).
+        (model, history, health monitor, best epoch or None, out-of-fold logits or None): the model in
+        eval mode (on the CPU when the run was on the CPU); the out-of-fold logits of
+        ``plan.calibration``'s rows when cross-fitting.
     """
+    import torch
+
+    from .data.bundle import rows_per_batch
     from .doctor.monitor import HealthMonitor
-    from .evaluate import epoch_metrics
     from .models import Ensemble
-    from .train import EarlyStopping, RestoreBestWeights, TrainConfig, Trainer
+    from .train import EarlyStopping, ReduceLROnPlateau, RestoreBestWeights, TrainConfig, Trainer
 
-    if getattr(setup.model, "model_spec", {}).get("name") == "linear":
-        return train_linear(clf, setup)
-    bundle = setup.bundle
-    has_val = len(bundle.val) > 0
-    epochs, patience = training_budget(clf.epochs, len(bundle.train), int(clf.batch_size), has_val)
-    clf.decisions_["epochs"] = {"epochs": epochs, "patience": patience, "asked": clf.epochs}
-    config = TrainConfig(
-        epochs=epochs,
-        batch_size=int(clf.batch_size),
-        lr=float(clf.lr),
-        weight_decay=float(clf.weight_decay),
-        precision=clf.precision,  # type: ignore[arg-type]  # checked by check_params and TrainConfig
-        seed=clf.seed_,
-        device=clf.device,
-        progress=bool(clf.verbose),
-    )
-    val = bundle.val.training_data() if has_val else None
+    linear = getattr(setup.model, "model_spec", {}).get("name") == "linear"
     members = list(setup.model.members) if isinstance(setup.model, Ensemble) else [setup.model]
-    runs = []
-    for k, member in enumerate(members):  # one after another: each its own init, batch order and best epoch
-        # on by default: reads only the loss the trainer reads anyway; set before training, so a run
-        # that fails still shows what the monitor saw
-        monitor = HealthMonitor(loss_fn=setup.loss_fn)
-        if k == 0:
-            clf.health_ = monitor
-        best = RestoreBestWeights(monitor="val_loss", mode="min")
-        callbacks: list[Any] = [monitor, best] if has_val else [monitor]
-        if patience is not None:
-            callbacks.append(EarlyStopping("val_loss", mode="min", patience=patience))
-        trainer = Trainer(
-            member,
-            setup.loss_fn,
-            dataclasses.replace(config, seed=clf.seed_ + 1000 * k),
-            callbacks=callbacks,
-            run_dir=run_dir if (run_dir is None or k == 0) else os.path.join(run_dir, "members", str(k)),
-            metrics_fn=epoch_metrics(clf.task_),
-        )
-        history = list(trainer.fit(bundle.train.training_data(), val) or [])
-        runs.append((history, best.best_epoch + 1 if has_val and best.best_epoch >= 0 else None))  # 1-based
+    assert len(members) == len(plan.members), "one plan entry per member"
+    batch = int(clf.batch_size)
+    oof = torch.zeros(len(plan.calibration), int(clf.n_outputs_)) if plan.fit_rows else None
+    runs: list[tuple[list[dict[str, Any]], int | None]] = []
+    described: list[dict[str, Any]] = []
+    for k, (member, (train, stop)) in enumerate(zip(members, plan.members)):
+        if linear:
+            runs.append((train_linear(clf, member, setup.loss_fn, train, stop), None))
+        else:
+            epochs, patience = training_budget(clf.epochs, len(train), batch, stop is not None)
+            plateau = patience is not None and AUTO_SCHEDULE["schedule"] == "plateau"
+            described.append(
+                {
+                    "epochs": epochs,
+                    "patience": patience,
+                    "asked": clf.epochs,
+                    "schedule": "plateau" if plateau else "cosine",
+                }
+            )
+            config = TrainConfig(
+                epochs=epochs,
+                batch_size=batch,
+                lr=float(clf.lr),
+                weight_decay=float(clf.weight_decay),
+                precision=clf.precision,  # type: ignore[arg-type]  # checked by check_params and TrainConfig
+                seed=clf.seed_ + 1000 * k,
+                device=clf.device,
+                progress=bool(clf.verbose),
+                drop_last=len(train) > batch and len(train) % batch == 1,
+                schedule="constant" if plateau else "cosine",
+            )
+            # on by default: reads only the loss the trainer reads anyway; set before training, so a run
+            # that fails still shows what the monitor saw
+            monitor = HealthMonitor(loss_fn=setup.loss_fn)
+            if k == 0:
+                clf.health_ = monitor
+            best = RestoreBestWeights(monitor="val_log_loss", mode="min")
+            callbacks: list[Any] = [monitor, best] if stop is not None else [monitor]
+            if patience is not None:
+                callbacks.append(EarlyStopping("val_log_loss", mode="min", patience=patience))
+            if plateau:
+                assert patience is not None
+                wait = max(AUTO_SCHEDULE["min_patience"], patience // AUTO_SCHEDULE["patience_divisor"])
+                callbacks.append(
+                    ReduceLROnPlateau(
+                        "val_log_loss",
+                        patience=wait,
+                        factor=AUTO_SCHEDULE["factor"],
+                        max_reductions=AUTO_SCHEDULE["reductions"],
+                    )
+                )
+            trainer = Trainer(
+                member,
+                setup.loss_fn,
+                config,
+                callbacks=callbacks,
+                run_dir=run_dir if (run_dir is None or k == 0) else os.path.join(run_dir, "members", str(k)),
+                metrics_fn=selection_metrics(clf.task_),
+            )
+            val = stop.training_data() if stop is not None else None
+            history = list(trainer.fit(train.training_data(), val) or [])
+            runs.append(
+                (
+                    history,  # 1-based best epoch
+                    best.best_epoch + 1 if stop is not None and best.best_epoch >= 0 else None,
+                )
+            )
+        if oof is not None and stop is not None:
+            rows = rows_per_batch(tuple(clf.input_shape_))
+            oof[torch.from_numpy(plan.fit_rows[k])] = forward_logits(member, stop.batches(rows), oof.shape[1])
+    if described:
+        clf.decisions_["epochs"] = described[0]
     if len(members) > 1:
-        clf.decisions_["members"] = [{"epochs": len(h), "best_epoch": b} for h, b in runs]
+        clf.decisions_["members"] = [
+            {"rows": len(t), "stop_rows": len(s) if s is not None else 0, "epochs": len(h), "best_epoch": b}
+            for (t, s), (h, b) in zip(plan.members, runs)
+        ]
     model = setup.model.eval()
-    if trainer.device.type == "cpu":
+    if next(model.parameters()).device.type == "cpu":
         model = model.cpu()
-    return model, runs[0][0], clf.health_, runs[0][1]
+    if linear:
+        clf.health_ = None
+    return model, runs[0][0], clf.health_, runs[0][1], oof
 
 
-def train_linear(clf: Classifier, setup: TrainingSetup) -> tuple[Any, list[dict[str, Any]], Any, Any]:
+def train_linear(
+    clf: Classifier, model: nn.Module, loss_fn: nn.Module, train: Any, val: Any
+) -> list[dict[str, Any]]:
     """Fit ``model="linear"`` full-batch with L-BFGS (:func:`~logitlab.train.fit_full_batch`), L2 = ``weight_decay``.
 
     The penalty is ``weight_decay / 2 * ||W||^2`` on the mean training loss (scikit-learn's
     ``LogisticRegression(C=1 / (weight_decay * n))``); ``epochs``, ``lr`` and ``batch_size`` do not apply.
-    The history has one row (``train_loss``, and ``val_loss`` with a validation split); no best epoch.
+    Returns the history: one row (``train_loss``, and ``val_loss`` with validation rows); no best epoch.
+    ``model`` is fitted in place (one fold model when cross-fitting).
 
     Raises:
         ConfigError: a training split that is not one in-memory tensor (lazy images, sparse or streamed
@@ -326,8 +450,8 @@ def train_linear(clf: Classifier, setup: TrainingSetup) -> tuple[Any, list[dict[
 
     from .train import fit_full_batch
 
-    train, val = setup.bundle.train, setup.bundle.val
-    if not (train.in_memory and val.in_memory) or clf.precision not in ("fp32", "32", "32-true", "float32"):
+    lazy = not train.in_memory or (val is not None and not val.in_memory)
+    if lazy or clf.precision not in ("fp32", "32", "32-true", "float32"):
         raise ConfigError(
             "model='linear' is fitted full-batch in float32 on rows held in memory; this data is read "
             "lazily (images, sparse or streamed rows)"
@@ -338,8 +462,8 @@ def train_linear(clf: Classifier, setup: TrainingSetup) -> tuple[Any, list[dict[
             param="model",
         )
     device = torch.device(_resolve_device(clf.device))
-    model, loss_fn = setup.model.to(device), setup.loss_fn.to(device)
-    x, y = (t.to(device) for t in train.training_data())  # type: ignore[union-attr]
+    model, loss_fn = model.to(device), loss_fn.to(device)
+    x, y = (t.to(device) for t in train.training_data())
     torch.manual_seed(clf.seed_)
     fit = fit_full_batch(model, loss_fn, x, y, l2=float(clf.weight_decay))
     clf.decisions_["epochs"] = {
@@ -350,57 +474,14 @@ def train_linear(clf: Classifier, setup: TrainingSetup) -> tuple[Any, list[dict[
         + ("" if fit["converged"] else " (not converged)"),
     }
     row: dict[str, Any] = {"epoch": 0, "train_loss": fit["loss"], "objective": fit["objective"]}
-    if len(val):
+    if val is not None and len(val):
         with torch.no_grad():
-            vx, vy = (t.to(device) for t in val.training_data())  # type: ignore[union-attr]
+            vx, vy = (t.to(device) for t in val.training_data())
             row["val_loss"] = float(loss_fn(model(vx), vy))
-    model = model.eval()
+    model.eval()
     if device.type == "cpu":
-        model = model.cpu()
-    clf.health_ = None
-    return model, [row], None, None
-
-
-def calibrate_and_tune(clf: Classifier, setup: TrainingSetup) -> tuple[Any, Any]:
-    """The calibration map and the decision thresholds, both fitted on the validation split.
-
-    The map is fitted first, and the thresholds are tuned on the calibrated logits: ``predict``
-    applies them to the probabilities ``predict_proba`` returns, and they move off 0.5 / zero class
-    bias only where that strictly improves the objective on validation, so ``predict ==
-    argmax(predict_proba)`` holds wherever they did not move (the rule of
-    :mod:`logitlab.evaluate.calibration`). Without a validation split: neither (raw 0.5 / argmax).
-    With ``threshold_objective="none"`` (and ``"auto"`` for multiclass, :data:`~logitlab.options.AUTO_OBJECTIVE`):
-    no thresholds (0.5 / argmax of the calibrated probabilities).
-
-    Returns:
-        (Calibration or None, Thresholds or None)
-    """
-    from .evaluate import calibrate, check_objective, tune_thresholds
-
-    val = setup.bundle.val
-    if len(val) == 0:
-        return None, None
-    logits = clf.predict_logits(val)
-    cal = None
-    if clf.calibration != "none":
-        w = setup.weights
-        pos = w.values if w is not None and w.kind == "pos_weight" else None
-        cls = w.values if w is not None and w.kind == "class_weight" else None
-        method = cast(Any, clf.calibration)
-        cal = calibrate(logits, val.y, task=clf.task_, method=method, pos_weight=pos, class_weight=cls)
-    objective = check_objective(clf.threshold_objective, clf.task_)  # "auto" -> the task's objective
-    if objective == "none":
-        return cal, None
-    scale = logits if cal is None else cal.calibrated_logits(logits)
-    tuned = tune_thresholds(
-        scale,
-        val.y,
-        task=clf.task_,
-        objective=objective,
-        probabilities=False,
-        min_count=FEW_ROWS,
-    )
-    return cal, tuned
+        model.cpu()
+    return [row]
 
 
 # ---------------------------------------------------------------------------- model.json <-> Classifier
@@ -446,31 +527,38 @@ def _json_param(value: Any) -> Any:
 
 
 def restore(cls: type[Classifier], state: dict[str, Any], meta: dict[str, Any], *, device: str) -> Classifier:
-    """A fitted Classifier from a validated ``model.json`` and its weights."""
+    """A fitted Classifier from a validated ``model.json`` and its weights.
+
+    Every field is checked against the others and the spec against the stored tensors
+    (:mod:`logitlab.model_check`) before anything is built; a malformed field is a ``ModelFileError``
+    naming it.
+    """
     from .data import DataState, LabelEncoder
     from .evaluate import Calibration, Thresholds
-    from .models import build_model, saved_model_spec
+    from .model_check import check_model_meta, guarded
 
+    tensors = {k: (list(v.shape), str(v.dtype)) for k, v in state.items()}
+    spec, model = check_model_meta(meta, tensors)  # first: nothing is built from an unchecked field
     valid = set(cls().get_params())
     params = dict(meta["params"])
     if "random_state" not in params and "seed" in params:  # saved before `random_state`: the same seed
         params["random_state"] = params.pop("seed")
     clf = cls(**{k: v for k, v in params.items() if k in valid})
+    try:
+        check_params({**clf.get_params(), "device": "cpu"})  # the device is chosen at load time
+    except ConfigError as exc:
+        raise ModelFileError(
+            f"model.json field `params.{exc.param}` is invalid: {exc.message}",
+            fix="save the model again with Classifier.save(dir); do not edit model.json by hand.",
+            code="model-json-inconsistent",
+        ) from None
     saved_seed = params.get("seed") if params.get("seed") is not None else params.get("random_state")
     clf.seed_ = int(cast(int, saved_seed)) if _is_int(saved_seed, 0) else 0
-    clf.label_encoder_ = LabelEncoder.from_dict(meta["label_encoder"])
+    clf.label_encoder_ = guarded("label_encoder", lambda: LabelEncoder.from_dict(meta["label_encoder"]))
     clf._set_label_attributes(tuple(meta["input_shape"]))
-    if [str(c) for c in clf.classes_] != [str(c) for c in meta["classes"]] or clf.task_ != meta["task"]:
-        raise ModelFileError(
-            "model.json is inconsistent: `classes`/`task` differ from `label_encoder`.",
-            fix="save the model again; do not edit model.json by hand.",
-            code="model-json-inconsistent",
-        )
-    clf.decisions_ = _epochs_from_one(
-        dict(meta.get("decisions") or {"task": clf.task_, "task_reason": "", "notes": []})
-    )
-    clf.model_spec_ = saved_model_spec(meta["model_spec"])  # older specs rebuild as they were trained
-    model = build_model(**clf.model_spec_)
+    decisions = dict(meta.get("decisions") or {"task": clf.task_, "task_reason": "", "notes": []})
+    clf.decisions_ = guarded("decisions", lambda: _epochs_from_one(decisions))
+    clf.model_spec_ = spec  # older specs rebuild as they were trained
     try:
         model.load_state_dict(state, strict=True)
     except RuntimeError as exc:
@@ -480,10 +568,13 @@ def restore(cls: type[Classifier], state: dict[str, Any], meta: dict[str, Any], 
             code="model-weights-mismatch",
         ) from None
     clf.model_ = model.to(_resolve_device(device)).eval()
-    clf.thresholds_ = Thresholds.from_dict(meta["thresholds"]) if meta["thresholds"] is not None else None
+    th = meta["thresholds"]
+    clf.thresholds_ = guarded("thresholds", lambda: Thresholds.from_dict(th)) if th is not None else None
     stored = meta.get("calibration")  # schema_version 1 files have none: their probabilities stay raw
-    clf.calibration_ = Calibration.from_dict(stored) if stored is not None else None
-    clf.data_state_ = DataState.from_dict(meta["preprocessing"])
+    clf.calibration_ = (
+        guarded("calibration", lambda: Calibration.from_dict(stored)) if stored is not None else None
+    )
+    clf.data_state_ = guarded("preprocessing", lambda: DataState.from_dict(meta["preprocessing"]))
     if meta["feature_names"] is not None:
         clf.feature_names_in_ = np.asarray(meta["feature_names"], dtype=object)
     if len(clf.input_shape_) == 1:

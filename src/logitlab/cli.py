@@ -18,12 +18,14 @@ Examples:
 from __future__ import annotations
 
 import argparse
+import contextlib
+import functools
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
-from .cli_text import epochs_arg, image_size, in_cli_spelling, metrics_table, summary_table
+from .cli_text import cv_arg, epochs_arg, image_size, in_cli_spelling, metrics_table, respell, summary_table
 from .options import (
     CALIBRATION_METHODS,
     DEVICES,
@@ -33,6 +35,7 @@ from .options import (
     MISSING_TARGET,
     NUMERIC_SCALINGS,
     OBJECTIVE_SPELLINGS,
+    ONNX_INPUT_DTYPES,
     ONNX_OPSET,
     ONNX_OPSETS,
     PRECISION_ALIASES,
@@ -59,7 +62,18 @@ _EPILOG = """examples:
 
 
 class _Formatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):
-    """Keeps the epilog's layout and shows each option's default."""
+    """Keeps the epilog's layout and shows each option's default, once.
+
+    Nothing is added where the help text already says its default, or where there is none to show
+    (``None``, an off switch, an empty list).
+    """
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        text = action.help or ""
+        nothing = any(action.default is v for v in (None, False, argparse.SUPPRESS)) or action.default == []
+        if "default" in text or nothing or not action.option_strings:
+            return text
+        return text + " (default: %(default)s)"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -117,16 +131,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     doctor = command("doctor", "check a data set and an untrained model's first batch")
     _add_data(doctor)
-    doctor.add_argument("--task", choices=TASK_CHOICES, default=DEFAULTS["task"])
-    doctor.add_argument("--loss", default=DEFAULTS["loss"])
-    doctor.add_argument("--imbalance", choices=IMBALANCE_STRATEGIES, default=DEFAULTS["imbalance"])
+    doctor.add_argument("--task", choices=TASK_CHOICES, default=DEFAULTS["task"],
+                        help="the task to check the data for; auto: inferred from the labels")  # fmt: skip
+    doctor.add_argument("--loss", default=DEFAULTS["loss"],
+                        help="the loss whose first batch is checked: auto (BCE / cross entropy by task), focal, ...")  # fmt: skip
+    doctor.add_argument("--imbalance", choices=IMBALANCE_STRATEGIES, default=DEFAULTS["imbalance"],
+                        help="the weight strategy the loss is checked with, as `train --imbalance`")  # fmt: skip
     doctor.add_argument("--model", default=DEFAULTS["model"], help="auto: cnn for images, mlp for tables")
     doctor.add_argument("--json", action="store_true", help="print the findings as JSON")
 
     plot = command("plot-loss", "plot a loss and its gradient against the logit, for target 1 and target 0")
     plot.add_argument("--loss", default="bce", help="loss name")
     plot.add_argument("--gamma", type=float, default=None, help="focal gamma (shortcut for --option gamma=G)")
-    plot.add_argument("--option", dest="loss_options", action="append", default=[], metavar="KEY=VALUE")
+    plot.add_argument("--option", dest="loss_options", action="append", default=[], metavar="KEY=VALUE",
+                      help="a loss option, e.g. gamma=2 (repeatable)")  # fmt: skip
     plot.add_argument(
         "--compare", default="bce", help="a second loss drawn dashed for reference ('' for none)"
     )
@@ -156,6 +174,9 @@ def _add_data(p: argparse.ArgumentParser) -> None:
     p.add_argument("--numeric-scaling", choices=NUMERIC_SCALINGS, default=LOAD_DEFAULTS["numeric_scaling"],
                    help="numeric table columns after imputation: robust (median/IQR, smooth clip), "
                    "standard (mean/std) or quantile (to a normal)")  # fmt: skip
+    p.add_argument("--text", action="append", default=None, metavar="COL",
+                   help="a column of free text (TF-IDF of word and character n-grams; repeatable); "
+                   "'none' reads no column as text (default: detected, each noted)")  # fmt: skip
     p.add_argument("--image-size", type=image_size, default=None, metavar="N or HxW",
                    help="resize images (default: their size if all agree, else 128)")  # fmt: skip
     _add_dialect(p)
@@ -180,7 +201,15 @@ def _load_options(args: argparse.Namespace) -> dict[str, Any]:
         "sep": args.sep,
         "encoding": args.encoding,
         "numeric_scaling": args.numeric_scaling,
+        "text_columns": _text_columns(args.text),
     }
+
+
+def _text_columns(names: list[str] | None) -> Any:
+    """``--text``: none given -> ``"auto"``; ``--text none`` -> ``[]``; else the columns."""
+    if not names:
+        return LOAD_DEFAULTS["text_columns"]
+    return [] if [n.lower() for n in names] == ["none"] else list(names)
 
 
 def _add_training(p: argparse.ArgumentParser) -> None:
@@ -199,6 +228,9 @@ def _add_training(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", default=DEFAULTS["model"], help="mlp, cnn, resnet18, ...")
     p.add_argument("--ensemble", type=int, default=DEFAULTS["ensemble"], metavar="K",
                    help="train K networks and average their logits (about K times the fit time)")  # fmt: skip
+    p.add_argument("--cv", type=cv_arg, default=DEFAULTS["cv"], metavar="K|auto",
+                   help="cross-fit K fold models (calibration and thresholds on their out-of-fold logits); "
+                        "1: one validation split; auto: cross-fit small tables and rare classes")  # fmt: skip
     p.add_argument("--model-option", dest="model_options", action="append", default=[], metavar="KEY=VALUE",
                    help="a model option, e.g. dropout=0.2 (repeatable)")  # fmt: skip
     p.add_argument("--epochs", type=epochs_arg, default=DEFAULTS["epochs"], metavar="N|auto",
@@ -225,6 +257,12 @@ def _add_export(p: argparse.ArgumentParser) -> None:
     p.add_argument("--format", choices=EXPORT_FORMATS, default=EXPORT_FORMATS[0], help="export format")
     p.add_argument("--out", required=True, help="folder for model.onnx and model.onnx.json")
     p.add_argument("--opset", type=int, choices=ONNX_OPSETS, default=ONNX_OPSET, help="ONNX opset")
+    p.add_argument(
+        "--input-dtype",
+        choices=ONNX_INPUT_DTYPES,
+        default=ONNX_INPUT_DTYPES[0],
+        help="dtype of the graph's float inputs; float32 is cast to float64 inside the graph",
+    )
 
 
 def _add_device(p: argparse.ArgumentParser) -> None:
@@ -282,6 +320,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         "weight_decay": args.weight_decay,
         "model_options": parse_options(args.model_options, "--model-option") or None,
         "ensemble": args.ensemble,
+        "cv": args.cv,
         "precision": args.precision,
         "threshold_objective": args.threshold_objective,
         "calibration": args.calibration,
@@ -359,7 +398,9 @@ def cmd_export(args: argparse.Namespace) -> int:
     """``logitlab export RUN --format onnx --out DIR``: the graph and its sidecar, each written atomically."""
     from . import workflows
 
-    result = workflows.export(args.run, args.out, format=args.format, opset=args.opset)
+    result = workflows.export(
+        args.run, args.out, format=args.format, opset=args.opset, input_dtype=args.input_dtype
+    )
     inputs = ", ".join(f"{i['name']} {i['dtype']} {i['shape']}" for i in result["inputs"])
     _echo(f"wrote {result['model']} (opset {result['opset']}, {result['task']}; inputs: {inputs})")
     _echo(f"wrote {result['sidecar']} (the input contract: columns, encodings, outputs)")
@@ -409,12 +450,45 @@ def _run_name(spec: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", os.path.splitext(base)[0]).strip("-") or "run"
 
 
+@contextlib.contextmanager
+def _warnings_in_cli_spelling(command: str) -> Iterator[None]:
+    """Show each distinct logitlab warning once, on stderr, as ``logitlab COMMAND: warning: ...`` in flag spelling."""
+    import warnings
+
+    from .errors import LogitlabWarning
+
+    def show(message: Any, category: type[Warning], *args: Any, **kwargs: Any) -> None:
+        if not issubclass(category, LogitlabWarning):
+            return original(message, category, *args, **kwargs)
+        _err(f"logitlab {command}: warning: {message}")
+
+    with warnings.catch_warnings():
+        original = warnings.showwarning
+        warnings.simplefilter("default", LogitlabWarning)
+        warnings.showwarning = show
+        yield
+
+
+_SPOKEN: dict[str, str | None] = {"command": None}  # the command whose flags _echo and _err write
+
+
+def _in_flags(text: str) -> str:
+    """``text`` with the Python spelling of the running command's parameters as its flags (``target=`` -> ``--target``)."""
+    command = _SPOKEN["command"]
+    return text if command is None else respell(text, command, _parser())
+
+
+@functools.lru_cache(maxsize=1)
+def _parser() -> argparse.ArgumentParser:
+    return build_parser()
+
+
 def _echo(text: str) -> None:
-    print(text, flush=True)
+    print(_in_flags(text), flush=True)
 
 
 def _err(text: str) -> None:
-    print(text, file=sys.stderr, flush=True)
+    print(_in_flags(text), file=sys.stderr, flush=True)
 
 
 _COMMANDS = {
@@ -433,8 +507,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     from .errors import LogitlabError
 
     args = build_parser().parse_args(argv)
+    _SPOKEN["command"] = args.command
     try:
-        return int(_COMMANDS[args.command](args))
+        with _warnings_in_cli_spelling(args.command):
+            return int(_COMMANDS[args.command](args))
     except LogitlabError as exc:
         if args.debug:
             raise

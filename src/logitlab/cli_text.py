@@ -10,7 +10,15 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-__all__ = ["epochs_arg", "image_size", "in_cli_spelling", "metrics_table", "summary_table"]
+__all__ = [
+    "cv_arg",
+    "epochs_arg",
+    "image_size",
+    "in_cli_spelling",
+    "metrics_table",
+    "respell",
+    "summary_table",
+]
 
 
 def image_size(text: str) -> int | tuple[int, int]:
@@ -23,6 +31,19 @@ def image_size(text: str) -> int | tuple[int, int]:
     if len(sizes) not in (1, 2) or min(sizes) < 1:
         raise argparse.ArgumentTypeError(f"expected a size like 64 or 64x48, got {text!r}")
     return sizes[0] if len(sizes) == 1 else (sizes[0], sizes[1])
+
+
+def cv_arg(text: str) -> int | str:
+    """``"auto"`` or a positive number of folds (1: one validation split)."""
+    if text.strip().lower() == "auto":
+        return "auto"
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected 'auto' or a positive number of folds, got {text!r}")
+    return value
 
 
 def epochs_arg(text: str) -> int | str:
@@ -75,6 +96,7 @@ def metrics_table(metrics: dict[str, Any], *, title: str) -> None:
 
 
 _FLAGS = {"loss_options": "--option", "model_options": "--model-option", "random_state": "--seed"}
+_ALIASES = {"random_state": "seed"}  # a Python parameter -> the dest of the flag that sets it
 
 
 def _command_flags(parser: argparse.ArgumentParser, command: str | None) -> dict[str, tuple[str, bool]]:
@@ -101,7 +123,7 @@ def in_cli_spelling(
 
     The parameter the error names (``param``) and every other ``name=value`` that is a flag of the
     command are respelled: ``epochs=30`` -> ``--epochs 30``, ``overwrite=True`` -> ``--overwrite``,
-    ``drop=['id']`` -> ``--drop id``, ```batch_size``` -> ``--batch-size``. The flags come from
+    ``drop=['id']`` -> ``--drop id``, ```batch_size``` and a bare ``batch_size`` -> ``--batch-size``. The flags come from
     ``parser`` (the command line's own); without it only ``param`` is respelled.
 
     Examples:
@@ -113,35 +135,51 @@ def in_cli_spelling(
         >>> in_cli_spelling(ConfigError("Exists.", fix=fix), "train", parser=build_parser())
         ('Exists.', "pass --overwrite, or --label-sep ','.")
     """
-    import re
-
     message, fix, param = exc.message, exc.fix, getattr(exc, "param", None)
     flags = _command_flags(parser, command) if parser is not None else {}
     if param:
         flags.setdefault(param, (_FLAGS.get(param, "--" + param.replace("_", "-")), False))
+    return _spell(message, flags), _spell(fix, flags) if fix else fix
+
+
+def respell(text: str, command: str | None, parser: argparse.ArgumentParser) -> str:
+    """``text`` (a note, a warning, a line of output) with the command's parameters written as its flags.
+
+    Examples:
+        >>> from logitlab.cli import build_parser
+        >>> respell("target column 'y' chosen by its name (pass target= to choose another)", "train", build_parser())
+        "target column 'y' chosen by its name (pass --target to choose another)"
+    """
+    return _spell(text, _command_flags(parser, command))
+
+
+def _spell(text: str, flags: dict[str, tuple[str, bool]]) -> str:
+    """``name=value`` and ```name``` of each flag's parameter in ``text``, written as the flag."""
+    import re
+
+    flags = dict(flags)
     for dest, flag in _FLAGS.items():
         if dest in flags:
             flags[dest] = (flag, False)
+    flags.update({name: flags[dest] for name, dest in _ALIASES.items() if dest in flags})
+    for dest, (flag, switch) in flags.items():
+        pattern = rf"(?<![\w.-]){dest}=(\[[^\]]*\]|'[^']*'|\"[^\"]*\"|(?:[^\s,;)]*[^\s,;).])?)"
 
-    def spell(text: str) -> str:
-        for dest, (flag, switch) in flags.items():
-            pattern = rf"(?<![\w.-]){dest}=(\[[^\]]*\]|'[^']*'|\"[^\"]*\"|(?:[^\s,;)]*[^\s,;).])?)"
+        def one(m: re.Match[str], flag: str = flag, switch: bool = switch) -> str:
+            value = m.group(1)
+            if switch:
+                return flag
+            if value.startswith("["):
+                items = [v.strip().strip("'\"") for v in value[1:-1].split(",") if v.strip()]
+                return " ".join(f"{flag} {v}" for v in items) or flag
+            quoted = value[:1] in ("'", '"')
+            bare = value[1:-1] if quoted else value
+            if not bare:
+                return flag
+            return f"{flag} {value if quoted and any(c in bare for c in ' |;,') else bare}"
 
-            def one(m: re.Match[str], flag: str = flag, switch: bool = switch) -> str:
-                value = m.group(1)
-                if switch:
-                    return flag
-                if value.startswith("["):
-                    items = [v.strip().strip("'\"") for v in value[1:-1].split(",") if v.strip()]
-                    return " ".join(f"{flag} {v}" for v in items) or flag
-                quoted = value[:1] in ("'", '"')
-                bare = value[1:-1] if quoted else value
-                if not bare:
-                    return flag
-                return f"{flag} {value if quoted and any(c in bare for c in ' |;,') else bare}"
-
-            text = re.sub(pattern, one, text)
-            text = text.replace(f"`{dest}`", flag)
-        return text
-
-    return spell(message), spell(fix) if fix else fix
+        text = re.sub(pattern, one, text)
+        text = text.replace(f"`{dest}`", flag)
+        if "_" in dest:  # a bare Python name such as val_size is no English word: the flag
+            text = re.sub(rf"(?<![\w.-]){dest}(?![\w=(])", flag, text)
+    return text

@@ -50,6 +50,7 @@ from .options import CLASSIFIER_DEFAULTS as DEFAULTS
 if TYPE_CHECKING:
     from torch import Tensor, nn
 
+    from ._crossfit import Plan
     from .data import DatasetBundle
     from .evaluate import Calibration
     from .weights import ImbalanceWeights
@@ -57,11 +58,6 @@ if TYPE_CHECKING:
 __all__ = ["Classifier", "Outputs", "TrainingSetup"]
 
 _CAL_SUMMARY = ("method", "notes", "log_loss_before", "log_loss_after")  # what decisions_ shows of the map
-
-# inference batches of fewer rows are padded to this many (repeating the last row): BLAS takes other
-# kernels below 16 rows (measured: 8 rows still differ), whose float32 rounding would make a row's output
-# depend on its batch (scikit-learn's check_methods_subset_invariance predicts row by row)
-_MIN_ROWS = 16
 
 
 @dataclass
@@ -74,12 +70,15 @@ class TrainingSetup:
         model (nn.Module): the untrained network (returns logits ``[N, n_outputs]``).
         weights (ImbalanceWeights or None): the imbalance weights given to the loss (``None`` when
             ``imbalance="none"`` or when ``loss_options`` bring their own).
+        plan (Plan or None): which rows each member trains and stops on, and the rows the calibration and
+            thresholds are fitted on (cross-fitting or one split, see ``cv``).
     """
 
     bundle: DatasetBundle
     loss_fn: nn.Module
     model: nn.Module
     weights: ImbalanceWeights | None
+    plan: Plan | None = None
 
 
 class Outputs(NamedTuple):
@@ -99,9 +98,10 @@ class Classifier(EstimatorBase):
 
     Args:
         model (str): model name for :func:`~logitlab.models.build_model`: ``"auto"`` (``"cnn"`` for image
-            inputs, ``"mlp"`` for features), ``"mlp"``, ``"linear"`` (logistic / softmax regression, fitted
+            inputs, ``"sparse"`` for text columns and scipy sparse ``X``, ``"mlp"`` for other features),
+            ``"mlp"``, ``"linear"`` (logistic / softmax regression, fitted
             full-batch by L-BFGS to the optimum of the loss plus ``weight_decay / 2 * ||W||^2``: ``epochs``,
-            ``lr`` and ``batch_size`` do not apply), ``"cnn"``, ``"resnet18"``, ... Default: ``"auto"``.
+            ``lr`` and ``batch_size`` do not apply), ``"sparse"``, ``"cnn"``, ``"resnet18"``, ... Default: ``"auto"``.
         task (str): ``"auto"`` (inferred from ``y``, the reason is in ``decisions_``), ``"binary"``,
             ``"multilabel"`` or ``"multiclass"``. Default: ``"auto"``.
         loss (str): loss name for :func:`~logitlab.losses.make_loss`; ``"auto"`` is BCE for sigmoid tasks
@@ -112,23 +112,33 @@ class Classifier(EstimatorBase):
             class weights for multiclass, soft labels counting their probability mass): one of
             :data:`logitlab.options.IMBALANCE_STRATEGIES`. Default: ``"balanced"``.
         epochs (int or "auto"): training epochs; ``"auto"`` scales them to the data: at least 2,000
-            optimiser steps and 30 epochs (at most 1,000), stopped early once the validation loss has not
-            improved for a quarter of them; a number trains that many epochs. Either way the weights of
-            the best validation epoch are kept. See :data:`~logitlab.options.AUTO_EPOCHS`. Default: ``"auto"``.
+            optimiser steps and 30 epochs (at most 1,000), with the learning rate cut on each plateau of the
+            unweighted validation log-loss and a stop after the second cut (:data:`~logitlab.options.AUTO_SCHEDULE`);
+            a number trains that many epochs (cosine schedule). Either way the weights of the epoch of lowest
+            unweighted validation log-loss are kept. See :data:`~logitlab.options.AUTO_EPOCHS`. Default: ``"auto"``.
         batch_size (int): batch size. Default: ``64``.
         lr (float): peak learning rate (AdamW). Default: ``1e-3``.
         weight_decay (float): AdamW weight decay; for ``model="linear"`` the L2 strength on the mean loss
             (scikit-learn's ``LogisticRegression(C=1 / (weight_decay * n_train))``). Default: ``1e-4``.
         model_options (dict, optional): keyword options of the model (e.g. ``{"hidden": [128, 64]}``).
-        ensemble (int): train ``K`` networks one after another (own initialisation and batch order, the
-            same validation split) and average their logits (:class:`~logitlab.models.Ensemble`); the
-            calibration and thresholds are fitted on the average. About ``K`` times the fit time; on the
-            real tables of ``benchmarks/RESULTS.md`` five members raise AP and macro-F1 on most sets.
-            Default: ``1``.
+        ensemble (int): with one split (``cv=1``), train ``K`` networks one after another (own initialisation
+            and batch order, the same validation split) and average their logits
+            (:class:`~logitlab.models.Ensemble`); the calibration and thresholds are fitted on the average.
+            About ``K`` times the fit time. Refused next to ``cv > 1`` (cross-fitting already averages its fold
+            models); with ``cv="auto"`` it keeps one split. Default: ``1``.
+        cv (int, None or "auto"): ``K >= 2`` cross-fits: the training and validation rows are pooled into
+            ``K`` stratified folds, fold model ``k`` trains on the others and stops early on fold ``k``, the
+            calibration and thresholds are fitted on the pooled out-of-fold logits, and the fitted model
+            averages the ``K`` fold models' logits; ``1`` or ``None``: one validation split, cut in two
+            stratified halves (the first picks the epoch, the second fits calibration and thresholds);
+            ``"auto"``: ``5`` on small tables or where one validation split would hold under about 50 rows of
+            the rarest class, else ``1`` (:data:`~logitlab.options.CV_AUTO`; the decision and its reason are in
+            ``decisions_["cv"]``). Cross-fitting is refused on streaming tables and under DDP. Default: ``"auto"``.
         precision (str): ``"fp32"``, ``"bf16"`` or ``"fp16"`` (CUDA); also spelled ``"32"``, ``"16"``.
             Default: ``"fp32"``.
-        val_size (float): share of the training rows held out to pick the best epoch and tune thresholds;
-            ``0`` trains on every row, keeps the last epoch and the thresholds at 0.5. Default: ``0.15``.
+        val_size (float): share of the training rows held out to pick the best epoch and tune thresholds
+            with one split (cross-fitting pools them back); ``0`` trains on every row, keeps the last epoch and
+            the thresholds at 0.5, and calibrates with the prior correction alone. Default: ``0.15``.
         threshold_objective (str): what the tuned thresholds maximise on validation: ``"f1"``,
             ``"fbeta=B"``, ``"precision_at_recall=R"`` / ``"recall_at_precision=P"`` (binary and multilabel),
             ``"none"`` (0.5 / no class bias) or ``"auto"``: ``"f1"`` for binary and multilabel, ``"none"`` for
@@ -167,8 +177,10 @@ class Classifier(EstimatorBase):
             multilabel: the label names (``predict`` returns a 0/1 matrix over them).
         task_ (str): the task used.
         seed_ (int): the seed the fit used (``random_state``, or the one drawn for ``None``).
-        thresholds_ (Thresholds or None): tuned on the validation split, on the calibrated scale
-            (applied to ``calibration_.calibrated_logits(z)``).
+        thresholds_ (Thresholds or None): tuned on the out-of-fold logits (or the calibration half of the
+            validation split), on the calibrated scale (applied to ``calibration_.calibrated_logits(z)``).
+        validation_logits_ (Tensor), validation_targets_ (Tensor): the rows the calibration and thresholds
+            were fitted on: every row's out-of-fold logits when cross-fitted (not saved by :meth:`save`).
         calibration_ (Calibration or None): fitted on the validation split (``None`` with
             ``calibration="none"`` or no validation split).
         decisions_ (dict): the task and its reason, the loss, the weights, the best epoch, the thresholds.
@@ -197,6 +209,7 @@ class Classifier(EstimatorBase):
         weight_decay: float = DEFAULTS["weight_decay"],
         model_options: dict[str, Any] | None = DEFAULTS["model_options"],
         ensemble: int = DEFAULTS["ensemble"],
+        cv: int | str | None = DEFAULTS["cv"],
         precision: str = DEFAULTS["precision"],
         val_size: float = DEFAULTS["val_size"],
         threshold_objective: str = DEFAULTS["threshold_objective"],
@@ -207,6 +220,7 @@ class Classifier(EstimatorBase):
         device: str = DEFAULTS["device"],
         verbose: bool = DEFAULTS["verbose"],
         positive: Any = DEFAULTS["positive"],
+        text_columns: Any = DEFAULTS["text_columns"],
         seed: int | None = DEFAULTS["seed"],
     ) -> None:
         self.model = model
@@ -220,6 +234,7 @@ class Classifier(EstimatorBase):
         self.weight_decay = weight_decay
         self.model_options = model_options
         self.ensemble = ensemble
+        self.cv = cv
         self.precision = precision
         self.val_size = val_size
         self.threshold_objective = threshold_objective
@@ -230,6 +245,7 @@ class Classifier(EstimatorBase):
         self.device = device
         self.verbose = verbose
         self.positive = positive
+        self.text_columns = text_columns
         self.seed = seed
 
     def __sklearn_tags__(self) -> Any:
@@ -273,6 +289,7 @@ class Classifier(EstimatorBase):
         """
         import torch
 
+        from ._crossfit import check_coverage, plan_folds, resolve_cv
         from ._estimator_state import resolve_seed
         from .evaluate import check_calibration_method, check_objective
         from .losses import make_loss
@@ -286,13 +303,18 @@ class Classifier(EstimatorBase):
         self._set_labels(bundle)
         check_objective(self.threshold_objective, self.task_)
         check_calibration_method(self.calibration, self.task_)
+        folds, reason = resolve_cv(self, bundle)
+        plan, notes = plan_folds(self, bundle, folds, int(self.ensemble))
+        self.decisions_["cv"] = {"folds": folds, "reason": reason, "fitted_on": plan.kind}
+        self.decisions_["notes"] = list(
+            dict.fromkeys([*self.decisions_["notes"], *notes, *check_coverage(self, plan)])
+        )
         options = dict(self.loss_options or {})
         own = "weight" if self.task_ == "multiclass" else "pos_weight"
         weights = None
         if own not in options:  # the user's own weights win
-            counts = bundle.train.label_counts(
-                self.task_, num_classes=self.n_outputs_
-            )  # streaming: no rows read
+            rows = plan.pool if plan.pool is not None else bundle.train
+            counts = rows.label_counts(self.task_, num_classes=self.n_outputs_)  # streaming: no rows read
             weights = imbalance_weights(
                 counts, self.task_, cast(Any, self.imbalance), num_classes=self.n_outputs_
             )
@@ -303,14 +325,19 @@ class Classifier(EstimatorBase):
         if "prior" in model_options and self.task_ != "binary":
             model_options.setdefault("task", self.task_)
         torch.manual_seed(self.seed_)
+        sparse_input = _is_sparse_rows(bundle.train.x)
         model = build_model(
             self.model,
             input_shape=self.input_shape_,
             n_outputs=self.n_outputs_,
-            ensemble=int(self.ensemble),
+            ensemble=len(plan.members),
+            sparse_input=sparse_input,
             **model_options,
         )
-        return TrainingSetup(bundle, loss_fn, model, weights)
+        native = model.model_spec["name"] == "sparse"  # type: ignore[index]
+        for split in (bundle.train, bundle.val, bundle.test):
+            _set_native(split.x, native)
+        return TrainingSetup(bundle, loss_fn, model, weights, plan)
 
     # ------------------------------------------------------------------ fit
     def fit(self, X: Any, y: Any = None, *, run_dir: str | os.PathLike[str] | None = None) -> Classifier:
@@ -331,19 +358,26 @@ class Classifier(EstimatorBase):
         Raises:
             ConfigError: an invalid parameter. DataError / TargetError: unusable features or labels.
         """
-        from ._estimator_state import calibrate_and_tune, describe_loss, train_model
+        from ._crossfit import calibrate_and_tune, validation_metrics
+        from ._estimator_state import describe_loss, train_model
 
         setup = self.training_setup(X, y)
+        plan = setup.plan
+        assert plan is not None
         self.decisions_["loss"] = describe_loss(setup.loss_fn, self.loss, self.loss_options)
         self.decisions_["weights"] = setup.weights.to_dict() if setup.weights is not None else None
-        self.model_, self.history_, self.health_, best = train_model(self, setup, run_dir)
+        self.model_, self.history_, self.health_, best, oof = train_model(self, setup, run_dir, plan)
         self.model_spec_ = dict(getattr(self.model_, "model_spec"))  # noqa: B009  (set by build_model)
         self.decisions_["best_epoch"] = best  # 1-based, as the progress lines print it
         self.decisions_["epochs_count_from"] = 1  # model.json files without it counted from 0 (see restore)
-        self.calibration_, self.thresholds_ = calibrate_and_tune(self, setup)
+        rows = plan.calibration
+        logits = oof if oof is not None else self.predict_logits(rows)
+        self.validation_logits_, self.validation_targets_ = logits, rows.y
+        self.calibration_, self.thresholds_ = calibrate_and_tune(self, setup, logits, rows.y)
         cal = self.calibration_
         self.decisions_["calibration"] = None if cal is None else {k: cal.to_dict()[k] for k in _CAL_SUMMARY}
         self.decisions_["thresholds"] = self.thresholds_.to_dict() if self.thresholds_ is not None else None
+        self.decisions_["validation"] = validation_metrics(self, logits, rows.y, plan.kind)
         return self
 
     def _bundle(self, X: Any, y: Any) -> DatasetBundle:
@@ -384,6 +418,7 @@ class Classifier(EstimatorBase):
             standardize=bool(self.standardize),
             numeric_scaling=self.numeric_scaling,
             positive=self.positive,
+            text_columns=self.text_columns,
         )
         if isinstance(X, pd.DataFrame):
             self.feature_names_in_ = np.asarray([str(c) for c in X.columns], dtype=object)
@@ -425,8 +460,11 @@ class Classifier(EstimatorBase):
         from .data.bundle import iter_batches, rows_per_batch
 
         check_fitted(self, "model_")
-        rows = rows_per_batch(self.input_shape_)  # 4096 rows, fewer for wide inputs (64 MiB a batch)
+        native = self.model_spec_.get("name") == "sparse"
+        # 4096 rows, fewer for wide dense inputs (64 MiB a batch); sparse rows are never densified
+        rows = 4096 if native else rows_per_batch(self.input_shape_)
         if isinstance(X, (Split, Inputs)):  # already preprocessed by the data layer
+            _set_native(X.x, native)
             return self._forward(X.batches(rows))
         if isinstance(X, pd.DataFrame):
             X = as_frame(X)
@@ -441,23 +479,15 @@ class Classifier(EstimatorBase):
                     fix="give the same columns as at fit time.",
                     code="feature-mismatch",
                 )
-        return self._forward(iter_batches(self.data_state_.transform(X), rows))
+        x = self.data_state_.transform(X)
+        _set_native(x, native)
+        return self._forward(iter_batches(x, rows))
 
     def _forward(self, batches: Iterable[Tensor]) -> Tensor:
         """The network on float32 input batches, without gradients: logits ``[N, n_outputs]`` on the CPU."""
-        import torch
+        from ._estimator_state import forward_logits
 
-        device = next(self.model_.parameters()).device
-        self.model_.eval()
-        out = []
-        with torch.inference_mode():
-            for b in batches:
-                n = len(b)
-                if 0 < n < _MIN_ROWS:
-                    b = torch.cat([b, b[-1:].expand(_MIN_ROWS - n, *b.shape[1:])])
-                out.append(self.model_(b.to(device)).float().cpu()[:n])
-        logits = torch.cat(out) if out else torch.empty(0, self.n_outputs_)
-        return logits.reshape(len(logits), self.n_outputs_)
+        return cast("Tensor", forward_logits(self.model_, batches, int(self.n_outputs_)))
 
     def outputs(self, X: Any) -> Outputs:
         """Logits, probabilities and decisions from one forward pass (what the CLI's predict writes)."""
@@ -558,7 +588,9 @@ class Classifier(EstimatorBase):
         state, meta = read_model_dir(directory)
         return cast(Classifier, restore(cls, state, meta, device=device))
 
-    def export_onnx(self, path: str | os.PathLike[str], *, opset: int | None = None) -> Path:
+    def export_onnx(
+        self, path: str | os.PathLike[str], *, opset: int | None = None, input_dtype: str = "float64"
+    ) -> Path:
         """Write the whole pipeline (preprocessing, network, calibration, thresholds) as one ONNX graph.
 
         Writes ``path`` and the sidecar ``path + ".json"`` (the input contract); outputs ``logits``,
@@ -568,13 +600,27 @@ class Classifier(EstimatorBase):
         Args:
             path (str or Path): the ``.onnx`` file to write.
             opset (int, optional): the ONNX opset. Default: :data:`logitlab.export.OPSET` (18).
+            input_dtype (str): ``"float64"`` or ``"float32"`` float inputs (float32: cast to float64 inside
+                the graph). Default: ``"float64"``.
 
         Returns:
             Path: ``path``.
         """
         from .export import OPSET, export_onnx
 
-        return export_onnx(self, path, opset=OPSET if opset is None else opset)
+        return export_onnx(self, path, opset=OPSET if opset is None else opset, input_dtype=input_dtype)
+
+
+def _is_sparse_rows(x: Any) -> bool:
+    from .data.sparse import SparseRows
+
+    return isinstance(x, SparseRows)
+
+
+def _set_native(x: Any, native: bool) -> None:
+    """Sparse rows go to a sparse-native model as torch sparse batches, to any other model densified."""
+    if _is_sparse_rows(x):
+        x.native = native
 
 
 def _as_classes(classes: list[Any]) -> np.ndarray:

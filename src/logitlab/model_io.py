@@ -24,14 +24,25 @@ Examples:
 from __future__ import annotations
 
 import hashlib
-import json
 import os
-from collections.abc import Mapping
+import tempfile
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from .errors import ModelFileError
-from .files import atomic_path, write_json_atomic
+from .files import TEMP_SUFFIX, fsync_dir, write_json_atomic
+from .model_bytes import (
+    MAX_META_BYTES,
+    SAFETENSORS_DTYPES,
+    is_shape,
+    missing_file,
+    parse_model_json,
+    read_file_bytes,
+    safetensors_header,
+)
 from .tasks import Task
 
 __all__ = [
@@ -39,7 +50,9 @@ __all__ = [
     "MODEL_SCHEMA",
     "READABLE_VERSIONS",
     "SCHEMA_VERSION",
+    "parse_model_json",
     "read_model_dir",
+    "safetensors_header",
     "validate_model_json",
     "write_model_dir",
 ]
@@ -51,8 +64,14 @@ READABLE_VERSIONS = (1, 2)
 _ADDED_IN = {"calibration": 2}  # field -> the first schema version that has it
 WEIGHTS_FILE = "model.safetensors"
 META_FILE = "model.json"
-PENDING_FILE = ".model.pending.safetensors"
-"""Weights being saved; read only when ``model.json`` already names them (a save killed mid-way)."""
+PENDING_SUFFIX = ".pending.safetensors"
+PENDING_GLOB = ".model.*pending.safetensors"
+"""Weights being saved (``.model.XXXX.pending.safetensors``, one name per writer); read only when
+``model.json`` already names them by SHA-256 (a save killed mid-way), removed by the next save."""
+PENDING_FILE = ".model.pending.safetensors"  # the one pending name before 0.2: still read
+_READ_TRIES = 50  # reads that overlap a save are retried, this many times at most
+_MAX_PENDING = 8  # pending files looked at for the committed weights
+
 
 # field -> (allowed JSON types, required). A hand-written schema: no jsonschema dependency.
 MODEL_SCHEMA: dict[str, tuple[tuple[type, ...], bool]] = {
@@ -77,18 +96,46 @@ MODEL_SCHEMA: dict[str, tuple[tuple[type, ...], bool]] = {
 }
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+@contextmanager
+def _writer_lock(directory: Path) -> Iterator[None]:
+    """Writers of one directory take turns: an ``flock`` on the directory itself.
+
+    No lock file is left behind, and the kernel releases the lock when the process dies, so a
+    killed writer never blocks the next.
+    """
+    try:
+        import fcntl
+
+        fd = os.open(directory, os.O_RDONLY)
+    except (ImportError, OSError):  # Windows: no advisory lock; each file is still replaced atomically
+        yield
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
+def _stale_files(directory: Path) -> list[Path]:
+    """Temporary files of earlier saves: pending weights and the atomic writer's ``.model.*.tmp`` files."""
+    names = [*directory.glob(PENDING_GLOB), *directory.glob(f".{META_FILE}.*{TEMP_SUFFIX}")]
+    names += directory.glob(f".{WEIGHTS_FILE}.*{TEMP_SUFFIX}")
+    names += directory.glob(f"{PENDING_FILE}.*{TEMP_SUFFIX}")  # the atomic writer's, before 0.2
+    return [p for p in names if p.is_file() or p.is_symlink()]
 
 
 def write_model_dir(
     directory: str | os.PathLike[str], state_dict: Mapping[str, Any], meta: dict[str, Any]
 ) -> Path:
     """Save weights and their description into ``directory`` (created if missing).
+
+    Saves into one directory take turns (an ``flock`` on the directory); each writes its weights to a
+    temporary file of its own, so two saves at once leave one whole version, never a mix.
 
     Args:
         directory (str or Path): the model directory.
@@ -98,38 +145,73 @@ def write_model_dir(
 
     Returns:
         Path: the directory.
+
+    Raises:
+        ModelFileError: the files cannot be written (disk full, no permission); the message says
+            whether the previous files are unchanged.
     """
-    from safetensors.torch import save_file
+    import safetensors.torch
 
     directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
     tensors = {k: v.detach().cpu().contiguous() for k, v in state_dict.items()}
-    # Crash safety: the new weights go to PENDING_FILE, then model.json is replaced (the commit
-    # point), then the weights. A kill between the two renames leaves model.json pointing (by
-    # SHA-256) at PENDING_FILE, which read_model_dir then reads; a failure before the commit
-    # leaves the previous pair untouched.
-    pending, committed = directory / PENDING_FILE, False
     try:
-        with atomic_path(pending) as tmp:  # fsync-ed, with the umask's mode
-            save_file(tensors, str(tmp), metadata={"format": MODEL_FORMAT})
-        full = {"format": MODEL_FORMAT, "schema_version": SCHEMA_VERSION, **meta}
-        full["weights_sha256"] = _sha256(pending)
-        full["tensors"] = {k: {"shape": list(v.shape), "dtype": str(v.dtype)} for k, v in tensors.items()}
-        validate_model_json(full, source=str(directory / META_FILE))
-        write_json_atomic(directory / META_FILE, full)
-        committed = True
-        os.replace(pending, directory / WEIGHTS_FILE)
+        directory.mkdir(parents=True, exist_ok=True)
+        data = safetensors.torch.save(tensors, metadata={"format": MODEL_FORMAT})
+    except OSError as exc:
+        raise _write_error(directory, exc, None) from exc
+    full = {"format": MODEL_FORMAT, "schema_version": SCHEMA_VERSION, **meta}
+    full["weights_sha256"] = _sha256(data)
+    full["tensors"] = {k: {"shape": list(v.shape), "dtype": str(v.dtype)} for k, v in tensors.items()}
+    validate_model_json(full, source=str(directory / META_FILE))
+    # Crash safety: the new weights go to a pending file of this writer's own, then model.json is
+    # replaced (the commit point), then the weights. A kill between the two renames leaves model.json
+    # naming (by SHA-256) the pending file, which read_model_dir then reads; a failure before the
+    # commit leaves the previous pair untouched.
+    pending: Path | None = None
+    committed = False
+    try:
+        with _writer_lock(directory):
+            fd, name = tempfile.mkstemp(dir=directory, prefix=".model.", suffix=PENDING_SUFFIX)
+            pending = Path(name)
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.chmod(pending, 0o666 & ~_umask())
+            write_json_atomic(directory / META_FILE, full)
+            committed = True
+            os.replace(pending, directory / WEIGHTS_FILE)
+            fsync_dir(directory)
+            for stale in _stale_files(directory):  # left by killed writers; none is running now
+                stale.unlink(missing_ok=True)
     except BaseException as exc:
-        if not committed:
+        if not committed and pending is not None:
             pending.unlink(missing_ok=True)
         if isinstance(exc, OSError):
-            raise ModelFileError(
-                f"Cannot save the model to {directory}: {exc}. The previous model files there are unchanged.",
-                fix="free disk space (or pick another directory) and save again.",
-                code="model-write-failed",
-            ) from exc
+            raise _write_error(directory, exc, pending if committed else None) from exc
         raise
     return directory
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _write_error(directory: Path, exc: OSError, pending: Path | None) -> ModelFileError:
+    if pending is None:
+        state = "The previous model files there are unchanged."
+    else:
+        state = (
+            f"{META_FILE} already describes the new model, whose weights are in {pending.name}; the "
+            "directory loads as the new model, but the save did not finish."
+        )
+    return ModelFileError(
+        f"Cannot save the model to {directory}: {exc}. {state}",
+        fix="free disk space (or pick another directory) and save again.",
+        code="model-write-failed",
+    )
 
 
 def validate_model_json(meta: Any, *, source: str = META_FILE) -> dict[str, Any]:
@@ -202,15 +284,15 @@ def _check_values(meta: dict[str, Any], source: str, fix: str) -> None:
     n_out = meta["n_outputs"]
     if n_out < 1:
         problems.append(f"n_outputs is {n_out}")
-    if meta["task"] != "binary" and len(meta["label_names"]) != n_out:
+    if (1 if meta["task"] == "binary" else len(meta["label_names"])) != n_out:
         problems.append(f"{len(meta['label_names'])} label_names for n_outputs={n_out}")
-    if not all(isinstance(d, int) and d > 0 for d in meta["input_shape"]):
+    if not (meta["input_shape"] and is_shape(meta["input_shape"]) and min(meta["input_shape"]) > 0):
         problems.append(f"input_shape {meta['input_shape']} is not a list of positive integers")
     for name, info in meta["tensors"].items():
         if not (
             isinstance(info, dict)
-            and isinstance(info.get("shape"), list)
-            and isinstance(info.get("dtype"), str)
+            and is_shape(info.get("shape"))
+            and info.get("dtype") in SAFETENSORS_DTYPES.values()
         ):
             problems.append(f"tensors[{name!r}] is not {{'shape': [...], 'dtype': '...'}}")
     if problems:
@@ -222,6 +304,12 @@ def _check_values(meta: dict[str, Any], source: str, fix: str) -> None:
 def read_model_dir(directory: str | os.PathLike[str]) -> tuple[dict[str, Any], dict[str, Any]]:
     """Read and verify a model directory written by :func:`write_model_dir`.
 
+    Each file is read once; the weights loaded are the very bytes whose SHA-256 is checked against
+    ``model.json``, so a save running at the same time gives the old version or the new one, never
+    one's description with the other's weights (a read that overlaps a save is retried). Symlinked
+    files are refused (a saved model never holds one), and ``model.json`` is read up to
+    :data:`MAX_META_BYTES`.
+
     Returns:
         (dict[str, Tensor], dict): the state dict and the validated ``model.json``.
 
@@ -230,53 +318,80 @@ def read_model_dir(directory: str | os.PathLike[str]) -> tuple[dict[str, Any], d
             file was truncated or edited (its SHA-256 or tensor shapes differ from ``model.json``).
     """
     directory = Path(directory)
+    error: ModelFileError | None = None
+    for attempt in range(_READ_TRIES):
+        before = _files_state(directory)
+        try:
+            return _read_once(directory)
+        except ModelFileError as exc:
+            if _files_state(directory) == before:
+                raise  # nothing moved while reading: the directory really is broken
+            error = exc  # a save overlapped this read: read again
+        time.sleep(0.001 * attempt)
+    assert error is not None
+    raise error
+
+
+def _files_state(directory: Path) -> tuple[Any, ...]:
+    """What a save changes: the two files' identity and the pending files (to tell a torn read from a broken dir)."""
+    out: list[Any] = []
+    for name in (META_FILE, WEIGHTS_FILE):
+        try:
+            st = os.lstat(directory / name)
+            out.append((st.st_ino, st.st_mtime_ns, st.st_size))
+        except OSError:
+            out.append(None)
+    out.append(sorted(p.name for p in directory.glob(PENDING_GLOB)))
+    return tuple(out)
+
+
+def _read_once(directory: Path) -> tuple[dict[str, Any], dict[str, Any]]:
     meta_path, weights_path = directory / META_FILE, directory / WEIGHTS_FILE
-    pending = directory / PENDING_FILE
-    for path in (meta_path, weights_path):
-        if not path.is_file() and not (path == weights_path and pending.is_file()):
-            raise ModelFileError(
-                f"Expected a saved model in {directory}; {path.name} is missing.",
-                fix="pass the directory given to Classifier.save(dir) or `logitlab train --out DIR`.",
-                code="model-file-missing",
-            )
-    try:
-        meta = json.loads(meta_path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ModelFileError(
-            f"{meta_path} is not valid JSON ({exc}); it was truncated or edited.",
-            fix="save the model again; do not edit model.json by hand.",
-            code="model-json-invalid",
-        ) from None
+    if not os.path.lexists(meta_path):
+        raise missing_file(directory, META_FILE)
+    meta_bytes = read_file_bytes(meta_path, limit=MAX_META_BYTES)
+    meta = parse_model_json(meta_bytes, source=str(meta_path))
     validate_model_json(meta, source=str(meta_path))
-    if not weights_path.is_file() or _sha256(weights_path) != meta["weights_sha256"]:
-        if pending.is_file() and _sha256(pending) == meta["weights_sha256"]:
-            return _read_weights(pending, meta), meta  # a save killed after model.json was committed
+    candidates = [weights_path] if os.path.lexists(weights_path) else []
+    pending = sorted(directory.glob(PENDING_GLOB), key=lambda p: p.name)[:_MAX_PENDING]
+    if not candidates and not pending:
+        raise missing_file(directory, WEIGHTS_FILE)
+    for path in [*candidates, *pending]:  # a pending file: a save killed after model.json was committed
+        try:
+            data = read_file_bytes(path, limit=None)
+        except ModelFileError:
+            if path == weights_path and pending:
+                continue
+            raise
+        if _sha256(data) == meta["weights_sha256"]:
+            return _decode_weights(data, weights_path, meta), meta
+    raise ModelFileError(
+        f"{weights_path} does not match the SHA-256 recorded in model.json; the weights file was truncated, "
+        "edited or comes from another model.",
+        fix="save the model again, or copy model.safetensors and model.json together.",
+        code="model-weights-mismatch",
+    )
+
+
+def _decode_weights(data: bytes, weights_path: Path, meta: dict[str, Any]) -> dict[str, Any]:
+    import safetensors.torch
+
+    header = safetensors_header(data, source=str(weights_path))
+    expected = {k: (v["shape"], v["dtype"]) for k, v in meta["tensors"].items()}
+    if header != expected:
+        names = sorted(set(header) ^ set(expected)) or sorted(k for k in header if header[k] != expected[k])
         raise ModelFileError(
-            f"{weights_path} does not match the SHA-256 recorded in model.json; the weights file was truncated, "
-            "edited or comes from another model.",
+            f"{weights_path} holds tensors that differ from model.json (names, shapes or dtypes; "
+            f"first: {names[0]!r:.80}).",
             fix="save the model again, or copy model.safetensors and model.json together.",
             code="model-weights-mismatch",
         )
-    return _read_weights(weights_path, meta), meta
-
-
-def _read_weights(weights_path: Path, meta: dict[str, Any]) -> dict[str, Any]:
-    from safetensors.torch import load_file
-
     try:
-        state = load_file(str(weights_path))
-    except Exception as exc:  # safetensors raises its own SafetensorError / OSError
+        state = safetensors.torch.load(data)
+    except Exception as exc:  # safetensors raises its own SafetensorError
         raise ModelFileError(
-            f"{weights_path} cannot be read as safetensors ({exc}).",
+            f"{weights_path} cannot be read as safetensors ({str(exc):.200}).",
             fix="save the model again.",
             code="model-weights-invalid",
         ) from None
-    expected = {k: v["shape"] for k, v in meta["tensors"].items()}
-    actual = {k: list(v.shape) for k, v in state.items()}
-    if expected != actual:
-        raise ModelFileError(
-            f"{weights_path} holds tensors that differ from model.json (names or shapes).",
-            fix="save the model again, or copy model.safetensors and model.json together.",
-            code="model-weights-mismatch",
-        )
     return state

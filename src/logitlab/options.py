@@ -24,8 +24,11 @@ from typing import Any
 __all__ = [
     "AUTO_EPOCHS",
     "AUTO_OBJECTIVE",
+    "AUTO_SCHEDULE",
     "CALIBRATION_METHODS",
     "CLASSIFIER_DEFAULTS",
+    "CV_AUTO",
+    "SMALL_CALIBRATION",
     "LOAD_DEFAULTS",
     "NUMERIC_SCALINGS",
     "DEVICES",
@@ -33,14 +36,19 @@ __all__ = [
     "FEW_ROWS",
     "IMBALANCE_STRATEGIES",
     "LABEL_MODES",
+    "MISSING_CATEGORY",
     "MISSING_TARGET",
+    "NA_MARKERS",
     "OBJECTIVE_SPELLINGS",
     "ONNX_OPSET",
+    "ONNX_INPUT_DTYPES",
     "ONNX_OPSETS",
     "PRECISIONS",
     "PRECISION_ALIASES",
     "TASKS",
     "TASK_CHOICES",
+    "TEXT_DETECTION",
+    "TEXT_VECTORIZER",
     "choices_text",
 ]
 
@@ -94,6 +102,12 @@ multiclass the argmax of the calibrated probabilities, the decision that maximis
 (tuning class biases for macro-F1 trades accuracy for minority-class recall: ask for it with ``"f1"``).
 Measured in ``benchmarks/tabular.py``: on carData/Chile the macro-F1 biases cost 3 points of accuracy."""
 
+NA_MARKERS: tuple[str, ...] = ("", "?", "-", "--", "na", "n/a", "nan", "null", "none")
+"""Text read as a missing value in a column whose other values are numbers (compared stripped, any case)."""
+
+MISSING_CATEGORY = "(missing)"
+"""The category a categorical column's missing values become when the training rows had some."""
+
 NUMERIC_SCALINGS: tuple[str, ...] = ("robust", "standard", "quantile")
 """How a table's numeric columns are scaled after imputation
 (:class:`~logitlab.data.tabular_preprocessor.NumericColumn`): robust scaling with smooth clipping, mean/std
@@ -115,6 +129,7 @@ CLASSIFIER_DEFAULTS: MappingProxyType[str, Any] = MappingProxyType(
         "weight_decay": 1e-4,
         "model_options": None,
         "ensemble": 1,
+        "cv": "auto",
         "precision": "fp32",
         "val_size": 0.15,
         "threshold_objective": "auto",
@@ -125,6 +140,7 @@ CLASSIFIER_DEFAULTS: MappingProxyType[str, Any] = MappingProxyType(
         "device": "auto",
         "verbose": False,
         "positive": None,
+        "text_columns": "auto",
         "seed": None,
     }
 )
@@ -138,6 +154,7 @@ LOAD_DEFAULTS: MappingProxyType[str, Any] = MappingProxyType(
         "test_size": 0.15,
         "missing_target": "drop",
         "numeric_scaling": "robust",
+        "text_columns": "auto",
     }
 )
 """The defaults of :func:`logitlab.load_dataset` that the command line exposes."""
@@ -151,6 +168,59 @@ AUTO_EPOCHS: MappingProxyType[str, int] = MappingProxyType(
 the budget (at least ``min_patience`` epochs), and the best epoch's weights are kept. A 200-row table so gets
 about 2,000 steps instead of 90 (30 epochs of 3 batches); a 100,000-row table its 30 epochs. Chosen by
 ``benchmarks/tabular.py`` (see ``benchmarks/RESULTS.md``)."""
+
+CV_AUTO: MappingProxyType[str, int] = MappingProxyType(
+    {"folds": 5, "min_val_events": 50, "small_rows": 2000, "max_rows": 50_000}
+)
+"""What ``cv="auto"`` does: cross-fit ``folds`` fold models when one validation split (``val_size`` of the
+rows) would hold fewer than ``min_val_events`` rows of the rarest class (binary: of the rarer class;
+multi-label: of the rarer side of any label), or the table has fewer than ``small_rows`` rows; never above
+``max_rows`` rows (the fit would cost ``folds`` times as much where one split is already large), for image
+data, streaming tables or DDP runs. With under about 50 validation positives a tuned threshold is optimistic
+and swings across seeds, and a temperature fitted on the rows that chose the epoch sharpens (issue 22);
+five folds pool every row's out-of-fold logits for the calibration and the thresholds."""
+
+SMALL_CALIBRATION = 200
+"""A calibration map fitted on fewer rows than this may not sharpen: a Platt slope above 1 or a temperature
+below 1 fitted on a handful of rows (43 validation rows gave ``T = 0.69`` where about 3 was right, and
+wrong answers at ``p = 0.99998``) is replaced by the prior correction alone (slope 1 / temperature 1)."""
+
+AUTO_SCHEDULE: MappingProxyType[str, Any] = MappingProxyType(
+    {"schedule": "plateau", "patience_divisor": 4, "min_patience": 3, "factor": 0.25, "reductions": 2}
+)
+"""The learning-rate schedule of ``epochs="auto"`` with early-stopping rows: a constant rate, multiplied by
+``factor`` whenever the unweighted validation log-loss has not improved for ``patience`` epochs (the
+early-stopping patience of :data:`AUTO_EPOCHS` divided by ``patience_divisor``, at least ``min_patience``);
+the run stops at the plateau after its ``reductions``-th reduction, so the kept epoch lies where the rate has
+annealed. ``"cosine"`` is the schedule before issue 22: a cosine over the whole ``epochs="auto"`` budget,
+which early stopping cut short while the rate was still >= 80 % of its peak in 49 of 50 runs. A number of
+epochs keeps the cosine over those epochs."""
+
+TEXT_DETECTION: MappingProxyType[str, float] = MappingProxyType(
+    {
+        "min_mean_tokens": 3.0,  # mean whitespace-separated tokens per present value
+        "min_distinct_ratio": 0.3,  # distinct values / present values
+        "long_mean_tokens": 8.0,  # values this long are text whatever their repetition
+        "min_rows": 5,  # fewer present values: never text
+    }
+)
+"""When a string column of a table is free text rather than a category (``text_columns="auto"``): its
+present values average at least ``min_mean_tokens`` tokens and at least ``min_distinct_ratio`` of them
+are distinct, or they average ``long_mean_tokens`` tokens or more. Category names (``"New York"``,
+``"high school"``) are short or repeat; tickets, titles and reviews are neither."""
+
+TEXT_VECTORIZER: MappingProxyType[str, Any] = MappingProxyType(
+    {
+        "word_ngrams": [1, 2],  # scikit-learn TfidfVectorizer(analyzer="word", ngram_range=...)
+        "char_ngrams": [2, 5],  # TfidfVectorizer(analyzer="char_wb", ...); None: no character n-grams
+        "min_df": 2,  # terms in fewer training rows are dropped
+        "max_word_features": 200_000,
+        "max_char_features": 100_000,
+        "sublinear_tf": True,  # 1 + log(tf)
+    }
+)
+"""How a text column becomes sparse features: TF-IDF of word and character n-grams (scikit-learn's
+``TfidfVectorizer``), each block L2-normalised, fitted on the training rows only."""
 
 FEW_ROWS = 10
 """A class (multi-label: a label's positives or negatives) with fewer rows than this in the validation
@@ -179,6 +249,9 @@ ONNX_OPSET = 18
 """The default ONNX opset of an export: the lowest the PyTorch exporter writes natively (ONNX Runtime >= 1.14)."""
 
 ONNX_OPSETS: tuple[int, ...] = (18, 19, 20, 21, 22, 23)
+
+# dtype of an exported graph's float inputs; float32 inputs are cast to float64 as the graph's first step
+ONNX_INPUT_DTYPES: tuple[str, ...] = ("float64", "float32")
 """The ONNX opsets an export accepts."""
 
 MAX_MLP_PARAMETERS = 500_000_000

@@ -120,6 +120,26 @@ def plot_training_curves(
     return _save(fig, out)
 
 
+def _option_text(key: str, value: Any, names: Sequence[str] | None) -> str:
+    """A loss option for a title: every label's weight named (the curves use the first), a range past six."""
+    values = (
+        [float(v) for v in torch.as_tensor(value).reshape(-1).tolist()]
+        if key in ("pos_weight", "weight")
+        else []
+    )
+    if len(values) <= 1:
+        return f"{key} {values[0]:.3g}" if values else f"{key} {value}"
+    labels = (
+        list(names)
+        if names is not None and len(names) == len(values)
+        else [str(j) for j in range(len(values))]
+    )
+    drawn = f" (curves: {labels[0]})" if key == "pos_weight" else ""
+    if len(values) <= 6:
+        return f"{key} " + ", ".join(f"{n} {v:.3g}" for n, v in zip(labels, values)) + drawn
+    return f"{key} {min(values):.3g} to {max(values):.3g} over {len(values)} labels" + drawn
+
+
 def _loss_and_grad(task: Task, loss_fn: Any, z: torch.Tensor, y: float) -> tuple[list[float], list[float]]:
     zz = z.clone().requires_grad_(True)
     if task.family == "sigmoid":
@@ -141,6 +161,7 @@ def plot_loss_curves(
     logit_range: float = 8.0,
     points: int = 401,
     compare: bool | str = True,
+    label_names: Sequence[str] | None = None,
     **options: Any,
 ) -> Path:
     """Four panels: the loss against the logit for target 1 and 0, and its gradient, for one configuration.
@@ -157,6 +178,8 @@ def plot_loss_curves(
         points (int): grid size. Default: ``401``.
         compare (bool or str): also draw the plain loss (``True``) or the loss of that name, dashed;
             ``False`` or ``""`` draws nothing else. Default: ``True``.
+        label_names (list[str], optional): the labels a per-label ``pos_weight`` belongs to, named in the
+            title (which lists every label's weight, or their range past six). Default: ``None``.
         **options: loss options (``gamma``, ``pos_weight`` as a number or list, ``clip``, ...).
 
     Returns:
@@ -183,7 +206,7 @@ def plot_loss_curves(
         curves.append((label, make_loss(t, other, reduction="none"), "--"))
     z = torch.linspace(-logit_range, logit_range, points, dtype=torch.float32)
     fig, axes = _figure(2, 2, size=(5.0, 3.6))
-    shown = ", ".join(f"{k}={v}" for k, v in options.items())
+    shown = "; ".join(_option_text(k, v, label_names) for k, v in options.items())
     for label, loss_fn, style in curves:
         for col, y in ((0, 1.0), (1, 0.0)):
             loss, grad = _loss_and_grad(t, loss_fn, z, y)
@@ -269,8 +292,13 @@ def _draw_matrix(ax: Any, cm: Any, names: list[str], title: str) -> None:
             ax.text(
                 j, i, f"{int(cm[i, j])}\n{norm[i, j]:.0%}", ha="center", va="center", fontsize=7, color=color
             )
-    ax.set_xticks(range(len(names)), names, rotation=45 if len(names) > 4 else 0, fontsize=7)
-    ax.set_yticks(range(len(names)), names, fontsize=7)
+    import textwrap
+
+    wrapped = [textwrap.fill(str(n), 18, max_lines=4, placeholder="...") for n in names]
+    long = len(names) > 4 or any(len(str(n)) > 8 for n in names)
+    ax.set_xticks(range(len(names)), wrapped, rotation=40 if long else 0, ha="right" if long else "center",
+                  rotation_mode="anchor", fontsize=7)  # fmt: skip
+    ax.set_yticks(range(len(names)), wrapped, fontsize=7)
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
     ax.set_title(title, fontsize=9)
@@ -287,7 +315,9 @@ def plot_confusion_matrix(logits: Any, targets: Any, out: str | os.PathLike[str]
     if t is Task.MULTICLASS:
         c = z.shape[1]
         cm = np.bincount((y * c + d).numpy(), minlength=c * c).reshape(c, c)
-        fig, axes = _figure(size=(max(4.0, 0.6 * c + 2), max(3.6, 0.6 * c + 1.5)))
+        longest = min(18, max(len(str(n)) for n in _names(label_names, c)))  # wrapped at 18 characters
+        side = max(3.6, 0.55 * c + 1.5) + 0.06 * longest  # room for the (wrapped, rotated) names
+        fig, axes = _figure(size=(min(side + 0.5, 11.0), min(side, 10.5)))
         _draw_matrix(axes[0][0], cm, _names(label_names, c), "confusion matrix")
         return _save(fig, out)
     yy, dd = (y[:, None], d[:, None]) if t is Task.BINARY else (y, d)
@@ -300,21 +330,23 @@ def plot_confusion_matrix(logits: Any, targets: Any, out: str | os.PathLike[str]
 
 
 def plot_reliability(logits: Any, targets: Any, out: str | os.PathLike[str], *, task: Task | str,
-                     n_bins: int = 15, calibration: Calibration | None = None,
+                     n_bins: int | None = None, calibration: Calibration | None = None,
                      label_names: Sequence[str] | None = None) -> Path:  # fmt: skip
     """Reliability diagram: observed frequency against mean predicted probability per bin, before and after calibration.
 
     One panel per label (binary: one; at most ``MAX_PANELS``); multiclass: one panel of the top-1
     confidence against whether the argmax is right. Each panel has the uncalibrated curve and, given a
-    ``calibration``, the calibrated one (their ECE in the legend), the diagonal, and the share of rows
-    per bin (of the last curve) as light bars.
+    ``calibration``, the calibrated one (their ECE over the same bins in the legend), the diagonal, and
+    the share of rows per bin (of the last curve) as light bars. Bins are equal-mass (edges at the
+    quantiles of the predicted probabilities, each bin about the same number of rows, its count printed
+    by its point): on a small split, equal-width bins are mostly noise.
 
     Args:
         logits (Tensor[N], Tensor[N, L] or Tensor[N, C]): raw model outputs.
         targets (Tensor): their targets (as for :func:`logitlab.evaluate.compute_metrics`).
         out (path): the PNG to write.
         task (Task or str): the task.
-        n_bins (int): equal-width bins on [0, 1]. Default: ``15``.
+        n_bins (int, optional): equal-mass bins per curve. Default: about 25 rows a bin, 2 to 10 bins.
         calibration (Calibration, optional): adds the calibrated curve. Default: ``None``.
         label_names (list[str], optional): panel titles. Default: ``None``.
 
@@ -331,11 +363,15 @@ def plot_reliability(logits: Any, targets: Any, out: str | os.PathLike[str], *, 
         for name, bins, ece in curves[j]:
             color, line = styles[name]
             seen = bins["count"] > 0
-            ax.plot(bins["confidence"][seen].numpy(), bins["frequency"][seen].numpy(), line, marker="o", ms=3,
-                    color=color, label=f"{name} (ECE {ece:.3f})")  # fmt: skip
+            xs, ys = bins["confidence"][seen].numpy(), bins["frequency"][seen].numpy()
+            ax.plot(xs, ys, line, marker="o", ms=3, color=color, label=f"{name} (ECE {ece:.3f})")
+            if name == curves[j][-1][0]:  # the rows per bin, by the points of the last curve
+                for x0, y0, n in zip(xs, ys, bins["count"][seen].tolist()):
+                    ax.annotate(f"{int(n)}", (x0, y0), textcoords="offset points", xytext=(3, -9), fontsize=6,
+                                color=color)  # fmt: skip
         edges = bins["edges"].numpy()
-        share.bar(edges[:-1], (bins["count"] / bins["count"].sum()).numpy(), width=edges[1] - edges[0],
-                  align="edge", color="tab:grey", alpha=0.2)  # fmt: skip
+        share.bar(edges[:-1], (bins["count"] / bins["count"].sum()).numpy(), width=edges[1:] - edges[:-1],
+                  align="edge", color="tab:grey", alpha=0.2, edgecolor="white")  # fmt: skip
         share.set_ylim(0, 3)
         share.set_yticks([])
         ax.plot([0, 1], [0, 1], ":", color="grey")
@@ -343,7 +379,8 @@ def plot_reliability(logits: Any, targets: Any, out: str | os.PathLike[str], *, 
         ax.set_ylim(0, 1)
         ax.set_xlabel("confidence (top-1)" if t is Task.MULTICLASS else "predicted probability")
         ax.set_ylabel("fraction correct" if t is Task.MULTICLASS else "fraction positive")
-        ax.set_title(names[j] if j < len(names) else str(j), fontsize=9)
+        n_bins_drawn = len(bins["count"])
+        ax.set_title(f"{names[j] if j < len(names) else j} ({n_bins_drawn} equal-mass bins)", fontsize=9)
         ax.legend(fontsize=7, loc="upper left")
     return _save(fig, out)
 
@@ -406,7 +443,7 @@ def plot_all(
     if loss_config is not None:
         cfg = dict(loss_config)
         paths["loss_curves"] = plot_loss_curves(
-            d / "loss_curves.png", task=task, name=cfg.pop("name", "auto"), **cfg
+            d / "loss_curves.png", task=task, name=cfg.pop("name", "auto"), label_names=label_names, **cfg
         )
     decided = calibration.calibrated_logits(logits) if calibration is not None else logits
     paths["pr_curves"] = plot_pr_curves(decided, targets, d / "pr_curves.png", thresholds=thresholds, **kw)

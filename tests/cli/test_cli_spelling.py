@@ -31,3 +31,78 @@ def test_cuda_without_a_gpu_is_refused_with_the_flag_to_use(capsys):
     assert main(["train", "builtin:breast_cancer", "--out", "unused", "--device", "cuda"]) == 2
     err = capsys.readouterr().err
     assert "CUDA is not available" in err and "--device auto" in err and "Traceback" not in err
+
+
+# ----------------------------------------------------------------------------- the parser itself (issue 26)
+def _subcommands():
+    import argparse
+
+    from logitlab.cli import build_parser
+
+    parser = build_parser()
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            yield from action.choices.items()
+
+
+def _flags(command: str) -> set[str]:
+    return {
+        a.dest for name, sub in _subcommands() if name == command for a in sub._actions if a.option_strings
+    }
+
+
+def test_every_option_of_every_command_is_described_and_says_its_default_at_most_once():
+    import re
+
+    seen = 0
+    for name, sub in _subcommands():
+        formatter = sub._get_formatter()
+        for action in sub._actions:
+            if action.dest == "help":
+                continue
+            seen += 1
+            assert action.help and len(action.help) > 8, f"{name} {action.option_strings or action.dest}"
+            shown = formatter._expand_help(action)  # the text --help prints for it
+            assert shown.count("default") <= 1, f"{name} {action.option_strings}: {shown!r}"
+            assert "(default: None)" not in shown and "(default: False)" not in shown, shown
+        page = sub.format_help()
+        assert not re.search(r"\(default: [^)]*\)\s*\(default:", page), name
+    assert seen > 60  # every command was walked
+
+
+def test_raised_messages_use_the_commands_flags(tmp_path, capsys):
+    import re
+
+    import pandas as pd
+
+    data = tmp_path / "t.csv"
+    pd.DataFrame({"x": range(40), "outcome": ["a", "b"] * 20}).to_csv(data, index=False)
+    cases = [
+        ["train", str(data), "--out", str(tmp_path / "r")],  # no target column
+        ["train", str(data), "--target", "nosuch", "--out", str(tmp_path / "r")],
+        ["train", str(data), "--target", "outcome", "--id-column", "nosuch", "--out", str(tmp_path / "r")],
+        ["train", str(data), "--target", "outcome", "--drop", "nosuch", "--out", str(tmp_path / "r")],
+        ["train", str(data), "--target", "outcome", "--positive", "zzz", "--out", str(tmp_path / "r")],
+        ["doctor", str(data), "--target", "outcome", "--id-column", "nosuch"],
+        ["predict", str(tmp_path), str(data), "--out", str(tmp_path)],  # --out is a folder
+    ]
+    for argv in cases:
+        assert main(argv) == 2, argv
+        err = capsys.readouterr().err
+        assert "Traceback" not in err and "Fix:" in err, err
+        python = [d for d in _flags(argv[0]) if re.search(rf"(?<![\w.-]){d}=", err)]
+        assert not python, (argv, python, err)
+        assert re.search(r"--(target|id-column|drop|positive|out)\b", err), err
+
+
+def test_notes_and_warnings_are_printed_in_flag_spelling(tmp_path, capsys):
+    import pandas as pd
+
+    data = tmp_path / "t.csv"  # the target found by its name; the positive class 1 is 90% of the rows
+    pd.DataFrame({"x": range(60), "target": [1] * 54 + [2] * 6}).to_csv(data, index=False)
+    main(["doctor", str(data)])
+    out, err = capsys.readouterr()
+    assert "pass --target to choose another" in out and "target=" not in out
+    warned = [line for line in err.splitlines() if line.startswith("logitlab doctor: warning: ")]
+    assert len(warned) == 1 and "the positive class 1 is the majority (90.0%" in warned[0], err
+    assert "pass --positive 2" in warned[0] and "positive=" not in err

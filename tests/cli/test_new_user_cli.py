@@ -198,6 +198,6 @@ def test_image_folders_train_a_cnn_at_the_asked_size(tmp_path):
             Image.fromarray(pixels).save(tmp_path / "imgs" / label / f"{i}.png")
     out = _ok(_cli("train", tmp_path / "imgs", "--image-size", 12, "--epochs", 1, "--out", tmp_path / "run",
                    "--quiet", "--device", "cpu"))  # fmt: skip
-    assert "model: cnn (model='auto', input [3, 12, 12])" in out.stdout
+    assert "model: cnn (--model auto, input 3x12x12)" in out.stdout
     spec = json.loads((tmp_path / "run" / "model.json").read_text())["model_spec"]
     assert spec["name"] == "cnn" and spec["input_shape"] == [3, 12, 12]

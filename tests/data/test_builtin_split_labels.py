@@ -66,8 +66,8 @@ def test_stratified_split_proportions():
         np.testing.assert_allclose(np.bincount(y[part], minlength=5) / len(part), full, atol=0.01)
     again = split_indices(y, "multiclass", val_size=0.15, test_size=0.15, seed=7)
     np.testing.assert_array_equal(again[2], test)
-    _, _, _, notes = split_indices(np.array([0] * 20 + [1]), "binary", val_size=0.2, test_size=0.2)
-    assert notes and "not stratified" in notes[0]
+    train, _, _, notes = split_indices(np.array([0] * 20 + [1]), "binary", val_size=0.2, test_size=0.2)
+    assert notes and "single row: kept in training" in notes[0] and 20 in train
     with pytest.raises(ConfigError, match="val_size"):
         split_indices(y, "multiclass", val_size=0.6, test_size=0.5)
 

@@ -204,9 +204,9 @@ def test_tiny_splits_are_reported_with_what_was_done(tmp_path):
 
 
 def test_unstratified_split_notes_are_ours_not_scikit_learns():
-    y = np.array([0, 0, 0, 0, 1, 1])
-    *_, notes = split_indices(y, "binary", val_size=0.2, test_size=0.2, seed=0, names=["no", "yes"])
+    y = np.array([0] * 5 + [1] * 5 + [2] * 5)
+    *_, notes = split_indices(y, "multiclass", val_size=0.1, test_size=0.0, seed=0, names=["a", "b", "c"])
     assert notes and all("least populated" not in n and "minimum number" not in n for n in notes)
     assert "not stratified" in notes[0] and "drawn at random" in notes[0]
     *_, notes = split_indices(np.array([0] * 10 + [1]), "binary", test_size=0.3, seed=0, names=["no", "yes"])
-    assert "classes 'yes' have a single row" in notes[0]
+    assert "classes 'yes' have a single row: kept in training" in notes[0]

@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from logitlab.doctor import CODES, HealthMonitor, diagnose, diagnose_dataset
+from logitlab.doctor import CODES, HealthMonitor, Report, diagnose, diagnose_dataset, diagnose_text_columns
 
 N = 64
 
@@ -385,11 +385,24 @@ MISTAKES = {
         lambda: diagnose_dataset(multihot()),
         lambda: diagnose_dataset([["x", "y"], ["y"], ["z", "x"]] * 5),
     ],
+    "text-read-as-category": [
+        lambda: Report(diagnose_text_columns({"review": (12.0, 0.95, 400), "city": (1.3, 0.02, 400)})),
+        lambda: Report(_text_profiles_of_a_table()),  # long repeated texts: text whatever the repetition
+    ],
     "too-few-for-stratified-split": [
         lambda: diagnose_dataset([0] * 20 + [1] * 20 + [2] * 2),
         lambda: diagnose_dataset(torch.cat([multihot(labels=3), (torch.arange(N) == 0).float()[:, None]], 1)),
     ],
 }
+
+
+def _text_profiles_of_a_table():
+    import pandas as pd
+
+    from logitlab.data.text import text_profile
+
+    frame = pd.DataFrame({"note": ["the parcel arrived late and the box was damaged on one side"] * 30})
+    return diagnose_text_columns({"note": text_profile(frame["note"])})
 
 
 CASES = [(code, i) for code, makers in MISTAKES.items() for i in range(len(makers))]

@@ -38,7 +38,7 @@ def test_the_ensemble_averages_its_members_logits_and_rebuilds_from_its_spec():
 
 def test_members_are_trained_separately_and_the_classifier_uses_their_mean(tmp_path):
     X, y = _data()
-    one = Classifier(epochs=4, random_state=3).fit(X, y)
+    one = Classifier(epochs=4, random_state=3, cv=1).fit(X, y)
     ens = Classifier(epochs=4, random_state=3, ensemble=3).fit(X, y)
     assert len(ens.decisions_["members"]) == 3 and isinstance(ens.model_, Ensemble)
     # member 0 is trained exactly as the single network of the same seed

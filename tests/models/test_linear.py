@@ -147,7 +147,7 @@ def test_onnx_export_reproduces_predict(task, tmp_path):
 
 def test_refusals_name_the_fix():
     with pytest.raises(ConfigError, match="every\\s+member would be the same"):
-        build_model("linear", input_shape=(3,), n_outputs=1, ensemble=3)
+        Classifier(model="linear", ensemble=3).check_params()
     with pytest.raises(ConfigError, match="needs image input_shape"):
         build_model("cnn", input_shape=(3,), n_outputs=1)
     X, y = _data("binary", n=100)

@@ -24,7 +24,7 @@ def no_network(monkeypatch):
 
 @pytest.mark.parametrize("name", MODEL_NAMES)
 def test_every_model_returns_logits_and_rebuilds_from_json(name, no_network):
-    shape = (30,) if name == "mlp" else (1, 8, 8)
+    shape = (30,) if name in ("mlp", "sparse") else (1, 8, 8)
     torch.manual_seed(0)
     net = build_model(name, input_shape=shape, n_outputs=3).eval()
     out = net(torch.randn(2, *shape))

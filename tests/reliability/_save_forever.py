@@ -1,6 +1,9 @@
 """Rewrite a model directory forever, each version filling every float tensor with its number.
 
-Run by test_faults.py, which SIGKILLs it mid-save. Prints ``saved`` once the first version is on disk.
+Run by test_faults.py, which SIGKILLs it mid-save, and by test_model_concurrency.py (two at once, with
+``START`` and ``COUNT``: versions START+1 .. START+COUNT). Prints ``saved`` once the first version is on disk.
+
+Usage: ``python _save_forever.py DIR [START [COUNT]]``
 """
 
 from __future__ import annotations
@@ -14,11 +17,11 @@ from logitlab.model_io import write_model_dir
 from logitlab.models import build_model, model_spec
 
 
-def main(directory: str) -> None:
+def main(directory: str, start: int = 0, count: int = -1) -> None:
     spec = model_spec("mlp", input_shape=(64,), n_outputs=1, hidden=[256, 256])
     model = build_model(**spec)
-    version = 0
-    while True:
+    version = start
+    while count < 0 or version < start + count:
         version += 1
         with torch.no_grad():
             for t in model.state_dict().values():
@@ -39,9 +42,9 @@ def main(directory: str) -> None:
             "params": {"version": float(version)},
         }
         write_model_dir(Path(directory), model.state_dict(), meta)
-        if version == 1:
+        if version == start + 1:
             print("saved", flush=True)
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    main(sys.argv[1], *map(int, sys.argv[2:4]))

@@ -27,6 +27,23 @@ def _enospc(*args: object, **kwargs: object) -> None:
     raise OSError(errno.ENOSPC, "No space left on device")
 
 
+class _Full:
+    def __init__(self, fh: object) -> None:
+        self.fh = fh
+
+    def __enter__(self) -> _Full:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.fh.close()  # type: ignore[attr-defined]
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.fh, name)
+
+    def write(self, text: str) -> int:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+
 def _snapshot(d: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted(d.iterdir())}
 
@@ -36,12 +53,19 @@ def test_disk_full_while_writing_weights_keeps_previous_model(
 ) -> None:
     d = write_model(tmp_path / "m")
     before = _snapshot(d)
-    import safetensors.torch
+    real_fdopen = os.fdopen
 
-    monkeypatch.setattr(safetensors.torch, "save_file", _enospc)
+    def full_fdopen(fd: int, mode: str = "r", *args: object, **kwargs: object) -> object:
+        fh = real_fdopen(fd, mode, *args, **kwargs)  # type: ignore[call-overload]
+        return _Full(fh) if "w" in mode else fh  # the weights are written through os.fdopen
+
+    monkeypatch.setattr(os, "fdopen", full_fdopen)
+    torch.manual_seed(1)
     with pytest.raises(ModelFileError, match="No space left|disk") as info:
         write_model(d)
+    monkeypatch.undo()
     assert info.value.fix
+    assert "previous model files there are unchanged" in info.value.message
     assert _snapshot(d) == before  # no temporary file left behind, nothing replaced
     read_model_dir(d)
 
@@ -52,22 +76,6 @@ def test_disk_full_while_writing_model_json_keeps_previous_model(
     d = write_model(tmp_path / "m")
     before = _snapshot(d)
     real_open = open
-
-    class _Full:
-        def __init__(self, fh: object) -> None:
-            self.fh = fh
-
-        def __enter__(self) -> _Full:
-            return self
-
-        def __exit__(self, *exc: object) -> None:
-            self.fh.close()  # type: ignore[attr-defined]
-
-        def __getattr__(self, name: str) -> object:
-            return getattr(self.fh, name)
-
-        def write(self, text: str) -> int:
-            raise OSError(errno.ENOSPC, "No space left on device")
 
     # the atomic writer's text files fail as on a full disk (logitlab.files opens them with open())
     monkeypatch.setattr("logitlab.files.open", lambda *a, **k: _Full(real_open(*a, **k)), raising=False)
@@ -132,6 +140,7 @@ def test_save_interrupted_between_json_and_weights_reads_the_committed_version(
     state, meta = read_model_dir(d)
     assert meta["weights_sha256"] != hashlib.sha256((d / "model.safetensors").read_bytes()).hexdigest()
     assert any(not torch.equal(state[k], old_state[k]) for k in state)  # the new version, complete
+    assert len(list(d.glob(".model.*pending.safetensors"))) == 1
     write_model(d)  # the next save completes normally and removes the pending file
-    assert not (d / ".model.pending.safetensors").exists()
+    assert not list(d.glob(".model.*pending.safetensors"))
     read_model_dir(d)

@@ -29,9 +29,12 @@ from .array_preprocessor import ArrayPreprocessor, as_numeric
 from .bundle import DatasetBundle, DataState, Kind, make_bundle
 from .labels import encode_labels
 from .preprocessors import transform_features
+from .rows import INDEX
 from .sparse import as_sparse, is_sparse
 from .split import split_indices
+from .tabular import fit_text_features
 from .tabular_preprocessor import TabularPreprocessor
+from .text import check_text_columns, detect_text_columns
 
 __all__ = ["from_arrays", "transform_inputs"]
 
@@ -50,6 +53,7 @@ def from_arrays(
     standardize: bool = True,
     max_categories: int = 50,
     numeric_scaling: str = LOAD_DEFAULTS["numeric_scaling"],
+    text_columns: Any = LOAD_DEFAULTS["text_columns"],
 ) -> DatasetBundle:
     """Build a :class:`DatasetBundle` from in-memory features and labels.
 
@@ -57,8 +61,8 @@ def from_arrays(
         X (DataFrame, array[N, F], array[N, C, H, W], Tensor or scipy sparse [N, F]): features. A
             DataFrame is preprocessed like a table (impute, standardise, one-hot); arrays are imputed and
             standardised per feature (2-D) or per channel (4-D images); a sparse matrix (CSR, CSC, any
-            format) is scaled per feature without centring and its splits are lazy
-            :class:`~logitlab.data.sparse.SparseRows`, densified batch by batch.
+            format) is taken as it is (neither centred nor scaled: TF-IDF and counts keep their scale) and
+            its splits are lazy :class:`~logitlab.data.sparse.SparseRows`, read batch by batch.
         y (array-like): labels, as for :func:`~logitlab.data.encode_labels`.
         task (Task or str, optional): override the inferred task. Default: inferred.
         label_sep (str): separator of label-list strings. Default: ``"|"``.
@@ -71,6 +75,8 @@ def from_arrays(
         max_categories (int): cap on one-hot categories per DataFrame column. Default: ``50``.
         numeric_scaling (str): how a DataFrame's numeric columns are scaled, one of
             :data:`~logitlab.options.NUMERIC_SCALINGS` (arrays follow ``standardize``). Default: ``"robust"``.
+        text_columns (str or list[str]): a DataFrame's free-text columns: ``"auto"`` (detected), a list,
+            or ``[]`` (none); see :func:`~logitlab.data.load_dataset`. Default: ``"auto"``.
 
     Raises:
         DataError: ``X`` and ``y`` of different lengths, non-numeric arrays, or bad labels.
@@ -90,11 +96,23 @@ def from_arrays(
     options = {"label_sep": label_sep}
     if is_sparse(X):
         csr = as_sparse(X)
-        pre: Any = ArrayPreprocessor.fit(csr[train], standardize=standardize, notes=notes)
+        pre: Any = ArrayPreprocessor.fit(csr[train], standardize=False, notes=notes)
+        notes.append("sparse features taken as they are: not centred, not scaled (keeps them sparse)")
         splits = (train, val, test)
         return make_bundle(
             pre.rows(csr).subset, targets, enc, splits, "tabular", pre, notes, source="arrays",
             options=options, input_shape=(int(csr.shape[1]),),
+        )  # fmt: skip
+    text = check_text_columns(text_columns, X.columns) if isinstance(X, pd.DataFrame) else []
+    if isinstance(X, pd.DataFrame) and text is None:
+        text = detect_text_columns(X.iloc[train], notes)
+    if isinstance(X, pd.DataFrame) and text:
+        pre, rows = fit_text_features(
+            X, text, (train, val, test), max_categories, INDEX, notes, numeric_scaling
+        )
+        return make_bundle(
+            rows.subset, targets, enc, (train, val, test), "tabular", pre, notes, source="arrays",
+            options=options, input_shape=(pre.n_features,),
         )  # fmt: skip
     if isinstance(X, pd.DataFrame):
         pre = TabularPreprocessor.fit(

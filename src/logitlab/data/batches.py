@@ -200,9 +200,10 @@ class InMemoryLoader:
             return torch.randperm(len(self.x), generator=generator)
         return torch.arange(len(self.x))
 
-    def __iter__(self) -> Iterator[tuple[Tensor, Tensor | None]]:
+    def batch_indices(self) -> Iterator[Tensor]:
+        """This rank's row positions of each batch of the epoch, on ``x``'s device."""
         order = self.order().to(self.x.device)
-        x, y, world, rank = self.x, self.y, self.world_size, self.rank
+        world, rank = self.world_size, self.rank
         per_rank = self.batch_size // world
         for b in range(len(self)):
             batch = order[b * self.batch_size : (b + 1) * self.batch_size]
@@ -211,6 +212,11 @@ class InMemoryLoader:
                     per_rank = -(-len(batch) // world)
                     batch = batch.repeat(-(-per_rank * world // len(batch)))[: per_rank * world]
                 batch = batch[rank * per_rank : (rank + 1) * per_rank]
+            yield batch
+
+    def __iter__(self) -> Iterator[tuple[Tensor, Tensor | None]]:
+        x, y = self.x, self.y
+        for batch in self.batch_indices():
             yield x[batch], (y[batch] if y is not None else None)
 
 

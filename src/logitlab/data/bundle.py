@@ -95,6 +95,9 @@ def iter_batches(x: Tensor | Dataset, batch_size: int) -> Iterator[Tensor]:
         if isinstance(x, Tensor):
             yield x[start:stop].float()
             continue
+        if getattr(x, "native", False):  # sparse rows for a sparse-native model: never densified
+            yield x.torch_batch(np.arange(start, stop))  # type: ignore[attr-defined]
+            continue
         getitems = getattr(x, "__getitems__", None)
         items = (
             getitems(list(range(start, stop))) if getitems is not None else [x[i] for i in range(start, stop)]

@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NoReturn
 
 import numpy as np
 import pandas as pd
@@ -55,7 +55,11 @@ def _is_image(p: Path) -> bool:
 
 
 def scan_image_folder(
-    root: str | Path, *, label_pattern: str = DEFAULT_LABEL_PATTERN, require_labels: bool = True
+    root: str | Path,
+    *,
+    label_pattern: str = DEFAULT_LABEL_PATTERN,
+    require_labels: bool = True,
+    allow_outside_root: bool = False,
 ) -> tuple[list[Path], list[str] | None, str, list[str]]:
     """List a folder's images and their labels.
 
@@ -63,13 +67,48 @@ def scan_image_folder(
     recursively); otherwise the images directly in ``root`` are labelled by ``label_pattern``'s first
     group (or the group named ``label``).
 
+    As for a CSV of image paths, nothing outside ``root`` is read: a symlinked class folder, or an
+    image that resolves outside ``root`` (a symbolic link), is refused unless ``allow_outside_root``.
+
     Returns:
         ``(paths, labels or None, layout, notes)`` with layout ``"folders"`` or ``"filenames"``.
 
     Raises:
-        DataError: no images, or (when ``require_labels``) a file name the pattern does not match.
+        DataError: no images, (when ``require_labels``) a file name the pattern does not match, or a
+            class folder or image outside ``root`` (code ``path-outside-root``).
     """
     root = Path(root)
+    paths, labels, layout, notes = _scan(root, label_pattern, require_labels)
+    if not allow_outside_root:
+        _refuse_outside(root, paths)
+    return paths, labels, layout, notes
+
+
+def _refuse_outside(root: Path, paths: list[Path]) -> None:
+    root_abs = root.resolve()
+    checked: set[Path] = set()
+    for p in paths:
+        folder = p.parent
+        if folder not in checked:  # a symlinked class folder (a link inside a class folder resolves below)
+            checked.add(folder)
+            if folder.is_symlink() or not folder.resolve().is_relative_to(root_abs):
+                _outside(folder, root_abs, "class folder")
+        if p.is_symlink() and not p.resolve().is_relative_to(root_abs):
+            _outside(p, root_abs, "image")
+
+
+def _outside(path: Path, root_abs: Path, what: str) -> NoReturn:
+    link = " (a symbolic link)" if path.is_symlink() else ""
+    raise DataError(
+        f"The {what} {path}{link} points outside the data root {root_abs}.",
+        fix="copy the images under the folder, or pass allow_outside_root=True if you trust the links.",
+        code="path-outside-root",
+    )
+
+
+def _scan(
+    root: Path, label_pattern: str, require_labels: bool
+) -> tuple[list[Path], list[str] | None, str, list[str]]:
     notes: list[str] = []
     classes = sorted(d for d in root.iterdir() if d.is_dir() and not d.name.startswith("."))
     found = [(d.name, sorted(p for p in d.rglob("*") if _is_image(p))) for d in classes]

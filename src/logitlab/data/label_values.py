@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import ast
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -37,6 +37,7 @@ __all__ = [
     "list_literals",
     "missing_label_rows",
     "other_list_separator",
+    "quoted",
     "refuse_other_separator",
 ]
 
@@ -48,6 +49,18 @@ NEGATIVE_WORDS = frozenset(
     "0 false f no n negative neg normal ham benign healthy legit legitimate ok good pass passed clean real "
     "genuine".split()
 )
+
+
+def quoted(values: Iterable[Any], limit: int | None = None) -> str:
+    """Class or label names listed so that a name holding a comma stays one: text quoted, numbers bare.
+
+    Examples:
+        >>> quoted(["New York, NY", "Paris"]), quoted([np.int64(1), 2]), quoted("abc", limit=2)
+        ("'New York, NY', 'Paris'", '1, 2', "'a', 'b', ...")
+    """
+    values = list(values)
+    shown = ", ".join(repr(json_scalar(v)) for v in values[:limit])
+    return shown + (", ..." if limit is not None and len(values) > limit else "")
 
 
 def json_scalar(v: Any) -> Any:
@@ -383,7 +396,7 @@ def class_indices(values: np.ndarray, classes: list[Any], row_name: RowNamer) ->
             j = table.get(str(k))
         if j is None:
             raise DataError(
-                f"Unknown label {k!r} at {row_name(i)}; the known classes are {', '.join(map(str, classes))}.",
+                f"Unknown label {k!r} at {row_name(i)}; the known classes are {quoted(classes)}.",
                 fix="remove the row, or retrain with this class.",
                 code="unknown-label",
             )

@@ -17,6 +17,7 @@ Examples:
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,7 +27,7 @@ import pandas as pd
 import torch
 from torch import Tensor
 
-from ..errors import ConfigError, DataError
+from ..errors import ConfigError, DataError, LogitlabWarning
 from ..tasks import Task, infer_task
 from .label_values import (
     choose_positive,
@@ -38,6 +39,7 @@ from .label_values import (
     label_lists,
     list_literals,
     missing_label_rows,
+    quoted,
     refuse_other_separator,
 )
 from .rows import INDEX, RowNamer
@@ -234,7 +236,7 @@ class LabelEncoder:
             mat = indicator_matrix(values, row_name, self.classes)
             if mat.shape[1] != len(self.classes):
                 raise DataError(
-                    f"Expected {len(self.classes)} label columns ({', '.join(self.classes)}); got {mat.shape[1]}.",
+                    f"Expected {len(self.classes)} label columns ({quoted(self.classes)}); got {mat.shape[1]}.",
                     fix="give the same label columns as at training time.",
                     code="label-columns-mismatch",
                 )
@@ -245,7 +247,7 @@ class LabelEncoder:
             for lab in row:
                 if lab not in pos:
                     raise DataError(
-                        f"Unknown label {lab!r} at {row_name(i)}; the known labels are {', '.join(self.classes)}.",
+                        f"Unknown label {lab!r} at {row_name(i)}; the known labels are {quoted(self.classes)}.",
                         fix="remove or rename the label, or retrain with it.",
                         code="unknown-label",
                     )
@@ -396,7 +398,7 @@ def _fit_1d(
     task, reason = infer_task(values.astype(str) if values.dtype.kind == "O" else values, return_reason=True)
     if forced is Task.BINARY and len(uniq) > 2:
         raise DataError(
-            f"task='binary' needs two classes; the labels hold {len(uniq)}: {', '.join(map(str, uniq[:10]))}.",
+            f"task='binary' needs two classes; the labels hold {len(uniq)}: {quoted(uniq, 10)}.",
             fix="use task='multiclass', or map the labels to two classes.",
             code="labels-task-mismatch",
         )
@@ -405,6 +407,19 @@ def _fit_1d(
     if task is Task.MULTICLASS:
         return cls(Task.MULTICLASS, [json_scalar(u) for u in uniq], reason=reason, label_sep=label_sep)
     pos, why = choose_positive(uniq, counts, positive)
-    neg = uniq[0] if json_scalar(uniq[1]) == pos else uniq[1]
+    at = 1 if json_scalar(uniq[1]) == pos else 0
+    neg = uniq[1 - at]
     note = f"positive class {pos!r} ({why}); negative class {json_scalar(neg)!r}"
+    share = counts[at] / max(1, sum(counts))
+    if positive is None and share > 0.5:  # a warning, not a note: most likely the other class was meant
+        warnings.warn(_majority_positive(pos, json_scalar(neg), share), LogitlabWarning, stacklevel=3)
     return cls(Task.BINARY, [json_scalar(neg), pos], pos, f"{reason}; {note}", label_sep, notes=[note])
+
+
+def _majority_positive(pos: Any, neg: Any, share: float) -> str:
+    """The warning for a positive class chosen by the rule that holds most of the rows."""
+    return (
+        f"the positive class {pos!r} is the majority ({share:.1%} of the labelled rows): precision, recall, "
+        f"F1, average precision, the imbalance weights and the tuned threshold are about it; if the rarer "
+        f"class {neg!r} is the one to detect, pass positive={neg!r}"
+    )

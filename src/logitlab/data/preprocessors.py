@@ -23,14 +23,17 @@ from torch.utils.data import Dataset
 from ..errors import DataError
 from .array_preprocessor import ArrayPreprocessor, as_numeric
 from .images import ImagePreprocessor
-from .sparse import is_sparse
+from .sparse import SparseRows, is_sparse
 from .tabular_preprocessor import TabularPreprocessor
+from .text import TextTablePreprocessor
 
 __all__ = ["PREPROCESSOR_TYPES", "preprocessor_from_dict", "transform_features"]
 
-_CLASSES: dict[str, Any] = {c.kind: c for c in (TabularPreprocessor, ArrayPreprocessor, ImagePreprocessor)}
+_CLASSES: dict[str, Any] = {
+    c.kind: c for c in (TabularPreprocessor, ArrayPreprocessor, ImagePreprocessor, TextTablePreprocessor)
+}
 PREPROCESSOR_TYPES = tuple(_CLASSES)
-"""The ``"type"`` of every saved preprocessor: ``tabular``, ``array``, ``image``."""
+"""The ``"type"`` of every saved preprocessor: ``tabular``, ``array``, ``image``, ``text_table``."""
 
 
 def preprocessor_from_dict(d: dict[str, Any]) -> Any:
@@ -70,6 +73,15 @@ def transform_features(X: Any, preprocessor: Any) -> Tensor | Dataset:
                 code="bad-input-type",
             )
         return preprocessor.rows(X)
+    if isinstance(preprocessor, TextTablePreprocessor):
+        if not isinstance(X, pd.DataFrame):
+            raise DataError(
+                f"This model was trained on a table with text columns {', '.join(preprocessor.text_columns)}; "
+                f"got {type(X).__name__}.",
+                fix="pass a pandas DataFrame with the training columns.",
+                code="bad-input-type",
+            )
+        return SparseRows(preprocessor.transform(X), native=True)
     if isinstance(preprocessor, TabularPreprocessor):
         if not isinstance(X, pd.DataFrame):
             arr = as_numeric(X)  # converted and checked once

@@ -23,6 +23,7 @@ Examples:
 from __future__ import annotations
 
 import sys
+import warnings
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -32,11 +33,12 @@ from torch import Tensor
 from torch.utils.data import Dataset
 
 from ..errors import DataError, DataTypeError
+from .batches import InMemoryLoader
 
 if TYPE_CHECKING:
     from scipy import sparse
 
-__all__ = ["SparseRows", "as_sparse", "column_scale", "is_sparse"]
+__all__ = ["SparseLoader", "SparseRows", "as_sparse", "column_scale", "is_sparse", "torch_csr"]
 
 
 def is_sparse(X: Any) -> bool:
@@ -146,6 +148,9 @@ class SparseRows(Dataset):
         multiplier (float): applied first. Default: ``1.0``.
         index (array [M], optional): the rows of ``matrix`` this dataset holds, in order (a split);
             the matrix is shared, not copied. Default: every row.
+        native (bool): batches for a sparse-native model (:mod:`logitlab.models.sparse`): the trainer and
+            inference read them as torch sparse CSR tensors (:meth:`torch_batch`), never densified.
+            Default: ``False``.
     """
 
     def __init__(
@@ -156,8 +161,10 @@ class SparseRows(Dataset):
         scale: Any = None,
         multiplier: float = 1.0,
         index: Any = None,
+        native: bool = False,
     ) -> None:
         self.matrix = matrix
+        self.native = bool(native)
         self.mean = None if mean is None or not np.any(mean) else np.asarray(mean, dtype=np.float64)
         self.scale = np.ones(matrix.shape[1]) if scale is None else np.asarray(scale, dtype=np.float64)
         self.multiplier = float(multiplier)
@@ -205,4 +212,56 @@ class SparseRows(Dataset):
             scale=self.scale,
             multiplier=self.multiplier,
             index=index if self.index is None else self.index[index],
+            native=self.native,
         )
+
+    def torch_batch(self, positions: Sequence[int] | np.ndarray) -> Tensor:
+        """float32 torch sparse CSR ``[len(positions), F]`` of these rows, scaled (never centred)."""
+        from scipy import sparse
+
+        rows = np.asarray(positions, dtype=np.int64)
+        block = self.matrix[rows if self.index is None else self.index[rows]]
+        values = block.data * self.multiplier / self.scale[block.indices]
+        return torch_csr(sparse.csr_array((values, block.indices, block.indptr), shape=block.shape))
+
+
+def torch_csr(matrix: Any) -> Tensor:
+    """A scipy CSR matrix as a float32 torch sparse CSR tensor (int64 indices).
+
+    Examples:
+        >>> from scipy import sparse
+        >>> torch_csr(sparse.csr_array(np.eye(2))).to_dense().tolist()
+        [[1.0, 0.0], [0.0, 1.0]]
+    """
+    from scipy import sparse
+
+    csr = sparse.csr_array(matrix)
+    with (
+        warnings.catch_warnings()
+    ):  # "Sparse CSR tensor support is in beta state": the ops used here are stable
+        warnings.filterwarnings(
+            "ignore", message="Sparse CSR tensor support is in beta", category=UserWarning
+        )
+        return torch.sparse_csr_tensor(
+            torch.from_numpy(csr.indptr.astype(np.int64)),
+            torch.from_numpy(csr.indices.astype(np.int64)),
+            torch.from_numpy(csr.data.astype(np.float32)),
+            size=csr.shape,
+            check_invariants=False,
+        )
+
+
+class SparseLoader(InMemoryLoader):
+    """An :class:`~logitlab.data.batches.InMemoryLoader` over native :class:`SparseRows`.
+
+    The same seeded orders and DDP shares; each batch is a torch sparse CSR tensor ``[B, F]`` with its targets.
+    """
+
+    def __init__(self, rows: SparseRows, y: Tensor | None = None, **options: Any) -> None:
+        super().__init__(torch.empty((len(rows), 0)), y, **options)
+        self.rows = rows
+
+    def __iter__(self) -> Any:
+        y = self.y
+        for batch in self.batch_indices():
+            yield self.rows.torch_batch(batch.numpy()), (y[batch.to(y.device)] if y is not None else None)

@@ -16,6 +16,7 @@ Examples:
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any
 
 import numpy as np
@@ -27,7 +28,7 @@ from ..options import FEW_ROWS
 from ..tasks import Task
 from .labels import LabelEncoder
 
-__all__ = ["iterative_stratification", "small_split_notes", "split_indices"]
+__all__ = ["fold_indices", "iterative_stratification", "small_split_notes", "split_indices"]
 
 
 def split_indices(
@@ -63,12 +64,21 @@ def split_indices(
         mat = arr.reshape(n, -1) >= 0.5
         parts = iterative_stratification(mat, [1 - val_size - test_size, val_size, test_size], seed=seed)
         return parts[0], parts[1], parts[2], []
-    labels = np.round(arr.reshape(n, -1)[:, 0]).astype(np.int64) if arr.ndim > 1 else arr.astype(np.int64)
+    labels = _class_codes(arr, task)
     notes: list[str] = []
     rest, test = _two_way(np.arange(n), labels, test_size, seed, "test", notes, names)
     inner = val_size / (1 - test_size) if val_size > 0 else 0.0
     train, val = _two_way(rest, labels[rest], inner, seed + 1, "validation", notes, names)
     return np.sort(train), np.sort(val), np.sort(test), notes
+
+
+def _class_codes(arr: np.ndarray, task: Task) -> np.ndarray:
+    """Binary ``[N, 1]`` 0/1 -> ``[N]``; multiclass indices ``[N]``, or soft rows ``[N, C]`` -> their argmax."""
+    if arr.ndim > 1 and task is Task.MULTICLASS and arr.shape[1] > 1:
+        return arr.argmax(1).astype(np.int64)
+    return (
+        np.round(arr.reshape(len(arr), -1)[:, 0]).astype(np.int64) if arr.ndim > 1 else arr.astype(np.int64)
+    )
 
 
 def _check_sizes(val_size: float, test_size: float) -> None:
@@ -90,25 +100,101 @@ def _check_sizes(val_size: float, test_size: float) -> None:
 def _two_way(
     idx: np.ndarray, labels: np.ndarray, size: float, seed: int, what: str, notes: list[str], names: Any
 ) -> tuple[np.ndarray, np.ndarray]:
+    """Stratified ``(kept, held out)``; a class with a single row stays on the kept side, the rest is stratified."""
     if size <= 0 or len(idx) < 2:
         return idx, idx[:0]
     from sklearn.model_selection import train_test_split  # imported here: predicting never splits
 
     counts = np.bincount(labels)
-    present = int((counts > 0).sum())
+    single = np.flatnonzero(counts == 1)
+    if len(single):
+        shown = [names[c] if names is not None and c < len(names) else c for c in single.tolist()]
+        notes.append(
+            f"classes {', '.join(map(repr, shown))} have a single row: kept in training, no {what} rows"
+        )
+    lone = np.isin(labels, single)
+    rest, rest_labels = idx[~lone], labels[~lone]
+    if len(rest) < 2:
+        return idx, idx[:0]
+    present = int((np.bincount(rest_labels) > 0).sum())
     n_part = math.ceil(size * len(idx))
-    rare = [int(c) for c in np.flatnonzero((counts > 0) & (counts < 2))]
-    shown = [names[c] if names is not None and c < len(names) else c for c in rare]
-    if not rare and min(n_part, len(idx) - n_part) >= present:
-        a, b = train_test_split(idx, test_size=size, random_state=seed, stratify=labels)
-    else:  # stratifying needs 2 rows per class and a place for every class on both sides
-        why = (
-            f"classes {', '.join(map(repr, shown))} have a single row" if rare
-            else f"{n_part} {what} rows cannot hold each of the {present} classes"
-        )  # fmt: skip
-        notes.append(f"the {what} split is not stratified: {why}; its rows are drawn at random")
-        a, b = train_test_split(idx, test_size=size, random_state=seed)
-    return np.asarray(a, dtype=np.int64), np.asarray(b, dtype=np.int64)
+    share = min(n_part, len(rest) - 1) / len(rest)  # the held-out rows, as a share of the rest
+    if min(n_part, len(rest) - n_part) >= present:
+        a, b = train_test_split(rest, test_size=share, random_state=seed, stratify=rest_labels)
+    else:  # stratifying needs a place for every class on both sides
+        notes.append(
+            f"the {what} split is not stratified: {n_part} {what} rows cannot hold each of the {present} "
+            "classes; its rows are drawn at random"
+        )
+        a, b = train_test_split(rest, test_size=share, random_state=seed)
+    kept = np.concatenate([np.asarray(a, dtype=np.int64), idx[lone].astype(np.int64)])
+    return kept, np.asarray(b, dtype=np.int64)
+
+
+def fold_indices(
+    y: Any, task: Task | str, n_folds: int, *, seed: int = 0, names: Any = None
+) -> tuple[list[tuple[np.ndarray, np.ndarray]], list[str]]:
+    """Stratified K-fold ``(train, held out)`` position pairs, multi-label aware.
+
+    Binary and multi-class targets follow scikit-learn's ``StratifiedKFold(shuffle=True)``, except that a
+    class with a single row is in no held-out fold (it stays in every fold's training rows); multi-label
+    targets are split into ``n_folds`` parts by :func:`iterative_stratification`. Every other row is held
+    out exactly once, so out-of-fold predictions cover it.
+
+    Args:
+        y (array[N], array[N, 1] or array[N, L]): encoded targets (class indices, 0/1, or a 0/1 matrix).
+        task (Task or str): the task (iterative stratification for multilabel).
+        n_folds (int): folds, at least 2.
+        seed (int): seed of the shuffle. Default: ``0``.
+        names (sequence, optional): class names, for the notes. Default: the class indices.
+
+    Returns:
+        ``(folds, notes)``: ``n_folds`` pairs of sorted int64 position arrays, and notes on singletons.
+
+    Examples:
+        >>> y = np.array([0] * 8 + [1] * 4 + [2])
+        >>> folds, notes = fold_indices(y, "multiclass", 4)
+        >>> [np.bincount(y[held], minlength=3).tolist() for _, held in folds]
+        [[2, 1, 0], [2, 1, 0], [2, 1, 0], [2, 1, 0]]
+        >>> notes
+        ['classes 2 have a single row: kept in training, no out-of-fold rows']
+    """
+    from sklearn.model_selection import StratifiedKFold
+
+    task = Task.from_str(task)
+    arr = np.asarray(y)
+    n = len(arr)
+    if not isinstance(n_folds, int) or not 2 <= n_folds <= n:
+        raise ConfigError(
+            f"Expected `n_folds` between 2 and the {n} rows; got {n_folds!r}.",
+            fix="use cv=5 (or cv=1 for one validation split).",
+            code="bad-folds",
+        )
+    everything = np.arange(n, dtype=np.int64)
+    if task is Task.MULTILABEL:
+        parts = iterative_stratification(arr.reshape(n, -1) >= 0.5, [1 / n_folds] * n_folds, seed=seed)
+        return [(np.setdiff1d(everything, p), p) for p in parts], []
+    labels = _class_codes(arr, task)
+    single = np.flatnonzero(np.bincount(labels) == 1)
+    notes = []
+    if len(single):
+        shown = [names[c] if names is not None and c < len(names) else c for c in single.tolist()]
+        notes.append(
+            f"classes {', '.join(map(repr, shown))} have a single row: kept in training, no out-of-fold rows"
+        )
+    rest = everything[~np.isin(labels, single)]
+    if len(rest) < n_folds:
+        raise ConfigError(
+            f"Expected at least one row per fold; got {len(rest)} rows (not counting single-row classes) "
+            f"for {n_folds} folds.",
+            fix="use fewer folds (cv=2), or cv=1 for one validation split.",
+            code="bad-folds",
+        )
+    with warnings.catch_warnings():  # "the least populated class has only m members": such a class is
+        warnings.simplefilter("ignore", UserWarning)  # held out in m of the folds, as it can be
+        split = StratifiedKFold(n_folds, shuffle=True, random_state=seed).split(rest, labels[rest])
+        folds = [(np.setdiff1d(everything, rest[held]), np.sort(rest[held])) for _, held in split]
+    return folds, notes
 
 
 def iterative_stratification(y: Any, proportions: Any, *, seed: int = 0) -> list[np.ndarray]:
@@ -186,10 +272,10 @@ def small_split_notes(enc: LabelEncoder, splits: dict[str, Tensor]) -> list[str]
         if len(y) == 0 or enc.soft:
             continue
         counts = _row_counts(enc, y)
-        few = [(name, n) for name, n in counts if n < FEW_ROWS]
+        few = [(name, n, text) for name, n, text in counts if n < FEW_ROWS]
         if not few:
             continue
-        shown = ", ".join(f"{name!r} ({n} row{'s' if n != 1 else ''})" for name, n in few[:5])
+        shown = ", ".join(f"{name!r} ({text})" for name, _, text in few[:5])
         more = " ..." if len(few) > 5 else ""
         kind = "labels" if enc.task is Task.MULTILABEL else "classes"
         if what == "validation":
@@ -203,11 +289,25 @@ def small_split_notes(enc: LabelEncoder, splits: dict[str, Tensor]) -> list[str]
     return notes
 
 
-def _row_counts(enc: LabelEncoder, y: Tensor) -> list[tuple[str, int]]:
-    """``(name, rows)`` per class; multilabel: per label, the smaller of its positive and negative rows."""
+def _row_counts(enc: LabelEncoder, y: Tensor) -> list[tuple[str, int, str]]:
+    """``(name, rows, as said)`` per class; multilabel: per label, the smaller of its positive and negative rows.
+
+    Examples:
+        >>> enc = LabelEncoder.fit([["a", "b"], ["b"], ["a", "b"]], "multilabel")
+        >>> _row_counts(enc, torch.tensor([[1.0, 1.0], [0.0, 1.0], [1.0, 1.0]]))
+        [('a', 1, '1 row without it'), ('b', 0, 'in every row')]
+    """
     if enc.task is Task.MULTILABEL:
-        pos = y.reshape(len(y), -1).sum(0)
-        return [(str(n), int(min(p, len(y) - p))) for n, p in zip(enc.classes, pos.tolist())]
+        out = []
+        for name, p in zip(enc.classes, y.reshape(len(y), -1).sum(0).round().long().tolist()):
+            n, fewer = (p, "with") if p <= len(y) - p else (len(y) - p, "without")
+            text = "in every row" if p == len(y) else "in no row" if p == 0 else _rows(n) + f" {fewer} it"
+            out.append((str(name), int(n), text))
+        return out
     codes = y.reshape(len(y), -1)[:, 0].round().long() if enc.task is Task.BINARY else y.long()
     counts = torch.bincount(codes, minlength=len(enc.classes)).tolist()
-    return [(str(c), int(n)) for c, n in zip(enc.classes, counts)]
+    return [(str(c), int(n), _rows(int(n))) for c, n in zip(enc.classes, counts)]
+
+
+def _rows(n: int) -> str:
+    return f"{n} row{'s' if n != 1 else ''}"

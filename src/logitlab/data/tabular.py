@@ -22,14 +22,17 @@ from .bundle import DatasetBundle, DataState, Inputs, make_bundle
 from .csv_dialect import header_names, sniff_csv
 from .labels import LabelEncoder, encode_labels
 from .rows import CSV_LINES, TABLE_ROWS, RowNamer
+from .sparse import SparseRows
 from .split import split_indices
-from .table_rows import check_columns, index_like_columns, labelled_rows, row_ids
+from .table_rows import INDEX_COLUMN_NAMES, check_columns, index_like_columns, labelled_rows, row_ids
 from .tabular_preprocessor import TabularPreprocessor
+from .text import TextTablePreprocessor, check_text_columns, detect_text_columns
 
 __all__ = [
     "DEFAULT_TARGET_NAMES",
     "TABLE_SUFFIXES",
     "bundle_from_frame",
+    "fit_text_features",
     "frame_inputs",
     "read_table",
     "target_columns",
@@ -186,6 +189,7 @@ def bundle_from_frame(
     numeric_scaling: str = LOAD_DEFAULTS["numeric_scaling"],
     row_name: RowNamer = TABLE_ROWS,
     source: str = "dataframe",
+    text_columns: Any = LOAD_DEFAULTS["text_columns"],
 ) -> DatasetBundle:
     """Split a table, encode its target(s) and fit the preprocessing on the training rows.
 
@@ -225,8 +229,21 @@ def bundle_from_frame(
     )
     notes += splits[3]
     features = frame.drop(columns=[*targets, *left_out, *index_cols])
-    pre, full = _fit_features(features, splits[:3], max_categories, row_name, notes, numeric_scaling)
     options = {"label_sep": label_sep, "drop": list(drop), "id_column": id_column}
+    text = check_text_columns(text_columns, features.columns)
+    if text is None:
+        text = detect_text_columns(features.iloc[splits[0]], notes)
+    if text:
+        pre_text, rows = fit_text_features(
+            features, text, splits[:3], max_categories, row_name, notes, numeric_scaling
+        )
+        bundle = make_bundle(
+            rows.subset, y, enc, splits[:3], "tabular", pre_text, notes, source=source, target=targets,
+            options=options, positions=kept, input_shape=(pre_text.n_features,),
+        )  # fmt: skip
+        bundle.table = table
+        return bundle
+    pre, full = _fit_features(features, splits[:3], max_categories, row_name, notes, numeric_scaling)
     bundle = make_bundle(
         full, y, enc, splits[:3], "tabular", pre, notes, source=source, target=targets, options=options,
         positions=kept,
@@ -249,15 +266,36 @@ def _fit_features(
     pre = TabularPreprocessor.fit(
         features.iloc[train], max_categories=max_categories, scaling=scaling, row_name=train_rows, notes=notes
     )
-    x = torch.from_numpy(pre.transform(features.iloc[train], row_name=train_rows, notes=[]))
+    x = torch.from_numpy(pre.transform(features.iloc[train], row_name=train_rows, notes=[], warn=False))
     rest = np.sort(np.concatenate([val, test]))
     later: list[str] = []
-    x_rest = pre.transform(features.iloc[rest], row_name=row_name.subset(rest), notes=later)
+    x_rest = pre.transform(features.iloc[rest], row_name=row_name.subset(rest), notes=later, warn=False)
     notes += [f"validation/test rows: {n}" for n in later]
     full = torch.empty((len(features), pre.n_features), dtype=torch.float32)
     full[train] = x
     full[rest] = torch.from_numpy(x_rest)
     return pre, full
+
+
+def fit_text_features(
+    features: pd.DataFrame,
+    text: list[str],
+    splits: tuple[np.ndarray, np.ndarray, np.ndarray],
+    max_categories: int,
+    row_name: RowNamer,
+    notes: list[str],
+    scaling: str,
+) -> tuple[TextTablePreprocessor, SparseRows]:
+    """The text and table preprocessing fitted on the training rows, and every row's sparse features."""
+    train = splits[0]
+    pre = TextTablePreprocessor.fit(
+        features.iloc[train], text, max_categories=max_categories, scaling=scaling,
+        row_name=row_name.subset(train), notes=notes,
+    )  # fmt: skip
+    later: list[str] = []
+    full = pre.transform(features, row_name=row_name, notes=later)
+    notes += [f"all rows: {n}" for n in later if n not in notes]
+    return pre, SparseRows(full, native=True)
 
 
 def frame_inputs(
@@ -298,8 +336,19 @@ def frame_inputs(
             y_raw = frame[targets[0]] if len(targets) == 1 else frame[targets]
         y = enc.transform(y_raw, row_name=row_name) if len(frame) else enc.empty_targets()
     drop = [c for c in [*targets, *state.options.get("drop", [])] if c in frame.columns]
-    x = state.preprocessor.transform(frame.drop(columns=drop), row_name=row_name, notes=notes)
+    features = frame.drop(columns=drop)
+    # the id column and an index written with the file are not features, and not worth a warning
+    index_named = [str(c) for c in features.columns if str(c).strip().lower() in INDEX_COLUMN_NAMES]
+    ignore = [*([state.options["id_column"]] if state.options.get("id_column") else []), *index_named]
+    x = state.preprocessor.transform(features, row_name=row_name, notes=notes, ignore=ignore)
     id_name, ids, id_notes = row_ids(frame, state.options.get("id_column"), positions)
     return Inputs(
-        torch.from_numpy(x), y, ids, [*id_notes, *notes], id_name=id_name, excluded=n_rows - len(positions)
+        SparseRows(x, native=True)
+        if isinstance(state.preprocessor, TextTablePreprocessor)
+        else torch.from_numpy(x),
+        y,
+        ids,
+        [*id_notes, *notes],
+        id_name=id_name,
+        excluded=n_rows - len(positions),
     )

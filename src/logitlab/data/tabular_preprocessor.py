@@ -6,9 +6,11 @@ std as scikit-learn's ``StandardScaler``), ``"robust"`` (``z = (x - median) / (I
 ``RobustScaler(unit_variance=True)``, then the smooth clip ``z / sqrt(1 + (z / 3)^2)`` of RealMLP, Holzmueller
 et al. 2024, which bounds heavy tails and outliers to (-3, 3)) or ``"quantile"`` (the training quantiles
 mapped to a standard normal, as ``QuantileTransformer(output_distribution="normal")``);
-categorical columns imputed with the most frequent value and one-hot encoded (an unknown category
-at predict time becomes all zeros, and is reported). It round-trips through ``to_dict`` /
-:func:`~logitlab.data.preprocessor_from_dict`.
+categorical columns one-hot encoded, their missing values a category of their own
+(:data:`~logitlab.options.MISSING_CATEGORY`) when the training rows had some (an unknown category at predict
+time becomes all zeros, and is reported). Text such as ``?``, ``NA`` or ``-`` in an otherwise numeric column
+is read as missing (:data:`~logitlab.options.NA_MARKERS`, named in a note). It round-trips through
+``to_dict`` / :func:`~logitlab.data.preprocessor_from_dict`.
 
 Examples:
     >>> import pandas as pd
@@ -27,6 +29,7 @@ from __future__ import annotations
 
 import re
 import warnings
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -34,7 +37,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ConfigError, DataError, LogitlabWarning
-from ..options import NUMERIC_SCALINGS, choices_text
+from ..options import MISSING_CATEGORY, NA_MARKERS, NUMERIC_SCALINGS, choices_text
 from .rows import TABLE_ROWS, RowNamer
 
 __all__ = [
@@ -44,6 +47,7 @@ __all__ = [
     "DatetimeColumn",
     "NumericColumn",
     "TabularPreprocessor",
+    "categorical_column",
     "check_scaling",
     "numeric_column",
     "refuse_infinite",
@@ -136,7 +140,11 @@ class DatetimeColumn:
 
 @dataclass
 class CategoricalColumn:
-    """A categorical column: missing -> ``fill`` (train mode), then one-hot over ``categories``."""
+    """A categorical column: missing -> ``fill``, then one-hot over ``categories``.
+
+    ``fill`` is :data:`~logitlab.options.MISSING_CATEGORY` (the last of ``categories``) when the training
+    rows had missing values, else the training mode (as every column saved before that category existed).
+    """
 
     name: str
     categories: list[str]
@@ -224,7 +232,7 @@ class TabularPreprocessor:
             if parts is not None:
                 dates.append(_fit_datetime(str(name), parts, notes))
                 continue
-            values = _numeric_values(col, str(name), row_name)
+            values = _numeric_values(col, str(name), row_name, notes=notes)
             if values is not None:
                 num = _fit_numeric(str(name), values, notes, scaling)
                 (numeric.append(num) if num is not None else dropped.append(str(name)))
@@ -240,12 +248,21 @@ class TabularPreprocessor:
         return cls(numeric, categorical, dropped, dates)
 
     def transform(
-        self, frame: pd.DataFrame, *, row_name: RowNamer = TABLE_ROWS, notes: list[str] | None = None
+        self,
+        frame: pd.DataFrame,
+        *,
+        row_name: RowNamer = TABLE_ROWS,
+        notes: list[str] | None = None,
+        ignore: Sequence[str] = (),
+        warn: bool = True,
     ) -> np.ndarray:
         """Transform a table with the fitted columns into float32 ``[N, n_features]``.
 
         Missing values are imputed and unknown categories become all-zero one-hot rows; both are
-        appended to ``notes`` when given, else warned once (:class:`~logitlab.errors.LogitlabWarning`).
+        appended to ``notes`` when given. What is likely a mistake is one
+        :class:`~logitlab.errors.LogitlabWarning` per call (with ``warn``; else a note): a categorical
+        column none of whose values is a training category, and columns the model does not read (other
+        than ``ignore`` and the columns dropped at fit time).
 
         Raises:
             DataError: a fitted column is missing (listing the available ones), or a numeric value
@@ -260,13 +277,21 @@ class TabularPreprocessor:
                 code="missing-column",
             )
         told: list[str] = []
+        alarms: list[str] = []
         parts = [self._numeric_block(frame, row_name, told)]
         parts += [_calendar_block(c, frame[c.name], row_name, told) for c in self.datetime]
-        parts += [_one_hot(c, frame[c.name], told) for c in self.categorical]
-        if told and notes is None:
-            warnings.warn("; ".join(told), LogitlabWarning, stacklevel=2)
-        elif notes is not None:
-            notes.extend(told)
+        parts += [_one_hot(c, frame[c.name], told, alarms) for c in self.categorical]
+        known = {*self.columns, *self.dropped, *map(str, ignore)}
+        extra = [str(c) for c in frame.columns if str(c) not in known]
+        if extra:
+            shown = ", ".join(map(repr, extra[:10])) + (
+                f" and {len(extra) - 10} more" if len(extra) > 10 else ""
+            )
+            alarms.append(f"{len(extra)} column(s) the model was not trained on are ignored: {shown}")
+        if alarms and warn:
+            warnings.warn("; ".join(alarms), LogitlabWarning, stacklevel=2)
+        if notes is not None:
+            notes.extend([*told, *([] if warn else alarms)])
         return (
             np.concatenate(parts, axis=1).astype(np.float32)
             if parts
@@ -309,9 +334,12 @@ class TabularPreprocessor:
 
 
 def _numeric_values(
-    col: pd.Series, name: str, row_name: RowNamer, *, strict: bool = False
+    col: pd.Series, name: str, row_name: RowNamer, *, strict: bool = False, notes: list[str] | None = None
 ) -> np.ndarray | None:
-    """float64 values of a numeric column; ``None`` for a categorical one (unless ``strict``)."""
+    """float64 values of a numeric column; ``None`` for a categorical one (unless ``strict``).
+
+    Text in :data:`~logitlab.options.NA_MARKERS` is missing; at fit time (``notes`` given) that is noted.
+    """
     kind = col.dtype.kind
     if kind == "b":
         return col.to_numpy(dtype=np.float64)
@@ -321,8 +349,18 @@ def _numeric_values(
         return values
     if kind == "m":  # durations: seconds
         return col.dt.total_seconds().to_numpy(dtype=np.float64, na_value=np.nan)
-    present = col.notna().to_numpy()
+    present = col.notna().to_numpy().copy()
     parsed = pd.to_numeric(col, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    unparsed = present & np.isnan(parsed)
+    if unparsed.any():  # ?, NA, -, blanks: missing, not text (a column of markers alone stays text)
+        text = col[unparsed].astype(str).str.strip().str.lower()
+        marker = text.isin(NA_MARKERS).to_numpy()
+        if marker.any() and (strict or np.isfinite(parsed).any()):
+            present[np.flatnonzero(unparsed)[marker]] = False
+            if notes is not None:
+                seen = col[unparsed][marker].astype(str).str.strip().value_counts()
+                shown = ", ".join(f"{v!r} ({n} rows)" for v, n in seen.items())
+                notes.append(f"column {name!r}: {shown} read as missing values (a missing-value marker)")
     bad = np.flatnonzero(present & np.isnan(parsed))
     n_present = int(present.sum())
     if not strict and (n_present == 0 or len(bad) > 0.1 * n_present):
@@ -428,24 +466,50 @@ def _fit_categorical(
     if len(counts) == len(values) and len(values) >= 20:
         notes.append(f"column {name!r} dropped: every value is different (an identifier?)")
         return None
-    fill = str(sorted(counts[counts == counts.max()].index)[0])
-    n_missing = int(values.isna().sum())
-    if n_missing:
-        notes.append(f"column {name!r}: {n_missing} missing values imputed with the most frequent {fill!r}")
-    kept = sorted(counts.index[:max_categories]) if len(counts) > max_categories else sorted(counts.index)
-    if len(counts) > max_categories:
+    mode = str(sorted(counts[counts == counts.max()].index)[0])
+    ranked = [str(k) for k in counts.index]
+    return categorical_column(name, ranked, mode, int(values.isna().sum()), max_categories, notes)
+
+
+def categorical_column(
+    name: str, ranked: list[str], mode: str, n_missing: int, max_categories: int, notes: list[str]
+) -> CategoricalColumn:
+    """The column of training categories ``ranked`` (most frequent first) with ``n_missing`` missing values.
+
+    The ``max_categories`` most frequent are kept (sorted); missing values, when the training rows had
+    any, are a category of their own, :data:`~logitlab.options.MISSING_CATEGORY` (last), so that a
+    missing value is not read as the ``mode`` (its fill only where training saw none).
+
+    Examples:
+        >>> c = categorical_column("city", ["b", "a"], "b", 2, 50, notes := [])
+        >>> c.categories, c.fill
+        (['a', 'b', '(missing)'], '(missing)')
+    """
+    kept = sorted(ranked[:max_categories])
+    if len(ranked) > max_categories:
         notes.append(
-            f"column {name!r}: kept the {max_categories} most frequent of {len(counts)} categories; "
+            f"column {name!r}: kept the {max_categories} most frequent of {len(ranked)} categories; "
             "the others are encoded as all zeros"
         )
-    return CategoricalColumn(name, [str(k) for k in kept], fill)
+    if not n_missing:
+        return CategoricalColumn(name, kept, mode)
+    missing = MISSING_CATEGORY
+    while missing in ranked:  # a real value spelled like it: another name
+        missing = f"({missing})"
+    notes.append(f"column {name!r}: {n_missing} missing values encoded as their own category {missing!r}")
+    return CategoricalColumn(name, [*kept, missing], missing)
 
 
-def _one_hot(c: CategoricalColumn, col: pd.Series, told: list[str]) -> np.ndarray:
+def _one_hot(c: CategoricalColumn, col: pd.Series, told: list[str], alarms: list[str]) -> np.ndarray:
     values = _as_str(col)
     missing = values.isna()
     if missing.any():
-        told.append(f"column {c.name!r}: {int(missing.sum())} missing values imputed with {c.fill!r}")
+        how = (
+            "encoded as"
+            if c.fill.startswith(MISSING_CATEGORY) and c.fill == c.categories[-1]
+            else "imputed with"
+        )
+        told.append(f"column {c.name!r}: {int(missing.sum())} missing values {how} {c.fill!r}")
         values = values.where(~missing, c.fill)
     position = {v: i for i, v in enumerate(c.categories)}
     codes = values.map(position).fillna(-1).to_numpy(dtype=np.int64)
@@ -456,9 +520,14 @@ def _one_hot(c: CategoricalColumn, col: pd.Series, told: list[str]) -> np.ndarra
         lower = {k.lower(): k for k in c.categories}
         cased = [f"{v!r} for {lower[v.lower()]!r}" for v in new if v.lower() in lower][:3]
         hint = f"; only the letter case differs: {', '.join(cased)}" if cased else ""
-        told.append(
-            f"column {c.name!r}: {int(unknown.sum())} values of unknown categories ({seen}) encoded as zeros{hint}"
-        )
+        text = f"{int(unknown.sum())} values of unknown categories ({seen}) encoded as zeros{hint}"
+        if unknown[~missing.to_numpy()].all():  # not one value the model knows: likely another coding
+            alarms.append(
+                f"column {c.name!r}: none of its values is a training category: {text}; the model knows "
+                f"{', '.join(map(repr, c.categories[:5]))}{', ...' if len(c.categories) > 5 else ''}"
+            )
+        else:
+            told.append(f"column {c.name!r}: {text}")
     out = np.zeros((len(values), len(c.categories)), dtype=np.float64)
     rows = np.flatnonzero(~unknown)
     out[rows, codes[rows]] = 1.0

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from ._nonfinite import explain_nonfinite
 from .batch import diagnose
-from .data import diagnose_dataset
+from .data import diagnose_dataset, diagnose_text_columns
 from .findings import CODES, DiagnoseTypeError, Finding, Report
 from .monitor import HealthMonitor
 
@@ -25,5 +25,6 @@ __all__ = [
     "Report",
     "diagnose",
     "diagnose_dataset",
+    "diagnose_text_columns",
     "explain_nonfinite",
 ]

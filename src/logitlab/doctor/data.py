@@ -9,17 +9,19 @@ Examples:
 from __future__ import annotations
 
 import warnings
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 import numpy as np
 import torch
 
 from ..errors import LogitlabError
+from ..options import TEXT_DETECTION
 from ..tasks import Task, infer_task
 from ..weights import class_weight, pos_weight
 from .findings import DiagnoseTypeError, Finding, Report, make_finding
 
-__all__ = ["diagnose_dataset"]
+__all__ = ["diagnose_dataset", "diagnose_text_columns"]
 
 Strategy = Literal["balanced", "sqrt"]  # the two strategies the doctor suggests
 MIN_PER_CLASS = 3  # a stratified train/val/test split needs a sample of each class in each part
@@ -265,3 +267,38 @@ def _plural(word: str, n: int) -> str:
 
 def _list(items: list[str]) -> str:
     return ", ".join(items[:SHOW]) + (f" (+{len(items) - SHOW} more)" if len(items) > SHOW else "")
+
+
+def diagnose_text_columns(
+    profiles: Mapping[str, tuple[float, float, int]], read_as_text: Sequence[str] = ()
+) -> list[Finding]:
+    """``text-read-as-category`` for each column that looks like free text but is read as a category.
+
+    Args:
+        profiles (dict): column name -> ``(mean tokens per value, distinct ratio, present values)`` of
+            the table's string columns (:func:`logitlab.data.text.text_profile`).
+        read_as_text (list[str]): the columns that are read as text. Default: none.
+
+    Examples:
+        >>> [f.code for f in diagnose_text_columns({"review": (14.0, 0.98, 500), "city": (1.2, 0.01, 500)})]
+        ['text-read-as-category']
+    """
+    rule = TEXT_DETECTION
+    findings = []
+    for name, (tokens, distinct, n) in profiles.items():
+        if name in read_as_text or n < rule["min_rows"]:
+            continue
+        if (tokens >= rule["min_mean_tokens"] and distinct >= rule["min_distinct_ratio"]) or (
+            tokens >= rule["long_mean_tokens"]
+        ):
+            findings.append(
+                make_finding(
+                    "text-read-as-category",
+                    f"Column {name!r} holds free text ({tokens:.1f} tokens per value, {distinct:.0%} distinct) "
+                    "but is not read as text: as a category only its most frequent values are one-hot encoded "
+                    "(the rest become zeros; all-distinct values are dropped as an identifier), and its words "
+                    "are never seen.",
+                    f"read it as text: --text {name} (text_columns=[{name!r}]), or drop it if it is an identifier.",
+                )
+            )
+    return findings

@@ -124,6 +124,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     "empty-label": ("warning", "a label (or one-hot class column) is never positive"),
     "constant-label": ("warning", "a label is positive in every row"),
     "label-cardinality": ("info", "how many labels a row has, on average and at most"),
+    "text-read-as-category": ("warning", "a column of free text is one-hot encoded as categories"),
     "too-few-for-stratified-split": (
         "warning",
         "a class or label has fewer samples than a stratified split needs",

@@ -73,14 +73,20 @@ def operating_point(kind: str, decided: Any, y: Any) -> tuple[float, float]:
     return fp / max(neg, 1.0), tp / max(pos, 1.0)
 
 
-def _curve(name: str, confidence: torch.Tensor, outcome: torch.Tensor, n_bins: int) -> Curve:
-    bins = reliability_bins(confidence, outcome, n_bins=n_bins)
+def equal_mass_bins(rows: int) -> int:
+    """Bins for a reliability diagram of ``rows`` rows: about 25 rows each, between 2 and 10."""
+    return max(2, min(10, rows // 25))
+
+
+def _curve(name: str, confidence: torch.Tensor, outcome: torch.Tensor, n_bins: int | None) -> Curve:
+    n = equal_mass_bins(len(confidence)) if n_bins is None else n_bins
+    bins = reliability_bins(confidence, outcome, n_bins=n, strategy="quantile")
     share = bins["count"] / bins["count"].sum()
     return name, bins, float((share * (bins["confidence"] - bins["frequency"]).abs()).nansum())
 
 
 def reliability_panels(
-    logits: Any, targets: Any, task: Task, calibration: Calibration | None, n_bins: int
+    logits: Any, targets: Any, task: Task, calibration: Calibration | None, n_bins: int | None
 ) -> list[list[Curve]]:
     """Per panel (each label; multiclass: one top-1 panel), the uncalibrated curve and, given a calibration, the calibrated one."""
     z, y = format_pair(logits, targets, task)

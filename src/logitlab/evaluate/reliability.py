@@ -55,21 +55,40 @@ def multilabel_calibration_error(
     return per_label.mean() if average == "macro" else per_label
 
 
-def reliability_bins(confidence: Tensor, correct: Tensor, *, n_bins: int = 15) -> dict[str, Tensor]:
-    """Per-bin mean confidence, observed frequency and count (equal-width bins on [0, 1]).
+def reliability_bins(
+    confidence: Tensor,
+    correct: Tensor,
+    *,
+    n_bins: int = 15,
+    strategy: Literal["uniform", "quantile"] = "uniform",
+) -> dict[str, Tensor]:
+    """Per-bin mean confidence, observed frequency and count (equal-width or equal-mass bins on [0, 1]).
 
     Args:
         confidence (Tensor[M]): predicted probabilities (binary/multilabel: of the positive class;
             multiclass: of the predicted class).
         correct (Tensor[M]): 0/1 outcomes (the target, or whether the prediction was right).
         n_bins (int): number of bins. Default: ``15``.
+        strategy (str): ``"uniform"`` (equal-width bins on [0, 1]) or ``"quantile"`` (equal-mass: edges at
+            the quantiles of ``confidence``, so each bin holds about ``M / n_bins`` rows, as scikit-learn's
+            ``calibration_curve(strategy="quantile")``). Default: ``"uniform"``.
 
     Returns:
         dict: ``edges`` ``[n_bins + 1]``, ``confidence``, ``frequency`` (NaN for empty bins), ``count``.
+
+    Examples:
+        >>> b = reliability_bins(torch.tensor([0.1, 0.2, 0.3, 0.9]), torch.tensor([0, 0, 1, 1]), n_bins=2,
+        ...                      strategy="quantile")
+        >>> b["count"].tolist(), b["frequency"].tolist()
+        ([2.0, 2.0], [0.0, 1.0])
     """
     c = confidence.detach().reshape(-1).to(torch.float64).cpu().contiguous()
     a = correct.detach().reshape(-1).to(torch.float64).cpu()
-    edges = torch.linspace(0, 1, n_bins + 1, dtype=torch.float64)
+    if strategy == "quantile" and len(c):
+        edges = torch.quantile(c, torch.linspace(0, 1, n_bins + 1, dtype=torch.float64))
+        edges[0], edges[-1] = 0.0, 1.0
+    else:
+        edges = torch.linspace(0, 1, n_bins + 1, dtype=torch.float64)
     idx = torch.clamp(torch.bucketize(c, edges[1:-1], right=True), 0, n_bins - 1)
     count = torch.bincount(idx, minlength=n_bins).to(torch.float64)
     conf_sum = torch.bincount(idx, weights=c, minlength=n_bins)

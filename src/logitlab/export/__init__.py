@@ -63,7 +63,7 @@ import numpy as np
 from ..errors import ConfigError
 from ..extras import require_extra
 from ..files import write_bytes_atomic, write_json_atomic
-from ..options import ONNX_OPSET, ONNX_OPSETS
+from ..options import ONNX_INPUT_DTYPES, ONNX_OPSET, ONNX_OPSETS
 from .contract import (
     FORMAT,
     FORMAT_VERSION,
@@ -90,13 +90,19 @@ _EXAMPLE_ROWS = (3, 5)  # the traced batch (not 0 or 1, which torch.export speci
 _NOISY = ("torch", "onnxscript", "onnx_ir")  # loggers quieted during the export
 
 
-def export_onnx(clf: Classifier, path: str | os.PathLike[str], *, opset: int = OPSET) -> Path:
+def export_onnx(
+    clf: Classifier, path: str | os.PathLike[str], *, opset: int = OPSET, input_dtype: str = "float64"
+) -> Path:
     """Write ``path`` (the ONNX graph) and ``path + ".json"`` (the sidecar), each atomically.
 
     Args:
         clf (Classifier): a fitted classifier.
         path (str or Path): the ``.onnx`` file to write; its folder is created if missing.
         opset (int): the ONNX opset, one of :data:`OPSETS`. Default: :data:`OPSET`.
+        input_dtype (str): ``"float64"`` or ``"float32"``: the dtype of the graph's float inputs
+            (``numeric``, ``features``, array ``images``). With ``"float32"`` the graph casts them to float64
+            as its first step and computes as the float64 graph does, for runtimes that take no float64
+            input (parity in ``docs/export.md``). Default: ``"float64"``.
 
     Returns:
         Path: ``path``.
@@ -118,10 +124,22 @@ def export_onnx(clf: Classifier, path: str | os.PathLike[str], *, opset: int = O
             code="bad-opset",
             param="opset",
         )
+    if input_dtype not in ONNX_INPUT_DTYPES:
+        raise ConfigError(
+            f"Expected argument `input_dtype` to be one of {', '.join(ONNX_INPUT_DTYPES)}; got {input_dtype!r}.",
+            fix="use input_dtype='float32' for runtimes without float64 inputs, else 'float64'.",
+            code="bad-input-dtype",
+            param="input_dtype",
+        )
     require_extra("onnx")
     pre = clf.data_state_.preprocessor
     specs = input_specs(pre)
+    casts = tuple(input_dtype == "float32" and s["dtype"] == "float64" for s in specs)
+    for spec, cast in zip(specs, casts):
+        if cast:
+            spec["dtype"], spec["cast"] = "float32", "to float64 as the graph's first step"
     pipeline = build_pipeline(clf)
+    pipeline.casts = casts
     traced, checked = (_example(specs, rows, seed) for seed, rows in enumerate(_EXAMPLE_ROWS))
     _run_torch(pipeline, traced, clf)
     proto = _to_onnx(pipeline, traced, specs, opset, clf)
@@ -156,12 +174,12 @@ def _example(specs: list[dict[str, Any]], rows: int, seed: int) -> list[Any]:
             sizes = torch.tensor([len(c["categories"]) for c in spec["columns"]])
             codes = (torch.rand(shape, generator=g) * (sizes + 2)).long() - 2
             out.append(torch.minimum(codes, sizes - 1))
-        elif spec["dtype"] == "float32":
+        elif spec["dtype"] == "float32" and "cast" not in spec:  # decoded images in [0, 1]
             out.append(torch.rand(shape, generator=g))
         else:
             x = torch.randn(shape, generator=g, dtype=torch.float64)
             x.view(-1)[0] = float("nan")
-            out.append(x)
+            out.append(x.float() if "cast" in spec else x)
     return out
 
 
@@ -212,7 +230,7 @@ def _run_torch(pipeline: ExportPipeline, example: list[Any], clf: Classifier) ->
     rows, n = len(example[0]), int(clf.n_outputs_)
     try:
         with torch.inference_mode():
-            out = pipeline.network(pipeline.preprocess(*example))
+            out = pipeline.network(pipeline.preprocess(*pipeline.cast(*example)))
             outputs = pipeline(*example)
     except Exception as exc:  # a network that does not take its own input shape
         raise _unsupported("network", exc, clf) from exc

@@ -171,7 +171,14 @@ def onnx_inputs(X: Any, sidecar: Mapping[str, Any] | str | os.PathLike[str]) -> 
         DataError: missing columns, values that do not parse, or samples of the wrong shape.
     """
     data = read_sidecar(sidecar)
-    pre = preprocessor_from_dict(data["preprocessing"])
+    feed = _feed(X, preprocessor_from_dict(data["preprocessing"]))
+    dtypes = {
+        s["name"]: s["dtype"] for s in data["inputs"]
+    }  # float32 for a graph exported with input_dtype="float32"
+    return {name: x.astype(dtypes.get(name, x.dtype), copy=False) for name, x in feed.items()}
+
+
+def _feed(X: Any, pre: Any) -> dict[str, np.ndarray]:
     if isinstance(pre, TabularPreprocessor):
         return _table_feed(X, pre)
     if isinstance(pre, ImagePreprocessor):

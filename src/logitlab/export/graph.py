@@ -213,6 +213,14 @@ def build_preprocess(pre: Any) -> nn.Module:
     for kind, module in table.items():
         if isinstance(pre, kind):
             return module(pre)
+    if getattr(pre, "kind", None) == "text_table":
+        raise ConfigError(
+            f"The text columns {', '.join(map(repr, pre.text_columns))} are tokenised by scikit-learn's "
+            "TfidfVectorizer (word and character n-grams), which has no ONNX form.",
+            fix="serve the saved run with logitlab (Classifier.load(...).predict on a DataFrame, or "
+            "`logitlab predict`); model.json holds the vocabulary and idf weights as data.",
+            code="onnx-unsupported",
+        )
     raise ConfigError(
         f"The preprocessor {type(pre).__name__} has no ONNX form; the exportable ones are "
         f"{', '.join(k.__name__ for k in table)}.",
@@ -278,9 +286,17 @@ class ExportPipeline(nn.Module):
     """Raw inputs -> ``(logits, probabilities, labels)``: preprocessing, the network and :class:`Decisions`."""
 
     def __init__(
-        self, preprocess: nn.Module, network: nn.Module, decisions: Decisions, n_outputs: int
+        self,
+        preprocess: nn.Module,
+        network: nn.Module,
+        decisions: Decisions,
+        n_outputs: int,
+        casts: tuple[bool, ...] = (),
     ) -> None:
         super().__init__()
+        self.casts = (
+            casts  # per input: a float32 input cast to float64 first (export's input_dtype="float32")
+        )
         self.preprocess = preprocess
         self.network = network
         self.decisions = decisions
@@ -288,6 +304,10 @@ class ExportPipeline(nn.Module):
 
     def forward(self, *inputs: Tensor) -> tuple[Tensor, Tensor, Tensor]:
         """Float32 logits ``[N, n_outputs]``, float64 probabilities and int64 labels."""
-        logits = self.network(self.preprocess(*inputs)).float().reshape(-1, self.n_outputs)
+        logits = self.network(self.preprocess(*self.cast(*inputs))).float().reshape(-1, self.n_outputs)
         proba, labels = self.decisions(logits)
         return logits, proba, labels
+
+    def cast(self, *inputs: Tensor) -> tuple[Tensor, ...]:
+        """The inputs as the preprocessing takes them: the float32 ones of a float32 contract in float64."""
+        return tuple(x.to(_F64) if i < len(self.casts) and self.casts[i] else x for i, x in enumerate(inputs))

@@ -32,6 +32,7 @@ from .ensemble import Ensemble
 from .linear import LinearModel
 from .mlp import MLP
 from .registry import ARCH_OPTIONS, MODEL_NAMES, model_spec, prior_logits, saved_model_spec
+from .sparse import SparseNet
 from .vision import BACKBONES, build_backbone, head_of, load_weights, read_weights
 
 __all__ = [
@@ -41,6 +42,7 @@ __all__ = [
     "LinearModel",
     "MODEL_NAMES",
     "SmallCNN",
+    "SparseNet",
     "build_model",
     "head_of",
     "model_spec",
@@ -58,6 +60,7 @@ def build_model(
     prior: Any = None,
     task: str | None = None,
     ensemble: int = 1,
+    sparse_input: bool = False,
     **options: Any,
 ) -> nn.Module:
     """Build a model that maps inputs ``[N, *input_shape]`` to logits ``[N, n_outputs]``.
@@ -75,6 +78,8 @@ def build_model(
             loss at the entropy of the labels rather than ``log 2``: helpful for imbalanced data
             (Lin et al., 2017, "Focal Loss", Sec. 3.3). Default: zero bias.
         task (str, optional): ``"multilabel"`` or ``"multiclass"``, needed with ``prior`` when ``n_outputs > 1``.
+        sparse_input (bool): the inputs are sparse rows, so ``"auto"`` builds the sparse-native
+            :class:`~logitlab.models.sparse.SparseNet`. Default: ``False``.
         ensemble (int): ``K > 1`` builds an :class:`Ensemble` of ``K`` such networks (each initialised
             in turn from the current torch seed), recorded in the spec as ``"ensemble": K``. Default: ``1``.
         **options: architecture options, see :data:`ARCH_OPTIONS` (``mlp``: hidden, dropout,
@@ -87,19 +92,13 @@ def build_model(
         ConfigError: unknown name or option (listing the valid ones), bad shapes or prior.
         ModelFileError: an unreadable or mismatching weights file.
     """
-    spec = model_spec(name, input_shape=input_shape, n_outputs=n_outputs, **options)
+    spec = model_spec(
+        name, input_shape=input_shape, n_outputs=n_outputs, sparse_input=sparse_input, **options
+    )
     if isinstance(ensemble, bool) or not isinstance(ensemble, int) or ensemble < 1:
         raise ConfigError(
             f"Expected argument `ensemble` to be a positive int; got {ensemble!r}.",
             fix="use ensemble=1 (one network) or a small number such as 5.",
-            code="bad-param",
-            param="ensemble",
-        )
-    if ensemble > 1 and spec["name"] == "linear":
-        raise ConfigError(
-            f"Got ensemble={ensemble} with model 'linear'; its fit is convex and deterministic, so every "
-            "member would be the same model.",
-            fix="use ensemble=1 with model='linear' (or model='mlp' for an ensemble).",
             code="bad-param",
             param="ensemble",
         )
@@ -137,4 +136,6 @@ def _construct(spec: dict[str, Any]) -> nn.Module:
         return MLP(in_features, n_out, **opts) if name == "mlp" else LinearModel(in_features, n_out)
     if name == "cnn":
         return SmallCNN(shape, n_out, **opts)
+    if name == "sparse":
+        return SparseNet(int(shape[0]), n_out, **opts)
     return build_backbone(name, shape, n_out, small_input=bool(opts["small_input"]))

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import torch
 from torch import Tensor, nn
 
 __all__ = ["Ensemble"]
@@ -32,5 +31,12 @@ class Ensemble(nn.Module):
         self.members = nn.ModuleList(members)
 
     def forward(self, x: Tensor) -> Tensor:
-        """Mean logits ``[N, n_outputs]``."""
-        return torch.stack([m(x) for m in self.members]).mean(0)
+        """Mean logits ``[N, n_outputs]``.
+
+        Summed member by member, elementwise: a reduction over a stacked ``[K, N, C]`` tensor may be
+        vectorised differently for different ``N``, which would make a row's output depend on its batch.
+        """
+        total = self.members[0](x)
+        for member in list(self.members)[1:]:
+            total = total + member(x)
+        return total / len(self.members)

@@ -27,8 +27,8 @@ __all__ = [
     "saved_model_spec",
 ]
 
-MODEL_NAMES = ("mlp", "linear", "cnn", *BACKBONES)
-FEATURE_MODELS = ("mlp", "linear")
+MODEL_NAMES = ("mlp", "linear", "cnn", *BACKBONES, "sparse")
+FEATURE_MODELS = ("mlp", "linear", "sparse")
 """The models that take features of any shape (flattened); the others need images ``(C, H, W)``."""
 AUTO = "auto"
 """The model name that picks by input: ``cnn`` for images ``(C, H, W)``, ``mlp`` for features ``(F,)``."""
@@ -43,6 +43,7 @@ ARCH_OPTIONS: dict[str, dict[str, Any]] = {
     },
     "linear": {},
     "cnn": {"channels": [32, 64, 128], "dropout": 0.2},
+    "sparse": {"hidden": [], "dropout": 0.0},
     **{name: {"small_input": None} for name in BACKBONES},
 }
 """Architecture options of each model and their defaults (``small_input=None``: auto, below 64 pixels;
@@ -58,8 +59,11 @@ SAVED_BEFORE: dict[str, dict[str, Any]] = {"mlp": {"embedding": "none"}}
 written by an older logitlab rebuilds as it was trained, whatever the default is now."""
 
 
-def resolve_model_name(name: str, input_shape: Sequence[int]) -> str:
-    """``"auto"`` -> ``"cnn"`` for image inputs ``(C, H, W)``, ``"mlp"`` otherwise; other names unchanged.
+def resolve_model_name(name: str, input_shape: Sequence[int], *, sparse_input: bool = False) -> str:
+    """Resolve ``"auto"``: ``"cnn"`` for images, ``"sparse"`` for sparse rows, else ``"mlp"``.
+
+    Images have ``input_shape`` ``(C, H, W)``; sparse rows are text or scipy sparse ``X``
+    (:mod:`logitlab.models.sparse`). Other names are returned unchanged.
 
     The saved model spec records the resolved name, so a model saved before the default became
     ``"auto"`` rebuilds as what it was.
@@ -69,6 +73,8 @@ def resolve_model_name(name: str, input_shape: Sequence[int]) -> str:
         ('cnn', 'mlp', 'mlp')
     """
     if isinstance(name, str) and name.lower() == AUTO:
+        if sparse_input:
+            return "sparse"
         try:
             return "cnn" if len(input_shape) == 3 else "mlp"
         except TypeError:
@@ -105,6 +111,12 @@ def _check_shape(name: str, input_shape: Sequence[int], n_outputs: int) -> tuple
             fix="use model 'mlp' or 'linear' for tabular features.",
             code="bad-input-shape",
         )
+    if name == "sparse" and len(shape) != 1:
+        raise ConfigError(
+            f"Model 'sparse' needs features of shape (F,); got {tuple(shape)}.",
+            fix="use model 'cnn' or 'mlp' for images.",
+            code="bad-input-shape",
+        )
     if isinstance(n_outputs, bool) or not isinstance(n_outputs, int) or n_outputs < 1:
         raise ConfigError(
             f"Expected argument `n_outputs` to be a positive int; got {n_outputs!r}.",
@@ -114,13 +126,16 @@ def _check_shape(name: str, input_shape: Sequence[int], n_outputs: int) -> tuple
     return shape, n_outputs
 
 
-def model_spec(name: str, *, input_shape: Sequence[int], n_outputs: int, **options: Any) -> dict[str, Any]:
+def model_spec(
+    name: str, *, input_shape: Sequence[int], n_outputs: int, sparse_input: bool = False, **options: Any
+) -> dict[str, Any]:
     """The complete, JSON-serialisable spec of a model (defaults filled in, options checked).
 
     Args:
         name (str): one of :data:`MODEL_NAMES`, or ``"auto"`` (see :func:`resolve_model_name`).
         input_shape (sequence of int): one sample's shape, ``(F,)`` or ``(C, H, W)``.
         n_outputs (int): number of logits.
+        sparse_input (bool): the inputs are sparse rows (``"auto"`` picks ``"sparse"``). Default: ``False``.
         **options: architecture options of :data:`ARCH_OPTIONS` (init-only options are dropped).
 
     Raises:
@@ -130,7 +145,7 @@ def model_spec(name: str, *, input_shape: Sequence[int], n_outputs: int, **optio
         >>> model_spec("mlp", input_shape=(30,), n_outputs=1, hidden=(64,))
         {'name': 'mlp', 'input_shape': [30], 'n_outputs': 1, 'hidden': [64], 'dropout': 0.2, 'batch_norm': True, 'activation': 'relu', 'embedding': 'periodic'}
     """
-    name = _check_name(resolve_model_name(name, input_shape))
+    name = _check_name(resolve_model_name(name, input_shape, sparse_input=sparse_input))
     shape, n_outputs = _check_shape(name, input_shape, n_outputs)
     allowed = ARCH_OPTIONS[name]
     unknown = sorted(k for k in options if k not in allowed and k not in INIT_OPTIONS)

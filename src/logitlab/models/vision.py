@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import torch
 from torch import Tensor, nn
@@ -43,9 +43,9 @@ def head_of(model: nn.Module) -> nn.Linear:
     """The final ``nn.Linear`` of a logitlab model (``model.head``, or a torchvision backbone's)."""
     name = getattr(model, "model_spec", {}).get("name")
     head = _get(model, BACKBONES[name][1]) if name in BACKBONES else getattr(model, "head", None)
-    if not isinstance(head, nn.Linear):
+    if not isinstance(head, nn.Linear) and not isinstance(getattr(head, "bias", None), nn.Parameter):
         raise TypeError(f"cannot find the final Linear layer of {type(model).__name__}")
-    return head
+    return cast(nn.Linear, head)  # a Linear, or a sparse linear layer with the same weight and bias
 
 
 def build_backbone(name: str, input_shape: Sequence[int], n_outputs: int, *, small_input: bool) -> nn.Module:

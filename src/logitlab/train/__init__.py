@@ -15,6 +15,7 @@ from .callbacks import (
     CSVLogger,
     EarlyStopping,
     ProgressBar,
+    ReduceLROnPlateau,
     RestoreBestWeights,
     StepInfo,
 )
@@ -34,6 +35,7 @@ __all__ = [
     "History",
     "InMemoryLoader",
     "ProgressBar",
+    "ReduceLROnPlateau",
     "RestoreBestWeights",
     "StepInfo",
     "TrainConfig",

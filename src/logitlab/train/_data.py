@@ -19,6 +19,7 @@ from torch import Tensor
 from torch.utils.data import DataLoader, Dataset, DistributedSampler, IterableDataset, Subset
 
 from ..data.batches import BalancedSampler, InMemoryLoader
+from ..data.sparse import SparseLoader
 from ..errors import ConfigError, DataError
 from .config import TrainConfig
 from .distributed import DistInfo, gather_blocks, gather_rows
@@ -105,6 +106,20 @@ def train_loader(data: Any, cfg: TrainConfig, info: DistInfo, device: torch.devi
             sampler=balanced,
         )
     dataset = _dataset(data)
+    native = _native_sparse(dataset)
+    if native is not None:  # sparse rows for a sparse-native model: batches of torch sparse CSR tensors
+        y = native[1]
+        return SparseLoader(
+            native[0],
+            y,
+            batch_size=cfg.batch_size,
+            shuffle=cfg.shuffle,
+            seed=cfg.seed,
+            drop_last=cfg.drop_last,
+            rank=info.rank,
+            world_size=info.world_size,
+            sampler=_balanced(y, cfg, info) if cfg.balanced else None,
+        )
     if isinstance(dataset, IterableDataset):
         return _stream_loader(dataset, cfg, info, device)
     if cfg.balanced:
@@ -205,6 +220,14 @@ def eval_loader(
         )
         return loader, len(x), gather_rows
     dataset = _dataset(data)
+    native = _native_sparse(dataset)
+    if native is not None:
+        rows, y = native
+        positions = torch.arange(info.rank, len(y), info.world_size)
+        sparse_shard = SparseLoader(
+            rows.subset(positions.numpy()), y[positions], batch_size=batch_size, shuffle=False
+        )
+        return sparse_shard, len(y), gather_rows
     if isinstance(dataset, IterableDataset):
         table = _sharded(dataset)
         return (
@@ -216,6 +239,14 @@ def eval_loader(
     shard = Subset(dataset, range(info.rank, total, info.world_size)) if info.enabled else dataset
     loader = DataLoader(shard, batch_size=batch_size, shuffle=False, num_workers=workers)
     return loader, total, gather_rows
+
+
+def _native_sparse(dataset: Any) -> tuple[Any, Tensor] | None:
+    """``(rows, targets)`` of a dataset of native sparse rows with targets (``PairDataset``); else None."""
+    rows, y = getattr(dataset, "x", None), getattr(dataset, "targets", None)
+    if getattr(rows, "native", False) and isinstance(y, Tensor):
+        return rows, y
+    return None
 
 
 def split_batch(batch: Any) -> tuple[Tensor, Any]:

@@ -44,6 +44,7 @@ __all__ = [
     "CheckpointCallback",
     "EarlyStopping",
     "ProgressBar",
+    "ReduceLROnPlateau",
     "RestoreBestWeights",
     "StepInfo",
 ]
@@ -97,6 +98,83 @@ class EarlyStopping(Callback):
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Restore :meth:`state_dict` output."""
         self.best, self.best_epoch, self.wait = state["best"], state["best_epoch"], state["wait"]
+
+
+class ReduceLROnPlateau(Callback):
+    """Multiply the learning rate by ``factor`` after ``patience`` epochs without improvement of ``monitor``.
+
+    Scales the trainer's schedule (``scheduler.base_lrs``, so a warmup or a ``"constant"`` schedule goes on
+    from the lower rate, and a checkpoint keeps it). With ``max_reductions``, a run that has not improved for
+    ``patience`` epochs after its last allowed reduction stops: the kept epoch then lies where the learning
+    rate has annealed, which a cosine over a budget that early stopping cuts short never reaches.
+
+    Args:
+        monitor (str): a key of the epoch logs. Default: ``"val_loss"``.
+        mode (str): ``"min"`` or ``"max"``. Default: ``"min"``.
+        patience (int): epochs without improvement before each reduction. Default: ``5``.
+        factor (float): the multiplier, in (0, 1). Default: ``0.25``.
+        max_reductions (int, optional): reductions before the run stops at the next plateau. Default: none.
+
+    Examples:
+        >>> cb = ReduceLROnPlateau(patience=1, factor=0.5)
+        >>> cb.patience, cb.factor, cb.reductions
+        (1, 0.5, 0)
+    """
+
+    def __init__(
+        self,
+        monitor: str = "val_loss",
+        *,
+        mode: str = "min",
+        patience: int = 5,
+        factor: float = 0.25,
+        max_reductions: int | None = None,
+    ) -> None:
+        if mode not in ("min", "max"):
+            raise ConfigError(f"Expected `mode` 'min' or 'max'; got {mode!r}.", fix="use mode='min'.")
+        if patience < 1:
+            raise ConfigError(f"Expected `patience` >= 1; got {patience}.", fix="use patience=5.")
+        if not 0 < factor < 1:
+            raise ConfigError(f"Expected `factor` in (0, 1); got {factor}.", fix="use factor=0.25.")
+        self.monitor, self.mode, self.patience, self.factor = monitor, mode, patience, factor
+        self.max_reductions = max_reductions
+        self.best = math.inf if mode == "min" else -math.inf
+        self.wait, self.reductions = 0, 0
+
+    def on_epoch_end(self, trainer: Any, epoch: int, logs: dict[str, float]) -> None:
+        """Reduce the rate after ``patience`` epochs without improvement (stop after the last reduction)."""
+        value = logs.get(self.monitor)
+        if value is None:
+            raise ConfigError(
+                f"ReduceLROnPlateau monitors {self.monitor!r}, which the epoch logs do not have; got {sorted(logs)}.",
+                fix="pass validation data to fit(), or monitor one of the logged names.",
+                code="unknown-monitor",
+            )
+        if _improved(value, self.best, self.mode, 0.0):
+            self.best, self.wait = value, 0
+            return
+        self.wait += 1
+        if self.wait < self.patience:
+            return
+        self.wait = 0
+        if self.max_reductions is not None and self.reductions >= self.max_reductions:
+            trainer.should_stop = True
+            return
+        self.reductions += 1
+        scheduler = trainer.scheduler
+        scheduler.base_lrs = [lr * self.factor for lr in scheduler.base_lrs]
+        for group, base, factor in zip(
+            trainer.optimizer.param_groups, scheduler.base_lrs, scheduler.lr_lambdas
+        ):
+            group["lr"] = base * factor(scheduler.last_epoch)
+
+    def state_dict(self) -> dict[str, Any]:
+        """The state to checkpoint."""
+        return {"best": self.best, "wait": self.wait, "reductions": self.reductions}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore :meth:`state_dict` output."""
+        self.best, self.wait, self.reductions = state["best"], state["wait"], state["reductions"]
 
 
 class RestoreBestWeights(Callback):

@@ -154,23 +154,105 @@ def resolve_checkpoint(path: str | os.PathLike[str], name: str = "last") -> Path
     """The checkpoint directory ``path`` names, or ``None`` if there is none.
 
     ``path`` may be a checkpoints dir (its ``name`` pointer is followed), a run dir (``checkpoints/``
-    inside), a pointer JSON file, or a checkpoint directory itself.
+    inside), a pointer JSON file, or a checkpoint directory itself. A pointer names a folder next to
+    it: an absolute path, ``..``, a separator or a symbolic link there is refused.
+
+    Raises:
+        CheckpointError: an unreadable pointer, or one naming a folder outside its own.
     """
     p = Path(path)
     if p.is_dir() and (p / META).is_file():
         return p
     for pointer in (p / f"{name}.json", p / "checkpoints" / f"{name}.json", p):
         if pointer.is_file() and pointer.suffix == ".json":
-            try:
-                target = pointer.parent / json.loads(pointer.read_text())["dir"]
-            except (OSError, ValueError, KeyError, TypeError) as exc:
+            meta = _read_json(pointer, what="checkpoint pointer")
+            tag = meta.get("dir") if isinstance(meta, dict) else None
+            if not isinstance(tag, str):
                 raise CheckpointError(
-                    f"The checkpoint pointer {pointer} is unreadable ({exc}).",
+                    f"The checkpoint pointer {pointer} is unreadable (no `dir` naming a checkpoint).",
                     fix="delete it to start over, or point `resume` at a checkpoint directory.",
                     code="checkpoint-unreadable",
-                ) from None
+                )
+            target = pointer.parent / tag
+            plain = tag not in ("", ".", "..") and "/" not in tag and "\\" not in tag and ":" not in tag
+            if not plain or target.is_symlink():
+                raise CheckpointError(
+                    f"The checkpoint pointer {pointer} names {tag!r:.80}, which is not a checkpoint folder "
+                    f"inside {pointer.parent}; pointers are confined to their folder.",
+                    fix="delete the pointer to start over, or point `resume` at a checkpoint directory.",
+                    code="checkpoint-outside",
+                )
             return target
     return None
+
+
+_MAX_META_BYTES = 64 << 20  # the largest meta.json / pointer read
+
+
+def _read_json(path: Path, *, what: str) -> Any:
+    """A checkpoint's JSON file (no symlink, bounded size); any problem is a ``CheckpointError``."""
+    try:
+        if path.is_symlink():
+            raise ValueError("it is a symbolic link")
+        with open(path, "rb") as fh:
+            data = fh.read(_MAX_META_BYTES + 1)
+        if len(data) > _MAX_META_BYTES:
+            raise ValueError(f"it holds more than {_MAX_META_BYTES:,} bytes")
+        return json.loads(data.decode("utf-8"))
+    except (OSError, ValueError, RecursionError) as exc:  # RecursionError: nested too deeply
+        reason = "nested too deeply" if isinstance(exc, RecursionError) else f"{exc}"
+        raise CheckpointError(
+            f"The {what} {path} is unreadable ({reason:.200}).",
+            fix="resume from another checkpoint (best.json) or start over.",
+            code="checkpoint-unreadable",
+        ) from None
+
+
+def _check_meta(meta: Any, target: Path) -> None:
+    """The fields a resume reads, checked for type: a tampered ``meta.json`` is a ``CheckpointError`` naming one."""
+
+    def count(v: Any) -> bool:
+        return isinstance(v, int) and not isinstance(v, bool) and 0 <= v < 1 << 62
+
+    fields: dict[str, tuple[Any, str]] = {
+        "format": (lambda v: v == FORMAT, repr(FORMAT)),
+        "sha256": (
+            lambda v: isinstance(v, dict) and all(isinstance(v.get(f), str) for f in (WEIGHTS, STATE)),
+            "the SHA-256 of model.safetensors and state.pt",
+        ),
+        "epoch": (count, "a count"),
+        "global_step": (count, "a count"),
+        "config": (lambda v: isinstance(v, dict), "an object"),
+        "history": (
+            lambda v: isinstance(v, list) and all(isinstance(r, dict) for r in v),
+            "a list of objects",
+        ),
+        "position": (
+            lambda v: (
+                v is None or (isinstance(v, dict) and all(count(v.get(k)) for k in ("batches", "steps")))
+            ),
+            "null or the epoch's position",
+        ),
+        "callbacks": (
+            lambda v: isinstance(v, dict) and all(isinstance(s, dict) for s in v.values()),
+            "an object",
+        ),
+        "world_size": (lambda v: count(v) and v >= 1, "a positive count"),
+    }
+    required = ("format", "sha256", "epoch")
+    for field, (ok, expected) in fields.items():
+        if not isinstance(meta, dict) or (field not in meta and field in required):
+            problem = "is missing" if isinstance(meta, dict) else "cannot be read (not a JSON object)"
+        elif field in meta and not ok(meta[field]):
+            problem = f"is {meta[field]!r:.80}; expected {expected}"
+        else:
+            continue
+        raise CheckpointError(
+            f"The checkpoint {target}: field `{field}` of {META} {problem}; it was edited or is not a logitlab "
+            "checkpoint.",
+            fix="resume from another checkpoint (best.json) or start over.",
+            code="checkpoint-unreadable",
+        )
 
 
 def load_checkpoint(path: str | os.PathLike[str], *, name: str = "last") -> Checkpoint:
@@ -181,7 +263,8 @@ def load_checkpoint(path: str | os.PathLike[str], *, name: str = "last") -> Chec
         name (str): which pointer, ``"last"`` or ``"best"``. Default: ``"last"``.
 
     Raises:
-        CheckpointError: when it is missing, truncated, edited (checksum) or not a logitlab checkpoint.
+        CheckpointError: when it is missing, truncated, edited (checksum, a field of ``meta.json``), not a
+            logitlab checkpoint, or named by a pointer that leaves its folder.
     """
     target = resolve_checkpoint(path, name)
     if target is None or not (target / META).is_file():
@@ -190,12 +273,15 @@ def load_checkpoint(path: str | os.PathLike[str], *, name: str = "last") -> Chec
             fix="point at a run directory or its checkpoints/ directory written by the Trainer.",
             code="checkpoint-missing",
         )
+    meta = _read_json(target / META, what="checkpoint metadata")
+    _check_meta(meta, target)
     try:
-        meta = json.loads((target / META).read_text())
-        if meta.get("format") != FORMAT:
-            raise ValueError(f"format {meta.get('format')!r}, expected {FORMAT!r}")
-        blobs = {f: (target / f).read_bytes() for f in (WEIGHTS, STATE)}
-    except (OSError, ValueError) as exc:
+        blobs = {}
+        for f in (WEIGHTS, STATE):
+            if (target / f).is_symlink():
+                raise OSError(f"{f} is a symbolic link")
+            blobs[f] = (target / f).read_bytes()
+    except OSError as exc:
         raise CheckpointError(
             f"The checkpoint {target} is unreadable ({exc}).",
             fix="resume from another checkpoint (best.json) or start over.",

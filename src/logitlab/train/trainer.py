@@ -42,7 +42,7 @@ from torch import Tensor, nn
 from torch.nn.parallel import DistributedDataParallel
 
 from ..doctor import HealthMonitor, explain_nonfinite
-from ..errors import ConfigError, LogitlabWarning, TrainingError
+from ..errors import CheckpointError, ConfigError, LogitlabError, LogitlabWarning, TrainingError
 from . import _data, _evaluation
 from ._state import (
     autocast,
@@ -386,7 +386,16 @@ class Trainer:
             ckpt = load_checkpoint(self.run_dir / "checkpoints")
         else:
             ckpt = load_checkpoint(resume)
-        restore(self, ckpt)
+        try:
+            restore(self, ckpt)
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError, RecursionError) as exc:
+            if isinstance(exc, LogitlabError):
+                raise
+            raise CheckpointError(  # a state.pt or meta.json edited with matching checksums
+                f"The checkpoint {ckpt.path} does not hold a resumable state ({type(exc).__name__}: {exc!s:.200}).",
+                fix="resume from another checkpoint (best.json) or start over.",
+                code="checkpoint-unreadable",
+            ) from None
 
 
 # ---- helpers ---------------------------------------------------------------------------------------

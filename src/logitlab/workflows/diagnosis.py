@@ -33,8 +33,9 @@ def doctor(
     """
     import torch
 
-    from ..doctor import diagnose, diagnose_dataset
+    from ..doctor import Report, diagnose, diagnose_dataset
     from ..estimator import Classifier
+    from .advice import in_light_of_run
 
     bundle = load_data(spec, load, task=task)
     if echo is not None:
@@ -42,11 +43,11 @@ def doctor(
         for note in dict.fromkeys([*bundle.label_encoder.notes, *bundle.notes]):
             echo(f"note: {note}")
     labels = torch.cat([s.y for s in (bundle.train, bundle.val, bundle.test) if len(s)])
-    reports = {
-        f"dataset {spec} ({len(labels)} rows)": diagnose_dataset(
-            named_labels(labels, bundle), task=bundle.task
-        )
-    }
+    dataset = diagnose_dataset(named_labels(labels, bundle), task=bundle.task)
+    text = _text_findings(bundle)
+    if text:
+        dataset = Report([*dataset.findings, *text], title=dataset.title)
+    reports = {f"dataset {spec} ({len(labels)} rows)": dataset}
     setup = Classifier(task=bundle.task.value, loss=loss, imbalance=imbalance, model=model).training_setup(
         bundle
     )
@@ -58,7 +59,24 @@ def doctor(
     built = dict(getattr(setup.model, "model_spec", {})).get("name", model)
     name = f"first batch of {len(y)}, untrained {built}, {type(setup.loss_fn).__name__}"
     reports[name] = diagnose(logits, y, setup.loss_fn, task=bundle.task, model=setup.model, inputs=x)
-    return reports
+    weights = setup.weights.to_dict() if setup.weights is not None else None
+    planned = {"weights": weights, "calibration": {"method": "auto"}}  # what `logitlab train` would do
+    by = f"`logitlab train --imbalance {imbalance}`"
+    return {k: Report(in_light_of_run(r.findings, planned, by=by), title=r.title) for k, r in reports.items()}
+
+
+def _text_findings(bundle: Any) -> list[Any]:
+    """``text-read-as-category`` for the table's category (or dropped) columns that hold free text."""
+    from ..data.text import text_profile
+    from ..doctor import diagnose_text_columns
+
+    table, pre = getattr(bundle, "table", None), bundle.state.preprocessor
+    tab = getattr(pre, "table", pre)
+    if table is None or not hasattr(tab, "categorical"):
+        return []
+    names = [c.name for c in tab.categorical] + list(getattr(tab, "dropped", []))
+    profiles = {n: p for n in names if n in table.columns and (p := text_profile(table[n])) is not None}
+    return diagnose_text_columns(profiles, getattr(pre, "text_columns", []))
 
 
 def plot_loss(

@@ -22,9 +22,36 @@ def _saved_run(run: str | os.PathLike[str]) -> tuple[Classifier, dict[str, Any]]
     from ..estimator import Classifier
 
     clf = Classifier.load(run)
-    config_path = Path(run) / "config.json"
-    config = json.loads(config_path.read_text(encoding="utf-8")) if config_path.is_file() else {}
-    return clf, config
+    return clf, _run_config(Path(run) / "config.json")
+
+
+def _run_config(path: Path) -> dict[str, Any]:
+    """A run's ``config.json`` (``{}`` when there is none), read like ``model.json``.
+
+    No symbolic link, a bounded size, an object whose ``load`` is an object; anything else is a
+    ``ModelFileError``.
+    """
+    from ..errors import ModelFileError
+    from ..model_bytes import MAX_META_BYTES, parse_model_json
+
+    if not os.path.lexists(path):
+        return {}
+    problem = None
+    if path.is_symlink() or not path.is_file():
+        problem = "is a symbolic link or not a file"
+    elif path.stat().st_size > MAX_META_BYTES:
+        problem = f"holds more than {MAX_META_BYTES:,} bytes"
+    else:
+        config = parse_model_json(path.read_bytes(), source=str(path))
+        if not isinstance(config, dict) or not isinstance(config.get("load") or {}, dict):
+            problem = "is not a JSON object with a `load` object"
+        else:
+            return config
+    raise ModelFileError(
+        f"The run's {path} {problem}; it was edited or is not a logitlab run file.",
+        fix="delete config.json to score the model without the run's settings, or train the run again.",
+        code="run-config-invalid",
+    )
 
 
 def evaluate(
@@ -68,7 +95,9 @@ def evaluate(
         rows, held_notes = held_out_rows(spec, inputs, clf, config)
         data, notes = inputs.subset(rows), [*notes, *held_notes]
     if data.y is None or len(data) == 0:
-        known = ", ".join(map(str, clf.label_names_[:10] if clf.task_ != "binary" else clf.classes_))
+        from ..data.label_values import quoted
+
+        known = quoted(clf.label_names_ if clf.task_ != "binary" else clf.classes_, 10)
         why = "; ".join(inputs.notes) or f"{len(inputs)} labelled rows, none in the test split"
         raise DataError(
             f"{spec} has no labelled rows to evaluate on ({split} split): {why}.",
@@ -194,6 +223,7 @@ def export(
     *,
     format: str = "onnx",
     opset: int | None = None,
+    input_dtype: str = "float64",
 ) -> dict[str, Any]:
     """Export a saved run's model into the folder ``out``: ``model.onnx`` and its sidecar ``model.onnx.json``.
 
@@ -215,7 +245,7 @@ def export(
             param="format",
         )
     clf, _ = _saved_run(run)
-    path = clf.export_onnx(Path(out) / "model.onnx", opset=opset)
+    path = clf.export_onnx(Path(out) / "model.onnx", opset=opset, input_dtype=input_dtype)
     sidecar = json.loads(path.with_name(path.name + ".json").read_text(encoding="utf-8"))
     return {
         "model": str(path),

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..files import json_default, write_json_atomic
+from .advice import in_light_of_run
 from .common import Echo, headline, is_main_process, load_data, model_metrics, named_labels
 from .heldout import split_record
 
@@ -216,6 +217,7 @@ def _write_report(
     split, logits, metrics = scored
     findings = list(diagnose_dataset(named_labels(bundle.train.y, bundle), task=clf.task_).findings)
     findings += [f for f in diagnose(logits, split.y, task=clf.task_).findings if f.code not in _SEEN_IN_DATA]
+    findings = in_light_of_run(findings, clf.decisions_)  # what the run already did is not advised again
     return Path(
         write_report(
             out,
@@ -244,7 +246,7 @@ def _loss_config(clf: Classifier) -> dict[str, Any]:
     config: dict[str, Any] = {"name": clf.loss, **dict(clf.loss_options or {})}
     weights = clf.decisions_.get("weights")
     if weights and weights["kind"] == "pos_weight" and "pos_weight" not in config:
-        config["pos_weight"] = weights["values"][:1]  # the figure draws one label
+        config["pos_weight"] = list(weights["values"])  # the figure draws the first label, names them all
     return config
 
 
@@ -274,6 +276,8 @@ def decision_lines(clf: Classifier, *, held_out: Mapping[str, Any] | None = None
         lines.append(
             f"best epoch: {int(d['best_epoch'])} of {len(clf.history_)} (lowest val_loss; its weights kept)"
         )
+    if d.get("cv"):
+        lines.append(f"validation: {_cv_text(d)}")
     lines.append(f"calibration: {_calibration_text(d.get('calibration'), held_out)}")
     lines.append(f"thresholds: {_thresholds_text(clf)}")
     if getattr(clf, "model_spec_", None):
@@ -284,6 +288,18 @@ def decision_lines(clf: Classifier, *, held_out: Mapping[str, Any] | None = None
     notes = [*d.get("notes", []), *(f"thresholds: {_named_note(n, clf.label_names_)}" for n in tuned)]
     lines.extend(f"note: {n}" for n in notes)
     return lines
+
+
+def _cv_text(d: Mapping[str, Any]) -> str:
+    """How the fit validated, and its validation numbers (out-of-fold when cross-fitted)."""
+    cv, shown = d["cv"], d.get("validation") or {}
+    numbers = ", ".join(
+        f"{k}={shown[k]:.4f}"
+        for k in ("log_loss", "f1", "f1_macro", "accuracy", "average_precision")
+        if k in shown
+    )
+    rows = f"{shown['on']} rows: {shown['rows']}; {numbers}" if shown else "none"
+    return f"{cv['reason']} ({rows})"
 
 
 def _named_note(note: str, names: list[str]) -> str:

@@ -56,6 +56,7 @@ def load_dataset(
     encoding: str | None = LoadOptions.encoding,
     max_categories: int = LoadOptions.max_categories,
     numeric_scaling: str = LoadOptions.numeric_scaling,
+    text_columns: Any = LoadOptions.text_columns,
     label_pattern: str = LoadOptions.label_pattern,
     image_column: str | None = LoadOptions.image_column,
     allow_outside_root: bool = LoadOptions.allow_outside_root,
@@ -95,10 +96,15 @@ def load_dataset(
             :data:`~logitlab.options.NUMERIC_SCALINGS`: ``"robust"`` (median and IQR, then a smooth clip to
             (-3, 3)), ``"standard"`` (mean and std) or ``"quantile"`` (to a standard normal); see
             :class:`~logitlab.data.tabular_preprocessor.NumericColumn`. Default: ``"robust"``.
+        text_columns (str or list[str]): table columns read as free text (TF-IDF of word and character
+            n-grams, :mod:`logitlab.data.text`): ``"auto"`` (detected by
+            :data:`~logitlab.options.TEXT_DETECTION`, each noted), a list of columns, or ``[]`` (none).
+            Default: ``"auto"``.
         label_pattern (str): regex whose first group (or group ``label``) is the label of a file name.
             Default: :data:`~logitlab.data.images.DEFAULT_LABEL_PATTERN`.
         image_column (str, optional): the path column of a CSV of images. Default: detected by name.
-        allow_outside_root (bool): let an image CSV point outside its folder. Default: ``False``.
+        allow_outside_root (bool): let an image CSV or folder point outside its folder (paths, symbolic
+            links). Default: ``False``.
         channels (int, optional): 1 or 3 image channels. Default: 1 if every image is grayscale.
         normalize (str): image normalisation: ``"dataset"``, ``"imagenet"`` or ``"none"``. Default: ``"dataset"``.
         max_memory_mb (float): images larger than this in total stay on disk (a lazy Dataset). Default: 512.
@@ -122,7 +128,7 @@ def load_dataset(
         target=target, task=task, label_sep=label_sep, val_size=val_size, test_size=test_size, seed=seed,
         image_size=image_size, positive=positive, drop=drop, id_column=id_column,
         missing_target=missing_target, sep=sep, encoding=encoding, max_categories=max_categories,
-        numeric_scaling=numeric_scaling, label_pattern=label_pattern, image_column=image_column, allow_outside_root=allow_outside_root,
+        numeric_scaling=numeric_scaling, text_columns=text_columns, label_pattern=label_pattern, image_column=image_column, allow_outside_root=allow_outside_root,
         channels=channels, normalize=normalize, max_memory_mb=max_memory_mb, streaming=streaming,
         split_key=split_key,
     )  # fmt: skip

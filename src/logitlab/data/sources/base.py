@@ -55,9 +55,12 @@ class LoadOptions:
     encoding: str | None = None  # CSV text encoding (default: sniffed)
     max_categories: int = 50  # one-hot categories kept per column
     numeric_scaling: str = LOAD_DEFAULTS["numeric_scaling"]  # robust / standard / quantile (NUMERIC_SCALINGS)
+    text_columns: Any = LOAD_DEFAULTS[
+        "text_columns"
+    ]  # "auto" (detected), or the table's text columns ([]: none)
     label_pattern: str = DEFAULT_LABEL_PATTERN  # regex for labels in image file names
     image_column: str | None = None  # the path column of a CSV of images
-    allow_outside_root: bool = False  # let a CSV of images point outside its folder
+    allow_outside_root: bool = False  # let an image folder or CSV of images point outside its folder
     channels: int | None = None  # 1 or 3 image channels
     normalize: Normalize = "dataset"  # image normalisation
     max_memory_mb: float = 512  # images larger than this in total stay on disk (lazy)

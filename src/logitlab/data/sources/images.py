@@ -48,12 +48,16 @@ class ImageFolderSource(Source):
         """Every image of the folder with its label, split."""
         assert spec.path is not None
         pattern = options.label_pattern
-        paths, labels, layout, notes = scan_image_folder(spec.path, label_pattern=pattern)
+        allow = options.allow_outside_root
+        paths, labels, layout, notes = scan_image_folder(
+            spec.path, label_pattern=pattern, allow_outside_root=allow
+        )
         saved = {
             "layout": layout,
             "label_pattern": pattern,
             "label_sep": options.label_sep,
             **_saved(options),
+            "allow_outside_root": allow,
         }
         return _image_bundle(paths, labels, notes, spec, None, saved, options, RowNamer.files(paths))
 
@@ -63,7 +67,10 @@ class ImageFolderSource(Source):
         _require_images(state, spec)
         pattern = state.options.get("label_pattern", LoadOptions.label_pattern)
         paths, found, _, notes = scan_image_folder(
-            spec.path, label_pattern=pattern, require_labels=require_targets and labels != "ignore"
+            spec.path,
+            label_pattern=pattern,
+            require_labels=require_targets and labels != "ignore",
+            allow_outside_root=bool(state.options.get("allow_outside_root", False)),
         )
         ids = [str(p.relative_to(spec.path)) for p in paths]
         found = None if labels == "ignore" else found

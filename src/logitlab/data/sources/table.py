@@ -6,6 +6,7 @@ from ...errors import DataError
 from ..bundle import DatasetBundle, DataState, Inputs
 from ..tabular import bundle_from_frame, frame_inputs
 from ..tabular_preprocessor import TabularPreprocessor
+from ..text import TextTablePreprocessor
 from .base import LoadOptions, Source, Spec
 
 __all__ = ["TableSource"]
@@ -26,12 +27,12 @@ class TableSource(Source):
         return bundle_from_frame(
             frame, target=options.target, label_sep=options.label_sep, drop=options.drop,
             id_column=options.id_column, missing_target=options.missing_target,
-            max_categories=options.max_categories, numeric_scaling=options.numeric_scaling, row_name=row_name, source=str(spec.path), **options.split,
+            max_categories=options.max_categories, numeric_scaling=options.numeric_scaling, text_columns=options.text_columns, row_name=row_name, source=str(spec.path), **options.split,
         )  # fmt: skip
 
     def inputs(self, spec: Spec, state: DataState, *, require_targets: bool, labels: str = "read") -> Inputs:
         """The table's features (and targets when its target columns are there)."""
-        if not isinstance(state.preprocessor, TabularPreprocessor):
+        if not isinstance(state.preprocessor, (TabularPreprocessor, TextTablePreprocessor)):
             raise DataError(
                 f"This model was trained on {state.kind} arrays ({type(state.preprocessor).__name__}), "
                 f"not on a table's named columns; got {spec.text}.",

@@ -22,7 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ...errors import DataError
-from ..tabular_preprocessor import CategoricalColumn, NumericColumn, numeric_column
+from ..tabular_preprocessor import CategoricalColumn, NumericColumn, categorical_column, numeric_column
 
 __all__ = ["CategoryStats", "NumericStats", "column_kind"]
 
@@ -191,19 +191,10 @@ class CategoryStats:
             notes.append(f"column {name!r} dropped: every value is different (an identifier?)")
             return None
         top = max(self.counts.values())
-        fill = sorted(w for w, c in self.counts.items() if c == top)[0]
-        if self.missing:
-            notes.append(
-                f"column {name!r}: {self.missing} missing values imputed with the most frequent {fill!r}"
-            )
+        mode = sorted(w for w, c in self.counts.items() if c == top)[0]
         ranked = self._ranked()
         if self.pruned:
             notes.append(
                 f"column {name!r}: more than {self.max_vocabulary} distinct values; the rarest were not counted"
             )
-        if len(ranked) > max_categories:
-            notes.append(
-                f"column {name!r}: kept the {max_categories} most frequent of {len(ranked)} categories; "
-                "the others are encoded as all zeros"
-            )
-        return CategoricalColumn(name, sorted(ranked[:max_categories]), fill)
+        return categorical_column(name, ranked, mode, self.missing, max_categories, notes)
