@@ -6,7 +6,8 @@ it. ``train`` therefore stores, in ``config.json``, the SHA-256 fingerprint of i
 test row (a 64-bit hash of the row's preprocessed features and its encoded label, which no reordering
 changes). ``evaluate --split test`` then scores:
 
-* the training file itself (same fingerprint): the very rows ``train`` held out, by position;
+* the training file itself (same fingerprint; a built-in set or a folder by its name): the very rows
+  ``train`` held out, by position;
 * any other file: the rows whose key is a held-out test key (a shuffled file, or one with rows
   removed, gives the test rows it still holds); rows the run trained or validated on, and rows it
   never saw, are not its test split and are left out with a note (``--split all`` scores every row);
@@ -123,7 +124,9 @@ def held_out_rows(
             code="no-test-split",
             param="split",
         )
-    if not record or record.get("fingerprint") is not None and record["fingerprint"] == fingerprint(spec):
+    stamp = record.get("fingerprint")
+    same = stamp == fingerprint(spec) if stamp is not None else str(spec) == str(config.get("data"))
+    if not record or same:  # the training data (a built-in set or folder: by its name)
         return _positional(inputs, clf, load), []
     stored = _stored_keys(record)
     keys = row_keys(inputs.x, inputs.y)
