@@ -555,7 +555,7 @@ def restore(cls: type[Classifier], state: dict[str, Any], meta: dict[str, Any], 
     saved_seed = params.get("seed") if params.get("seed") is not None else params.get("random_state")
     clf.seed_ = int(cast(int, saved_seed)) if _is_int(saved_seed, 0) else 0
     clf.label_encoder_ = guarded("label_encoder", lambda: LabelEncoder.from_dict(meta["label_encoder"]))
-    clf._set_label_attributes(tuple(meta["input_shape"]))
+    clf._set_label_attributes(tuple(meta["input_shape"]), list(meta["classes"]))  # the saved order
     decisions = dict(meta.get("decisions") or {"task": clf.task_, "task_reason": "", "notes": []})
     clf.decisions_ = guarded("decisions", lambda: _epochs_from_one(decisions))
     clf.model_spec_ = spec  # older specs rebuild as they were trained

@@ -194,7 +194,8 @@ def predict(
     result = clf.outputs(inputs)
     frame = pd.DataFrame({inputs.id_name: list(inputs.ids)})
     if clf.task_ == "binary":
-        frame[f"p_{clf.label_names_[0]}"] = result.proba[:, 1]
+        positive = [str(c) for c in clf.classes_].index(str(clf.label_encoder_.positive))
+        frame[f"p_{clf.label_names_[0]}"] = result.proba[:, positive]
     else:
         names = (
             [str(n) for n in clf.label_names_]

@@ -71,9 +71,10 @@ def train(
     replaced only with ``overwrite=True``). Returns a summary (data, task, loss, weights, headline
     metrics, seconds, run and report paths) on the main process; ``None`` on the other ranks.
     """
+    start = time.perf_counter()
+    check_run_dir(out, overwrite=overwrite)  # an existing run is refused before torch is imported
     from ..estimator import Classifier
 
-    start = time.perf_counter()
     clf = Classifier(**params)
     clf.check_params()  # a bad option fails before the data is read
     if not isinstance(clf.random_state, int):  # one seed for the split and the fit
@@ -235,7 +236,8 @@ def _write_report(
             findings=findings,
             loss_config=_loss_config(clf),
             run_info=run,
-            class_names=[str(c) for c in clf.classes_] if clf.task_ != "multilabel" else None,
+            # the logit order of the targets (classes_ is sorted, as scikit-learn's)
+            class_names=[str(c) for c in clf.label_encoder_.classes] if clf.task_ != "multilabel" else None,
             importance=importance,
         )
     )
@@ -274,7 +276,7 @@ def decision_lines(clf: Classifier, *, held_out: Mapping[str, Any] | None = None
     lines.append(f"weights: {_weights_text(d.get('weights'), clf.label_names_)}")
     if d.get("best_epoch") is not None:
         lines.append(
-            f"best epoch: {int(d['best_epoch'])} of {len(clf.history_)} (lowest val_loss; its weights kept)"
+            f"best epoch: {int(d['best_epoch'])} of {len(clf.history_)} (lowest validation log-loss; its weights kept)"
         )
     if d.get("cv"):
         lines.append(f"validation: {_cv_text(d)}")
