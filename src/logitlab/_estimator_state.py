@@ -473,11 +473,13 @@ def train_linear(
         "solver": f"L-BFGS, {fit['iterations']} iterations"
         + ("" if fit["converged"] else " (not converged)"),
     }
-    row: dict[str, Any] = {"epoch": 0, "train_loss": fit["loss"], "objective": fit["objective"]}
+    row: dict[str, Any] = {"epoch": 1, "train_loss": fit["loss"], "objective": fit["objective"]}  # 1-based
     if val is not None and len(val):
         with torch.no_grad():
             vx, vy = (t.to(device) for t in val.training_data())
-            row["val_loss"] = float(loss_fn(model(vx), vy))
+            logits = model(vx)
+            row["val_loss"] = float(loss_fn(logits, vy))
+            row.update({f"val_{k}": float(v) for k, v in selection_metrics(clf.task_)(logits, vy).items()})
     model.eval()
     if device.type == "cpu":
         model.cpu()
