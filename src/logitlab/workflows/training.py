@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from ..files import json_default, write_json_atomic
 from .advice import in_light_of_run
 from .common import Echo, headline, is_main_process, load_data, model_metrics, named_labels
+from .heldout import split_record
 
 if TYPE_CHECKING:
     from ..data import DatasetBundle
@@ -93,7 +94,12 @@ def train(
     metrics = model_metrics(clf, logits, split.y)
     importance = feature_importance(clf, bundle)
     seconds = time.perf_counter() - start
-    write_json_atomic(out / "config.json", _run_config(spec, load, clf, metrics, seconds))
+    held = {"test_size": 0.0} if split_name == "validation" else {}
+    record = {"test_size": float(load.get("test_size", 0.15))} if load.get("streaming") else {}
+    record = {**(record or split_record(spec, bundle, load)), **held}
+    write_json_atomic(
+        out / "config.json", _run_config(spec, load, clf, (split_name, metrics, record), seconds)
+    )
     run = {"data": spec, "split": split_name, "rows": len(split), "epochs": _epochs_text(clf)}
     held_out = _held_out_calibration(clf, logits, split.y, f"{len(split)} {split_name} rows")
     decisions = decision_lines(clf, held_out=held_out)
@@ -101,13 +107,20 @@ def train(
     for line in [*decisions, *importance_lines(importance)]:
         echo(line)
     summary = headline(clf.task_, metrics)
-    echo(f"{split_name} ({len(split)} rows): {summary}")
+    if split_name == "validation":  # no test split: the validation rows also chose the epoch and thresholds
+        echo(
+            f"validation ({len(split)} rows; no test split: these rows chose the best epoch, thresholds and "
+            f"calibration, so the metrics are not held out): {summary}"
+        )
+    else:
+        echo(f"{split_name} ({len(split)} rows, held out): {summary}")
     return {
         "data": spec,
         "task": clf.task_,
         "loss": str(clf.decisions_.get("loss", "")).split(" ")[0],
         "weights": _weights_text(clf.decisions_.get("weights")),
         "headline": summary,
+        "split": split_name,
         "metrics": metrics,
         "seconds": seconds,
         "run_dir": str(out),
@@ -155,10 +168,21 @@ def importance_lines(importance: Mapping[str, Any]) -> list[str]:
 
 
 def _run_config(
-    spec: str, load: Mapping[str, Any], clf: Classifier, metrics: dict[str, Any], seconds: float
+    spec: str,
+    load: Mapping[str, Any],
+    clf: Classifier,
+    scored: tuple[str, dict[str, Any], dict[str, Any]],
+    seconds: float,
 ) -> dict[str, Any]:
+    """``config.json``: the command, options, decisions, headline metrics and the split record.
+
+    The metrics go under the name of their split (``test_metrics``, or ``validation_metrics`` without a
+    test split); ``split`` lets ``evaluate`` find the held-out rows in any file
+    (:mod:`logitlab.workflows.heldout`).
+    """
     from .. import __version__
 
+    split_name, metrics, record = scored
     return json.loads(
         json.dumps(
             {
@@ -168,7 +192,9 @@ def _run_config(
                 "classifier": clf.get_params(),
                 "library_version": __version__,
                 "decisions": clf.decisions_,
-                "test_metrics": metrics,
+                f"{split_name}_metrics": metrics,
+                "metrics_split": split_name,
+                "split": record,
                 "seconds": round(seconds, 2),
             },
             default=json_default,
