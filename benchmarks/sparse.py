@@ -15,7 +15,10 @@ CPU pass ``--rows`` smaller than 100,000 and/or ``--hidden 64`` to keep one epoc
 memory claim does not depend on either (the batch is the same).
 
 Run: OMP_NUM_THREADS=2 python -m benchmarks.sparse [--rows 100000] [--features 200000] [--density 1e-4]
-     [--epochs 1] [--batch-size 64] [--hidden 256 128]
+     [--epochs 1] [--batch-size 64] [--hidden 256 128] [--model auto|mlp]
+
+``--model auto`` (the default) trains the sparse-native model (:mod:`logitlab.models.sparse`: the first
+layer reads the CSR batch through ``embedding_bag``); ``--model mlp`` densifies each batch as before.
 """
 
 from __future__ import annotations
@@ -84,6 +87,7 @@ def main() -> None:
     p.add_argument("--epochs", type=int, default=1)
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--hidden", type=int, nargs="+", default=[256, 128])
+    p.add_argument("--model", default="auto", help="auto: the sparse-native model; mlp: densified batches")
     a = p.parse_args()
     (X, y), build = measure(lambda: make_data(a.rows, a.features, a.density), "build data")
     csr_bytes = X.data.nbytes + X.indices.nbytes + X.indptr.nbytes
@@ -93,7 +97,11 @@ def main() -> None:
         flush=True,
     )
     clf = Classifier(
-        epochs=a.epochs, batch_size=a.batch_size, model_options={"hidden": a.hidden}, device="cpu"
+        model=a.model,
+        epochs=a.epochs,
+        batch_size=a.batch_size,
+        model_options={"hidden": a.hidden},
+        device="cpu",
     )
     _, fit = measure(lambda: clf.fit(X, y), "fit")
     proba, predict = measure(lambda: clf.predict_proba(X), "predict_proba")

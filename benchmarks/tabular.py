@@ -20,7 +20,7 @@ the fit seconds are wall time on a machine that may be shared, so compare them w
 
 Each (set, seed, model) result is cached as JSON under ``--cache`` (default ``.bench-out/tabular-cache``), so
 an interrupted or extended run computes only what is missing; ``--refresh`` recomputes. The run order is
-models outer (``--models`` order), then sets, then seeds, so a partial run already has a table.
+models outer (``--models`` order), then seeds, then sets, so a partial run has every table on its first seeds.
 
 Cost: the pytabkit models and CatBoost dominate (CatBoost's 1,000 trees are fitted six times per binary label
 for the CV threshold: 20-140 s per table on one shared core); logreg, hgb and lightgbm take seconds.
@@ -88,6 +88,7 @@ def run_one(table: Table, seed: int, model: str, params: dict[str, Any] | None) 
     train, test = split(table, seed)
     classes = np.unique(table.y) if table.task == "multiclass" else None
     X_train, X_test = table.X.iloc[train].reset_index(drop=True), table.X.iloc[test].reset_index(drop=True)
+    info: dict[str, Any] = {}
     proba, pred, fit_s, predict_s = fit_predict(
         model,
         X_train,
@@ -97,6 +98,7 @@ def run_one(table: Table, seed: int, model: str, params: dict[str, Any] | None) 
         classes=classes,
         seed=seed,
         params=params,
+        info=info,
     )
     return {
         "set": table.name,
@@ -110,6 +112,7 @@ def run_one(table: Table, seed: int, model: str, params: dict[str, Any] | None) 
         "predict_s": predict_s,
         "metrics": score(table.task, table.y[test], proba, pred, classes),
         "logitlab": logitlab_revision() if model == "logitlab" else None,
+        "decisions": info or None,
     }
 
 
@@ -160,8 +163,8 @@ def run(
     for model in models:
         label = tag if (model == "logitlab" and tag) else model
         warm = False
-        for name in sets:
-            for seed in seeds:
+        for seed in seeds:  # seeds outer: a partial run has every table on its first seeds
+            for name in sets:
                 path = cache / name / f"seed{seed}" / f"{label}.json"
                 if path.exists() and not refresh:
                     records.append(json.loads(path.read_text()))

@@ -10,9 +10,9 @@ over labels of the binary log-loss), ``mean_p`` (binary: mean p(1), to set besid
 ``y ~ a + b * logit(p)``; multilabel its mean over the labels with both values in the test rows; multiclass the
 ``s`` of the best ``softmax(s * log p)``).
 
-Paired differences (:func:`paired_markdown`): per set and metric, the best peer is the one with the best mean over
-the seeds every model shares; ``logitlab - best`` is taken seed by seed (the same split) and shown as mean ± its
-standard error (std / sqrt(seeds)), with whether it is within the issue's tolerance (main metric -0.02, F1 -0.01,
+Paired differences (:func:`paired_markdown`): per set and metric, each peer is paired with logitlab on the seeds
+both ran (the same splits), and the best peer is the one logitlab trails most (or leads least); ``logitlab - best``
+is shown as mean ± its standard error (std / sqrt(seeds)), with whether it is within the issue's tolerance (main metric -0.02, F1 -0.01,
 log-loss +0.02).
 
 Mean rank: per data set and metric, the models ranked on the mean over seeds (1 = best; ties share the
@@ -209,7 +209,8 @@ def markdown(records: list[dict], models: list[str]) -> str:
         task = next(r["task"] for r in records if r["set"] == s)
         cols = [*TASK_METRICS[task], *CALIBRATION_METRICS, *(["mean_p"] if task == "binary" else []), "fit_s"]
         info = next(r for r in records if r["set"] == s)
-        base = f", base rate {np.mean(grouped[(s, models[0])]['base_rate']):.3f}" if task == "binary" else ""
+        rates = [v for m in models for v in grouped.get((s, m), {}).get("base_rate", [])]
+        base = f", base rate {np.mean(rates):.3f}" if task == "binary" and rates else ""
         lines += [
             f"\n**{s}** ({task}, {info['n_train']} train / {info['n_test']} test rows{base}; {info['source']})\n",
             "| model | seeds | " + " | ".join(cols) + " |",
@@ -223,7 +224,7 @@ def markdown(records: list[dict], models: list[str]) -> str:
             cells = [_cell(got.get(c, []), 1 if c == "fit_s" else 3) for c in cols]
             lines.append(f"| {m} | {len(got['fit_s'])} | " + " | ".join(cells) + " |")
     ranks = mean_ranks(records, models)
-    order = ["main", *sorted(k for k in ranks if k != "main")]
+    order = [*(["main"] if "main" in ranks else []), *sorted(k for k in ranks if k != "main")]
     n_sets = len(
         {
             r["set"]
@@ -244,20 +245,24 @@ def markdown(records: list[dict], models: list[str]) -> str:
 def _paired(
     by_key: dict[tuple[str, str, int], dict], s: str, target: str, peers: list[str], metric: str
 ) -> tuple[str, list[float], int] | None:
-    """The best peer on ``metric`` (mean over the seeds all share) and ``target - best`` per seed."""
-    have = [m for m in [target, *peers] if any(k[:2] == (s, m) for k in by_key)]
-    if target not in have or len(have) < 2:
+    """The best peer on ``metric`` and ``target - best`` per seed: each peer is paired with ``target`` on the
+    seeds both have (a peer run on fewer seeds is compared on those), the best by its mean paired difference."""
+    mine = {k[2] for k in by_key if k[:2] == (s, target)}
+    pairs: dict[str, list[float]] = {}
+    for m in peers:
+        seeds = sorted(mine & {k[2] for k in by_key if k[:2] == (s, m)})
+        diffs = [
+            by_key[(s, target, d)]["metrics"][metric] - by_key[(s, m, d)]["metrics"][metric] for d in seeds
+        ]
+        if diffs and all(v == v for v in diffs):
+            pairs[m] = diffs
+    if not pairs:
         return None
-    seeds = sorted(set.intersection(*({k[2] for k in by_key if k[:2] == (s, m)} for m in have)))
-    if not seeds:
-        return None
-    means = {m: float(np.nanmean([by_key[(s, m, d)]["metrics"][metric] for d in seeds])) for m in have}
-    others = [m for m in have if m != target]
-    best = max(others, key=means.get) if metric in HIGHER_IS_BETTER else min(others, key=means.get)
-    diffs = [
-        by_key[(s, target, d)]["metrics"][metric] - by_key[(s, best, d)]["metrics"][metric] for d in seeds
-    ]
-    return best, diffs, len(seeds)
+    higher = metric in HIGHER_IS_BETTER
+    best = (
+        min(pairs, key=lambda m: np.mean(pairs[m])) if higher else max(pairs, key=lambda m: np.mean(pairs[m]))
+    )
+    return best, pairs[best], len(pairs[best])
 
 
 def paired_markdown(records: list[dict], target: str, peers: list[str]) -> str:

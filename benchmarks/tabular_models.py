@@ -227,12 +227,14 @@ def fit_predict(
     classes: np.ndarray | None,
     seed: int,
     params: dict[str, Any] | None = None,
+    info: dict[str, Any] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, float, float]:
     """Fit ``name`` and predict ``X_test``.
 
     Returns:
         (proba, pred, fit_s, predict_s): binary ``p(1)`` [N] and 0/1 [N]; multiclass ``[N, C]`` over
-        ``classes`` and class strings [N]; multilabel ``[N, L]`` probabilities and 0/1 ``[N, L]``.
+        ``classes`` and class strings [N]; multilabel ``[N, L]`` probabilities and 0/1 ``[N, L]``. A dict
+        ``info`` receives logitlab's ``decisions_["model"]``, ``["cv"]`` and ``["validation"]``.
     """
     import time
 
@@ -240,6 +242,9 @@ def fit_predict(
     t0 = time.perf_counter()
     model.fit(X_train, y_train)
     fit_s = time.perf_counter() - t0
+    decisions = getattr(model, "decisions_", None)
+    if info is not None and isinstance(decisions, dict):  # logitlab: which model and folds it chose, and why
+        info.update({k: decisions[k] for k in ("model", "cv", "validation") if k in decisions})
     t0 = time.perf_counter()
     proba = np.asarray(model.predict_proba(X_test), dtype=np.float64)
     pred = np.asarray(model.predict(X_test))

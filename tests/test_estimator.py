@@ -36,7 +36,7 @@ def _blobs(n=240, seed=0):
 def binary_fit():
     X, score = _blobs()
     y = np.where(score + 0.3 * np.random.default_rng(1).normal(size=len(score)) > 0.5, "fraud", "ok")
-    clf = Classifier(**FAST).fit(X, y)
+    clf = Classifier(**FAST, model="mlp").fit(X, y)  # the network's history and health monitor are read
     return clf, X, y
 
 
@@ -82,9 +82,11 @@ def test_bad_features_are_data_errors():
 def test_binary_outputs_agree_with_an_independent_reference(binary_fit):
     clf, X, y = binary_fit
     assert clf.task_ == "binary"
-    assert list(clf.classes_) == ["ok", "fraud"]  # the positive class second, chosen by name
-    z = clf.decision_function(X)
-    proba = clf.predict_proba(X)
+    assert list(clf.classes_) == ["fraud", "ok"]  # sorted, as scikit-learn's
+    assert clf.label_encoder_.positive == "fraud"  # chosen by name: the first column
+    z = clf.predict_logits(X).numpy()[:, 0]  # the positive class's logit
+    np.testing.assert_array_equal(clf.decision_function(X), -z)  # scikit-learn's: > 0 for classes_[1]
+    proba = clf.predict_proba(X)[:, ::-1]  # [ok, fraud]: the positive column second, as below
     assert z.shape == (len(X),) and proba.shape == (len(X), 2)
     # predict_proba is Platt's sigmoid(a z + b) with the parameters fitted on validation
     (platt,) = clf.calibration_.params
@@ -173,9 +175,11 @@ def test_history_logs_val_metrics_and_the_health_monitor_watches_every_fit(binar
 def test_multiclass_and_multilabel_histories_have_their_val_metrics():
     X, score = _blobs(200)
     y_mc = np.digitize(score, [-1.0, 1.0])
-    mc = Classifier(**{**FAST, "epochs": 2}).fit(X, y_mc)
+    mc = Classifier(**{**FAST, "epochs": 2, "model": "mlp"}).fit(X, y_mc)
     assert {"val_accuracy", "val_f1_macro"} <= set(mc.history_[-1])
-    ml = Classifier(**{**FAST, "epochs": 2}).fit(X, np.stack([score > 0, X[:, 2] > 0], axis=1).astype(int))
+    ml = Classifier(**{**FAST, "epochs": 2, "model": "mlp"}).fit(
+        X, np.stack([score > 0, X[:, 2] > 0], axis=1).astype(int)
+    )
     assert {"val_roc_auc", "val_f1_macro"} <= set(ml.history_[-1])
 
 

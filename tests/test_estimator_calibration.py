@@ -16,7 +16,6 @@ import pytest
 import torch
 
 from logitlab import Classifier
-from logitlab.data import from_arrays
 from logitlab.errors import ConfigError, ModelFileError
 from logitlab.evaluate import Calibration, tune_thresholds
 from logitlab.model_io import read_model_dir
@@ -64,10 +63,10 @@ def test_default_probabilities_match_the_true_ones(logistic_fits):
 
 def test_thresholds_are_tuned_on_the_calibrated_scale(logistic_fits):
     calibrated, raw = logistic_fits
-    X, y, _ = _logistic(20_000, 0)
-    val = from_arrays(X, y, val_size=0.15, test_size=0.0, seed=0).val  # the split fit held out
-    u = calibrated.calibration_.calibrated_logits(calibrated.predict_logits(val))
-    expected = tune_thresholds(u, val.y, task="binary", objective="f1")
+    # the rows the map and the thresholds were fitted on: the calibration half of the validation split (one
+    # split on 20,000 rows), or every row's out-of-fold logits when cross-fitted
+    z, t = calibrated.validation_logits_, calibrated.validation_targets_
+    expected = tune_thresholds(calibrated.calibration_.calibrated_logits(z), t, task="binary", objective="f1")
     assert calibrated.thresholds_.values == expected.values
     X_new, _, _ = _logistic(20_000, 2)
     np.testing.assert_array_equal(calibrated.decision_function(X_new), raw.decision_function(X_new))
@@ -112,8 +111,9 @@ def test_multiclass_biases_are_tuned_after_the_temperature():
     centers = np.array([[2.0, 0.0], [0.0, 2.0], [-2.0, -2.0]])
     labels = rng.choice(3, size=1500, p=[0.7, 0.2, 0.1])
     X = (centers[labels] + rng.normal(size=(1500, 2))).astype(np.float32)
-    calibrated = Classifier(**FAST, threshold_objective="f1").fit(X, labels)
-    raw = Classifier(**FAST, calibration="none", threshold_objective="f1").fit(X, labels)
+    # one model for both (model="auto" could pick another for each: its choice reads the calibrated loss)
+    calibrated = Classifier(**FAST, model="mlp", threshold_objective="f1").fit(X, labels)
+    raw = Classifier(**FAST, model="mlp", calibration="none", threshold_objective="f1").fit(X, labels)
     assert calibrated.calibration_.method == "temperature"
     # the tuned class biases act on the calibrated scale: argmax(log q + d)
     bias = np.asarray(calibrated.thresholds_.values)

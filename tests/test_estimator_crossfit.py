@@ -14,8 +14,9 @@ import types
 import numpy as np
 import pytest
 import torch
+from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.metrics import f1_score, log_loss
-from sklearn.model_selection import StratifiedKFold, train_test_split
+from sklearn.model_selection import StratifiedKFold, TunedThresholdClassifierCV, train_test_split
 
 from logitlab import Classifier
 from logitlab._crossfit import bound_sharpening, resolve_cv
@@ -86,6 +87,8 @@ def test_auto_cross_fits_small_tables_and_rare_classes_only():
     assert folds == 1 and "one validation split" in why
     folds, why = _resolve(np.array([1] * 60 + [0] * 2940), "binary")
     assert folds == 5 and "about 9 rows of the rarest class" in why
+    folds, why = _resolve(np.array([1] * 60 + [0] * 5940), "binary")  # rare, but above max_rows: the cost
+    assert folds == 1 and "6000 rows > 5000" in why
     folds, why = _resolve(np.array([0, 1] * 150), "binary", cv=1)
     assert folds == 1
 
@@ -138,6 +141,34 @@ def test_calibration_and_threshold_are_fitted_on_the_pooled_out_of_fold_logits(c
     assert clf.decisions_["validation"]["f1"] == pytest.approx(ours, abs=1e-6)
     ref_loss = log_loss(truth, np.clip(proba.astype(np.float64), 1e-15, 1 - 1e-15))
     assert clf.decisions_["validation"]["log_loss"] == pytest.approx(ref_loss, rel=1e-4)
+
+
+class _Scores(ClassifierMixin, BaseEstimator):
+    """A prefit classifier whose scores are fixed per row: ``X`` holds row positions (for scikit-learn)."""
+
+    def __init__(self, proba=None):
+        self.proba = proba
+
+    def fit(self, X, y):
+        self.classes_ = np.array([0, 1])
+        return self
+
+    def predict_proba(self, X):
+        p = self.proba[np.asarray(X, dtype=int).ravel()]
+        return np.column_stack([1 - p, p])
+
+
+def test_the_threshold_matches_scikit_learns_tuned_threshold_on_the_same_scores(crossfit):
+    clf, _, _ = crossfit
+    z, t = clf.validation_logits_, clf.validation_targets_.numpy().ravel().astype(int)
+    proba = torch.sigmoid(clf.calibration_.calibrated_logits(z)).numpy().ravel()
+    rows = np.arange(len(t))[:, None]
+    scores = _Scores(proba).fit(rows, t)
+    tuned = TunedThresholdClassifierCV(
+        scores, scoring="f1", cv="prefit", refit=False, thresholds=np.unique(proba)
+    ).fit(rows, t)
+    ref = f1_score(t, proba >= tuned.best_threshold_)
+    assert f1_score(t, proba >= clf.thresholds_.values[0]) == pytest.approx(ref, abs=1e-9)
 
 
 def test_a_cross_fitted_model_saves_and_loads_identically(crossfit, tmp_path):

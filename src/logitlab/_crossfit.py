@@ -200,7 +200,7 @@ def _cat_targets(a: Tensor, b: Tensor) -> Tensor:
 
 
 def _names(clf: Classifier) -> list[str]:
-    return [str(c) for c in clf.classes_]
+    return [str(c) for c in clf.label_encoder_.classes]  # the logit order (classes_ is sorted)
 
 
 def plan_folds(clf: Classifier, bundle: DatasetBundle, folds: int, members: int) -> tuple[Plan, list[str]]:
@@ -373,9 +373,9 @@ def _missing(split: Split, clf: Classifier) -> list[str]:
     """The classes (multilabel: labels' positive or negative side) with no rows in ``split``."""
     sums, rows = _counts(split, clf)
     if clf.task_ == "multiclass":
-        return [repr(str(clf.classes_[j])) for j, v in enumerate(sums) if v <= 0]
-    if clf.task_ == "binary":
-        return [repr(str(c)) for c, v in zip(clf.classes_, (rows - sums[0], sums[0])) if v <= 0]
+        return [repr(str(clf.label_encoder_.classes[j])) for j, v in enumerate(sums) if v <= 0]
+    if clf.task_ == "binary":  # [negative, positive]
+        return [repr(str(c)) for c, v in zip(clf.label_encoder_.classes, (rows - sums[0], sums[0])) if v <= 0]
     out = [f"{name!r} (positives)" for name, v in zip(clf.label_names_, sums) if v <= 0]
     return out + [f"{name!r} (negatives)" for name, v in zip(clf.label_names_, sums) if v >= rows]
 

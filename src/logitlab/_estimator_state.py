@@ -479,11 +479,13 @@ def train_linear(
         "solver": f"L-BFGS, {fit['iterations']} iterations"
         + ("" if fit["converged"] else " (not converged)"),
     }
-    row: dict[str, Any] = {"epoch": 0, "train_loss": fit["loss"], "objective": fit["objective"]}
+    row: dict[str, Any] = {"epoch": 1, "train_loss": fit["loss"], "objective": fit["objective"]}  # 1-based
     if val is not None and len(val):
         with torch.no_grad():
             vx, vy = (t.to(device) for t in val.training_data())
-            row["val_loss"] = float(loss_fn(model(vx), vy))
+            logits = model(vx)
+            row["val_loss"] = float(loss_fn(logits, vy))
+            row.update({f"val_{k}": float(v) for k, v in selection_metrics(clf.task_)(logits, vy).items()})
     model.eval()
     if device.type == "cpu":
         model.cpu()
@@ -561,7 +563,7 @@ def restore(cls: type[Classifier], state: dict[str, Any], meta: dict[str, Any], 
     saved_seed = params.get("seed") if params.get("seed") is not None else params.get("random_state")
     clf.seed_ = int(cast(int, saved_seed)) if _is_int(saved_seed, 0) else 0
     clf.label_encoder_ = guarded("label_encoder", lambda: LabelEncoder.from_dict(meta["label_encoder"]))
-    clf._set_label_attributes(tuple(meta["input_shape"]))
+    clf._set_label_attributes(tuple(meta["input_shape"]), list(meta["classes"]))  # the saved order
     decisions = dict(meta.get("decisions") or {"task": clf.task_, "task_reason": "", "notes": []})
     clf.decisions_ = guarded("decisions", lambda: _epochs_from_one(decisions))
     clf.model_spec_ = spec  # older specs rebuild as they were trained

@@ -64,8 +64,19 @@ def _check_encoder(enc: Any, field: str, meta: Mapping[str, Any]) -> None:
         "labels that are strings, numbers or booleans",
     )
     _check(len({_json(c) for c in classes}) == len(classes), f"{field}.classes", classes, "distinct classes")
-    _check(
-        _json(classes) == _json(meta["classes"]), f"{field}.classes", classes, f"`classes` {meta['classes']}"
+    top = meta.get("label_encoder")
+    if field != "label_encoder" and isinstance(top, dict) and isinstance(top.get("classes"), list):
+        _check(  # a copy of the label encoder: the same classes in the same (logit) order
+            _json(classes) == _json(top["classes"]),
+            f"{field}.classes",
+            classes,
+            f"`label_encoder.classes` {top['classes']}",
+        )
+    _check(  # the same classes; `classes` (classes_) may be ordered otherwise (sorted, as scikit-learn)
+        sorted(map(_json, classes)) == sorted(map(_json, meta["classes"])),
+        f"{field}.classes",
+        classes,
+        f"the classes of `classes` {meta['classes']}",
     )
     positive, sep = enc.get("positive"), enc.get("label_sep", "|")
     _check(isinstance(sep, str) and sep != "", f"{field}.label_sep", sep, "a non-empty separator such as '|'")

@@ -229,7 +229,11 @@ def _add_training(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--imbalance", choices=IMBALANCE_STRATEGIES, default=DEFAULTS["imbalance"], help="weight strategy"
     )
-    p.add_argument("--model", default=DEFAULTS["model"], help="mlp, cnn, resnet18, ...")
+    p.add_argument(
+        "--model",
+        default=DEFAULTS["model"],
+        help="auto (tables: linear or mlp by validation log-loss; images: cnn), linear, mlp, cnn, resnet18, ...",
+    )
     p.add_argument("--ensemble", type=int, default=DEFAULTS["ensemble"], metavar="K",
                    help="train K networks and average their logits (about K times the fit time)")  # fmt: skip
     p.add_argument("--cv", type=cv_arg, default=DEFAULTS["cv"], metavar="K|auto",

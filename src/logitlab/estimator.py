@@ -8,7 +8,7 @@ decision thresholds and a calibration map on the validation split. ``predict_pro
 calibrated probabilities (the imbalance weights shift the learned log-odds by about ``log(weight)``;
 the map fitted on validation undoes that), ``predict`` applies the thresholds tuned on that calibrated
 scale (so ``predict == argmax(predict_proba)`` wherever tuning left 0.5 / no class bias), and
-``decision_function`` stays the raw logits.
+``decision_function`` stays the raw logits (read as scikit-learn does: binary, the logit of ``classes_[1]``).
 
 The command line (:mod:`logitlab.workflows`) uses only this class's public methods:
 :meth:`Classifier.check_params`, :meth:`Classifier.training_setup`, :meth:`Classifier.fit`,
@@ -84,7 +84,7 @@ class TrainingSetup:
 class Outputs(NamedTuple):
     """Everything :meth:`Classifier.outputs` computes from one forward pass."""
 
-    logits: Tensor  #: ``[N, n_outputs]`` float32 on the CPU (what ``decision_function`` returns, unsqueezed)
+    logits: Tensor  #: ``[N, n_outputs]`` float32 on the CPU, in the network's order (what ``predict_logits`` returns)
     proba: np.ndarray  #: what ``predict_proba`` returns
     labels: np.ndarray  #: what ``predict`` returns
 
@@ -97,9 +97,11 @@ class Classifier(EstimatorBase):
     as soon as the task is known, before the first epoch.
 
     Args:
-        model (str): model name for :func:`~logitlab.models.build_model`: ``"auto"`` (``"cnn"`` for image
-            inputs, ``"sparse"`` for text columns and scipy sparse ``X``, ``"mlp"`` for other features),
-            ``"mlp"``, ``"linear"`` (logistic / softmax regression, fitted
+        model (str): model name for :func:`~logitlab.models.build_model`, or ``"auto"``: on a table held in
+            memory, ``"linear"`` and ``"mlp"`` both fitted on the same rows (the same folds) and the one of lower
+            calibrated validation (out-of-fold) log-loss kept, the reason in ``decisions_["model"]``; ``"cnn"``
+            for images; ``"sparse"`` for text columns and scipy sparse ``X``; ``"mlp"`` for streamed rows,
+            ``ensemble > 1`` or the MLP's own ``model_options``. Or ``"mlp"``, ``"linear"`` (logistic / softmax regression, fitted
             full-batch by L-BFGS to the optimum of the loss plus ``weight_decay / 2 * ||W||^2``: ``epochs``,
             ``lr`` and ``batch_size`` do not apply), ``"sparse"``, ``"cnn"``, ``"resnet18"``, ... Default: ``"auto"``.
         task (str): ``"auto"`` (inferred from ``y``, the reason is in ``decisions_``), ``"binary"``,
@@ -131,8 +133,8 @@ class Classifier(EstimatorBase):
             calibration and thresholds are fitted on the pooled out-of-fold logits, and the fitted model
             averages the ``K`` fold models' logits; ``1`` or ``None``: one validation split, cut in two
             stratified halves (the first picks the epoch, the second fits calibration and thresholds);
-            ``"auto"``: ``5`` on small tables or where one validation split would hold under about 50 rows of
-            the rarest class, else ``1`` (:data:`~logitlab.options.CV_AUTO`; the decision and its reason are in
+            ``"auto"``: ``5`` on tables of up to 5,000 rows that are small or where one validation split would
+            hold under about 50 rows of the rarest class, else ``1`` (:data:`~logitlab.options.CV_AUTO`; the decision and its reason are in
             ``decisions_["cv"]``). Cross-fitting is refused on streaming tables and under DDP. Default: ``"auto"``.
         precision (str): ``"fp32"``, ``"bf16"`` or ``"fp16"`` (CUDA); also spelled ``"32"``, ``"16"``.
             Default: ``"fp32"``.
@@ -173,8 +175,10 @@ class Classifier(EstimatorBase):
             it will be removed). Default: ``None``.
 
     Attributes:
-        classes_ (ndarray): binary ``[negative, positive]``; multiclass: the classes in logit order;
-            multilabel: the label names (``predict`` returns a 0/1 matrix over them).
+        classes_ (ndarray): binary and multiclass: the classes sorted, as scikit-learn's (the columns of
+            ``predict_proba``; a model saved before keeps its saved order); multilabel: the label names
+            (``predict`` returns a 0/1 matrix over them). The positive class of a binary task is
+            ``label_encoder_.positive``, either of the two.
         task_ (str): the task used.
         seed_ (int): the seed the fit used (``random_state``, or the one drawn for ``None``).
         thresholds_ (Thresholds or None): tuned on the out-of-fold logits (or the calibration half of the
@@ -367,6 +371,16 @@ class Classifier(EstimatorBase):
             ConfigError: an invalid parameter, or ``resume`` without ``run_dir``. DataError / TargetError:
                 unusable features or labels.
         """
+        if isinstance(self.model, str) and self.model.lower() == "auto":  # tables: linear or MLP
+            from ._model_choice import choose_model
+
+            return choose_model(self, X, y, run_dir, resume=resume)
+        return self._fit(X, y, run_dir, resume=resume)
+
+    def _fit(
+        self, X: Any, y: Any, run_dir: str | os.PathLike[str] | None, *, resume: bool = False
+    ) -> Classifier:
+        """:meth:`fit` with the model as named (``"auto"``: cnn for images, sparse for text, mlp for features)."""
         from ._crossfit import calibrate_and_tune, validation_metrics
         from ._estimator_state import describe_loss, train_model
 
@@ -456,13 +470,24 @@ class Classifier(EstimatorBase):
             "notes": list(dict.fromkeys(notes)),
         }
 
-    def _set_label_attributes(self, input_shape: tuple[int, ...]) -> None:
+    def _set_label_attributes(self, input_shape: tuple[int, ...], classes: list[Any] | None = None) -> None:
+        """The label attributes; ``classes``: the saved ``classes_`` order (else sorted, as scikit-learn)."""
         encoder = self.label_encoder_
         self.task_ = encoder.task.value
-        self.classes_ = _as_classes(encoder.classes)
+        if classes is None:
+            classes = encoder.classes if self.task_ == "multilabel" else _sorted(encoder.classes)
+        self.classes_ = _as_classes(classes)
         self.label_names_ = list(encoder.output_names)
         self.n_outputs_ = int(encoder.n_outputs)
         self.input_shape_ = tuple(int(d) for d in input_shape)
+
+    def _class_order(self) -> np.ndarray:
+        """Per entry of ``classes_``, its position in the label encoder's logit order.
+
+        Binary: ``[negative, positive]``; the identity for multilabel.
+        """
+        position = {str(c): i for i, c in enumerate(self.label_encoder_.classes)}
+        return np.asarray([position[str(c)] for c in self.classes_], dtype=np.int64)
 
     # ------------------------------------------------------------------ predict
     def predict_logits(self, X: Any) -> Tensor:
@@ -519,15 +544,26 @@ class Classifier(EstimatorBase):
             proba = np.column_stack([1.0 - proba[:, 0], proba[:, 0]])
         decided = predict_labels(scale, task=self.task_, thresholds=self.thresholds_).cpu().numpy()
         if self.task_ == "multilabel":
-            labels = decided.astype(np.int64).reshape(len(decided), -1)
-        else:
-            labels = self.classes_[decided.reshape(len(decided), -1)[:, 0].astype(np.int64)]
-        return Outputs(logits, proba, labels)
+            return Outputs(logits, proba, decided.astype(np.int64).reshape(len(decided), -1))
+        order = self._class_order()  # logit order -> classes_ order
+        codes = np.argsort(order)[decided.reshape(len(decided), -1)[:, 0].astype(np.int64)]
+        return Outputs(logits, proba[:, order], self.classes_[codes])
 
     def decision_function(self, X: Any) -> np.ndarray:
-        """Logits: ``[N]`` for binary (the positive class), ``[N, L]`` / ``[N, C]`` otherwise."""
+        """Logits, as scikit-learn reads them.
+
+        Binary ``[N]``, positive where ``classes_[1]`` is the likelier (the positive class's logit, negated
+        when the positive class is ``classes_[0]``); multiclass ``[N, C]`` in the order of ``classes_``;
+        multilabel ``[N, L]``. :meth:`predict_logits` keeps the network's own order (binary: the positive
+        class).
+        """
         logits = self.predict_logits(X).numpy()
-        return logits[:, 0] if self.task_ == "binary" else logits
+        if self.task_ == "multilabel":
+            return logits
+        order = self._class_order()
+        if self.task_ == "binary":
+            return logits[:, 0] if order[1] == 1 else -logits[:, 0]
+        return logits[:, order]
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Calibrated probabilities (the task's activation of the calibrated logits).
@@ -639,6 +675,14 @@ def _set_native(x: Any, native: bool) -> None:
     """Sparse rows go to a sparse-native model as torch sparse batches, to any other model densified."""
     if _is_sparse_rows(x):
         x.native = native
+
+
+def _sorted(classes: list[Any]) -> list[Any]:
+    """Classes in scikit-learn's order (``np.unique``'s): sorted; by their text when they do not compare."""
+    try:
+        return sorted(classes)
+    except TypeError:
+        return sorted(classes, key=str)
 
 
 def _as_classes(classes: list[Any]) -> np.ndarray:

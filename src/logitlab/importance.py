@@ -117,11 +117,13 @@ def _scorer(task: str) -> Callable[[Any, pd.DataFrame, Any], float]:
             positive = truth.reshape(-1) >= 0.5
             if positive.all() or not positive.any():
                 return float("nan")
-            return float(roc_auc_score(positive, clf.decision_function(X)))
+            return float(roc_auc_score(positive, clf.predict_logits(X).numpy()[:, 0]))  # the positive's logit
         if task == "multiclass":
             predicted = np.asarray([str(c) for c in clf.predict(X)])
             return float(
-                balanced_accuracy_score(np.asarray([str(c) for c in clf.classes_[truth]]), predicted)
+                balanced_accuracy_score(
+                    np.asarray([str(clf.label_encoder_.classes[t]) for t in truth]), predicted
+                )
             )
         return float(f1_score(truth.astype(int), clf.predict(X), average="macro", zero_division=0))
 

@@ -170,13 +170,14 @@ about 2,000 steps instead of 90 (30 epochs of 3 batches); a 100,000-row table it
 ``benchmarks/tabular.py`` (see ``benchmarks/RESULTS.md``)."""
 
 CV_AUTO: MappingProxyType[str, int] = MappingProxyType(
-    {"folds": 5, "min_val_events": 50, "small_rows": 2000, "max_rows": 50_000}
+    {"folds": 5, "min_val_events": 50, "small_rows": 2000, "max_rows": 5000}
 )
 """What ``cv="auto"`` does: cross-fit ``folds`` fold models when one validation split (``val_size`` of the
 rows) would hold fewer than ``min_val_events`` rows of the rarest class (binary: of the rarer class;
 multi-label: of the rarer side of any label), or the table has fewer than ``small_rows`` rows; never above
-``max_rows`` rows (the fit would cost ``folds`` times as much where one split is already large), for image
-data, streaming tables or DDP runs. With under about 50 validation positives a tuned threshold is optimistic
+``max_rows`` rows (the fit costs ``folds`` times as much: 10,000 rows x 50 columns at 3 % positives took 106 s
+of one CPU thread cross-fitted against 15 s on one split, and the fit time is held to 60 s there), for rows
+read lazily (images, sparse), streaming tables or DDP runs. With under about 50 validation positives a tuned threshold is optimistic
 and swings across seeds, and a temperature fitted on the rows that chose the epoch sharpens (issue 22);
 five folds pool every row's out-of-fold logits for the calibration and the thresholds."""
 
@@ -194,7 +195,10 @@ early-stopping patience of :data:`AUTO_EPOCHS` divided by ``patience_divisor``, 
 the run stops at the plateau after its ``reductions``-th reduction, so the kept epoch lies where the rate has
 annealed. ``"cosine"`` is the schedule before issue 22: a cosine over the whole ``epochs="auto"`` budget,
 which early stopping cut short while the rate was still >= 80 % of its peak in 49 of 50 runs. A number of
-epochs keeps the cosine over those epochs."""
+epochs keeps the cosine over those epochs. Measured with 5-fold cross-fitting on scikit-learn's breast_cancer,
+wine and a 600-row digits sample (70/30 stratified, seeds 0-2, one thread): test log-loss plateau / cosine
+0.127 / 0.130, 0.017 / 0.016, 0.117 / 0.115, F1 equal within 0.002, at 0.66-0.77x the CPU time; the plateau
+rule was kept for its cost."""
 
 TEXT_DETECTION: MappingProxyType[str, float] = MappingProxyType(
     {

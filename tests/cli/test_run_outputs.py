@@ -54,6 +54,8 @@ def run(tmp_path_factory):
         "5",
         "--lr",
         "0.05",
+        "--cv",
+        "1",
         "--out",
         str(out),
         "--device",
@@ -79,8 +81,8 @@ def test_cli_model_json_metrics_csv_and_report_agree_on_the_best_epoch(run):
     cli_best, ran = map(int, re.search(r"^best epoch: (\d+) of (\d+)", printed, flags=re.M).groups())
     rows = list(csv.DictReader((out / "metrics.csv").open()))
     assert [int(r["epoch"]) for r in rows] == progress[:ran]
-    # the independent reference: the metrics.csv row with the lowest validation loss
-    lowest = min(rows, key=lambda r: float(r["val_loss"]))
+    # the independent reference: the metrics.csv row with the lowest (unweighted) validation log-loss
+    lowest = min(rows, key=lambda r: float(r["val_log_loss"]))
     assert cli_best == int(lowest["epoch"])
     decisions = json.loads((out / "model.json").read_text())["decisions"]
     assert decisions["best_epoch"] == cli_best and decisions["epochs_count_from"] == 1

@@ -55,3 +55,16 @@ def test_the_probe_sees_an_import_when_one_happens(tmp_path):
     # pass by reading sys.modules wrongly
     res = _run_probe("plot-loss", "--loss", "bce", "--out", str(tmp_path / "bce.png"))
     assert res["code"] == 0 and "matplotlib" in res["loaded"]
+
+
+def test_refusing_an_existing_run_directory_imports_no_torch(tmp_path):
+    (tmp_path / "model.json").write_text("{}")  # a run lives here
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": SRC}
+    probe = PROBE.replace("heavy = sys.argv[1]", "heavy = ['torch']; _ = sys.argv[1]")
+    out = subprocess.run(
+        [sys.executable, "-c", probe, "", "train", "builtin:breast_cancer", "--out", str(tmp_path)],
+        capture_output=True, text=True, env=env, timeout=120,
+    )  # fmt: skip
+    res = json.loads(out.stdout.strip().splitlines()[-1])
+    assert res == {"code": 2, "loaded": []}, out.stderr
+    assert "--overwrite" in out.stderr

@@ -122,7 +122,8 @@ DEEP = "[" * 200_000 + "]" * 200_000
 TAMPERING = [
     # contradictions that keep the schema
     Tamper("reversed-classes-positive-kept", _edit(_reverse_classes), r"label_encoder\.positive"),
-    Tamper("classes-changed", _edit(lambda m: m.update(classes=[1, 0])), r"label_encoder\.classes"),
+    # (classes=[1, 0] is no contradiction: `classes` is classes_, in any order of the encoder's classes)
+    Tamper("classes-changed", _edit(lambda m: m.update(classes=[0, 2])), r"label_encoder\.classes"),
     Tamper("positive-not-a-class", _edit(_positive), r"label_encoder\.positive.*'zzz'"),
     Tamper(
         "unknown-scaling",

@@ -158,7 +158,8 @@ def build_pipeline(clf: Classifier) -> ExportPipeline:
     calibration = clf.calibration_ if clf.calibration_ is not None else Calibration.identity(task, n)
     thresholds = clf.thresholds_ if clf.thresholds_ is not None else Thresholds.default(task, n)
     network = copy.deepcopy(clf.model_).cpu().float().eval()
-    decisions = Decisions(task, calibration.params, thresholds.values)
+    order = None if task == "multilabel" else clf._class_order().tolist()  # classes_ is sorted
+    decisions = Decisions(task, calibration.params, thresholds.values, order)
     return ExportPipeline(build_preprocess(clf.data_state_.preprocessor), network, decisions, n).eval()
 
 

@@ -113,7 +113,7 @@ def output_specs(task: str, classes: list[Any], label_names: list[str]) -> list[
             "dtype": "float32",
             "shape": ["batch", n],
             "columns": list(label_names),
-            "client": "the network's raw logits (decision_function)",
+            "client": "the network's raw logits (predict_logits; binary: the positive class's)",
         },  # fmt: skip
         {
             "name": "probabilities",

@@ -236,17 +236,28 @@ class Decisions(nn.Module):
         task (str): ``"binary"``, ``"multilabel"`` or ``"multiclass"``.
         params (list[dict]): the calibration's parameter dicts (``Calibration.params``).
         thresholds (list[float]): on the calibrated scale (``Thresholds.values``).
+        order (list[int], optional): binary and multiclass: per class of ``classes_``, its position in
+            the logit order; the probabilities and labels follow ``classes_``. Default: the logit order.
     """
 
     thresholds: Tensor
+    order: Tensor
+    position: Tensor
     bias: Tensor
     a: Tensor
     b: Tensor
 
-    def __init__(self, task: str, params: list[dict[str, Any]], thresholds: list[float]) -> None:
+    def __init__(
+        self, task: str, params: list[dict[str, Any]], thresholds: list[float], order: list[int] | None = None
+    ) -> None:
         super().__init__()
         self.task = task
         self.register_buffer("thresholds", _f64(thresholds))
+        self.reorder = order is not None and list(order) != sorted(order)
+        if self.reorder:
+            assert order is not None
+            self.register_buffer("order", torch.tensor(order, dtype=torch.int64))
+            self.register_buffer("position", torch.argsort(torch.tensor(order, dtype=torch.int64)))
         if task == "multiclass":
             self.register_buffer("bias", _f64(params[0]["bias"]))
             self.temperature = float(params[0]["temperature"])
@@ -274,12 +285,18 @@ class Decisions(nn.Module):
         """``probabilities`` float64 and ``labels`` int64, shaped as ``predict_proba`` / ``predict`` return them."""
         u = self.calibrated(logits.to(_F64))
         if self.task == "multiclass":
-            return torch.softmax(u, dim=1), torch.argmax(u + self.thresholds, dim=1)
+            return self._in_class_order(torch.softmax(u, dim=1), torch.argmax(u + self.thresholds, dim=1))
         p = torch.sigmoid(u)
         labels = (p >= self.thresholds).to(torch.int64)
         if self.task == "binary":
-            return torch.cat([1.0 - p, p], 1), labels[:, 0]
+            return self._in_class_order(torch.cat([1.0 - p, p], 1), labels[:, 0])
         return p, labels
+
+    def _in_class_order(self, proba: Tensor, labels: Tensor) -> tuple[Tensor, Tensor]:
+        """Probability columns and label indices from the logit order to the order of ``classes_``."""
+        if not self.reorder:
+            return proba, labels
+        return torch.index_select(proba, 1, self.order), torch.index_select(self.position, 0, labels)
 
 
 class ExportPipeline(nn.Module):

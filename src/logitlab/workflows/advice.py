@@ -19,9 +19,10 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..doctor import Finding
+if TYPE_CHECKING:  # the doctor imports torch; rewriting its findings does not need it
+    from ..doctor import Finding
 
 __all__ = ["in_cli_spelling", "in_light_of_run"]
 

@@ -67,19 +67,22 @@ def evaluate(
 
     Nothing is fitted on ``spec``: a file with fewer classes, rescaled features, or extra or
     reordered columns is scored by the model as trained. Rows whose label is missing or unseen in
-    training are left out and counted. ``split="test"`` scores the seeded test split of ``spec``
-    (the split ``train`` held out, when ``spec`` is the training data); ``"all"`` every row.
+    training are left out and counted. ``split="test"`` scores the rows ``train`` held out: on the
+    training file, its seeded split; on another file, the rows whose values match a held-out test row
+    (see :mod:`logitlab.workflows.heldout`: never training rows picked by position); ``"all"`` every row.
 
     Returns:
         dict: ``metrics`` (:func:`~logitlab.evaluate.compute_metrics`), ``split``, ``rows`` (scored),
         ``excluded`` (rows left out) and ``notes`` (what was repaired or left out, once each).
 
     Raises:
-        ModelFileError: ``run`` is not a readable run. DataError: a feature column is missing, or no
-            row is left to score.
+        ModelFileError: ``run`` is not a readable run. DataError: a feature column is missing, no
+            row is left to score, or ``split="test"`` on a run without a test split (``no-test-split``) or
+            on a file none of whose rows are held-out test rows (``test-rows-unknown``).
     """
     from ..data import load_inputs
     from .common import model_metrics
+    from .heldout import held_out_rows
 
     clf, config = _saved_run(run)  # first: a wrong run directory is the likeliest mistake
     if (config.get("load") or {}).get("streaming"):
@@ -87,7 +90,11 @@ def evaluate(
     inputs = load_inputs(
         spec, clf.data_state_, require_targets=True, labels="usable", sep=sep, encoding=encoding
     )
-    data = inputs.subset(_test_rows(inputs.y, clf, config)) if split == "test" else inputs
+    notes = list(inputs.notes)
+    data = inputs
+    if split == "test":
+        rows, held_notes = held_out_rows(spec, inputs, clf, config)
+        data, notes = inputs.subset(rows), [*notes, *held_notes]
     if data.y is None or len(data) == 0:
         from ..data.label_values import quoted
 
@@ -106,7 +113,7 @@ def evaluate(
         "split": split,
         "rows": len(data),
         "excluded": inputs.excluded,
-        "notes": list(dict.fromkeys(inputs.notes)),
+        "notes": list(dict.fromkeys(notes)),
     }
 
 
@@ -138,20 +145,6 @@ def _evaluate_streamed(spec: str, clf: Classifier, config: Mapping[str, Any], sp
         "excluded": 0,
         "notes": list(bundle.notes),
     }
-
-
-def _test_rows(y: Any, clf: Classifier, config: Mapping[str, Any]) -> Any:
-    """The positions of the seeded test split of labels ``y``: ``train``'s split, with its sizes and seed."""
-    from ..data import split_indices
-    from ..options import LOAD_DEFAULTS
-
-    if y is None or len(y) == 0:
-        return []
-    load = dict(config.get("load") or {})
-    sizes = {k: float(load.get(k) or LOAD_DEFAULTS[k]) for k in ("val_size", "test_size")}
-    seed = int(load.get("seed", clf.seed_))
-    _, _, test, _ = split_indices(y.numpy(), clf.task_, seed=seed, **sizes)
-    return test
 
 
 def check_predictions_path(
@@ -210,7 +203,8 @@ def predict(
     result = clf.outputs(inputs)
     frame = pd.DataFrame({inputs.id_name: list(inputs.ids)})
     if clf.task_ == "binary":
-        frame[f"p_{clf.label_names_[0]}"] = result.proba[:, 1]
+        positive = [str(c) for c in clf.classes_].index(str(clf.label_encoder_.positive))
+        frame[f"p_{clf.label_names_[0]}"] = result.proba[:, positive]
     else:
         names = (
             [str(n) for n in clf.label_names_]

@@ -10,9 +10,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..errors import ConfigError
 from ..files import json_default, write_json_atomic
 from .advice import in_light_of_run
 from .common import Echo, headline, is_main_process, load_data, model_metrics, named_labels
+from .heldout import split_record
 from .outputs import (
     RUN_FILES,
     check_resume,
@@ -60,9 +62,15 @@ def train(
         ConfigError: the run directory cannot be written as asked, or another process writes it.
         OutputError: a file cannot be written (disk full, read-only folder).
     """
+    start = time.perf_counter()
+    if is_main_process():  # an existing run is refused before torch is imported
+        try:
+            check_run_dir(out, overwrite=overwrite, resume=resume)
+        except ConfigError as exc:  # interrupted, or still running: decided under the lock below
+            if exc.code != "run-interrupted":
+                raise
     from ..estimator import Classifier
 
-    start = time.perf_counter()
     clf = Classifier(**params)
     clf.check_params()  # a bad option fails before the data is read
     main = is_main_process()  # under torchrun, rank 0 owns the run directory
@@ -124,23 +132,35 @@ def _train(
     metrics = model_metrics(clf, logits, split.y)
     importance = feature_importance(clf, bundle)
     seconds = time.perf_counter() - start
+    held = {"test_size": 0.0} if split_name == "validation" else {}
+    record = {"test_size": float(load.get("test_size", 0.15))} if load.get("streaming") else {}
+    record = {**(record or split_record(spec, bundle, load)), **held}
     run = {"data": spec, "split": split_name, "rows": len(split), "epochs": _epochs_text(clf)}
     held_out = _held_out_calibration(clf, logits, split.y, f"{len(split)} {split_name} rows")
     decisions = decision_lines(clf, held_out=held_out)
     with output_errors(out):
-        write_json_atomic(out / "config.json", _run_config(spec, load, clf, metrics, seconds))
+        write_json_atomic(
+            out / "config.json", _run_config(spec, load, clf, (split_name, metrics, record), seconds)
+        )
         report = _write_report(out, clf, bundle, (split, logits, metrics), run, importance, decisions)
         finish_run(out)
     for line in [*decisions, *importance_lines(importance)]:
         echo(line)
     summary = headline(clf.task_, metrics)
-    echo(f"{split_name} ({len(split)} rows): {summary}")
+    if split_name == "validation":  # no test split: the validation rows also chose the epoch and thresholds
+        echo(
+            f"validation ({len(split)} rows; no test split: these rows chose the best epoch, thresholds and "
+            f"calibration, so the metrics are not held out): {summary}"
+        )
+    else:
+        echo(f"{split_name} ({len(split)} rows, held out): {summary}")
     return {
         "data": spec,
         "task": clf.task_,
         "loss": str(clf.decisions_.get("loss", "")).split(" ")[0],
         "weights": _weights_text(clf.decisions_.get("weights")),
         "headline": summary,
+        "split": split_name,
         "metrics": metrics,
         "seconds": seconds,
         "run_dir": str(out),
@@ -200,10 +220,21 @@ def importance_lines(importance: Mapping[str, Any]) -> list[str]:
 
 
 def _run_config(
-    spec: str, load: Mapping[str, Any], clf: Classifier, metrics: dict[str, Any], seconds: float
+    spec: str,
+    load: Mapping[str, Any],
+    clf: Classifier,
+    scored: tuple[str, dict[str, Any], dict[str, Any]],
+    seconds: float,
 ) -> dict[str, Any]:
+    """``config.json``: the command, options, decisions, headline metrics and the split record.
+
+    The metrics go under the name of their split (``test_metrics``, or ``validation_metrics`` without a
+    test split); ``split`` lets ``evaluate`` find the held-out rows in any file
+    (:mod:`logitlab.workflows.heldout`).
+    """
     from .. import __version__
 
+    split_name, metrics, record = scored
     return json.loads(
         json.dumps(
             {
@@ -213,7 +244,9 @@ def _run_config(
                 "classifier": clf.get_params(),
                 "library_version": __version__,
                 "decisions": clf.decisions_,
-                "test_metrics": metrics,
+                f"{split_name}_metrics": metrics,
+                "metrics_split": split_name,
+                "split": record,
                 "seconds": round(seconds, 2),
             },
             default=json_default,
@@ -255,7 +288,8 @@ def _write_report(
             findings=findings,
             loss_config=_loss_config(clf),
             run_info=run,
-            class_names=[str(c) for c in clf.classes_] if clf.task_ != "multilabel" else None,
+            # the logit order of the targets (classes_ is sorted, as scikit-learn's)
+            class_names=[str(c) for c in clf.label_encoder_.classes] if clf.task_ != "multilabel" else None,
             importance=importance,
         )
     )
@@ -294,7 +328,7 @@ def decision_lines(clf: Classifier, *, held_out: Mapping[str, Any] | None = None
     lines.append(f"weights: {_weights_text(d.get('weights'), clf.label_names_)}")
     if d.get("best_epoch") is not None:
         lines.append(
-            f"best epoch: {int(d['best_epoch'])} of {len(clf.history_)} (lowest val_loss; its weights kept)"
+            f"best epoch: {int(d['best_epoch'])} of {len(clf.history_)} (lowest validation log-loss; its weights kept)"
         )
     if d.get("cv"):
         lines.append(f"validation: {_cv_text(d)}")
