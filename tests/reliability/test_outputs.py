@@ -71,10 +71,7 @@ def test_train_keeps_a_users_folder_in_checkpoints(
     code, err = _run(argv, capsys)
     assert code == 2 and "checkpoints" in err and "a logitlab run did not write" in err
     assert "Fix:" in err and "--overwrite" in err
-    assert sorted(p.name for p in (tmp_path / "proj").iterdir()) == [
-        outputs.LOCK,
-        "checkpoints",
-    ]  # only the lock
+    assert sorted(p.name for p in (tmp_path / "proj").iterdir()) == ["checkpoints"]  # nothing written
 
     code, _ = _run([*argv, "--overwrite"], capsys)
     assert code == 0
