@@ -216,3 +216,11 @@ def test_mixed_spellings_of_one_label_are_warned_with_their_counts(tmp_path: Pat
     with warnings.catch_warnings():
         warnings.simplefilter("error", LogitlabWarning)
         LabelEncoder.fit(["cat", "dog", "cat"], task="multiclass")  # distinct values: no warning
+
+
+def test_infinite_labels_in_a_streamed_column_are_a_target_error_too():
+    from logitlab.data.streaming.encode import arrow_labels
+
+    assert arrow_labels(pa.array([0.0, 1.0, 1.0])).tolist() == [0, 1, 1]
+    with pytest.raises(TargetError, match=r"Infinite target values in a streamed label column \(1 rows"):
+        arrow_labels(pa.array([0.0, 1.0, -np.inf]))
