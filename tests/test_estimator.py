@@ -36,7 +36,7 @@ def _blobs(n=240, seed=0):
 def binary_fit():
     X, score = _blobs()
     y = np.where(score + 0.3 * np.random.default_rng(1).normal(size=len(score)) > 0.5, "fraud", "ok")
-    clf = Classifier(**FAST).fit(X, y)
+    clf = Classifier(**FAST, model="mlp").fit(X, y)  # the network's history and health monitor are read
     return clf, X, y
 
 

@@ -50,7 +50,8 @@ def test_the_report_names_its_data_split_rows_and_epochs_and_uses_class_names(le
     # binary confusion matrix: [negative, positive] by name; no name rule applies, so the positive
     # class is the later one in sorted order
     negative, positive = sorted(set(frame["churn"]))
-    assert f"<th>pred {negative}</th><th>pred {positive}</th>" in page and f"true {positive}" in page
+    header = f"<th>true \\ predicted</th><th>{negative}</th><th>{positive}</th>"
+    assert header in page and f"<tr><td>{positive}</td>" in page
     assert 'id="importance"' in page and "permutation_importance" in page
 
 

@@ -9,7 +9,7 @@ PUBLIC = {
     "__version__",
     # errors
     "LogitlabError", "TargetError", "ConfigError", "DataError", "DataTypeError", "ModelFileError", "CheckpointError",
-    "TrainingError", "DistributedError", "LogitlabWarning", "MissingExtraError",
+    "TrainingError", "DistributedError", "LogitlabWarning", "MissingExtraError", "OutputError",
     # tasks, targets, weights
     "Task", "infer_task", "probabilities", "prepare_targets", "pos_weight", "class_weight", "WEIGHT_STRATEGIES",
     # losses

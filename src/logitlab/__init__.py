@@ -25,6 +25,7 @@ _EXPORTS: dict[str, str] = {
     "DataError": "errors",
     "DataTypeError": "errors",
     "ModelFileError": "errors",
+    "OutputError": "errors",
     "CheckpointError": "errors",
     "TrainingError": "errors",
     "DistributedError": "errors",
@@ -106,6 +107,7 @@ if TYPE_CHECKING:  # static analysers see the eager imports
         LogitlabWarning,
         MissingExtraError,
         ModelFileError,
+        OutputError,
         TargetError,
         TrainingError,
     )

@@ -325,8 +325,13 @@ def forward_logits(model: nn.Module, batches: Any, n_outputs: int) -> Any:
 _MIN_ROWS = 16
 
 
-def train_model(clf: Classifier, setup: TrainingSetup, run_dir: Any, plan: Plan) -> tuple[Any, ...]:
+def train_model(
+    clf: Classifier, setup: TrainingSetup, run_dir: Any, plan: Plan, *, resume: bool = False
+) -> tuple[Any, ...]:
     """Train each member of ``setup.model`` on its rows of ``plan``, keeping its best epoch's weights.
+
+    With ``resume``, each member's trainer continues from the last checkpoint in its run directory
+    (``TrainConfig(resume="auto")``), if it has one.
 
     Every member is early-stopped on its own rows (a fold, or the first half of the validation split)
     by the unweighted validation log-loss. The last batch of an epoch is dropped when it would hold a
@@ -377,6 +382,7 @@ def train_model(clf: Classifier, setup: TrainingSetup, run_dir: Any, plan: Plan)
                 progress=bool(clf.verbose),
                 drop_last=len(train) > batch and len(train) % batch == 1,
                 schedule="constant" if plateau else "cosine",
+                resume="auto" if resume else None,
             )
             # on by default: reads only the loss the trainer reads anyway; set before training, so a run
             # that fails still shows what the monitor saw
@@ -473,11 +479,13 @@ def train_linear(
         "solver": f"L-BFGS, {fit['iterations']} iterations"
         + ("" if fit["converged"] else " (not converged)"),
     }
-    row: dict[str, Any] = {"epoch": 0, "train_loss": fit["loss"], "objective": fit["objective"]}
+    row: dict[str, Any] = {"epoch": 1, "train_loss": fit["loss"], "objective": fit["objective"]}  # 1-based
     if val is not None and len(val):
         with torch.no_grad():
             vx, vy = (t.to(device) for t in val.training_data())
-            row["val_loss"] = float(loss_fn(model(vx), vy))
+            logits = model(vx)
+            row["val_loss"] = float(loss_fn(logits, vy))
+            row.update({f"val_{k}": float(v) for k, v in selection_metrics(clf.task_)(logits, vy).items()})
     model.eval()
     if device.type == "cpu":
         model.cpu()

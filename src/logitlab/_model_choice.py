@@ -68,8 +68,12 @@ def validation_log_loss(clf: Classifier, bundle: DatasetBundle) -> tuple[float, 
     return float(loss), len(y), "validation"
 
 
-def choose_model(clf: Classifier, X: Any, y: Any, run_dir: Any) -> Classifier:
-    """Fit ``clf`` (``model="auto"``): on a table, both :data:`CANDIDATES`, keeping the lower log-loss."""
+def choose_model(clf: Classifier, X: Any, y: Any, run_dir: Any, *, resume: bool = False) -> Classifier:
+    """Fit ``clf`` (``model="auto"``): on a table, both :data:`CANDIDATES`, keeping the lower log-loss.
+
+    ``resume`` continues the MLP candidate (the one with checkpoints) from ``run_dir``; the linear one,
+    fitted full-batch and deterministically, is fitted again.
+    """
     from sklearn.base import clone
 
     from ._estimator_state import resolve_seed
@@ -80,14 +84,15 @@ def choose_model(clf: Classifier, X: Any, y: Any, run_dir: Any) -> Classifier:
     bundle = clf._bundle(X, y)  # once: both candidates see the same rows, split and preprocessing
     why_not = _why_not(clf, bundle)
     if why_not is not None:
-        clf._fit(bundle, None, run_dir)
+        clf._fit(bundle, None, run_dir, resume=resume)
         clf.decisions_["model"] = {"asked": "auto", "chosen": clf.model_spec_["name"], "reason": why_not}
         return clf
     fitted: dict[str, tuple[Classifier, tuple[float, int, str] | None]] = {}
     for name in CANDIDATES:
         cand = clone(clf).set_params(model=name, random_state=seed, seed=None)
         try:
-            cand._fit(bundle, None, run_dir if name == "mlp" else None)
+            mlp = name == "mlp"
+            cand._fit(bundle, None, run_dir if mlp else None, resume=resume and mlp)
         except Exception:
             clf.health_ = getattr(cand, "health_", None)  # what the monitor saw before the failure
             raise

@@ -106,6 +106,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="stream a table larger than memory: DATA may be a quoted glob or a folder of Parquet/CSV files")  # fmt: skip
     train.add_argument("--out", default=None, help="run directory (default: runs/<data name>)")
     train.add_argument("--overwrite", action="store_true", help="replace a run already in --out")
+    train.add_argument("--resume", action="store_true",
+                       help="continue the interrupted run in --out from its last checkpoint (same flags)")  # fmt: skip
     train.add_argument("--quiet", action="store_true", help="no per-epoch progress")
     _add_device(train)
 
@@ -123,6 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("run", help="run directory written by `logitlab train`")
     predict.add_argument("data", help="CSV/Parquet file, image folder or builtin:NAME")
     predict.add_argument("--out", required=True, help="CSV file to write (atomically)")
+    _add_overwrite(predict)
     _add_dialect(predict)
 
     _add_export(
@@ -152,6 +155,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--range", type=float, default=None, help="logits from -R to R (default: the plot's, 8)"
     )
     plot.add_argument("--out", required=True, help="PNG file to write")
+    _add_overwrite(plot)
     return parser
 
 
@@ -267,6 +271,12 @@ def _add_export(p: argparse.ArgumentParser) -> None:
         default=ONNX_INPUT_DTYPES[0],
         help="dtype of the graph's float inputs; float32 is cast to float64 inside the graph",
     )
+    _add_overwrite(p)
+
+
+def _add_overwrite(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace an existing file of that name (never an input or a run's file)")  # fmt: skip
 
 
 def _add_device(p: argparse.ArgumentParser) -> None:
@@ -340,7 +350,9 @@ def cmd_train(args: argparse.Namespace) -> int:
         "streaming": args.streaming or None,
     }
     out = args.out or os.path.join("runs", _run_name(args.data))
-    result = workflows.train(args.data, out, params=params, load=load, echo=_echo, overwrite=args.overwrite)
+    result = workflows.train(
+        args.data, out, params=params, load=load, echo=_echo, overwrite=args.overwrite, resume=args.resume
+    )
     if result is not None:
         _echo(f"run directory: {result['run_dir']}  (report: {result['report']})")
     return EXIT_OK
@@ -391,7 +403,9 @@ def cmd_predict(args: argparse.Namespace) -> int:
     """``logitlab predict RUN DATA --out CSV``: probabilities and decisions per row, written atomically."""
     from . import workflows
 
-    result = workflows.predict(args.run, args.data, args.out, sep=args.sep, encoding=args.encoding)
+    result = workflows.predict(
+        args.run, args.data, args.out, sep=args.sep, encoding=args.encoding, overwrite=args.overwrite
+    )
     for note in result["notes"]:
         _echo(f"note: {note}")
     _echo(f"wrote {result['rows']} rows to {result['path']}")
@@ -403,7 +417,12 @@ def cmd_export(args: argparse.Namespace) -> int:
     from . import workflows
 
     result = workflows.export(
-        args.run, args.out, format=args.format, opset=args.opset, input_dtype=args.input_dtype
+        args.run,
+        args.out,
+        format=args.format,
+        opset=args.opset,
+        input_dtype=args.input_dtype,
+        overwrite=args.overwrite,
     )
     inputs = ", ".join(f"{i['name']} {i['dtype']} {i['shape']}" for i in result["inputs"])
     _echo(f"wrote {result['model']} (opset {result['opset']}, {result['task']}; inputs: {inputs})")
@@ -442,7 +461,9 @@ def cmd_plot_loss(args: argparse.Namespace) -> int:
     options = parse_options(args.loss_options)
     if args.gamma is not None:
         options["gamma"] = args.gamma
-    path = workflows.plot_loss(args.loss, options, args.out, compare=args.compare, logit_range=args.range)
+    path = workflows.plot_loss(
+        args.loss, options, args.out, compare=args.compare, logit_range=args.range, overwrite=args.overwrite
+    )
     _echo(f"wrote {path}")
     return EXIT_OK
 

@@ -25,6 +25,7 @@ __all__ = [
     "LogitlabWarning",
     "MissingExtraError",
     "ModelFileError",
+    "OutputError",
     "TargetError",
     "TrainingError",
 ]
@@ -103,6 +104,12 @@ class CheckpointError(LogitlabError, RuntimeError):
     """A checkpoint cannot be written or read back."""
 
     default_code = "bad-checkpoint"
+
+
+class OutputError(LogitlabError, OSError):
+    """An output cannot be written (disk full, read-only folder); what was there before is unchanged."""
+
+    default_code = "write-failed"
 
 
 class TrainingError(LogitlabError, RuntimeError):

@@ -344,7 +344,9 @@ class Classifier(EstimatorBase):
         return TrainingSetup(bundle, loss_fn, model, weights, plan)
 
     # ------------------------------------------------------------------ fit
-    def fit(self, X: Any, y: Any = None, *, run_dir: str | os.PathLike[str] | None = None) -> Classifier:
+    def fit(
+        self, X: Any, y: Any = None, *, run_dir: str | os.PathLike[str] | None = None, resume: bool = False
+    ) -> Classifier:
         """Train on features ``X`` and labels ``y``.
 
         Args:
@@ -355,30 +357,48 @@ class Classifier(EstimatorBase):
             y (array-like): labels: 1-D classes (any type), label lists, or an ``[N, L]`` 0/1 matrix.
             run_dir (str or Path, optional): where the trainer writes ``metrics.csv`` and ``checkpoints/``.
                 Default: nothing written.
+            resume (bool): continue an interrupted fit from the last checkpoint in ``run_dir`` (each
+                ensemble member from its own; a member that had finished is not trained again), to the
+                weights, history and thresholds an uninterrupted fit of the same data and parameters
+                ends with; where ``run_dir`` holds no checkpoint the fit starts fresh. Lightning's
+                ``fit(ckpt_path="last")``; unlike scikit-learn's ``warm_start``, it continues the same run,
+                it does not start a new one from the last weights. Default: ``False``.
 
         Returns:
             Classifier: ``self``.
 
         Raises:
-            ConfigError: an invalid parameter. DataError / TargetError: unusable features or labels.
+            ConfigError: an invalid parameter, or ``resume`` without ``run_dir``. DataError / TargetError:
+                unusable features or labels.
         """
         if isinstance(self.model, str) and self.model.lower() == "auto":  # tables: linear or MLP
             from ._model_choice import choose_model
 
-            return choose_model(self, X, y, run_dir)
-        return self._fit(X, y, run_dir)
+            return choose_model(self, X, y, run_dir, resume=resume)
+        return self._fit(X, y, run_dir, resume=resume)
 
-    def _fit(self, X: Any, y: Any, run_dir: str | os.PathLike[str] | None) -> Classifier:
+    def _fit(
+        self, X: Any, y: Any, run_dir: str | os.PathLike[str] | None, *, resume: bool = False
+    ) -> Classifier:
         """:meth:`fit` with the model as named (``"auto"``: cnn for images, sparse for text, mlp for features)."""
         from ._crossfit import calibrate_and_tune, validation_metrics
         from ._estimator_state import describe_loss, train_model
 
+        if resume and run_dir is None:
+            raise ConfigError(
+                "Got resume=True without run_dir; a fit resumes from the checkpoints in its run_dir.",
+                fix="pass run_dir= (the folder of the interrupted fit), or resume=False.",
+                code="resume-without-run-dir",
+                param="resume",
+            )
         setup = self.training_setup(X, y)
         plan = setup.plan
         assert plan is not None
         self.decisions_["loss"] = describe_loss(setup.loss_fn, self.loss, self.loss_options)
         self.decisions_["weights"] = setup.weights.to_dict() if setup.weights is not None else None
-        self.model_, self.history_, self.health_, best, oof = train_model(self, setup, run_dir, plan)
+        self.model_, self.history_, self.health_, best, oof = train_model(
+            self, setup, run_dir, plan, resume=resume
+        )
         self.model_spec_ = dict(getattr(self.model_, "model_spec"))  # noqa: B009  (set by build_model)
         self.decisions_["best_epoch"] = best  # 1-based, as the progress lines print it
         self.decisions_["epochs_count_from"] = 1  # model.json files without it counted from 0 (see restore)

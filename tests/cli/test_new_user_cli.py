@@ -92,24 +92,41 @@ def test_evaluate_all_rows_gives_the_metrics_of_predict(iris, name):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", ["iris.csv", "subset.csv", "scaled.csv"])
-def test_evaluate_test_split_is_the_seeded_split_of_that_file_read_with_the_saved_encoder(iris, name):
-    from logitlab.data import load_dataset, split_indices
+@pytest.mark.parametrize("name", ["iris.csv", "subset.csv", "shuffled.csv"])
+def test_evaluate_test_split_is_the_rows_train_held_out_wherever_they_stand(iris, name):
+    """The training file: train's seeded split. Another file: only its rows that were held out (by value)."""
+    from logitlab.data import load_dataset
 
-    root, _ = iris
+    root, frame = iris
+    if name == "shuffled.csv":
+        frame.sample(frac=1.0, random_state=3).to_csv(root / name, index=False)
     table = pd.read_csv(root / name)
-    classes = ["setosa", "versicolor", "virginica"]  # the saved encoder's codes, not re-fitted on the file
-    codes = table["Species"].map({c: i for i, c in enumerate(classes)}).to_numpy()
-    _, _, test, _ = split_indices(codes, "multiclass", val_size=0.15, test_size=0.15, seed=0)
-    if name != "subset.csv":  # same labels in the same order as the training file: train's test rows
-        trained = load_dataset(root / "iris.csv", target="Species", seed=0)
-        np.testing.assert_array_equal(test, trained.test.index)
+    trained = load_dataset(root / "iris.csv", target="Species", seed=0)
+    fitted = {
+        tuple(r) for r in frame.iloc[np.concatenate([trained.train.index, trained.val.index])].to_numpy()
+    }
+    held = {
+        tuple(r) for r in frame.iloc[trained.test.index].to_numpy()
+    } - fitted  # duplicates were trained on
+    if name == "iris.csv":
+        test = np.asarray(trained.test.index)
+    else:
+        test = np.flatnonzero([tuple(r) in held for r in table.to_numpy()])
+        assert 0 < len(test) <= len(trained.test.index)
     predicted = _predicted(root, name)["prediction"].to_numpy()
     metrics = _evaluated(root, name, "test")
     _check(metrics, _reference(table["Species"].to_numpy()[test], predicted[test]))
-    if name == "iris.csv":
+    if len(test) == len(trained.test.index):  # every held-out row is there: train's own test metrics
         config = json.loads((root / "run" / "config.json").read_text())
         assert metrics["accuracy"] == pytest.approx(config["test_metrics"]["accuracy"], abs=1e-6)
+
+
+@pytest.mark.slow
+def test_evaluate_test_split_of_a_file_with_no_held_out_rows_is_refused(iris):
+    root, _ = iris
+    proc = _cli("evaluate", root / "run", root / "scaled.csv", "--split", "test")
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert "None of the 150 rows of" in proc.stderr and "Fix: use --split all" in proc.stderr
 
 
 @pytest.mark.slow

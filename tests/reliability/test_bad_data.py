@@ -186,3 +186,41 @@ def test_text_in_a_streamed_numeric_column_names_column_value_file_and_row():
         numeric_values(pa.array(["1.5", "2", "oops"]), "a", lambda: RowNamer("b.parquet row", 1))
     assert "drop=['a']" in (err.value.fix or "")
     assert math.isnan(float(numeric_values(pa.array([None], pa.string()), "a")[0]))
+
+
+def test_mixed_spellings_of_one_label_are_warned_with_their_counts(tmp_path: Path):
+    from logitlab.data import load_dataset
+    from logitlab.data.labels import LabelEncoder
+    from logitlab.errors import LogitlabWarning
+
+    frame = _table(80).astype({"target": object})
+    frame.loc[:5, "target"] = ["0.0", "1.0", "True", "False", "0.0", "1.0"]
+    frame.to_csv(tmp_path / "d.csv", index=False)
+    counts = frame["target"].astype(str).value_counts()
+    with pytest.warns(LogitlabWarning, match="spelled differently") as caught:
+        bundle = load_dataset(tmp_path / "d.csv")
+    message = str(caught[0].message)
+    for spelling in ("0", "0.0", "False", "1", "1.0", "True"):
+        assert f"'{spelling}' ({counts[spelling]} rows)" in message
+    assert any("spelled differently" in n for n in bundle.notes)
+    for labels, counted in (
+        (["Yes", "yes", "no"], [3, 40, 37]),
+        (["\uff39\uff45\uff53", "yes", "no"], [3, 40, 37]),  # full-width: NFKC-equal
+        ([0, 1, "no", "yes"], [10, 12, 30, 28]),  # a streamed 0/1 file beside yes/no files
+    ):
+        with pytest.warns(LogitlabWarning, match="spelled differently"):
+            enc = LabelEncoder.fit(labels, counts=counted)
+        assert any("rows)" in n for n in enc.notes)
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", LogitlabWarning)
+        LabelEncoder.fit(["cat", "dog", "cat"], task="multiclass")  # distinct values: no warning
+
+
+def test_infinite_labels_in_a_streamed_column_are_a_target_error_too():
+    from logitlab.data.streaming.encode import arrow_labels
+
+    assert arrow_labels(pa.array([0.0, 1.0, 1.0])).tolist() == [0, 1, 1]
+    with pytest.raises(TargetError, match=r"Infinite target values in a streamed label column \(1 rows"):
+        arrow_labels(pa.array([0.0, 1.0, -np.inf]))

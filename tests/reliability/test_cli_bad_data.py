@@ -61,7 +61,7 @@ CASES: dict[str, tuple[list[str], str]] = {
     "train-soft-labels": (["train", "soft.csv"], "fractions in \\[0, 1\\].*not classes"),
     "train-huge-hidden": (
         ["train", "good.csv", "--model-option", "hidden=[100000000]"],
-        "gives an mlp of 500,000,001 weights",
+        "gives an mlp of 3,400,000,001 weights on 2 inputs",  # 2 x 16 embedded, 1e8, 1
     ),
     "train-seed-past-32-bits": (
         ["train", "good.csv", "--seed", "4294967296"],

@@ -119,8 +119,14 @@ def results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         cmd = [sys.executable, "-m", "logitlab", *argv]
         return subprocess.run(cmd, cwd=root, env=env, capture_output=True, text=True, timeout=90)
 
+    def own_out(case: str, argv: list[str]) -> list[str]:
+        """A train case run at the same time as others: its own run directory (a shared one is locked)."""
+        if argv[0] == "train" and "--out" not in argv and "--help" not in argv:
+            return [*argv, "--out", f"runs/{case}"]
+        return argv
+
     with ThreadPoolExecutor(max_workers=4) as pool:
-        futures = {k: pool.submit(run, argv) for k, (argv, _) in CASES.items()}
+        futures = {k: pool.submit(run, own_out(k, argv)) for k, (argv, _) in CASES.items()}
         return {k: f.result() for k, f in futures.items()}
 
 

@@ -44,7 +44,7 @@ from .label_values import (
 )
 from .rows import INDEX, RowNamer
 
-__all__ = ["LabelEncoder", "check_label_sep", "encode_labels"]
+__all__ = ["LabelEncoder", "check_label_sep", "encode_labels", "spelling_groups"]
 
 
 @dataclass
@@ -300,6 +300,59 @@ class LabelEncoder:
         )
 
 
+def spelling_groups(uniq: Sequence[Any], counts: Sequence[int]) -> list[str]:
+    """A note (also warned) when distinct labels look like spellings of one value.
+
+    Labels are compared after Unicode NFKC normalisation, trimming and case folding, with numbers by value
+    and ``true``/``yes`` as 1, ``false``/``no`` as 0: ``0 / 0.0 / False``, ``Yes / yes``, a full-width
+    ``Ｙｅｓ``. They stay separate classes (a text label is a name, and predictions write it back as it
+    was given); the note (a :class:`~logitlab.errors.LogitlabWarning` too) counts each spelling so that
+    the column can be corrected.
+
+    Examples:
+        >>> import warnings
+        >>> with warnings.catch_warnings():
+        ...     warnings.simplefilter("ignore")
+        ...     print(spelling_groups(["0", "0.0", "1", "True"], [50, 3, 40, 2])[0])
+        labels that look like one value spelled differently are separate classes: '0' (50 rows) = '0.0' (3 rows); '1' (40 rows) = 'True' (2 rows); write each value one way in the target column (or map them before training)
+    """
+    groups: dict[str, list[tuple[Any, int]]] = {}
+    for u, c in zip(uniq, counts):
+        groups.setdefault(_spelling_key(u), []).append((json_scalar(u), int(c)))
+    mixed = [g for g in groups.values() if len(g) > 1]
+    if not mixed:
+        return []
+    shown = "; ".join(" = ".join(f"{str(u)!r} ({c} rows)" for u, c in g) for g in mixed[:5])
+    note = (
+        f"labels that look like one value spelled differently are separate classes: {shown}; "
+        "write each value one way in the target column (or map them before training)"
+    )
+    warnings.warn(note, LogitlabWarning, stacklevel=4)
+    return [note]
+
+
+_TRUE_WORDS = frozenset({"true", "yes"})
+_FALSE_WORDS = frozenset({"false", "no"})
+
+
+def _spelling_key(value: Any) -> str:
+    import math
+    import unicodedata
+
+    text = unicodedata.normalize("NFKC", str(json_scalar(value))).strip().casefold()
+    if text in _TRUE_WORDS:
+        return "1"
+    if text in _FALSE_WORDS:
+        return "0"
+    try:
+        number = float(text)
+    except ValueError:
+        return text
+    if math.isfinite(number) and number == int(number):
+        return str(int(number))
+    return repr(number)
+
+
 def check_label_sep(label_sep: Any) -> str:
     """``label_sep`` if it is a non-empty string.
 
@@ -389,6 +442,7 @@ def _fit_1d(
             )
         return cls(Task.BINARY, [0, 1], 1, reason, label_sep, soft=True)
     uniq, counts = class_counts(values, weights)
+    spellings = spelling_groups(uniq, counts)
     if len(uniq) < 2:
         raise DataError(
             f"Expected at least two classes; every label is {uniq[0]!r}.",
@@ -405,7 +459,13 @@ def _fit_1d(
     if forced is not None:
         task, reason = forced, f"task={forced.value!r} given"
     if task is Task.MULTICLASS:
-        return cls(Task.MULTICLASS, [json_scalar(u) for u in uniq], reason=reason, label_sep=label_sep)
+        return cls(
+            Task.MULTICLASS,
+            [json_scalar(u) for u in uniq],
+            reason=reason,
+            label_sep=label_sep,
+            notes=spellings,
+        )
     pos, why = choose_positive(uniq, counts, positive)
     at = 1 if json_scalar(uniq[1]) == pos else 0
     neg = uniq[1 - at]
@@ -413,7 +473,9 @@ def _fit_1d(
     share = counts[at] / max(1, sum(counts))
     if positive is None and share > 0.5:  # a warning, not a note: most likely the other class was meant
         warnings.warn(_majority_positive(pos, json_scalar(neg), share), LogitlabWarning, stacklevel=3)
-    return cls(Task.BINARY, [json_scalar(neg), pos], pos, f"{reason}; {note}", label_sep, notes=[note])
+    return cls(
+        Task.BINARY, [json_scalar(neg), pos], pos, f"{reason}; {note}", label_sep, notes=[*spellings, note]
+    )
 
 
 def _majority_positive(pos: Any, neg: Any, share: float) -> str:

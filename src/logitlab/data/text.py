@@ -293,9 +293,15 @@ class TextTablePreprocessor:
         return cls(table, text)
 
     def transform(
-        self, frame: pd.DataFrame, *, row_name: RowNamer = TABLE_ROWS, notes: list[str] | None = None
+        self,
+        frame: pd.DataFrame,
+        *,
+        row_name: RowNamer = TABLE_ROWS,
+        notes: list[str] | None = None,
+        ignore: Sequence[str] = (),
+        warn: bool = True,
     ) -> sparse.csr_array:
-        """float64 CSR ``[N, n_features]`` of ``frame``.
+        """float64 CSR ``[N, n_features]`` of ``frame`` (``ignore``, ``warn``: as :meth:`TabularPreprocessor.transform`).
 
         Raises:
             DataError: a fitted column is missing (listing the available ones), or a bad table value.
@@ -312,7 +318,8 @@ class TextTablePreprocessor:
             )
         blocks = []
         if self.table is not None:
-            dense = self.table.transform(frame[self.table.columns], row_name=row_name, notes=notes)
+            others = frame.drop(columns=self.text_columns)
+            dense = self.table.transform(others, row_name=row_name, notes=notes, ignore=ignore, warn=warn)
             blocks.append(sparse.csr_array(dense.astype(np.float64)))
         blocks += [c.transform(frame[c.name]) for c in self.text]
         out = sparse.csr_array(sparse.hstack(blocks, format="csr"), dtype=np.float64)

@@ -105,7 +105,9 @@ def restore(trainer: Any, ckpt: Checkpoint) -> None:
     rngs = ckpt.state["rng"]
     set_rng_state(rngs[trainer.dist.rank] if len(rngs) == trainer.dist.world_size else rngs[0])
     changed = sorted(
-        k for k, v in ckpt.meta["config"].items() if k != "resume" and getattr(trainer.config, k, v) != v
+        k
+        for k, v in ckpt.meta["config"].items()
+        if k not in ("resume", "progress") and getattr(trainer.config, k, v) != v
     )
     if changed:
         warnings.warn(

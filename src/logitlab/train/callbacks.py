@@ -25,6 +25,7 @@ import math
 import os
 import sys
 import time
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -74,6 +75,11 @@ class EarlyStopping(Callback):
         self.monitor, self.mode, self.patience, self.min_delta = monitor, mode, patience, min_delta
         self.best = math.inf if mode == "min" else -math.inf
         self.best_epoch, self.wait = -1, 0
+
+    def on_fit_start(self, trainer: Any) -> None:
+        """A run resumed after it had already decided to stop (``patience`` used up) trains no further."""
+        if trainer.start_epoch > 0 and self.wait >= self.patience:
+            trainer.should_stop = True
 
     def on_epoch_end(self, trainer: Any, epoch: int, logs: dict[str, float]) -> None:
         """Update the best value; ask the trainer to stop after ``patience`` epochs without improvement."""
@@ -140,6 +146,21 @@ class ReduceLROnPlateau(Callback):
         self.max_reductions = max_reductions
         self.best = math.inf if mode == "min" else -math.inf
         self.wait, self.reductions = 0, 0
+        self.stopped = False  # the last reduction was used up: the run stopped
+
+    def state_dict(self) -> dict[str, Any]:
+        """The state to checkpoint (the reduced rates are the scheduler's, checkpointed with it)."""
+        return {"best": self.best, "wait": self.wait, "reductions": self.reductions, "stopped": self.stopped}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore :meth:`state_dict` output."""
+        self.best, self.wait, self.reductions = state["best"], int(state["wait"]), int(state["reductions"])
+        self.stopped = bool(state.get("stopped", False))
+
+    def on_fit_start(self, trainer: Any) -> None:
+        """A run resumed after this callback stopped it trains no further."""
+        if trainer.start_epoch > 0 and self.stopped:
+            trainer.should_stop = True
 
     def on_epoch_end(self, trainer: Any, epoch: int, logs: dict[str, float]) -> None:
         """Reduce the rate after ``patience`` epochs without improvement (stop after the last reduction)."""
@@ -158,7 +179,7 @@ class ReduceLROnPlateau(Callback):
             return
         self.wait = 0
         if self.max_reductions is not None and self.reductions >= self.max_reductions:
-            trainer.should_stop = True
+            trainer.should_stop = self.stopped = True
             return
         self.reductions += 1
         scheduler = trainer.scheduler
@@ -168,21 +189,15 @@ class ReduceLROnPlateau(Callback):
         ):
             group["lr"] = base * factor(scheduler.last_epoch)
 
-    def state_dict(self) -> dict[str, Any]:
-        """The state to checkpoint."""
-        return {"best": self.best, "wait": self.wait, "reductions": self.reductions}
-
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        """Restore :meth:`state_dict` output."""
-        self.best, self.wait, self.reductions = state["best"], state["wait"], state["reductions"]
-
 
 class RestoreBestWeights(Callback):
     """Keep a CPU copy of the weights at the best ``monitor`` epoch and load it back when the run ends.
 
     Keras' ``restore_best_weights``: the model a run returns is the one of its best validation epoch,
     not its last. Under DDP ``monitor`` is averaged over the ranks, so every rank keeps the same epoch.
-    A resumed run restarts the search from the epoch it resumes at (the copy is not checkpointed).
+    A resumed run goes on with the best epoch of the checkpoint it resumes from: the value and epoch are
+    checkpointed, and the weights are read back from the run's ``best`` checkpoint (written at that epoch
+    when the checkpoint's ``monitor`` and ``mode`` are these; otherwise a warning says the search restarts).
 
     Args:
         monitor (str): a key of the epoch logs. Default: ``"val_loss"``.
@@ -214,6 +229,39 @@ class RestoreBestWeights(Callback):
         if self._weights is not None:
             trainer.model.load_state_dict(self._weights)
             self._weights = None
+
+    def state_dict(self) -> dict[str, Any]:
+        """The state to checkpoint (the weights themselves are the run's ``best`` checkpoint)."""
+        return {"best": self.best, "best_epoch": self.best_epoch}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore :meth:`state_dict` output; :meth:`on_fit_start` reads the weights back."""
+        self.best, self.best_epoch = state["best"], int(state["best_epoch"])
+        self._weights = None
+
+    def on_fit_start(self, trainer: Any) -> None:
+        """After a resume: the best epoch's weights, from the run's ``best`` checkpoint of that epoch."""
+        if self.best_epoch < 0 or self._weights is not None:
+            return
+        from ..errors import LogitlabWarning
+        from .checkpoint import load_checkpoint
+
+        root = trainer.run_dir / "checkpoints" if trainer.run_dir is not None else None
+        try:
+            ckpt = load_checkpoint(root, name="best") if root is not None else None
+        except Exception:  # a missing or damaged best checkpoint: said below
+            ckpt = None
+        if ckpt is not None and ckpt.meta.get("epoch") == self.best_epoch and not ckpt.meta.get("position"):
+            self._weights = ckpt.model_state
+            return
+        warnings.warn(
+            f"The resumed run's best epoch ({self.best_epoch + 1}) has no `best` checkpoint to read its "
+            "weights from; the best epoch is searched again from the epoch the run resumes at.",
+            LogitlabWarning,
+            stacklevel=2,
+        )
+        self.best = math.inf if self.mode == "min" else -math.inf
+        self.best_epoch = -1
 
 
 class CheckpointCallback(Callback):

@@ -14,6 +14,10 @@ crash mid-write therefore leaves the previous ``last`` intact, and a file trunca
 checksum with a :class:`~logitlab.errors.CheckpointError` instead of
 loading half a model.
 
+Each checkpoint's name is recorded in :data:`LEDGER` before anything of that name is created; only the
+directories named there and by no pointer are pruned, so a folder someone else put in
+``checkpoints/`` is never deleted, and a symbolic link is never followed.
+
 Examples:
     >>> import tempfile, torch
     >>> d = tempfile.mkdtemp()
@@ -29,6 +33,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import shutil
 import uuid
 from collections.abc import Iterable
@@ -46,7 +51,9 @@ from ..files import TEMP_SUFFIX, fsync_dir, write_bytes_atomic, write_json_atomi
 
 __all__ = [
     "FORMAT",
+    "LEDGER",
     "Checkpoint",
+    "clear_checkpoints",
     "load_checkpoint",
     "resolve_checkpoint",
     "save_checkpoint",
@@ -55,6 +62,9 @@ __all__ = [
 
 FORMAT = "logitlab-checkpoint"
 WEIGHTS, STATE, META = "model.safetensors", "state.pt", "meta.json"
+LEDGER = ".written.json"
+"""The names of the checkpoint directories written into this folder: the only ones ever pruned."""
+_TAG = re.compile(r"epoch\d{4,}-step\d{8,}-[0-9a-f]{6}")
 
 
 @dataclass
@@ -108,8 +118,9 @@ def save_checkpoint(
     root.mkdir(parents=True, exist_ok=True)
     tag = f"epoch{int(meta['epoch']):04d}-step{int(meta.get('global_step', 0)):08d}-{uuid.uuid4().hex[:6]}"
     tmp, final = root / f".tmp-{tag}", root / tag
-    tmp.mkdir()
     try:
+        _record(root, tag)
+        tmp.mkdir()
         buffer = io.BytesIO()
         torch.save(state, buffer)
         hashes = {
@@ -135,19 +146,65 @@ def save_checkpoint(
     return final
 
 
+def _owned(root: Path) -> list[str]:
+    """The checkpoint directories this folder's writers created (from :data:`LEDGER`; well-formed names only)."""
+    try:
+        tags = json.loads((root / LEDGER).read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError):
+        return []
+    if not isinstance(tags, list):
+        return []
+    return [t for t in tags if isinstance(t, str) and _TAG.fullmatch(t)]
+
+
+def _record(root: Path, tag: str) -> None:
+    """Add ``tag`` to the ledger before anything of that name is created (a kill leaves it listed)."""
+    write_json_atomic(root / LEDGER, [*_owned(root), tag])
+
+
 def _prune(root: Path) -> None:
-    """Remove checkpoint directories no pointer refers to (and leftovers of crashed writes)."""
+    """Remove the checkpoint directories this library wrote that no pointer names (and crashed writes' leftovers).
+
+    Only the names in :data:`LEDGER` are candidates: a folder someone else put in ``checkpoints/`` is
+    never touched, and a symbolic link is never followed.
+    """
     keep = set()
     for pointer in root.glob("*.json"):
         try:
             keep.add(json.loads(pointer.read_text())["dir"])
-        except (OSError, ValueError, KeyError, TypeError):
+        except (OSError, ValueError, KeyError, TypeError, RecursionError):
             continue
-    for child in root.iterdir():
-        if child.is_dir() and child.name not in keep:
-            shutil.rmtree(child, ignore_errors=True)
-        elif child.name.startswith(".") and child.name.endswith(TEMP_SUFFIX) and child.is_file():
-            child.unlink(missing_ok=True)  # a pointer temp file (write_json_atomic) whose writer was killed
+    owned = _owned(root)
+    left = []
+    for tag in owned:
+        for child in (root / tag, root / f".tmp-{tag}"):
+            if child.name not in keep and child.is_dir() and not child.is_symlink():
+                shutil.rmtree(child, ignore_errors=True)
+        if tag in keep or (root / tag).exists() or (root / f".tmp-{tag}").exists():
+            left.append(tag)
+    if left != owned:
+        write_json_atomic(root / LEDGER, left)
+    for name in (
+        "last.json",
+        "best.json",
+        LEDGER,
+    ):  # pointer temp files (write_json_atomic) of a killed writer
+        for child in root.glob(f".{name}.*{TEMP_SUFFIX}"):
+            if child.is_file() and not child.is_symlink():
+                child.unlink(missing_ok=True)
+
+
+def clear_checkpoints(directory: str | os.PathLike[str]) -> None:
+    """Forget a run's checkpoints before it is trained again: its pointers and the directories it wrote.
+
+    Files and folders the library did not write there (and anything behind a symbolic link) are kept.
+    """
+    root = Path(directory)
+    if root.is_symlink() or not root.is_dir():
+        return
+    for name in ("last.json", "best.json"):
+        (root / name).unlink(missing_ok=True)
+    _prune(root)
 
 
 def resolve_checkpoint(path: str | os.PathLike[str], name: str = "last") -> Path | None:

@@ -162,6 +162,8 @@ class Trainer:
             self._resume()
             self._call("on_fit_start")
             for epoch in range(self.start_epoch, self.config.epochs):
+                if self.should_stop:  # resumed from a run that had already stopped early
+                    break
                 self.epoch = epoch
                 self._call("on_epoch_start", epoch)
                 logs = self._train_epoch(loader, epoch)
@@ -217,6 +219,11 @@ class Trainer:
         self._hooks = {
             name: [getattr(cb, name) for cb in self.callbacks if _overrides(cb, name)] for name in HOOKS
         }
+        # a checkpoint holds every callback's state after the epoch (early stopping's count, the best
+        # epoch): the checkpoint writers end the epoch, so a resumed run picks up where this one stood
+        self._hooks["on_epoch_end"].sort(
+            key=lambda hook: isinstance(getattr(hook, "__self__", None), CheckpointCallback)
+        )
         if self.run_dir is not None and self.is_main_process:
             self.run_dir.mkdir(parents=True, exist_ok=True)
             write_json_atomic(self.run_dir / "train_config.json", cfg.to_dict())

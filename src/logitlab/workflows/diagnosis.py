@@ -86,9 +86,17 @@ def plot_loss(
     *,
     compare: str = "auto",
     logit_range: float | None = None,
+    overwrite: bool = False,
 ) -> Path:
-    """:func:`logitlab.plots.plot_loss_curves` for a binary loss: the loss and its gradient against the logit."""
-    from ..plots import plot_loss_curves
+    """:func:`logitlab.plots.plot_loss_curves` for a binary loss: the loss and its gradient against the logit.
 
+    ``out`` is checked first (:func:`~logitlab.workflows.outputs.check_output_file`): not a folder, not
+    inside a run directory, and an existing file is replaced only with ``overwrite=True``.
+    """
+    from ..plots import plot_loss_curves
+    from .outputs import check_output_file, output_errors
+
+    path = check_output_file(out, overwrite=overwrite, what="plot")
     extra: dict[str, Any] = {} if logit_range is None else {"logit_range": logit_range}
-    return plot_loss_curves(out, task="binary", name=name, compare=compare, **extra, **dict(options))
+    with output_errors(path.parent):
+        return plot_loss_curves(path, task="binary", name=name, compare=compare, **extra, **dict(options))

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError, DataError
 from ..files import write_text_atomic
+from .outputs import check_output_file, output_errors
 
 if TYPE_CHECKING:
     from ..estimator import Classifier
@@ -66,19 +67,22 @@ def evaluate(
 
     Nothing is fitted on ``spec``: a file with fewer classes, rescaled features, or extra or
     reordered columns is scored by the model as trained. Rows whose label is missing or unseen in
-    training are left out and counted. ``split="test"`` scores the seeded test split of ``spec``
-    (the split ``train`` held out, when ``spec`` is the training data); ``"all"`` every row.
+    training are left out and counted. ``split="test"`` scores the rows ``train`` held out: on the
+    training file, its seeded split; on another file, the rows whose values match a held-out test row
+    (see :mod:`logitlab.workflows.heldout`: never training rows picked by position); ``"all"`` every row.
 
     Returns:
         dict: ``metrics`` (:func:`~logitlab.evaluate.compute_metrics`), ``split``, ``rows`` (scored),
         ``excluded`` (rows left out) and ``notes`` (what was repaired or left out, once each).
 
     Raises:
-        ModelFileError: ``run`` is not a readable run. DataError: a feature column is missing, or no
-            row is left to score.
+        ModelFileError: ``run`` is not a readable run. DataError: a feature column is missing, no
+            row is left to score, or ``split="test"`` on a run without a test split (``no-test-split``) or
+            on a file none of whose rows are held-out test rows (``test-rows-unknown``).
     """
     from ..data import load_inputs
     from .common import model_metrics
+    from .heldout import held_out_rows
 
     clf, config = _saved_run(run)  # first: a wrong run directory is the likeliest mistake
     if (config.get("load") or {}).get("streaming"):
@@ -86,7 +90,11 @@ def evaluate(
     inputs = load_inputs(
         spec, clf.data_state_, require_targets=True, labels="usable", sep=sep, encoding=encoding
     )
-    data = inputs.subset(_test_rows(inputs.y, clf, config)) if split == "test" else inputs
+    notes = list(inputs.notes)
+    data = inputs
+    if split == "test":
+        rows, held_notes = held_out_rows(spec, inputs, clf, config)
+        data, notes = inputs.subset(rows), [*notes, *held_notes]
     if data.y is None or len(data) == 0:
         from ..data.label_values import quoted
 
@@ -105,7 +113,7 @@ def evaluate(
         "split": split,
         "rows": len(data),
         "excluded": inputs.excluded,
-        "notes": list(dict.fromkeys(inputs.notes)),
+        "notes": list(dict.fromkeys(notes)),
     }
 
 
@@ -139,37 +147,27 @@ def _evaluate_streamed(spec: str, clf: Classifier, config: Mapping[str, Any], sp
     }
 
 
-def _test_rows(y: Any, clf: Classifier, config: Mapping[str, Any]) -> Any:
-    """The positions of the seeded test split of labels ``y``: ``train``'s split, with its sizes and seed."""
-    from ..data import split_indices
-    from ..options import LOAD_DEFAULTS
+def check_predictions_path(
+    out: str | os.PathLike[str],
+    *,
+    overwrite: bool = False,
+    inputs: tuple[str | os.PathLike[str], ...] = (),
+) -> Path:
+    """``out`` as a CSV file to write: not a folder, an input, a file in a run, or (unasked) an existing file.
 
-    if y is None or len(y) == 0:
-        return []
-    load = dict(config.get("load") or {})
-    sizes = {k: float(load.get(k) or LOAD_DEFAULTS[k]) for k in ("val_size", "test_size")}
-    seed = int(load.get("seed", clf.seed_))
-    _, _, test, _ = split_indices(y.numpy(), clf.task_, seed=seed, **sizes)
-    return test
-
-
-def check_predictions_path(out: str | os.PathLike[str]) -> Path:
-    """``out`` as a CSV file to write; a folder is refused (predictions are one file).
+    See :func:`~logitlab.workflows.outputs.check_output_file`.
 
     Raises:
-        ConfigError: ``out`` is an existing folder (code ``out-is-a-folder``).
+        ConfigError: ``out`` is an existing folder (code ``out-is-a-folder``), an input (``out-is-input``),
+            inside a run directory (``out-in-run``), or an existing file and not ``overwrite`` (``out-exists``).
+        OutputError: its folder cannot be written.
     """
-    from ..errors import ConfigError
+    return check_output_file(out, overwrite=overwrite, inputs=inputs, what="predictions")
 
-    path = Path(out)
-    if path.is_dir():
-        raise ConfigError(
-            f"Got out={str(path)!r}, which is a folder; predictions are written to one CSV file.",
-            fix=f"give a file name, e.g. out={str(path / 'predictions.csv')!r}.",
-            code="out-is-a-folder",
-            param="out",
-        )
-    return path
+
+def _existing(spec: str) -> tuple[str, ...]:
+    """``spec`` as an input path to protect (``builtin:`` and globs name no one file)."""
+    return (spec,) if os.path.exists(spec) else ()
 
 
 def predict(
@@ -179,8 +177,12 @@ def predict(
     *,
     sep: str | None = None,
     encoding: str | None = None,
+    overwrite: bool = False,
 ) -> dict[str, Any]:
     """Write probabilities and decisions for every row of ``spec`` to the CSV ``out`` (atomically).
+
+    ``out`` is checked first (:func:`check_predictions_path`): an existing file is replaced only with
+    ``overwrite=True``, and never the data, the run or a file inside a run directory.
 
     The target column is never read: rows without a label, or with any label, are predicted alike.
     Columns: the row id (the training ``id_column``'s values, else ``row``: the 1-based data row,
@@ -195,7 +197,7 @@ def predict(
 
     from ..data import load_inputs
 
-    path = check_predictions_path(out)  # before the model and the data are read
+    path = check_predictions_path(out, overwrite=overwrite, inputs=(run, *_existing(spec)))  # before any read
     clf, _ = _saved_run(run)
     inputs = load_inputs(spec, clf.data_state_, labels="ignore", sep=sep, encoding=encoding)
     result = clf.outputs(inputs)
@@ -221,7 +223,8 @@ def predict(
         frame["prediction"] = result.labels
     buffer = io.StringIO()
     frame.to_csv(buffer, index=False, float_format="%.6g")
-    written = write_text_atomic(path, buffer.getvalue())
+    with output_errors(path.parent):
+        written = write_text_atomic(path, buffer.getvalue())
     return {"rows": len(frame), "path": written, "notes": list(dict.fromkeys(inputs.notes))}
 
 
@@ -232,8 +235,12 @@ def export(
     format: str = "onnx",
     opset: int | None = None,
     input_dtype: str = "float64",
+    overwrite: bool = False,
 ) -> dict[str, Any]:
     """Export a saved run's model into the folder ``out``: ``model.onnx`` and its sidecar ``model.onnx.json``.
+
+    Existing files of those names are replaced only with ``overwrite=True``; ``out`` may not be a file,
+    the run directory or a folder inside one.
 
     Returns:
         dict: ``model`` and ``sidecar`` (paths), ``opset``, ``task`` and ``inputs`` (name, dtype and shape
@@ -252,8 +259,20 @@ def export(
             code="bad-export-format",
             param="format",
         )
+    folder = Path(out)
+    if folder.exists() and not folder.is_dir():
+        raise ConfigError(
+            f"Got out={str(folder)!r}, which is a file; export writes model.onnx and model.onnx.json into a folder.",
+            fix=f"choose a folder, e.g. out={str(folder.with_suffix(''))!r}.",
+            code="out-is-a-file",
+            param="out",
+        )
+    target = folder / "model.onnx"
+    for name in ("model.onnx", "model.onnx.json"):  # before the model is read
+        check_output_file(folder / name, overwrite=overwrite, inputs=(run,), what="ONNX export")
     clf, _ = _saved_run(run)
-    path = clf.export_onnx(Path(out) / "model.onnx", opset=opset, input_dtype=input_dtype)
+    with output_errors(folder):
+        path = clf.export_onnx(target, opset=opset, input_dtype=input_dtype)
     sidecar = json.loads(path.with_name(path.name + ".json").read_text(encoding="utf-8"))
     return {
         "model": str(path),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import time
@@ -9,9 +10,23 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..errors import ConfigError
 from ..files import json_default, write_json_atomic
 from .advice import in_light_of_run
 from .common import Echo, headline, is_main_process, load_data, model_metrics, named_labels
+from .heldout import split_record
+from .outputs import (
+    RUN_FILES,
+    check_resume,
+    check_run_dir,
+    check_run_path,
+    finish_run,
+    forget_attempt,
+    output_errors,
+    read_manifest,
+    run_lock,
+    start_run,
+)
 
 if TYPE_CHECKING:
     from ..data import DatasetBundle
@@ -24,36 +39,6 @@ _SEEN_IN_DATA = frozenset(
     {"task-inferred", "label-cardinality", "imbalanced-labels", "severe-imbalance-unweighted"}
 )
 
-RUN_FILES: tuple[str, ...] = ("model.json", "model.safetensors", "config.json", "metrics.csv", "report.html")
-"""Files that mark a folder as a run directory (``train`` refuses to write over one unless asked)."""
-
-
-def check_run_dir(out: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
-    """``out`` as a run directory to write: refused when it is a file, or holds a run and not ``overwrite``.
-
-    Raises:
-        ConfigError: ``out`` is a file (code ``out-is-a-file``), or holds a run (code ``run-exists``).
-    """
-    from ..errors import ConfigError
-
-    path = Path(out)
-    if path.exists() and not path.is_dir():
-        raise ConfigError(
-            f"Got out={str(path)!r}, which is a file; a run is written into a folder.",
-            fix="choose a folder for out=, e.g. out='runs/mine'.",
-            code="out-is-a-file",
-            param="out",
-        )
-    held = [name for name in RUN_FILES if (path / name).exists()]
-    if held and not overwrite:
-        raise ConfigError(
-            f"{path} already holds a run ({', '.join(held)}); training would replace it.",
-            fix="pass overwrite=True to replace it, or choose another out=.",
-            code="run-exists",
-            param="overwrite",
-        )
-    return path
-
 
 def train(
     spec: str,
@@ -63,56 +48,136 @@ def train(
     load: Mapping[str, Any],
     echo: Echo = print,
     overwrite: bool = False,
+    resume: bool = False,
 ) -> dict[str, Any] | None:
     """Load ``spec``, fit a :class:`~logitlab.Classifier`, score its test split and write the run directory.
 
-    The parameters and the run directory are checked before the data is read (an existing run is
-    replaced only with ``overwrite=True``). Returns a summary (data, task, loss, weights, headline
+    The parameters and the run directory are checked before the data is read (see
+    :func:`~logitlab.workflows.outputs.check_run_dir`: a finished run is replaced only with
+    ``overwrite=True``, an interrupted one continued with ``resume=True``), and the directory is
+    locked while the run writes it. Returns a summary (data, task, loss, weights, headline
     metrics, seconds, run and report paths) on the main process; ``None`` on the other ranks.
+
+    Raises:
+        ConfigError: the run directory cannot be written as asked, or another process writes it.
+        OutputError: a file cannot be written (disk full, read-only folder).
     """
     start = time.perf_counter()
-    check_run_dir(out, overwrite=overwrite)  # an existing run is refused before torch is imported
+    if is_main_process():  # an existing run is refused before torch is imported
+        try:
+            check_run_dir(out, overwrite=overwrite, resume=resume)
+        except ConfigError as exc:  # interrupted, or still running: decided under the lock below
+            if exc.code != "run-interrupted":
+                raise
     from ..estimator import Classifier
 
     clf = Classifier(**params)
     clf.check_params()  # a bad option fails before the data is read
-    if not isinstance(clf.random_state, int):  # one seed for the split and the fit
-        import numpy as np
+    main = is_main_process()  # under torchrun, rank 0 owns the run directory
+    out = check_run_path(out, overwrite=overwrite, resume=resume) if main else Path(out)
+    created = not out.exists()
+    with run_lock(out) if main else contextlib.nullcontext():
+        if main:
+            check_run_dir(out, overwrite=overwrite, resume=resume)  # under the lock: no one else writes
+        if not isinstance(clf.random_state, int):  # one seed for the split and the fit
+            clf.set_params(random_state=_seed(out, resume))
+        record = {"command": "train", "data": spec, "load": dict(load), "params": clf.get_params()}
+        record = json.loads(json.dumps(record, default=json_default))
+        if main:
+            check_resume(out, record, resume=resume)
+        try:
+            bundle = load_data(spec, load, task=clf.task, seed=int(clf.random_state))
+        except BaseException:
+            if main:  # nothing written yet: leave the folder as it was
+                forget_attempt(out, created=created)
+            raise
+        if main:
+            with output_errors(out):
+                if overwrite:
+                    _forget_checkpoints(out)
+                start_run(out, record)
+        return _train(spec, out, clf, bundle, load, echo, resume, start)
 
-        clf.set_params(random_state=int(np.random.SeedSequence().generate_state(1)[0] % 2**31))
-    out = check_run_dir(out, overwrite=overwrite)
-    bundle = load_data(spec, load, task=clf.task, seed=int(clf.random_state))
+
+def _seed(out: Path, resume: bool) -> int:
+    """A drawn seed for a run asked for none; a resumed run's is the one its first part drew."""
+    import numpy as np
+
+    recorded = ((read_manifest(out) or {}).get("params") or {}).get("random_state") if resume else None
+    if isinstance(recorded, int) and not isinstance(recorded, bool):
+        return recorded
+    return int(np.random.SeedSequence().generate_state(1)[0] % 2**31)
+
+
+def _train(
+    spec: str,
+    out: Path,
+    clf: Classifier,
+    bundle: DatasetBundle,
+    load: Mapping[str, Any],
+    echo: Echo,
+    resume: bool,
+    start: float,
+) -> dict[str, Any] | None:
     if is_main_process():  # under torchrun every rank loads the same data; one says so
         echo(f"data: {bundle.summary()}")
-    clf.fit(bundle, run_dir=out)
+    with output_errors(out):  # metrics.csv and the checkpoints
+        clf.fit(bundle, run_dir=out, resume=resume)
     if not is_main_process():
         return None
-    clf.save(out)
+    with output_errors(out):
+        clf.save(out)
     split_name, split = ("test", bundle.test) if len(bundle.test) else ("validation", bundle.val)
     logits = clf.predict_logits(split)
     metrics = model_metrics(clf, logits, split.y)
     importance = feature_importance(clf, bundle)
     seconds = time.perf_counter() - start
-    write_json_atomic(out / "config.json", _run_config(spec, load, clf, metrics, seconds))
+    held = {"test_size": 0.0} if split_name == "validation" else {}
+    record = {"test_size": float(load.get("test_size", 0.15))} if load.get("streaming") else {}
+    record = {**(record or split_record(spec, bundle, load)), **held}
     run = {"data": spec, "split": split_name, "rows": len(split), "epochs": _epochs_text(clf)}
     held_out = _held_out_calibration(clf, logits, split.y, f"{len(split)} {split_name} rows")
     decisions = decision_lines(clf, held_out=held_out)
-    report = _write_report(out, clf, bundle, (split, logits, metrics), run, importance, decisions)
+    with output_errors(out):
+        write_json_atomic(
+            out / "config.json", _run_config(spec, load, clf, (split_name, metrics, record), seconds)
+        )
+        report = _write_report(out, clf, bundle, (split, logits, metrics), run, importance, decisions)
+        finish_run(out)
     for line in [*decisions, *importance_lines(importance)]:
         echo(line)
     summary = headline(clf.task_, metrics)
-    echo(f"{split_name} ({len(split)} rows): {summary}")
+    if split_name == "validation":  # no test split: the validation rows also chose the epoch and thresholds
+        echo(
+            f"validation ({len(split)} rows; no test split: these rows chose the best epoch, thresholds and "
+            f"calibration, so the metrics are not held out): {summary}"
+        )
+    else:
+        echo(f"{split_name} ({len(split)} rows, held out): {summary}")
     return {
         "data": spec,
         "task": clf.task_,
         "loss": str(clf.decisions_.get("loss", "")).split(" ")[0],
         "weights": _weights_text(clf.decisions_.get("weights")),
         "headline": summary,
+        "split": split_name,
         "metrics": metrics,
         "seconds": seconds,
         "run_dir": str(out),
         "report": str(report),
     }
+
+
+def _forget_checkpoints(out: Path) -> None:
+    """Before a run is trained again over an old one: the old run's checkpoints, so nothing resumes from them."""
+    from ..train.checkpoint import clear_checkpoints
+
+    clear_checkpoints(out / "checkpoints")
+    members = out / "members"
+    if members.is_dir() and not members.is_symlink():
+        for member in members.iterdir():
+            if member.is_dir() and not member.is_symlink():
+                clear_checkpoints(member / "checkpoints")
 
 
 def _epochs_text(clf: Classifier) -> str:
@@ -155,10 +220,21 @@ def importance_lines(importance: Mapping[str, Any]) -> list[str]:
 
 
 def _run_config(
-    spec: str, load: Mapping[str, Any], clf: Classifier, metrics: dict[str, Any], seconds: float
+    spec: str,
+    load: Mapping[str, Any],
+    clf: Classifier,
+    scored: tuple[str, dict[str, Any], dict[str, Any]],
+    seconds: float,
 ) -> dict[str, Any]:
+    """``config.json``: the command, options, decisions, headline metrics and the split record.
+
+    The metrics go under the name of their split (``test_metrics``, or ``validation_metrics`` without a
+    test split); ``split`` lets ``evaluate`` find the held-out rows in any file
+    (:mod:`logitlab.workflows.heldout`).
+    """
     from .. import __version__
 
+    split_name, metrics, record = scored
     return json.loads(
         json.dumps(
             {
@@ -168,7 +244,9 @@ def _run_config(
                 "classifier": clf.get_params(),
                 "library_version": __version__,
                 "decisions": clf.decisions_,
-                "test_metrics": metrics,
+                f"{split_name}_metrics": metrics,
+                "metrics_split": split_name,
+                "split": record,
                 "seconds": round(seconds, 2),
             },
             default=json_default,

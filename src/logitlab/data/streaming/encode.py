@@ -26,7 +26,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ...errors import DataError
+from ...errors import DataError, TargetError
 from ...tasks import Task
 from ..labels import LabelEncoder
 from ..rows import INDEX, RowNamer
@@ -66,6 +66,13 @@ def arrow_labels(column: pa.Array) -> np.ndarray:
     if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
         return np.asarray(pc.utf8_trim_whitespace(column).to_numpy(zero_copy_only=False), dtype=object)
     values = column.to_numpy(zero_copy_only=False)
+    if values.dtype.kind == "f" and np.isinf(values).any():  # never a class (as int64, -2**63)
+        raise TargetError(
+            f"Infinite target values in a streamed label column ({int(np.isinf(values).sum())} rows of a "
+            "batch); a label is a class, a 0/1 flag or a probability, never infinite.",
+            fix="correct those labels in the files, or remove their rows.",
+            code="nonfinite-targets",
+        )
     if values.dtype.kind == "f" and np.all(values == np.round(values)):
         return values.astype(np.int64)
     return values
