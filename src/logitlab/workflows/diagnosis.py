@@ -26,7 +26,7 @@ def doctor(
     rows: int = 256,
     echo: Echo | None = None,
 ) -> dict[str, Report]:
-    """Doctor reports for a data set: its labels, and the first batch of the untrained model ``fit`` would train.
+    """Doctor reports for a data set: its labels, and one shuffled batch of the untrained model ``fit`` would train.
 
     The model, loss and weights are the ones :meth:`Classifier.training_setup` builds for these options.
     ``echo`` receives the data summary and the notes of loading (once each).
@@ -51,18 +51,38 @@ def doctor(
     setup = Classifier(task=bundle.task.value, loss=loss, imbalance=imbalance, model=model).training_setup(
         bundle
     )
-    x = next(bundle.train.batches(rows))
-    y = bundle.train.y[: len(x)]
+    x, y = _random_batch(bundle.train, rows)
     setup.model.train()
     logits = setup.model(x)
     setup.loss_fn(logits, y).backward()
     built = dict(getattr(setup.model, "model_spec", {})).get("name", model)
-    name = f"first batch of {len(y)}, untrained {built}, {type(setup.loss_fn).__name__}"
+    name = f"a shuffled batch of {len(y)}, untrained {built}, {type(setup.loss_fn).__name__}"
     reports[name] = diagnose(logits, y, setup.loss_fn, task=bundle.task, model=setup.model, inputs=x)
     weights = setup.weights.to_dict() if setup.weights is not None else None
     planned = {"weights": weights, "calibration": {"method": "auto"}}  # what `logitlab train` would do
     by = f"`logitlab train --imbalance {imbalance}`"
     return {k: Report(in_light_of_run(r.findings, planned, by=by), title=r.title) for k, r in reports.items()}
+
+
+def _random_batch(split: Any, rows: int, seed: int = 0) -> tuple[Any, Any]:
+    """``rows`` training rows drawn at random (seeded), as the trainer's shuffled batches are.
+
+    The rows in file order are not a fair batch: a file sorted by its label gives a first batch of one class.
+    Sparse-native rows keep the first ``rows`` (their batches are built by the dataset itself).
+    """
+    import torch
+    from torch.utils.data import Subset
+
+    from ..data.bundle import iter_batches
+
+    n = min(rows, len(split))
+    idx = torch.randperm(len(split), generator=torch.Generator().manual_seed(seed))[:n].sort().values
+    if isinstance(split.x, torch.Tensor) and split.x.layout == torch.strided:
+        return split.x[idx].float(), split.y[idx]
+    if not isinstance(split.x, torch.Tensor) and not getattr(split.x, "native", False):
+        return next(iter_batches(Subset(split.x, idx.tolist()), n)), split.y[idx]
+    x = next(split.batches(rows))
+    return x, split.y[: len(x)]
 
 
 def _text_findings(bundle: Any) -> list[Any]:
