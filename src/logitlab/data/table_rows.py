@@ -49,7 +49,16 @@ def check_columns(frame: pd.DataFrame, names: Sequence[str], what: str, param: s
 
 
 def index_like_columns(frame: pd.DataFrame, *, exclude: Sequence[str] = ()) -> list[str]:
-    """Columns named like a row index whose values are the row numbers ``0..N-1`` or ``1..N`` in order."""
+    """Columns named like a row index whose integer values strictly increase.
+
+    That is ``0..N-1`` or ``1..N``, or the row numbers of a subset (R's ``rownames`` after filtering, e.g.
+    ``4, 5, 11, ...``): position in the file, not a property of the row; a file sorted by its label would
+    make it a leak.
+
+    Examples:
+        >>> index_like_columns(pd.DataFrame({"rownames": [4, 5, 11], "row": [3, 1, 2], "x": [1, 2, 3]}))
+        ['rownames']
+    """
     found = []
     for name in frame.columns:
         if name in exclude or str(name).strip().lower() not in INDEX_COLUMN_NAMES:
@@ -57,10 +66,9 @@ def index_like_columns(frame: pd.DataFrame, *, exclude: Sequence[str] = ()) -> l
         col = frame[name]
         if col.dtype.kind not in "iu" or len(col) < 2:
             continue
-        values = col.to_numpy()
-        start = int(values[0])
-        if start in (0, 1) and np.array_equal(values, np.arange(start, start + len(values))):
-            found.append(str(name))
+        if col.hasnans or not bool((np.diff(col.to_numpy()) > 0).all()):
+            continue
+        found.append(str(name))
     return found
 
 

@@ -207,7 +207,7 @@ def bundle_from_frame(
     left_out = [*drop, *([id_column] if id_column is not None else [])]
     index_cols = index_like_columns(frame, exclude=[*targets, *left_out])
     notes += [
-        f"column {c!r} left out: it holds the row numbers in order (an index written with the file); "
+        f"column {c!r} left out: its integers only increase down the file (an index written with the file); "
         "pass id_column= to carry it into predictions"
         for c in index_cols
     ]
