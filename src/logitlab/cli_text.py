@@ -33,8 +33,8 @@ def image_size(text: str) -> int | tuple[int, int]:
     return sizes[0] if len(sizes) == 1 else (sizes[0], sizes[1])
 
 
-def cv_arg(text: str) -> int | str:
-    """``"auto"`` or a positive number of folds (1: one validation split)."""
+def _auto_or_positive(text: str, what: str) -> int | str:
+    """``"auto"`` or a positive integer, for ``--cv`` and ``--epochs``."""
     if text.strip().lower() == "auto":
         return "auto"
     try:
@@ -42,21 +42,18 @@ def cv_arg(text: str) -> int | str:
     except ValueError:
         value = 0
     if value < 1:
-        raise argparse.ArgumentTypeError(f"expected 'auto' or a positive number of folds, got {text!r}")
+        raise argparse.ArgumentTypeError(f"expected 'auto' or a positive number of {what}, got {text!r}")
     return value
+
+
+def cv_arg(text: str) -> int | str:
+    """``"auto"`` or a positive number of folds (1: one validation split)."""
+    return _auto_or_positive(text, "folds")
 
 
 def epochs_arg(text: str) -> int | str:
     """``"auto"`` or a positive number of epochs."""
-    if text.strip().lower() == "auto":
-        return "auto"
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected 'auto' or a positive number of epochs, got {text!r}")
-    return value
+    return _auto_or_positive(text, "epochs")
 
 
 def summary_table(rows: list[dict[str, Any]]) -> None:

@@ -151,17 +151,9 @@ def check_preprocessing(meta: Mapping[str, Any]) -> None:
     _check(isinstance(pre, dict), field, pre, "the preprocessor object logitlab saves")
     kind, names = pre.get("type"), meta["feature_names"]
     size = math.prod(shape)
-    if kind == "tabular":
-        columns, dropped, width = _check_tabular(pre, field)
-        _check(width == size, "input_shape", shape, f"[{width}], the width of the preprocessing's output")
-        if names is not None:
-            ok = all(isinstance(n, str) for n in names) and len(set(names)) == len(names)
-            ok = ok and set(columns) <= set(names) <= set(columns) | set(dropped)
-            _check(
-                ok, "feature_names", names, f"the preprocessing's columns {columns} (and dropped {dropped})"
-            )
-    elif kind == "text_table":
-        columns, dropped, width = _check_text_table(pre, field)
+    if kind in ("tabular", "text_table"):
+        check_table = _check_tabular if kind == "tabular" else _check_text_table
+        columns, dropped, width = check_table(pre, field)
         _check(width == size, "input_shape", shape, f"[{width}], the width of the preprocessing's output")
         if names is not None:
             ok = all(isinstance(n, str) for n in names) and len(set(names)) == len(names)
