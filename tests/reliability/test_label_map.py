@@ -138,3 +138,18 @@ def test_cli_bad_maps_exit_2_with_one_message(
         err = capsys.readouterr().err
         assert "Traceback" not in err and "--label-map" in err and "ConfigError" in err, err
         assert err.count(f"logitlab {command[0]}: ") == 1, err
+
+
+def test_a_streamed_table_is_mapped_too(tmp_path: Path) -> None:
+    import torch
+
+    from logitlab.data import load_dataset
+
+    data = _mixed_csv(tmp_path / "d.csv")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", LogitlabWarning)
+        bundle = load_dataset(data, streaming=True, label_map="Yes=yes,NO=no")
+    assert bundle.task.value == "binary" and bundle.label_encoder.classes == ["no", "yes"]
+    y = torch.cat([part.y for part in (bundle.train, bundle.val, bundle.test) if len(part)])
+    expected = pd.read_csv(data)["target"].map({"Yes": "yes", "NO": "no"}).fillna(pd.read_csv(data)["target"])
+    assert (len(y), int(y.sum())) == (len(expected), int(expected.value_counts()["yes"]))
