@@ -122,6 +122,10 @@ def check_params(p: Mapping[str, Any]) -> None:
                 code="bad-param",
                 param=name,
             )
+    if p.get("label_map") is not None:
+        from .data.label_map import parse_label_map
+
+        parse_label_map(p["label_map"])  # a ConfigError naming label_map
     if isinstance(p["cv"], (int, np.integer)) and p["cv"] > 1 and p["ensemble"] > 1:
         raise ConfigError(
             f"Got cv={p['cv']} and ensemble={p['ensemble']}: cross-fitting already averages {p['cv']} fold "

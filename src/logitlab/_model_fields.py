@@ -86,6 +86,17 @@ def _check_encoder(enc: Any, field: str, meta: Mapping[str, Any]) -> None:
     _check(
         isinstance(notes, list) and all(isinstance(n, str) for n in notes), f"{field}.notes", notes, "strings"
     )
+    label_map = enc.get("label_map")
+    _check(
+        label_map is None
+        or (
+            isinstance(label_map, dict)
+            and all(k and isinstance(v, (str, int, float, bool)) and v != "" for k, v in label_map.items())
+        ),
+        f"{field}.label_map",
+        label_map,
+        "an object of label spellings to names or numbers",
+    )
     output_name = enc.get("output_name")
     _check(
         output_name is None or isinstance(output_name, str), f"{field}.output_name", output_name, "a string"

@@ -166,6 +166,9 @@ def _add_data(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--label-sep", default=LOAD_DEFAULTS["label_sep"], help="separator of label lists in one column"
     )
+    p.add_argument("--label-map", default=None, metavar="MAP",
+                   help="label spellings mapped to one value before encoding: 'yes=1,Yes=1,no=0' or a JSON "
+                   "object such as '{\"Yes\": \"yes\"}' (each label of a label list on its own)")  # fmt: skip
     p.add_argument("--positive", default=None, metavar="CLASS",
                    help="the positive class of a binary target (default: 1/True/yes-like, else the later "
                    "class in sorted order)")  # fmt: skip
@@ -197,6 +200,7 @@ def _load_options(args: argparse.Namespace) -> dict[str, Any]:
     return {
         "target": args.target,
         "label_sep": args.label_sep,
+        "label_map": args.label_map,
         "positive": args.positive,
         "drop": args.drop,
         "id_column": args.id_column,

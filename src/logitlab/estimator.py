@@ -171,6 +171,11 @@ class Classifier(EstimatorBase):
         positive (optional): the positive class of a binary ``y`` given to ``fit(X, y)``. Default: the
             class coded 1/True, a yes-like name, else the later class in sorted order (never by counts;
             a ``DatasetBundle`` brings its own, from ``load_dataset(positive=)``).
+        label_map (dict or str, optional): spellings of a label of ``y`` given to ``fit(X, y)`` mapped to one
+            value before the labels are encoded: ``{"Yes": "yes"}``, ``"yes=1,Yes=1,no=0"`` or a JSON object
+            (each label of a label list on its own); kept with the model, so ``predict`` writes the mapped
+            names and ``score`` maps the labels it is given. A ``DatasetBundle`` brings its own
+            (``load_dataset(label_map=)``). Default: none.
         seed (int, optional): deprecated spelling of ``random_state`` (a ``FutureWarning`` at ``fit``;
             it will be removed). Default: ``None``.
 
@@ -226,6 +231,7 @@ class Classifier(EstimatorBase):
         positive: Any = DEFAULTS["positive"],
         text_columns: Any = DEFAULTS["text_columns"],
         seed: int | None = DEFAULTS["seed"],
+        label_map: Any = DEFAULTS["label_map"],
     ) -> None:
         self.model = model
         self.task = task
@@ -251,6 +257,7 @@ class Classifier(EstimatorBase):
         self.positive = positive
         self.text_columns = text_columns
         self.seed = seed
+        self.label_map = label_map
 
     def __sklearn_tags__(self) -> Any:
         """scikit-learn's tags: NaN is imputed (dense ``X``), sparse ``X`` is taken, multi-label ``y`` too.
@@ -451,6 +458,7 @@ class Classifier(EstimatorBase):
             numeric_scaling=self.numeric_scaling,
             positive=self.positive,
             text_columns=self.text_columns,
+            label_map=self.label_map,
         )
         if isinstance(X, pd.DataFrame):
             self.feature_names_in_ = np.asarray([str(c) for c in X.columns], dtype=object)
@@ -617,7 +625,9 @@ class Classifier(EstimatorBase):
         from sklearn.metrics import accuracy_score
 
         if self.task_ != "multilabel":
-            truth = np.asarray(y).reshape(-1)
+            from .data.label_map import map_labels
+
+            truth = map_labels(np.asarray(y).reshape(-1), self.label_encoder_.label_map, None)  # label_map=
             return float(accuracy_score(truth, self.predict(X), sample_weight=sample_weight))
         truth = self.label_encoder_.transform(y).numpy().astype(np.int64)
         return float(accuracy_score(truth, self.predict(X), sample_weight=sample_weight))

@@ -135,7 +135,7 @@ def check_preprocessing(meta: Mapping[str, Any]) -> None:
     )
     _check(state.get("task") == meta["task"], "preprocessing.task", state.get("task"), f"{meta['task']!r}")
     _check_encoder(state.get("label_encoder"), "preprocessing.label_encoder", meta)
-    keys = ("task", "classes", "positive", "label_sep", "soft", "output_name")
+    keys = ("task", "classes", "positive", "label_sep", "soft", "output_name", "label_map")
     inner, outer = state["label_encoder"], meta["label_encoder"]
     for key in keys:
         default = {"label_sep": "|", "soft": False}.get(key)

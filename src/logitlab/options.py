@@ -142,6 +142,7 @@ CLASSIFIER_DEFAULTS: MappingProxyType[str, Any] = MappingProxyType(
         "positive": None,
         "text_columns": "auto",
         "seed": None,
+        "label_map": None,
     }
 )
 """The defaults of :class:`logitlab.Classifier` (and so of ``logitlab train``)."""

@@ -126,6 +126,11 @@ TAMPERING = [
     Tamper("classes-changed", _edit(lambda m: m.update(classes=[0, 2])), r"label_encoder\.classes"),
     Tamper("positive-not-a-class", _edit(_positive), r"label_encoder\.positive.*'zzz'"),
     Tamper(
+        "label-map-not-scalars",
+        _edit(lambda m: [e.update(label_map={"Yes": [1]}) for e in _all_encoders(m)]),
+        r"label_encoder\.label_map",
+    ),
+    Tamper(
         "unknown-scaling",
         _edit(lambda m: m["preprocessing"]["preprocessor"]["numeric"][0].update(scaling="log")),
         r"numeric\[0\]\.scaling",

@@ -45,6 +45,7 @@ def from_arrays(
     *,
     task: Task | str | None = None,
     label_sep: str = "|",
+    label_map: Any = None,
     val_size: float = 0.15,
     test_size: float = 0.15,
     seed: int = 0,
@@ -66,6 +67,8 @@ def from_arrays(
         y (array-like): labels, as for :func:`~logitlab.data.encode_labels`.
         task (Task or str, optional): override the inferred task. Default: inferred.
         label_sep (str): separator of label-list strings. Default: ``"|"``.
+        label_map (dict or str, optional): label spellings mapped to one value first
+            (:mod:`logitlab.data.label_map`). Default: none.
         val_size (float): validation share, may be 0. Default: ``0.15``.
         test_size (float): test share, may be 0. Default: ``0.15``.
         seed (int): seed of the stratified split. Default: ``0``.
@@ -88,7 +91,9 @@ def from_arrays(
             fix="give one label (or label row) per row of X.",
             code="length-mismatch",
         )
-    targets, enc = encode_labels(y, task, label_sep=label_sep, positive=positive, label_names=label_names)
+    targets, enc = encode_labels(
+        y, task, label_sep=label_sep, positive=positive, label_names=label_names, label_map=label_map
+    )
     train, val, test, notes = split_indices(
         targets.numpy(), enc.task, val_size=val_size, test_size=test_size, seed=seed, names=enc.classes
     )

@@ -29,6 +29,7 @@ from torch import Tensor
 
 from ..errors import ConfigError, DataError, LogitlabWarning
 from ..tasks import Task, infer_task
+from .label_map import check_keys, map_labels, parse_label_map, spelling_groups
 from .label_values import (
     choose_positive,
     class_counts,
@@ -69,6 +70,7 @@ class LabelEncoder:
     soft: bool = False
     notes: list[str] = field(default_factory=list)
     output_name: str | None = None
+    label_map: dict[str, Any] | None = None  # spellings -> one value, applied before encoding (label_map.py)
 
     @property
     def n_outputs(self) -> int:
@@ -94,6 +96,7 @@ class LabelEncoder:
         label_names: Sequence[str] | None = None,
         row_name: RowNamer = INDEX,
         counts: Sequence[int] | None = None,
+        label_map: Any = None,
     ) -> LabelEncoder:
         """Choose the task (unless given), the classes and the positive class from labels ``y``.
 
@@ -107,6 +110,8 @@ class LabelEncoder:
             row_name (RowNamer): names row ``i`` in error messages. Default: ``"index i"``.
             counts (list[int], optional): ``y`` holds distinct 1-D labels and ``counts[i]`` rows hold
                 ``y[i]`` (what a streaming pass collects); the encoder is the one the rows would give.
+            label_map (dict or str, optional): label spellings mapped to one value before anything else
+                (:mod:`logitlab.data.label_map`); kept, and applied by :meth:`transform` too.
 
         Raises:
             DataError: missing labels (naming the rows), a single class, or labels that do not fit ``task``.
@@ -119,6 +124,18 @@ class LabelEncoder:
         elif isinstance(y, Tensor):
             y = y.detach().cpu().numpy()
         values = label_array(y, row_name, sep=label_sep, lists=forced is Task.MULTILABEL)
+        mapping = parse_label_map(label_map)
+        if mapping:
+            check_keys(values, mapping, label_sep)
+            values = map_labels(values, mapping, label_sep)
+        enc = cls._fit_values(values, forced, label_sep, positive, label_names, row_name, counts)
+        enc.label_map = mapping
+        return enc
+
+    @classmethod
+    def _fit_values(cls, values: np.ndarray, forced: Task | None, label_sep: str, positive: Any,
+                    label_names: Sequence[str] | None, row_name: RowNamer, counts: Sequence[int] | None,
+                    ) -> LabelEncoder:  # fmt: skip
         lists = label_lists(values, label_sep, forced)
         if lists is not None:
             if forced not in (None, Task.MULTILABEL):
@@ -155,6 +172,7 @@ class LabelEncoder:
             y = y.detach().cpu().numpy()
         multilabel = self.task is Task.MULTILABEL
         values = label_array(y, row_name, sep=self.label_sep if multilabel else None, lists=multilabel)
+        values = map_labels(values, self.label_map, self.label_sep if multilabel else None)
         if multilabel:
             return self._transform_multilabel(values, row_name)
         if values.ndim == 2 and values.shape[1] > 1:  # one-hot matrix for a multiclass task
@@ -197,6 +215,7 @@ class LabelEncoder:
             present = np.flatnonzero(known)
             values = label_array(np.asarray(y, dtype=object)[present], row_name.subset(present),
                                  sep=self.label_sep if multilabel else None, lists=multilabel)  # fmt: skip
+            values = map_labels(values, self.label_map, self.label_sep if multilabel else None)
             for i, row in zip(present, self._label_sets(values)):
                 new = [lab for lab in row if lab not in self._lookup]
                 if new:
@@ -283,6 +302,7 @@ class LabelEncoder:
             "soft": self.soft,
             "notes": list(self.notes),
             "output_name": self.output_name,
+            **({"label_map": dict(self.label_map)} if self.label_map else {}),
         }
 
     @classmethod
@@ -297,60 +317,8 @@ class LabelEncoder:
             bool(d.get("soft", False)),
             list(d.get("notes", [])),
             d.get("output_name"),
+            parse_label_map(d.get("label_map")),
         )
-
-
-def spelling_groups(uniq: Sequence[Any], counts: Sequence[int]) -> list[str]:
-    """A note (also warned) when distinct labels look like spellings of one value.
-
-    Labels are compared after Unicode NFKC normalisation, trimming and case folding, with numbers by value
-    and ``true``/``yes`` as 1, ``false``/``no`` as 0: ``0 / 0.0 / False``, ``Yes / yes``, a full-width
-    ``Ｙｅｓ``. They stay separate classes (a text label is a name, and predictions write it back as it
-    was given); the note (a :class:`~logitlab.errors.LogitlabWarning` too) counts each spelling so that
-    the column can be corrected.
-
-    Examples:
-        >>> import warnings
-        >>> with warnings.catch_warnings():
-        ...     warnings.simplefilter("ignore")
-        ...     print(spelling_groups(["0", "0.0", "1", "True"], [50, 3, 40, 2])[0])
-        labels that look like one value spelled differently are separate classes: '0' (50 rows) = '0.0' (3 rows); '1' (40 rows) = 'True' (2 rows); write each value one way in the target column (or map them before training)
-    """
-    groups: dict[str, list[tuple[Any, int]]] = {}
-    for u, c in zip(uniq, counts):
-        groups.setdefault(_spelling_key(u), []).append((json_scalar(u), int(c)))
-    mixed = [g for g in groups.values() if len(g) > 1]
-    if not mixed:
-        return []
-    shown = "; ".join(" = ".join(f"{str(u)!r} ({c} rows)" for u, c in g) for g in mixed[:5])
-    note = (
-        f"labels that look like one value spelled differently are separate classes: {shown}; "
-        "write each value one way in the target column (or map them before training)"
-    )
-    warnings.warn(note, LogitlabWarning, stacklevel=4)
-    return [note]
-
-
-_TRUE_WORDS = frozenset({"true", "yes"})
-_FALSE_WORDS = frozenset({"false", "no"})
-
-
-def _spelling_key(value: Any) -> str:
-    import math
-    import unicodedata
-
-    text = unicodedata.normalize("NFKC", str(json_scalar(value))).strip().casefold()
-    if text in _TRUE_WORDS:
-        return "1"
-    if text in _FALSE_WORDS:
-        return "0"
-    try:
-        number = float(text)
-    except ValueError:
-        return text
-    if math.isfinite(number) and number == int(number):
-        return str(int(number))
-    return repr(number)
 
 
 def check_label_sep(label_sep: Any) -> str:
@@ -377,6 +345,7 @@ def encode_labels(
     positive: Any = None,
     label_names: Sequence[str] | None = None,
     row_name: RowNamer = INDEX,
+    label_map: Any = None,
 ) -> tuple[Tensor, LabelEncoder]:
     """Fit a :class:`LabelEncoder` on ``y`` and encode ``y``; returns ``(targets, encoder)``.
 
@@ -388,8 +357,9 @@ def encode_labels(
         ('multiclass', [2, 0, 1, 2])
     """
     enc = LabelEncoder.fit(
-        y, task, label_sep=label_sep, positive=positive, label_names=label_names, row_name=row_name
-    )
+        y, task, label_sep=label_sep, positive=positive, label_names=label_names, row_name=row_name,
+        label_map=label_map,
+    )  # fmt: skip
     return enc.transform(y, row_name=row_name), enc
 
 
@@ -472,7 +442,7 @@ def _fit_1d(
     note = f"positive class {pos!r} ({why}); negative class {json_scalar(neg)!r}"
     share = counts[at] / max(1, sum(counts))
     if positive is None and share > 0.5:  # a warning, not a note: most likely the other class was meant
-        warnings.warn(_majority_positive(pos, json_scalar(neg), share), LogitlabWarning, stacklevel=3)
+        warnings.warn(_majority_positive(pos, json_scalar(neg), share), LogitlabWarning, stacklevel=4)
     return cls(
         Task.BINARY, [json_scalar(neg), pos], pos, f"{reason}; {note}", label_sep, notes=[*spellings, note]
     )

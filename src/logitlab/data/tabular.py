@@ -178,6 +178,7 @@ def bundle_from_frame(
     target: str | Sequence[str] | None = None,
     task: Task | str | None = None,
     label_sep: str = "|",
+    label_map: Any = None,
     val_size: float = 0.15,
     test_size: float = 0.15,
     seed: int = 0,
@@ -220,7 +221,9 @@ def bundle_from_frame(
         if dropped:
             frame, row_name = frame.iloc[kept], row_name.subset(kept)
     y_raw = frame[targets[0]] if len(targets) == 1 else frame[targets]
-    y, enc = encode_labels(y_raw, task, label_sep=label_sep, positive=positive, row_name=row_name)
+    y, enc = encode_labels(
+        y_raw, task, label_sep=label_sep, positive=positive, row_name=row_name, label_map=label_map
+    )
     notes = [*notes, *enc.notes]
     if enc.task is Task.BINARY and len(targets) == 1 and isinstance(enc.positive, (bool, int, float)):
         enc.output_name = targets[0]  # a 0/1 column: name the logit after the column

@@ -34,15 +34,64 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..errors import DataError
+from ..errors import DataError, ModelFileError
 
 if TYPE_CHECKING:
     from ..data import DatasetBundle, Inputs
     from ..estimator import Classifier
 
-__all__ = ["fingerprint", "held_out_rows", "row_keys", "split_record"]
+__all__ = ["check_run_numbers", "fingerprint", "held_out_rows", "row_keys", "split_record"]
 
 _CHUNK = 1 << 20
+
+_SHARES = (("load", "val_size"), ("load", "test_size"), ("split", "test_size"))
+
+
+def check_run_numbers(config: Mapping[str, Any], source: str = "config.json") -> dict[str, Any]:
+    """``config`` whose split numbers are usable: shares in [0, 1), the seed and row count whole numbers.
+
+    ``load.val_size``, ``load.test_size`` and ``split.test_size`` must be finite numbers in [0, 1);
+    ``load.seed`` an integer in [0, :data:`~logitlab.options.MAX_SEED`]; ``split.test_rows`` a count.
+    A missing field keeps its default.
+
+    Raises:
+        ModelFileError: ``run-config-invalid``, naming ``source`` and the field (a string, a list, NaN, a
+            5,000-digit integer or a share out of range: an edited file, never a traceback).
+
+    Examples:
+        >>> check_run_numbers({"load": {"test_size": 0.2, "seed": 3}})["load"]["seed"]
+        3
+    """
+    from ..options import MAX_SEED
+
+    for part, key in _SHARES:
+        value = (config.get(part) or {}).get(key)
+        if value is not None and not (_is_number(value) and 0.0 <= float(value) < 1.0):
+            _bad(source, f"{part}.{key}", value, "a share in [0, 1) such as 0.15")
+    for part, key, top in (("load", "seed", MAX_SEED), ("split", "test_rows", 2**63 - 1)):
+        value = (config.get(part) or {}).get(key)
+        if value is not None and not (_is_number(value, whole=True) and 0 <= value <= top):
+            _bad(source, f"{part}.{key}", value, f"a whole number in [0, {top}]")
+    return dict(config)
+
+
+def _is_number(value: Any, *, whole: bool = False) -> bool:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    if isinstance(value, int):
+        return value.bit_length() <= 64  # a 5,000-digit integer is no share, seed or count
+    return not whole and bool(np.isfinite(value))
+
+
+def _bad(source: str, field: str, value: Any, expected: str) -> None:
+    shown = repr(value) if len(repr(value)) <= 40 else f"{repr(value)[:40]}... ({type(value).__name__})"
+    raise ModelFileError(
+        f"The run's {source} has `{field}` = {shown}; expected {expected}. It was edited or is not a "
+        "logitlab run file.",
+        fix="restore config.json (or delete it to score the model without the run's settings), or train "
+        "the run again.",
+        code="run-config-invalid",
+    )
 
 
 def fingerprint(spec: str | os.PathLike[str]) -> str | None:
@@ -81,6 +130,7 @@ def row_keys(x: Any, y: Any) -> np.ndarray | None:
 
 def split_record(spec: str, bundle: DatasetBundle, load: Mapping[str, Any]) -> dict[str, Any]:
     """What ``config.json`` keeps to find the run's test rows in any file later (see the module docstring)."""
+    check_run_numbers({"load": load}, "the load options")
     test_size = float(load.get("test_size", 0.15) if load.get("test_size") is not None else 0.15)
     record: dict[str, Any] = {
         "fingerprint": fingerprint(spec),

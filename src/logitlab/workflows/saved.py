@@ -47,7 +47,9 @@ def _run_config(path: Path) -> dict[str, Any]:
         if not isinstance(config, dict) or not isinstance(config.get("load") or {}, dict):
             problem = "is not a JSON object with a `load` object"
         else:
-            return config
+            from .heldout import check_run_numbers
+
+            return check_run_numbers(config, str(path))
     raise ModelFileError(
         f"The run's {path} {problem}; it was edited or is not a logitlab run file.",
         fix="delete config.json to score the model without the run's settings, or train the run again.",

@@ -18,6 +18,7 @@ from ...options import LABEL_MODES, MISSING_TARGET, NUMERIC_SCALINGS, choices_te
 from ...tasks import Task
 from ..bundle import DatasetBundle, DataState, Inputs
 from ..images import Normalize
+from ..label_map import parse_label_map
 from ..tabular import TABLE_SUFFIXES
 from .base import LoadOptions, Source, Spec
 from .builtin import BuiltinSource
@@ -44,6 +45,7 @@ def load_dataset(
     target: str | Sequence[str] | None = LoadOptions.target,
     task: Task | str | None = LoadOptions.task,
     label_sep: str = LoadOptions.label_sep,
+    label_map: Any = LoadOptions.label_map,
     val_size: float = LoadOptions.val_size,
     test_size: float = LoadOptions.test_size,
     seed: int = LoadOptions.seed,
@@ -76,6 +78,9 @@ def load_dataset(
             Default: a column named target/label/labels/class/y, or the one non-path column of an image CSV.
         task (Task or str, optional): override the inferred task. Default: inferred, with the reason.
         label_sep (str): separator of label lists in one cell (``"a|b"``). Default: ``"|"``.
+        label_map (dict or str, optional): label spellings mapped to one value before the labels are
+            encoded: ``{"Yes": "yes"}``, ``"yes=1,Yes=1,no=0"`` or a JSON object (each label of a label
+            list on its own; see :mod:`logitlab.data.label_map`). Default: none.
         val_size (float): share of the validation split. Default: ``0.15``.
         test_size (float): share of the test split. Default: ``0.15``.
         seed (int): seed of the stratified split. Default: ``0``.
@@ -125,7 +130,7 @@ def load_dataset(
         ('binary', ['malignant'], (30,), 569)
     """
     options = LoadOptions(
-        target=target, task=task, label_sep=label_sep, val_size=val_size, test_size=test_size, seed=seed,
+        target=target, task=task, label_sep=label_sep, label_map=parse_label_map(label_map), val_size=val_size, test_size=test_size, seed=seed,
         image_size=image_size, positive=positive, drop=drop, id_column=id_column,
         missing_target=missing_target, sep=sep, encoding=encoding, max_categories=max_categories,
         numeric_scaling=numeric_scaling, text_columns=text_columns, label_pattern=label_pattern, image_column=image_column, allow_outside_root=allow_outside_root,

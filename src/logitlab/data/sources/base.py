@@ -43,6 +43,7 @@ class LoadOptions:
     target: str | Sequence[str] | None = None  # label column(s) of a table / CSV of images
     task: Task | str | None = None  # override the inferred task
     label_sep: str = LOAD_DEFAULTS["label_sep"]  # separator of label lists in one cell
+    label_map: Any = None  # label spellings -> one value, before encoding (label_map.py)
     val_size: float = LOAD_DEFAULTS["val_size"]  # share of the validation split
     test_size: float = LOAD_DEFAULTS["test_size"]  # share of the test split
     seed: int = 0  # seed of the stratified split

@@ -201,8 +201,9 @@ def _image_bundle(
     row_name: RowNamer,
 ) -> DatasetBundle:
     targets, enc = encode_labels(
-        labels, options.task, label_sep=options.label_sep, positive=options.positive, row_name=row_name
-    )
+        labels, options.task, label_sep=options.label_sep, positive=options.positive, row_name=row_name,
+        label_map=options.label_map,
+    )  # fmt: skip
     train, val, test, split_notes = split_indices(
         targets.numpy(), enc.task, val_size=options.val_size, test_size=options.test_size, seed=options.seed,
         names=enc.classes,

@@ -22,7 +22,7 @@ class StreamingSource(Source):
     def load(self, spec: Spec, options: LoadOptions) -> DatasetBundle:
         """A streaming bundle: one statistics pass, hash splits that stay in the files."""
         return load_streaming(
-            spec.text, target=options.target, label_sep=options.label_sep, drop=options.drop,
+            spec.text, target=options.target, label_sep=options.label_sep, label_map=options.label_map, drop=options.drop,
             max_categories=options.max_categories, numeric_scaling=options.numeric_scaling, split_key=options.split_key, **options.split,
         )  # fmt: skip
 

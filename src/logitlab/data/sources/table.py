@@ -25,7 +25,7 @@ class TableSource(Source):
         """The table's bundle (target column(s), features preprocessed, split)."""
         frame, row_name = spec.table()
         return bundle_from_frame(
-            frame, target=options.target, label_sep=options.label_sep, drop=options.drop,
+            frame, target=options.target, label_sep=options.label_sep, label_map=options.label_map, drop=options.drop,
             id_column=options.id_column, missing_target=options.missing_target,
             max_categories=options.max_categories, numeric_scaling=options.numeric_scaling, text_columns=options.text_columns, row_name=row_name, source=str(spec.path), **options.split,
         )  # fmt: skip

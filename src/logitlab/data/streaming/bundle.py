@@ -119,6 +119,7 @@ def load_streaming(
     target: str | Sequence[str] | None = None,
     task: Task | str | None = None,
     label_sep: str = "|",
+    label_map: Any = None,
     val_size: float = 0.15,
     test_size: float = 0.15,
     seed: int = 0,
@@ -161,7 +162,7 @@ def load_streaming(
     features = [c for c in manifest.columns if c not in (*names, *drop)]
     splitter = HashSplit(val_size, test_size, seed, split_key)
     stats = scan_table(manifest, target=names, features=features, splitter=splitter, sample_rows=sample_rows)
-    enc = stats.labels.encoder(task, positive=positive, label_sep=label_sep)
+    enc = stats.labels.encoder(task, positive=positive, label_sep=label_sep, label_map=label_map)
     if enc.task is Task.BINARY and len(names) == 1 and isinstance(enc.positive, (bool, int, float)):
         enc.output_name = names[0]
     rows = stats.unit_counts.sum(0)

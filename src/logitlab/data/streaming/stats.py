@@ -131,15 +131,19 @@ class LabelStats:
             return pd.DataFrame(list(self.counts), columns=self.columns)
         return np.array(list(self.counts))
 
-    def encoder(self, task: Task | str | None, *, positive: Any, label_sep: str) -> LabelEncoder:
+    def encoder(
+        self, task: Task | str | None, *, positive: Any, label_sep: str, label_map: Any = None
+    ) -> LabelEncoder:
         """The label encoder the table's rows give (as :func:`~logitlab.data.encode_labels` on them all)."""
         if self.continuous:
             lo, hi = self.span
             return LabelEncoder.fit(np.array([lo, hi, (lo + hi) / 2 + 1e-9]), task, label_sep=label_sep)
         totals = [int(c.sum()) for c in self.counts.values()]
         if len(self.columns) > 1:
-            return LabelEncoder.fit(self._values(), task, label_sep=label_sep)
-        return LabelEncoder.fit(self._values(), task, label_sep=label_sep, positive=positive, counts=totals)
+            return LabelEncoder.fit(self._values(), task, label_sep=label_sep, label_map=label_map)
+        return LabelEncoder.fit(
+            self._values(), task, label_sep=label_sep, positive=positive, counts=totals, label_map=label_map
+        )
 
     def label_counts(self, split: int, enc: LabelEncoder) -> LabelCounts | None:
         """The counts of split ``split``'s encoded targets (``None`` for an empty split)."""
