@@ -67,14 +67,15 @@ def read_file_bytes(path: Path, *, limit: int | None) -> bytes:
             fix="check that the model directory is readable.",
             code="model-file-unreadable",
         ) from None
+    info = os.fstat(fd)  # before fdopen, which meets a directory with a raw IsADirectoryError
+    if not stat.S_ISREG(info.st_mode) or (os.name != "nt" and os.path.islink(path)):
+        os.close(fd)
+        raise ModelFileError(
+            f"{path} is not a regular file.",
+            fix="pass the directory given to Classifier.save(dir) or `logitlab train --out DIR`.",
+            code="model-file-missing",
+        )
     with os.fdopen(fd, "rb") as fh:
-        info = os.fstat(fh.fileno())
-        if not stat.S_ISREG(info.st_mode) or (os.name != "nt" and os.path.islink(path)):
-            raise ModelFileError(
-                f"{path} is not a regular file.",
-                fix="pass the directory given to Classifier.save(dir) or `logitlab train --out DIR`.",
-                code="model-file-missing",
-            )
         if limit is not None and info.st_size > limit:
             raise ModelFileError(
                 f"{path} holds {info.st_size:,} bytes; a model.json is at most {limit:,} bytes.",

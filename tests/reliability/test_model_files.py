@@ -285,6 +285,15 @@ def test_a_fifo_in_place_of_model_json_is_refused_without_blocking(tmp_path: Pat
         Classifier.load(d)
 
 
+def test_a_folder_in_place_of_model_json_or_the_weights_is_refused(tmp_path: Path) -> None:
+    for name in ("model.json", "model.safetensors"):
+        d = _tampered(tmp_path / name, TAMPERING[0])
+        (d / name).unlink()
+        (d / name).mkdir()
+        with pytest.raises(ModelFileError, match="not a regular file"):
+            Classifier.load(d)
+
+
 def test_huge_sizes_build_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The bounds are checked before the network is built, even on the meta device."""
     import logitlab.models
