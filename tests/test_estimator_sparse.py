@@ -37,8 +37,8 @@ def _data(n=300, f=40, density=0.1, seed=0, multilabel=False):
 def test_sparse_fit_and_predict_equal_the_dense_path(multilabel):
     X, y = _data(multilabel=multilabel)
     # val_size=0: no validation rows, so dense X (which may be cross-fitted) and sparse rows (one split) train alike
-    sp_clf = Classifier(**EXACT, model="mlp", standardize=False, val_size=0.0).fit(X, y)
-    dense = Classifier(**EXACT, model="mlp", standardize=False, val_size=0.0).fit(X.toarray(), y)
+    sp_clf = Classifier(**EXACT, standardize=False, val_size=0.0).fit(X, y)
+    dense = Classifier(**EXACT, standardize=False, val_size=0.0).fit(X.toarray(), y)
     assert sp_clf.task_ == ("multilabel" if multilabel else "binary") and sp_clf.n_features_in_ == 40
     np.testing.assert_array_equal(sp_clf.decision_function(X), dense.decision_function(X.toarray()))
     np.testing.assert_array_equal(sp_clf.predict_proba(X), dense.predict_proba(X.toarray()))
@@ -57,7 +57,7 @@ def test_every_sparse_format_gives_the_csr_results(kind):
 
 def test_sparse_x_is_taken_unscaled_by_the_sparse_model_and_matches_the_dense_path():
     X, y = _data()
-    clf = Classifier(**EXACT, val_size=0.0).fit(
+    clf = Classifier(**{**EXACT, "model": "auto"}, val_size=0.0).fit(
         X, y
     )  # no validation rows: dense X is not cross-fitted either
     pre = clf.data_state_.preprocessor
@@ -65,7 +65,7 @@ def test_sparse_x_is_taken_unscaled_by_the_sparse_model_and_matches_the_dense_pa
     assert not any(pre.mean) and set(pre.scale) == {1.0}
     assert any("not scaled" in n for n in clf.decisions_["notes"])
     # the same linear model trained on the dense matrix: the same batches, products up to float rounding
-    dense = Classifier(**EXACT, model="sparse", standardize=False, val_size=0.0).fit(X.toarray(), y)
+    dense = Classifier(**{**EXACT, "model": "sparse"}, standardize=False, val_size=0.0).fit(X.toarray(), y)
     np.testing.assert_allclose(
         clf.decision_function(X), dense.decision_function(X.toarray()), rtol=1e-4, atol=1e-5
     )
