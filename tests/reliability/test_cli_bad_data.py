@@ -90,7 +90,9 @@ def results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         return subprocess.run(cmd, cwd=root, env=env, capture_output=True, text=True, timeout=400)
 
     with ThreadPoolExecutor(max_workers=3) as pool:
-        futures = {k: pool.submit(run, argv) for k, (argv, _) in CASES.items()}
+        # each train case its own --out: three run at once, and one run directory is locked by its writer
+        own = {k: [*a, "--out", f"runs/{k}"] if a[0] == "train" else a for k, (a, _) in CASES.items()}
+        futures = {k: pool.submit(run, argv) for k, argv in own.items()}
         return {k: f.result() for k, f in futures.items()}
 
 
