@@ -660,6 +660,9 @@ class Classifier(EstimatorBase):
     def save(self, directory: str | os.PathLike[str]) -> Path:
         """Write ``model.safetensors`` and ``model.json`` into ``directory`` (created if missing); no pickle.
 
+        A text model of ``model="hf:..."`` also writes its ``tokenizer.json`` (data; first, so that ``model.json``,
+        the commit point, names its SHA-256).
+
         Returns:
             Path: the directory.
         """

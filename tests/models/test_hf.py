@@ -174,6 +174,12 @@ def test_bad_paths_and_options_are_refused(folder, tmp_path):
         Classifier(model=f"hf:{folder}", device="cpu", model_options={"max_length": 100}).fit(
             _texts([["pos"], ["neg"]] * 10, 0), [1, 0] * 10
         )
+    from logitlab.data import from_arrays
+    from logitlab.data.hf_bundle import tokenize_bundle
+
+    with pytest.raises(ConfigError, match="streaming table or image data") as err:
+        tokenize_bundle(from_arrays(np.zeros((20, 2)), [0, 1] * 10), folder, MAX_LEN)
+    assert err.value.code == "hf-unsupported"
     two = pd.DataFrame({"a": _texts([["pos"]] * 20, 0), "b": _texts([["neg"]] * 20, 1)})
     with pytest.raises(ConfigError, match="one text column") as err:
         Classifier(model=f"hf:{folder}", device="cpu").fit(two, [1, 0] * 10)
@@ -224,6 +230,17 @@ def test_an_edited_tokenizer_or_config_is_refused(saved, tmp_path):
     (m / "model.json").write_text(json.dumps(meta))
     with pytest.raises(ModelFileError, match="model_spec.config"):
         Classifier.load(m)
+
+
+def test_ddp_is_refused(folder, monkeypatch):
+    from types import SimpleNamespace
+
+    import logitlab.train.distributed as distributed
+
+    monkeypatch.setattr(distributed, "detect", lambda: SimpleNamespace(world_size=2))
+    with pytest.raises(ConfigError, match="DDP") as err:
+        Classifier(model=f"hf:{folder}", device="cpu").fit(_texts([["pos"], ["neg"]] * 10, 0), [1, 0] * 10)
+    assert err.value.code == "hf-unsupported"
 
 
 def test_onnx_export_is_refused(saved, tmp_path):

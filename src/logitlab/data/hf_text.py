@@ -144,7 +144,9 @@ class HFTextPreprocessor:
 
     def _backend(self) -> Any:
         if self._tokenizer is None:
-            from tokenizers import Tokenizer
+            from ..extras import require_extra
+
+            Tokenizer = require_extra("hf", "tokenizers").Tokenizer  # noqa: N806
 
             if self.tokenizer_json is None:
                 raise ModelFileError(
