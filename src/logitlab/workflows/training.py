@@ -280,6 +280,7 @@ def _write_report(
 ) -> Path:
     """``report.html`` with ``plots/``: the doctor on the training labels and the evaluation logits, metrics, figures."""
     from ..doctor import diagnose, diagnose_dataset
+    from ..importance import informative_terms
     from ..report import write_report
 
     split, logits, metrics = scored
@@ -306,6 +307,7 @@ def _write_report(
             # the logit order of the targets (classes_ is sorted, as scikit-learn's)
             class_names=[str(c) for c in clf.label_encoder_.classes] if clf.task_ != "multilabel" else None,
             importance=importance,
+            terms=informative_terms(clf),
         )
     )
 
