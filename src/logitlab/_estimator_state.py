@@ -26,6 +26,7 @@ from .options import (
     OBJECTIVE_SPELLINGS,
     PRECISION_ALIASES,
     PRECISIONS,
+    SPARSE_TRAINING,
     TASK_CHOICES,
     choices_text,
 )
@@ -332,6 +333,36 @@ def forward_logits(model: nn.Module, batches: Any, n_outputs: int) -> Any:
 _MIN_ROWS = 16
 
 
+def training_values(clf: Classifier, model_name: str) -> dict[str, Any]:
+    """``lr``, ``weight_decay`` and ``imbalance`` as the run uses them, with a note when they are not as given.
+
+    The sparse-native model takes :data:`~logitlab.options.SPARSE_TRAINING`'s value for each of the three
+    left at its :data:`~logitlab.options.CLASSIFIER_DEFAULTS` value; any other model, and any value given
+    that differs from the default, is used as it is.
+
+    Examples:
+        >>> from logitlab import Classifier
+        >>> training_values(Classifier(lr=0.01), "sparse")["lr"], training_values(Classifier(), "mlp")["lr"]
+        (0.01, 0.001)
+    """
+    from .options import CLASSIFIER_DEFAULTS
+
+    out: dict[str, Any] = {k: getattr(clf, k) for k in SPARSE_TRAINING}
+    if str(model_name).lower() != "sparse":
+        return out
+    changed = []
+    for key, value in SPARSE_TRAINING.items():
+        if out[key] == CLASSIFIER_DEFAULTS[key]:
+            out[key] = value
+            changed.append(f"{key}={value!r}")
+    if changed:
+        out["note"] = (
+            f"the sparse model trains with {', '.join(changed)} (options.SPARSE_TRAINING, in place of the "
+            "defaults for dense features); pass other values to change them"
+        )
+    return out
+
+
 def train_model(
     clf: Classifier, setup: TrainingSetup, run_dir: Any, plan: Plan, *, resume: bool = False
 ) -> tuple[Any, ...]:
@@ -383,8 +414,8 @@ def train_model(
             config = TrainConfig(
                 epochs=epochs,
                 batch_size=batch,
-                lr=float(clf.lr),
-                weight_decay=float(clf.weight_decay),
+                lr=float(clf.decisions_.get("training", {}).get("lr", clf.lr)),
+                weight_decay=float(clf.decisions_.get("training", {}).get("weight_decay", clf.weight_decay)),
                 precision=clf.precision,  # type: ignore[arg-type]  # checked by check_params and TrainConfig
                 seed=clf.seed_ + 1000 * k,
                 device=clf.device,

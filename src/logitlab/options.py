@@ -35,6 +35,7 @@ __all__ = [
     "EXPORT_FORMATS",
     "FEW_ROWS",
     "HF_AUTO_EPOCHS",
+    "SPARSE_TRAINING",
     "HF_OPTIONS",
     "HF_PREFIX",
     "IMBALANCE_STRATEGIES",
@@ -186,6 +187,16 @@ HF_AUTO_EPOCHS: MappingProxyType[str, int] = MappingProxyType(
 """What ``epochs="auto"`` trains a pretrained transformer (``model="hf:PATH"``) for: as :data:`AUTO_EPOCHS`
 with a fine-tuning budget (a few epochs; a pretrained network overfits long before 2,000 steps)."""
 
+SPARSE_TRAINING: MappingProxyType[str, Any] = MappingProxyType(
+    {"lr": 0.05, "weight_decay": 0.01, "imbalance": "none"}
+)
+"""What the sparse-native model (``model="sparse"``: text columns, scipy sparse ``X``) trains with where
+``lr``, ``weight_decay`` and ``imbalance`` are left at their :data:`CLASSIFIER_DEFAULTS` (a value given
+explicitly that differs from the default is used as given). A linear model on TF-IDF rows learns slowly at
+the MLP's ``lr=1e-3`` (still improving after 30 epochs), and ``"balanced"`` weights of up to 2,000 for rare
+labels cost ranking quality; chosen on the development set ``docs-params`` of ``benchmarks/text.py``
+(``benchmarks/RESULTS.md``, "Text (issue 23)")."""
+
 CV_AUTO: MappingProxyType[str, int] = MappingProxyType(
     {"folds": 5, "min_val_events": 50, "small_rows": 2000, "max_rows": 5000}
 )
@@ -233,15 +244,19 @@ are distinct, or they average ``long_mean_tokens`` tokens or more. Category name
 TEXT_VECTORIZER: MappingProxyType[str, Any] = MappingProxyType(
     {
         "word_ngrams": [1, 2],  # scikit-learn TfidfVectorizer(analyzer="word", ngram_range=...)
-        "char_ngrams": [2, 5],  # TfidfVectorizer(analyzer="char_wb", ...); None: no character n-grams
+        "char_ngrams": None,  # [lo, hi]: TfidfVectorizer(analyzer="char_wb", ...) too; None: none
         "min_df": 2,  # terms in fewer training rows are dropped
         "max_word_features": 200_000,
         "max_char_features": 100_000,
         "sublinear_tf": True,  # 1 + log(tf)
     }
 )
-"""How a text column becomes sparse features: TF-IDF of word and character n-grams (scikit-learn's
-``TfidfVectorizer``), each block L2-normalised, fitted on the training rows only."""
+"""How a text column becomes sparse features: TF-IDF of word 1-2 grams (scikit-learn's ``TfidfVectorizer``,
+sublinear tf, terms in at least 2 training rows), L2-normalised, fitted on the training rows only; character
+n-grams (``char_ngrams=[2, 5]``: a second block of ``char_wb`` n-grams) are off by default. On the development
+set ``docs-params`` of ``benchmarks/text.py`` (8,000 docstrings of ~110 words) word 1-2 grams took 7.7 s to fit
+and transform against 90 s with ``char_wb`` 2-5 grams (37 s with 3-5), ten times the non-zeros a row (1,032
+against 107), so every epoch ten times the cost (``benchmarks/RESULTS.md``, "Text (issue 23)")."""
 
 FEW_ROWS = 10
 """A class (multi-label: a label's positives or negatives) with fewer rows than this in the validation
