@@ -87,6 +87,7 @@ def train(
             check_resume(out, record, resume=resume)
         try:
             bundle = load_data(spec, load, task=clf.task, seed=int(clf.random_state))
+            bundle = _hf_tokens(clf, bundle, load.get("text_columns", "auto"))
         except BaseException:
             if main:  # nothing written yet: leave the folder as it was
                 forget_attempt(out, created=created)
@@ -97,6 +98,17 @@ def train(
                     _forget_checkpoints(out)
                 start_run(out, record)
         return _train(spec, out, clf, bundle, load, echo, resume, start)
+
+
+def _hf_tokens(clf: Classifier, bundle: DatasetBundle, text_columns: Any) -> DatasetBundle:
+    """For ``--model hf:PATH``: the table's text column as token ids (what the model, test split and report read)."""
+    from ..data.hf_bundle import tokenize_bundle
+    from ..models.hf import hf_options, hf_path, is_hf
+
+    if not is_hf(clf.model):
+        return bundle
+    max_length = hf_options(clf.model_options)["max_length"]
+    return tokenize_bundle(bundle, hf_path(clf.model), max_length, text_columns)  # --text COLUMN names it
 
 
 def _seed(out: Path, resume: bool) -> int:
@@ -204,6 +216,8 @@ def feature_importance(clf: Classifier, bundle: DatasetBundle) -> dict[str, Any]
         return {"skipped": "computed for tables only"}
     if len(bundle.val) < 2:
         return {"skipped": "no validation split"}
+    if getattr(clf.data_state_.preprocessor, "kind", None) == "hf_text":
+        return {"skipped": "one text column read by a pretrained transformer (hf:)"}
     if clf.label_encoder_.soft:
         return {"skipped": "soft labels"}
     rows = bundle.table.iloc[bundle.val.index]
@@ -269,6 +283,7 @@ def _write_report(
 ) -> Path:
     """``report.html`` with ``plots/``: the doctor on the training labels and the evaluation logits, metrics, figures."""
     from ..doctor import diagnose, diagnose_dataset
+    from ..importance import informative_terms
     from ..report import write_report
 
     split, logits, metrics = scored
@@ -295,6 +310,7 @@ def _write_report(
             # the logit order of the targets (classes_ is sorted, as scikit-learn's)
             class_names=[str(c) for c in clf.label_encoder_.classes] if clf.task_ != "multilabel" else None,
             importance=importance,
+            terms=informative_terms(clf),
         )
     )
 
