@@ -439,6 +439,8 @@ def train_model(
             {"rows": len(t), "stop_rows": len(s) if s is not None else 0, "epochs": len(h), "best_epoch": b}
             for (t, s), (h, b) in zip(plan.members, runs)
         ]
+        if any(b is not None for _, b in runs):  # decisions_["best_epoch"] is member 1's (its history_)
+            clf.decisions_["best_epochs"] = [b for _, b in runs]
     model = setup.model.eval()
     if next(model.parameters()).device.type == "cpu":
         model = model.cpu()

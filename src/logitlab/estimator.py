@@ -193,6 +193,8 @@ class Classifier(EstimatorBase):
         calibration_ (Calibration or None): fitted on the validation split (``None`` with
             ``calibration="none"`` or no validation split).
         decisions_ (dict): the task and its reason, the loss, the weights, the best epoch, the thresholds.
+            ``best_epoch`` counts from 1; with several members (cross-fitted folds, an ensemble) it is member
+            1's (the one ``history_`` shows) and ``best_epochs`` lists each member's.
         model_ (nn.Module): the trained network (returns logits), with the weights of the epoch of
             lowest validation loss (the last epoch without a validation split).
         history_ (list[dict]): per-epoch logs from the trainer: ``train_loss``, ``lr`` and, with a

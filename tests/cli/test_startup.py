@@ -1,8 +1,9 @@
 """Start-up: a command imports only what it needs (timings: ``benchmarks/import_time.py``).
 
 Predicting with a saved table run must not import torchvision, ``torch._dynamo``, matplotlib, torchmetrics or
-scikit-learn (together they cost more than ``import torch``). The check runs the real command in a fresh
-interpreter and reads ``sys.modules`` after it, so any eager import anywhere on the path fails it.
+scikit-learn (together they cost more than ``import torch``); evaluating one none of them but scikit-learn (the
+held-out split is scikit-learn's). The check runs the real command in a fresh interpreter and reads
+``sys.modules`` after it, so any eager import anywhere on the path fails it.
 """
 
 from __future__ import annotations
@@ -47,6 +48,14 @@ def test_predict_with_a_saved_table_run_imports_no_heavy_module(tmp_path):
     assert res["code"] == 0
     assert dest.read_text().count("\n") == 41  # header + the 40 rows: the command really predicted
     assert res["loaded"] == []
+
+
+def test_evaluate_of_a_table_run_imports_no_torchvision_dynamo_plotting_or_torchmetrics():
+    # a CLI table run (tests/fixtures/evaluate_run/make.py) scored on its own data: the held-out test split
+    run = Path(__file__).resolve().parents[1] / "fixtures" / "evaluate_run"
+    res = _run_probe("evaluate", str(run / "run"), str(run / "data.csv"), "--json")
+    assert res["code"] == 0
+    assert set(res["loaded"]) <= {"sklearn", "scipy.stats"}, res  # the split is scikit-learn's
 
 
 @pytest.mark.slow

@@ -142,7 +142,9 @@ def _trainer(run_dir: Path | None = None, **options: object) -> tuple[SparseNet,
     )
     torch.manual_seed(0)
     net = SparseNet(X.shape[1], 1, hidden=[4])
-    cfg = TrainConfig(device="cpu", progress=False, epochs=3, batch_size=16, lr=0.05, **options)  # type: ignore[arg-type]
+    cfg = TrainConfig(
+        **{"device": "cpu", "progress": False, "epochs": 3, "batch_size": 16, "lr": 0.05, **options}
+    )  # type: ignore[arg-type]
     return net, Trainer(net, nn.BCEWithLogitsLoss(), cfg, run_dir=run_dir), _pairs(X, y[:, None])
 
 
@@ -156,6 +158,39 @@ def test_the_trainer_trains_the_table_lazily_with_clipping_and_accumulation() ->
     assert not torch.equal(net.first.weight.detach()[:200], before[:200])
     h = trainer.history
     assert h[-1]["train_loss"] < h[0]["train_loss"]
+
+
+def test_accumulating_two_sparse_micro_batches_equals_one_batch_of_both() -> None:
+    """Sparse gradients of micro-batches add up (autograd concatenates them; duplicates summed in the step)."""
+    weights = []
+    for batch, k in ((16, 1), (8, 2)):
+        net, trainer, data = _trainer(batch_size=batch, accumulation_steps=k, grad_clip=0.5, weight_decay=0.1)
+        trainer.fit(data)
+        assert trainer.global_step == 3 * 6 and isinstance(trainer.optimizer, LazyAdamW)
+        weights.append([p.detach().clone() for p in net.parameters()])
+    for a, b in zip(*weights):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "precision",
+    [
+        "bf16",
+        pytest.param(
+            "fp16", marks=pytest.mark.skipif(not torch.cuda.is_available(), reason="fp16 needs a CUDA device")
+        ),
+    ],
+)
+def test_mixed_precision_trains_the_table_lazily(precision: str) -> None:
+    """bf16 autocast (CPU) and fp16 with the gradient scaler (CUDA): sparse gradients, untouched rows kept."""
+    device = "cuda" if precision == "fp16" else "cpu"
+    net, trainer, data = _trainer(precision=precision, device=device, epochs=6)
+    before = net.first.weight.detach().clone()
+    trainer.fit(data)
+    assert isinstance(trainer.optimizer, LazyAdamW)
+    weight = net.first.weight.detach().cpu()
+    assert weight.dtype == torch.float32 and torch.equal(weight[200:], before[200:])
+    assert trainer.history[-1]["train_loss"] < trainer.history[0]["train_loss"]
 
 
 def test_sgd_and_ddp_keep_a_dense_gradient_and_their_usual_optimizer() -> None:

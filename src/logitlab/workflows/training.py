@@ -198,7 +198,10 @@ def _epochs_text(clf: Classifier) -> str:
     budget = (clf.decisions_.get("epochs") or {}).get("epochs")
     ran = len(clf.history_)
     text = f"{ran}" + (f" of {budget} (stopped early)" if budget and ran < budget else "")
-    return text + (f" (weights of epoch {int(best)})" if best is not None else "")
+    text += f" (weights of epoch {int(best)})" if best is not None else ""
+    if clf.decisions_.get("best_epochs"):  # several members, each with its own epochs
+        return f"{'fold' if clf.decisions_.get('cv') else 'member'} 1: {text}"
+    return text
 
 
 def feature_importance(clf: Classifier, bundle: DatasetBundle) -> dict[str, Any]:
@@ -280,6 +283,7 @@ def _write_report(
 ) -> Path:
     """``report.html`` with ``plots/``: the doctor on the training labels and the evaluation logits, metrics, figures."""
     from ..doctor import diagnose, diagnose_dataset
+    from ..importance import informative_terms
     from ..report import write_report
 
     split, logits, metrics = scored
@@ -306,6 +310,7 @@ def _write_report(
             # the logit order of the targets (classes_ is sorted, as scikit-learn's)
             class_names=[str(c) for c in clf.label_encoder_.classes] if clf.task_ != "multilabel" else None,
             importance=importance,
+            terms=informative_terms(clf),
         )
     )
 
@@ -341,7 +346,14 @@ def decision_lines(clf: Classifier, *, held_out: Mapping[str, Any] | None = None
     d = clf.decisions_
     lines = [f"task: {d['task']} ({d.get('task_reason', '')})", f"loss: {d.get('loss')}"]
     lines.append(f"weights: {_weights_text(d.get('weights'), clf.label_names_)}")
-    if d.get("best_epoch") is not None:
+    if d.get("best_epochs"):  # cross-fitted folds or ensemble members: each has its own
+        word = "fold" if d.get("cv") else "member"
+        shown = ", ".join("-" if b is None else str(int(b)) for b in d["best_epochs"])
+        lines.append(
+            f"best epochs by {word}: {shown} (each {word}'s lowest log-loss on its own validation rows; its weights "
+            f"kept; metrics.csv and the training curves show {word} 1)"
+        )
+    elif d.get("best_epoch") is not None:
         lines.append(
             f"best epoch: {int(d['best_epoch'])} of {len(clf.history_)} (lowest validation log-loss; its weights kept)"
         )
