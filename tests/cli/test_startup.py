@@ -1,8 +1,9 @@
 """Start-up: a command imports only what it needs (timings: ``benchmarks/import_time.py``).
 
-Predicting with a saved table run must not import torchvision, ``torch._dynamo``, matplotlib, torchmetrics or
-scikit-learn (together they cost more than ``import torch``); evaluating one, or the doctor on a table, none of
-them but scikit-learn (the split is scikit-learn's). The check runs the real command in a fresh interpreter and reads
+Predicting with a saved table run must not import torchvision, ``torch._dynamo``, matplotlib, torchmetrics,
+transformers or tokenizers (used only by ``model="hf:..."``) or scikit-learn (together they cost more than
+``import torch``); evaluating one, or the doctor on a table, none of them but scikit-learn (the split is
+scikit-learn's). The check runs the real command in a fresh interpreter and reads
 ``sys.modules`` after it, so any eager import anywhere on the path fails it.
 """
 
@@ -18,7 +19,16 @@ import pytest
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "saved_2770bf6"
 SRC = str(Path(__file__).resolve().parents[2] / "src")
-HEAVY = ("torchvision", "torch._dynamo", "matplotlib", "torchmetrics", "sklearn", "scipy.stats")
+HEAVY = (
+    "torchvision",
+    "torch._dynamo",
+    "matplotlib",
+    "torchmetrics",
+    "sklearn",
+    "scipy.stats",
+    "transformers",
+    "tokenizers",
+)
 
 PROBE = """
 import json, sys

@@ -170,7 +170,11 @@ def test_bad_paths_and_options_are_refused(folder, tmp_path):
         Classifier(model=f"hf:{folder}", ensemble=3).check_params()
     with pytest.raises(ConfigError, match="max_length"):
         Classifier(model=f"hf:{folder}", model_options={"max_length": 1}).check_params()
-    with pytest.raises(ConfigError, match="64 positions"):
+    from logitlab.models.hf import hf_max_length
+
+    assert hf_max_length(f"hf:{folder}", None) == 64  # the default 128, capped at the model's 64 positions
+    assert hf_max_length(f"hf:{folder}", {"max_length": 20}) == 20
+    with pytest.raises(ConfigError, match="64 positions"):  # asked for; left out, it is capped at 64
         Classifier(model=f"hf:{folder}", device="cpu", model_options={"max_length": 100}).fit(
             _texts([["pos"], ["neg"]] * 10, 0), [1, 0] * 10
         )
@@ -266,5 +270,7 @@ def test_cli_train_evaluate_predict_export(folder, tmp_path, capsys):
     pred = pd.read_csv(tmp_path / "p.csv")
     assert len(pred) == 80
     capsys.readouterr()
+    assert main(["doctor", str(tmp_path / "d.csv"), "--target", "label", "--model", f"hf:{folder}"]) == 0
+    assert "untrained hf" in capsys.readouterr().out  # the batch checked is the token ids the model reads
     assert main(["export", run, "--out", str(tmp_path / "onnx")]) == 2
     assert "Hugging Face tokenizer" in capsys.readouterr().err

@@ -34,6 +34,7 @@ __all__ = [
     "build_hf",
     "hf_config",
     "hf_from_spec",
+    "hf_max_length",
     "hf_options",
     "hf_path",
     "is_hf",
@@ -125,6 +126,25 @@ def hf_options(options: Mapping[str, Any] | None) -> dict[str, Any]:
     return out
 
 
+def hf_max_length(model: str, options: Mapping[str, Any] | None) -> int:
+    """The ``max_length`` of ``model="hf:PATH"``: as given, else the default capped at the model's positions.
+
+    The positions are ``max_position_embeddings`` in the folder's ``config.json`` (read as JSON; a given
+    ``max_length`` above them is refused by :func:`build_hf`).
+    """
+    opts = hf_options(options)
+    if "max_length" in (options or {}):
+        return int(opts["max_length"])
+    try:
+        positions = json.loads((hf_path(model) / "config.json").read_text(encoding="utf-8")).get(
+            "max_position_embeddings"
+        )
+    except (OSError, ValueError, AttributeError):
+        positions = None
+    ok = isinstance(positions, int) and not isinstance(positions, bool) and positions >= 2
+    return min(int(opts["max_length"]), int(positions)) if ok else int(opts["max_length"])
+
+
 class HFClassifier(nn.Module):
     """A Hugging Face sequence classifier on token ids: ``[N, L]`` ids (``-1``: no token) -> logits ``[N, n_outputs]``.
 
@@ -187,7 +207,7 @@ def build_hf(
         ConfigError: a bad path or option, ``max_length`` above the model's positions, or a folder
             transformers cannot build a sequence classifier from (``hf-load-failed``).
     """
-    path, opts = hf_path(model), hf_options(options)
+    path, opts = hf_path(model), {**hf_options(options), "max_length": hf_max_length(model, options)}
     transformers = require_extra("hf", "transformers")
     with _quiet(transformers):
         try:
@@ -208,7 +228,7 @@ def build_hf(
     if isinstance(positions, int) and opts["max_length"] > positions:
         raise ConfigError(
             f"Got max_length={opts['max_length']}, but the model at {str(path)!r} has {positions} positions.",
-            fix=f"pass model_options={{'max_length': {positions}}} (or fewer).",
+            fix=f"pass the model option max_length={positions} (or fewer), or leave it out (capped at the positions).",
             code="bad-param",
             param="model_options",
         )

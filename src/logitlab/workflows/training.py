@@ -103,11 +103,11 @@ def train(
 def _hf_tokens(clf: Classifier, bundle: DatasetBundle, text_columns: Any) -> DatasetBundle:
     """For ``--model hf:PATH``: the table's text column as token ids (what the model, test split and report read)."""
     from ..data.hf_bundle import tokenize_bundle
-    from ..models.hf import hf_options, hf_path, is_hf
+    from ..models.hf import hf_max_length, hf_path, is_hf
 
     if not is_hf(clf.model):
         return bundle
-    max_length = hf_options(clf.model_options)["max_length"]
+    max_length = hf_max_length(clf.model, clf.model_options)
     return tokenize_bundle(bundle, hf_path(clf.model), max_length, text_columns)  # --text COLUMN names it
 
 
@@ -364,7 +364,7 @@ def decision_lines(clf: Classifier, *, held_out: Mapping[str, Any] | None = None
     lines.append(f"thresholds: {_thresholds_text(clf)}")
     if getattr(clf, "model_spec_", None):
         lines.append(
-            f"model: {clf.model_spec_['name']} (model={clf.model!r}, input {_shape_text(clf.input_shape_)})"
+            f"model: {clf.model_spec_['name']} (model={clf.model!r}, input {_shape_text(clf.input_shape_, clf.model_spec_)})"
         )
     tuned = (d.get("thresholds") or {}).get("notes", [])
     notes = [*d.get("notes", []), *(f"thresholds: {_named_note(n, clf.label_names_)}" for n in tuned)]
@@ -394,8 +394,10 @@ def _named_note(note: str, names: list[str]) -> str:
     return f"{m.group(1)} {names[int(m.group(2))]!r}: {note[m.end() :]}"
 
 
-def _shape_text(shape: Any) -> str:
+def _shape_text(shape: Any, spec: Mapping[str, Any]) -> str:
     dims = [int(v) for v in shape]
+    if spec.get("name") == "hf":
+        return f"up to {dims[0]} tokens"
     return f"{dims[0]} features" if len(dims) == 1 else "x".join(map(str, dims))
 
 
