@@ -42,7 +42,9 @@ def test_the_decision_line_says_what_was_measured_and_what_was_used():
     check = {"rows": 400, "folds": 5, "without": 0.5123, "with": 0.5188, "kept": False}
     line = _calibration_text(None, None, check)
     assert line.startswith("none (probabilities are the raw activation); fitted map not used")
-    assert "5-fold over the 400 calibration rows" in line and "0.5123 without" in line and "0.5188 with" in line
+    assert (
+        "5-fold over the 400 calibration rows" in line and "0.5123 without" in line and "0.5188 with" in line
+    )
     prior = {"method": "platt", "notes": [], "log_loss_before": [], "log_loss_after": []}
     assert _calibration_text(prior, None, check).startswith("prior correction of the weights")
     kept = _calibration_text(prior, None, {**check, "with": 0.41, "kept": True})

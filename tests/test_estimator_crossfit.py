@@ -136,7 +136,9 @@ def test_calibration_and_threshold_are_fitted_on_the_pooled_out_of_fold_logits(c
     check = clf.decisions_["calibration_check"]  # the Platt map is kept only where it helps out of sample
     prior = torch.sigmoid(z.double().ravel() - math.log(pos_weight[0])).numpy()
     truth = t.numpy().ravel().astype(int)
-    assert check["without"] == pytest.approx(log_loss(truth, prior), rel=1e-6)  # the no-data map's log-loss (float32 logits)
+    assert check["without"] == pytest.approx(
+        log_loss(truth, prior), rel=1e-6
+    )  # the no-data map's log-loss (float32 logits)
     assert check["kept"] == (check["with"] < check["without"]) and check["folds"] == 5
     expected = [p["a"] for p in ref.params] if check["kept"] else [1.0]  # else the prior correction, a = 1
     assert [p["a"] for p in clf.calibration_.params] == pytest.approx(expected)
