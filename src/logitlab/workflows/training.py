@@ -199,8 +199,9 @@ def _epochs_text(clf: Classifier) -> str:
     ran = len(clf.history_)
     text = f"{ran}" + (f" of {budget} (stopped early)" if budget and ran < budget else "")
     text += f" (weights of epoch {int(best)})" if best is not None else ""
-    if clf.decisions_.get("best_epochs"):  # several members, each with its own epochs
-        return f"{'fold' if clf.decisions_.get('cv') else 'member'} 1: {text}"
+    members = clf.decisions_.get("best_epochs")
+    if members:  # several members, each with its own epochs: these are the first's
+        text += f", {'fold' if clf.decisions_.get('cv') else 'member'} 1 of {len(members)}"
     return text
 
 
