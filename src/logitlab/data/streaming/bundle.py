@@ -26,7 +26,7 @@ from ...options import LOAD_DEFAULTS
 from ...tasks import Task
 from ..bundle import DatasetBundle, Split
 from ..tabular import target_columns
-from ..tabular_preprocessor import CategoricalColumn, NumericColumn, TabularPreprocessor
+from ..tabular_preprocessor import CategoricalColumn, NumericColumn, TabularPreprocessor, marker_note
 from .encode import TableEncoder
 from .hashing import SPLIT_NAMES, HashSplit
 from .manifest import Manifest
@@ -161,6 +161,7 @@ def load_streaming(
             code="missing-column",
         )
     features = [c for c in manifest.columns if c not in (*names, *drop)]
+    notes += [marker_note(c, counts) for c, counts in manifest.markers.items() if c in features and counts]
     splitter = HashSplit(val_size, test_size, seed, split_key)
     stats = scan_table(manifest, target=names, features=features, splitter=splitter, sample_rows=sample_rows)
     enc = stats.labels.encoder(task, positive=positive, label_sep=label_sep, label_map=label_map)
