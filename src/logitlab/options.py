@@ -179,8 +179,8 @@ HF_PREFIX = "hf:"
 
 HF_OPTIONS: MappingProxyType[str, Any] = MappingProxyType({"max_length": 128})
 """The ``model_options`` of ``model="hf:PATH"``: ``max_length``, the most tokens of a text (special tokens
-included; longer texts are truncated, each batch is padded to its longest row); left out, 128 capped at the
-model's ``max_position_embeddings``."""
+included; longer texts are truncated, each batch is padded to its longest row); left out, 128, or the model's
+``max_position_embeddings`` less 2 where that is fewer."""
 
 HF_AUTO_EPOCHS: MappingProxyType[str, int] = MappingProxyType(
     {"steps": 300, "min_epochs": 3, "max_epochs": 10, "min_patience": 3}
