@@ -14,7 +14,7 @@ from ..errors import ConfigError
 from ..files import json_default, write_json_atomic
 from .advice import in_light_of_run
 from .common import Echo, headline, is_main_process, load_data, model_metrics, named_labels
-from .heldout import check_run_numbers, split_record
+from .heldout import check_run_numbers, data_fingerprint, split_record
 from .outputs import (
     RUN_FILES,
     check_resume,
@@ -81,7 +81,9 @@ def train(
             check_run_dir(out, overwrite=overwrite, resume=resume)  # under the lock: no one else writes
         if not isinstance(clf.random_state, int):  # one seed for the split and the fit
             clf.set_params(random_state=_seed(out, resume))
-        record = {"command": "train", "data": spec, "load": dict(load), "params": clf.get_params()}
+        # data_fingerprint: a resume refuses data changed since the run began
+        record = {"command": "train", "data": spec, "load": dict(load), "params": clf.get_params(),
+                  "data_fingerprint": data_fingerprint(spec)}  # fmt: skip
         record = json.loads(json.dumps(record, default=json_default))
         if main:
             check_resume(out, record, resume=resume)
