@@ -23,6 +23,7 @@ from typing import Any
 
 __all__ = [
     "AUTO_EPOCHS",
+    "AUTO_LR",
     "AUTO_OBJECTIVE",
     "AUTO_SCHEDULE",
     "CALIBRATION_METHODS",
@@ -129,7 +130,7 @@ CLASSIFIER_DEFAULTS: MappingProxyType[str, Any] = MappingProxyType(
         "imbalance": "balanced",
         "epochs": "auto",
         "batch_size": 64,
-        "lr": 1e-3,
+        "lr": "auto",
         "weight_decay": 1e-4,
         "model_options": None,
         "ensemble": 1,
@@ -173,6 +174,15 @@ AUTO_EPOCHS: MappingProxyType[str, int] = MappingProxyType(
 the budget (at least ``min_patience`` epochs), and the best epoch's weights are kept. A 200-row table so gets
 about 2,000 steps instead of 90 (30 epochs of 3 batches); a 100,000-row table its 30 epochs. Chosen by
 ``benchmarks/tabular.py`` (see ``benchmarks/RESULTS.md``)."""
+
+AUTO_LR: MappingProxyType[str, float] = MappingProxyType(
+    {"default": 1e-3, "hf": 5e-5, "hf_warmup_ratio": 0.06}
+)
+"""What ``lr="auto"`` resolves to (the value and its reason are in ``decisions_["lr"]``): ``default`` (1e-3,
+AdamW's own default) for every model that logitlab builds; ``hf`` (5e-5) for a pretrained transformer
+(``model="hf:PATH"``), with a linear warmup over the first ``hf_warmup_ratio`` of the planned optimiser steps,
+as fine-tuning recipes do (BERT's paper: 2e-5 to 5e-5; RoBERTa's GLUE runs: a 6 % warmup). A number given as
+``lr`` is used as it is, without a warmup. Not tuned by a benchmark here."""
 
 HF_PREFIX = "hf:"
 """``model="hf:PATH"``: a Hugging Face sequence-classification model built from the local folder ``PATH``."""

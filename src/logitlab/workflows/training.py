@@ -341,7 +341,7 @@ def _held_out_calibration(clf: Classifier, logits: Any, targets: Any, where: str
 
 
 def decision_lines(clf: Classifier, *, held_out: Mapping[str, Any] | None = None) -> list[str]:
-    """The decisions a fit took, one sentence each: task and reason, loss, weights, best epoch, thresholds, notes.
+    """The decisions a fit took, one sentence each: task, loss, weights, best epoch, thresholds, model, lr, notes.
 
     ``held_out`` (``where``, ``before``, ``after``): the log-loss without and with the calibration map on rows
     it was not fitted on, which the calibration line reports (and calls worse where it is).
@@ -370,6 +370,8 @@ def decision_lines(clf: Classifier, *, held_out: Mapping[str, Any] | None = None
         lines.append(
             f"model: {clf.model_spec_['name']} (model={clf.model!r}, input {_shape_text(clf.input_shape_, clf.model_spec_)})"
         )
+    if isinstance(d.get("lr"), Mapping):  # not for model='linear' (L-BFGS), nor in older model files
+        lines.append(f"learning rate: {d['lr']['reason']}")
     tuned = (d.get("thresholds") or {}).get("notes", [])
     notes = [*d.get("notes", []), *(f"thresholds: {_named_note(n, clf.label_names_)}" for n in tuned)]
     lines.extend(f"note: {n}" for n in notes)
