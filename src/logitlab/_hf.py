@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .errors import ConfigError
-from .models.hf import hf_options, hf_path, is_hf
+from .models.hf import hf_max_length, hf_options, hf_path, is_hf
 
 if TYPE_CHECKING:
     from .data import DatasetBundle
@@ -62,9 +62,8 @@ def check_hf_params(p: dict[str, Any], *, files: bool = True) -> None:
         )
 
 
-def hf_notes(clf: Classifier) -> list[str]:
-    """Notes for ``decisions_`` on settings that rarely suit fine-tuning."""
-    lr = float(clf.lr)
+def hf_notes(lr: float) -> list[str]:
+    """Notes for ``decisions_`` on settings that rarely suit fine-tuning: ``lr``, the resolved learning rate."""
     if lr > LR_NOTE:
         return [f"hf: lr={lr:g} is high for fine-tuning a pretrained transformer (2e-5 to 5e-5 is usual)"]
     return []
@@ -91,7 +90,7 @@ def hf_bundle(clf: Classifier, X: Any, y: Any) -> DatasetBundle:
     from .features import as_targets
 
     _check_place()
-    path, max_length = hf_path(clf.model), hf_options(clf.model_options)["max_length"]
+    path, max_length = hf_path(clf.model), hf_max_length(clf.model, clf.model_options)
     if isinstance(X, DatasetBundle):
         return tokenize_bundle(X, path, max_length, clf.text_columns)
     notes: list[str] = []

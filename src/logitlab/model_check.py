@@ -199,6 +199,7 @@ def check_hf_spec(
     The config must name a ``model_type`` transformers knows and no remote code (``auto_map``); nothing
     from the file is ever run.
     """
+    from .extras import require_extra
     from .models.hf import hf_from_spec
 
     keys = ("name", "input_shape", "n_outputs", "max_length", "pad_token_id", "config")
@@ -220,6 +221,7 @@ def check_hf_spec(
     pad = spec.get("pad_token_id")
     _check(_is_int(pad, 0, vocab - 1 if _is_int(vocab, 1) else math.inf), "model_spec.pad_token_id", pad,
            "a token id of the vocabulary")  # fmt: skip
+    require_extra("hf", "transformers")  # a missing package says which extra to install, not a bad field
     shapes = guarded("model_spec.config", lambda: hf_from_spec(spec, meta_device=True).state_dict())
     built = {k: (list(v.shape), str(v.dtype)) for k, v in shapes.items()}
     if built != dict(tensors):

@@ -160,6 +160,18 @@ def test_the_trainer_trains_the_table_lazily_with_clipping_and_accumulation() ->
     assert h[-1]["train_loss"] < h[0]["train_loss"]
 
 
+def test_accumulating_two_sparse_micro_batches_equals_one_batch_of_both() -> None:
+    """Sparse gradients of micro-batches add up (autograd concatenates them; duplicates summed in the step)."""
+    weights = []
+    for batch, k in ((16, 1), (8, 2)):
+        net, trainer, data = _trainer(batch_size=batch, accumulation_steps=k, grad_clip=0.5, weight_decay=0.1)
+        trainer.fit(data)
+        assert trainer.global_step == 3 * 6 and isinstance(trainer.optimizer, LazyAdamW)
+        weights.append([p.detach().clone() for p in net.parameters()])
+    for a, b in zip(*weights):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-6)
+
+
 @pytest.mark.parametrize(
     "precision",
     [

@@ -313,6 +313,27 @@ def fit_text_features(
     return pre, SparseRows(full, native=True)
 
 
+def _refuse_missing_targets(frame: pd.DataFrame, targets: list[str]) -> None:
+    """Scoring a model needs its target column(s) in the table: a ``DataError`` naming them and the columns.
+
+    Worded for every caller (``evaluate`` has no target option: the target is the model's).
+    """
+    available = ", ".join(map(str, frame.columns))
+    absent = [t for t in targets if t not in frame.columns]
+    what = (
+        f"no column {', '.join(map(repr, absent))}, the model's target"
+        if absent
+        else "no target column the model knows (it was fitted on arrays, without column names)"
+    )
+    raise DataError(
+        f"The table has {what}; its columns are: {available}.",
+        fix="score a table that holds the true labels in the model's target column"
+        + (f" ({', '.join(map(repr, targets))})" if targets else "")
+        + "; to score rows without labels, predict instead.",
+        code="missing-target-column",
+    )
+
+
 def frame_inputs(
     frame: pd.DataFrame,
     state: DataState,
@@ -336,7 +357,7 @@ def frame_inputs(
     targets = state.target or []
     has_targets = labels != "ignore" and bool(targets) and all(t in frame.columns for t in targets)
     if require_targets and not has_targets:
-        target_columns(frame, targets or None, [])  # raises, listing the columns
+        _refuse_missing_targets(frame, targets)
     notes: list[str] = []
     n_rows = len(frame)
     positions = np.arange(n_rows, dtype=np.int64)

@@ -14,7 +14,7 @@ from ..errors import ConfigError
 from ..files import json_default, write_json_atomic
 from .advice import in_light_of_run
 from .common import Echo, headline, is_main_process, load_data, model_metrics, named_labels
-from .heldout import check_run_numbers, split_record
+from .heldout import check_run_numbers, data_fingerprint, split_record
 from .outputs import (
     RUN_FILES,
     check_resume,
@@ -81,7 +81,9 @@ def train(
             check_run_dir(out, overwrite=overwrite, resume=resume)  # under the lock: no one else writes
         if not isinstance(clf.random_state, int):  # one seed for the split and the fit
             clf.set_params(random_state=_seed(out, resume))
-        record = {"command": "train", "data": spec, "load": dict(load), "params": clf.get_params()}
+        # data_fingerprint: a resume refuses data changed since the run began
+        record = {"command": "train", "data": spec, "load": dict(load), "params": clf.get_params(),
+                  "data_fingerprint": data_fingerprint(spec)}  # fmt: skip
         record = json.loads(json.dumps(record, default=json_default))
         if main:
             check_resume(out, record, resume=resume)
@@ -103,11 +105,11 @@ def train(
 def _hf_tokens(clf: Classifier, bundle: DatasetBundle, text_columns: Any) -> DatasetBundle:
     """For ``--model hf:PATH``: the table's text column as token ids (what the model, test split and report read)."""
     from ..data.hf_bundle import tokenize_bundle
-    from ..models.hf import hf_options, hf_path, is_hf
+    from ..models.hf import hf_max_length, hf_path, is_hf
 
     if not is_hf(clf.model):
         return bundle
-    max_length = hf_options(clf.model_options)["max_length"]
+    max_length = hf_max_length(clf.model, clf.model_options)
     return tokenize_bundle(bundle, hf_path(clf.model), max_length, text_columns)  # --text COLUMN names it
 
 
@@ -198,7 +200,11 @@ def _epochs_text(clf: Classifier) -> str:
     budget = (clf.decisions_.get("epochs") or {}).get("epochs")
     ran = len(clf.history_)
     text = f"{ran}" + (f" of {budget} (stopped early)" if budget and ran < budget else "")
-    return text + (f" (weights of epoch {int(best)})" if best is not None else "")
+    text += f" (weights of epoch {int(best)})" if best is not None else ""
+    members = clf.decisions_.get("best_epochs")
+    if members:  # several members, each with its own epochs: these are the first's
+        text += f", {'fold' if clf.decisions_.get('cv') else 'member'} 1 of {len(members)}"
+    return text
 
 
 def feature_importance(clf: Classifier, bundle: DatasetBundle) -> dict[str, Any]:
@@ -335,7 +341,7 @@ def _held_out_calibration(clf: Classifier, logits: Any, targets: Any, where: str
 
 
 def decision_lines(clf: Classifier, *, held_out: Mapping[str, Any] | None = None) -> list[str]:
-    """The decisions a fit took, one sentence each: task and reason, loss, weights, best epoch, thresholds, notes.
+    """The decisions a fit took, one sentence each: task, loss, weights, best epoch, thresholds, model, lr, notes.
 
     ``held_out`` (``where``, ``before``, ``after``): the log-loss without and with the calibration map on rows
     it was not fitted on, which the calibration line reports (and calls worse where it is).
@@ -343,18 +349,29 @@ def decision_lines(clf: Classifier, *, held_out: Mapping[str, Any] | None = None
     d = clf.decisions_
     lines = [f"task: {d['task']} ({d.get('task_reason', '')})", f"loss: {d.get('loss')}"]
     lines.append(f"weights: {_weights_text(d.get('weights'), clf.label_names_)}")
-    if d.get("best_epoch") is not None:
+    if d.get("best_epochs"):  # cross-fitted folds or ensemble members: each has its own
+        word = "fold" if d.get("cv") else "member"
+        shown = ", ".join("-" if b is None else str(int(b)) for b in d["best_epochs"])
+        lines.append(
+            f"best epochs by {word}: {shown} (each {word}'s lowest log-loss on its own validation rows; its weights "
+            f"kept; metrics.csv and the training curves show {word} 1)"
+        )
+    elif d.get("best_epoch") is not None:
         lines.append(
             f"best epoch: {int(d['best_epoch'])} of {len(clf.history_)} (lowest validation log-loss; its weights kept)"
         )
     if d.get("cv"):
         lines.append(f"validation: {_cv_text(d)}")
-    lines.append(f"calibration: {_calibration_text(d.get('calibration'), held_out)}")
+    lines.append(
+        f"calibration: {_calibration_text(d.get('calibration'), held_out, d.get('calibration_check'))}"
+    )
     lines.append(f"thresholds: {_thresholds_text(clf)}")
     if getattr(clf, "model_spec_", None):
         lines.append(
-            f"model: {clf.model_spec_['name']} (model={clf.model!r}, input {_shape_text(clf.input_shape_)})"
+            f"model: {clf.model_spec_['name']} (model={clf.model!r}, input {_shape_text(clf.input_shape_, clf.model_spec_)})"
         )
+    if isinstance(d.get("lr"), Mapping):  # not for model='linear' (L-BFGS), nor in older model files
+        lines.append(f"learning rate: {d['lr']['reason']}")
     tuned = (d.get("thresholds") or {}).get("notes", [])
     notes = [*d.get("notes", []), *(f"thresholds: {_named_note(n, clf.label_names_)}" for n in tuned)]
     lines.extend(f"note: {n}" for n in notes)
@@ -383,8 +400,10 @@ def _named_note(note: str, names: list[str]) -> str:
     return f"{m.group(1)} {names[int(m.group(2))]!r}: {note[m.end() :]}"
 
 
-def _shape_text(shape: Any) -> str:
+def _shape_text(shape: Any, spec: Mapping[str, Any]) -> str:
     dims = [int(v) for v in shape]
+    if spec.get("name") == "hf":
+        return f"up to {dims[0]} tokens"
     return f"{dims[0]} features" if len(dims) == 1 else "x".join(map(str, dims))
 
 
@@ -400,11 +419,24 @@ def _weights_text(weights: Mapping[str, Any] | None, names: Any = None) -> str:
 
 
 def _calibration_text(
-    calibration: Mapping[str, Any] | None, held_out: Mapping[str, Any] | None = None
+    calibration: Mapping[str, Any] | None,
+    held_out: Mapping[str, Any] | None = None,
+    check: Mapping[str, Any] | None = None,
 ) -> str:
+    judged = ""
+    if check:
+        where = (
+            f"on rows it was not fitted on ({check['folds']}-fold over the {check['rows']} calibration rows)"
+        )
+        numbers = f"log-loss {float(check['without']):.4f} without the fitted map, {float(check['with']):.4f} with it"
+        judged = (
+            f"; kept: {where}, {numbers}" if check["kept"] else f"; fitted map not used: {where}, {numbers}"
+        )
     if not calibration:
-        return "none (probabilities are the raw activation)"
-    text = str(calibration["method"])
+        return "none (probabilities are the raw activation)" + judged
+    prior = check and not check["kept"]
+    text = "prior correction of the weights (fitted on no data)" if prior else str(calibration["method"])
+    text += judged
     if held_out:
         b, a = float(held_out["before"]), float(held_out["after"])
         verdict = "better" if a < b else "worse" if a > b else "unchanged"
