@@ -178,14 +178,15 @@ HF_PREFIX = "hf:"
 
 HF_OPTIONS: MappingProxyType[str, Any] = MappingProxyType({"max_length": 128})
 """The ``model_options`` of ``model="hf:PATH"``: ``max_length``, the most tokens of a text (special tokens
-included; longer texts are truncated, each batch is padded to its longest row); left out, 128 capped at the
-model's ``max_position_embeddings``."""
+included; longer texts are truncated, each batch is padded to its longest row); left out, 128, or the model's
+``max_position_embeddings`` less 2 where that is fewer."""
 
 HF_AUTO_EPOCHS: MappingProxyType[str, int] = MappingProxyType(
     {"steps": 300, "min_epochs": 3, "max_epochs": 10, "min_patience": 3}
 )
 """What ``epochs="auto"`` trains a pretrained transformer (``model="hf:PATH"``) for: as :data:`AUTO_EPOCHS`
-with a fine-tuning budget (a few epochs; a pretrained network overfits long before 2,000 steps)."""
+with a fine-tuning budget of a few epochs, as fine-tuning recipes use (BERT's paper: 2 to 4 epochs), with the
+same early stopping on the validation log-loss. Not tuned by a benchmark here."""
 
 CV_AUTO: MappingProxyType[str, int] = MappingProxyType(
     {"folds": 5, "min_val_events": 50, "small_rows": 2000, "max_rows": 5000}

@@ -172,9 +172,11 @@ def test_bad_paths_and_options_are_refused(folder, tmp_path):
         Classifier(model=f"hf:{folder}", model_options={"max_length": 1}).check_params()
     from logitlab.models.hf import hf_max_length
 
-    assert hf_max_length(f"hf:{folder}", None) == 64  # the default 128, capped at the model's 64 positions
+    assert (
+        hf_max_length(f"hf:{folder}", None) == 62
+    )  # the default 128, capped at the model's 64 positions - 2
     assert hf_max_length(f"hf:{folder}", {"max_length": 20}) == 20
-    with pytest.raises(ConfigError, match="64 positions"):  # asked for; left out, it is capped at 64
+    with pytest.raises(ConfigError, match="64 positions"):  # asked for; left out, it is capped
         Classifier(model=f"hf:{folder}", device="cpu", model_options={"max_length": 100}).fit(
             _texts([["pos"], ["neg"]] * 10, 0), [1, 0] * 10
         )
@@ -274,3 +276,34 @@ def test_cli_train_evaluate_predict_export(folder, tmp_path, capsys):
     assert "untrained hf" in capsys.readouterr().out  # the batch checked is the token ids the model reads
     assert main(["export", run, "--out", str(tmp_path / "onnx")]) == 2
     assert "Hugging Face tokenizer" in capsys.readouterr().err
+
+
+def test_a_bpe_roberta_reads_what_its_own_tokenizer_gives_and_its_position_limit(tmp_path):
+    """Byte-level BPE and RoBERTa's positions (they start after the pad id): another model type, same contract."""
+    from tokenizers import Tokenizer, models, pre_tokenizers, processors, trainers
+    from transformers import PreTrainedTokenizerFast, RobertaConfig, RobertaModel
+
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    specials = ["<s>", "<pad>", "</s>", "<unk>"]
+    trainer = trainers.BpeTrainer(vocab_size=120, special_tokens=specials,
+                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet())  # fmt: skip
+    tok.train_from_iterator(_texts([[g] for g in GROUPS for _ in range(20)], 0), trainer)
+    tok.post_processor = processors.RobertaProcessing(("</s>", 2), ("<s>", 0))
+    PreTrainedTokenizerFast(tokenizer_object=tok, bos_token="<s>", eos_token="</s>", pad_token="<pad>",
+                            unk_token="<unk>").save_pretrained(tmp_path)  # fmt: skip
+    torch.manual_seed(0)
+    config = RobertaConfig(vocab_size=tok.get_vocab_size(), hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
+                           intermediate_size=32, max_position_embeddings=34, pad_token_id=1)  # fmt: skip
+    RobertaModel(config).save_pretrained(tmp_path)
+    y = [list(GROUPS)[i % 3] for i in range(90)]
+    X = _texts([[v] for v in y], seed=1)
+    clf = Classifier(model=f"hf:{tmp_path}", epochs=1, device="cpu", val_size=0.3).fit(X, y)
+    assert clf.model_spec_["max_length"] == 32  # 34 positions less RoBERTa's offset of 2
+    ref_tok = transformers.AutoTokenizer.from_pretrained(str(tmp_path), local_files_only=True)
+    batch = ref_tok(X, padding=True, truncation=True, max_length=32, return_tensors="pt")
+    with torch.no_grad():
+        ref = clf.model_.net(**batch).logits
+    torch.testing.assert_close(clf.predict_logits(X), ref, atol=1e-5, rtol=1e-5)
+    with pytest.raises(ConfigError, match="cannot read max_length=33"):
+        Classifier(model=f"hf:{tmp_path}", epochs=1, device="cpu", model_options={"max_length": 33}).fit(X, y)

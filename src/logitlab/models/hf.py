@@ -129,8 +129,9 @@ def hf_options(options: Mapping[str, Any] | None) -> dict[str, Any]:
 def hf_max_length(model: str, options: Mapping[str, Any] | None) -> int:
     """The ``max_length`` of ``model="hf:PATH"``: as given, else the default capped at the model's positions.
 
-    The positions are ``max_position_embeddings`` in the folder's ``config.json`` (read as JSON; a given
-    ``max_length`` above them is refused by :func:`build_hf`).
+    The positions are ``max_position_embeddings`` in the folder's ``config.json`` (read as JSON), less 2:
+    RoBERTa-like models start their positions after the pad id. A given ``max_length`` the network cannot
+    read is refused by :func:`build_hf`.
     """
     opts = hf_options(options)
     if "max_length" in (options or {}):
@@ -141,8 +142,8 @@ def hf_max_length(model: str, options: Mapping[str, Any] | None) -> int:
         )
     except (OSError, ValueError, AttributeError):
         positions = None
-    ok = isinstance(positions, int) and not isinstance(positions, bool) and positions >= 2
-    return min(int(opts["max_length"]), int(positions)) if ok else int(opts["max_length"])
+    ok = isinstance(positions, int) and not isinstance(positions, bool) and positions >= 4
+    return min(int(opts["max_length"]), int(positions) - 2) if ok else int(opts["max_length"])
 
 
 class HFClassifier(nn.Module):
@@ -232,6 +233,7 @@ def build_hf(
             code="bad-param",
             param="model_options",
         )
+    _check_positions(net, opts["max_length"], path)
     if net.config.pad_token_id is None and pad_token_id is not None:
         net.config.pad_token_id = int(pad_token_id)  # models that pick the last token need it
     pad = net.config.pad_token_id if net.config.pad_token_id is not None else 0
@@ -254,6 +256,32 @@ def build_hf(
         f"hf: {net.config.model_type} from {path}; newly initialised (not in the folder): {', '.join(new) or 'nothing'}"
     ]
     return wrapped, notes
+
+
+def _check_positions(net: nn.Module, max_length: int, path: Path) -> None:
+    """One row of ``max_length`` tokens through the network, so a text that long never fails mid-training.
+
+    Some models use fewer positions than ``max_position_embeddings`` (RoBERTa's start after the pad id).
+
+    Raises:
+        ConfigError: the network cannot read ``max_length`` tokens.
+    """
+    pad = getattr(net.config, "pad_token_id", None)
+    token = 1 if pad == 0 else 0
+    try:
+        with torch.no_grad():
+            net(
+                input_ids=torch.full((1, max_length), token),
+                attention_mask=torch.ones(1, max_length, dtype=torch.long),
+            )
+    except (IndexError, RuntimeError, ValueError) as exc:
+        raise ConfigError(
+            f"The model at {str(path)!r} cannot read max_length={max_length} tokens "
+            f"({(str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]}).",
+            fix="pass a smaller model option max_length (its positions, minus the special offset some models use).",
+            code="bad-param",
+            param="model_options",
+        ) from None
 
 
 def hf_config(config: Any) -> dict[str, Any]:

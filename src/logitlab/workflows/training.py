@@ -14,7 +14,7 @@ from ..errors import ConfigError
 from ..files import json_default, write_json_atomic
 from .advice import in_light_of_run
 from .common import Echo, headline, is_main_process, load_data, model_metrics, named_labels
-from .heldout import check_run_numbers, split_record
+from .heldout import check_run_numbers, data_fingerprint, split_record
 from .outputs import (
     RUN_FILES,
     check_resume,
@@ -81,7 +81,9 @@ def train(
             check_run_dir(out, overwrite=overwrite, resume=resume)  # under the lock: no one else writes
         if not isinstance(clf.random_state, int):  # one seed for the split and the fit
             clf.set_params(random_state=_seed(out, resume))
-        record = {"command": "train", "data": spec, "load": dict(load), "params": clf.get_params()}
+        # data_fingerprint: a resume refuses data changed since the run began
+        record = {"command": "train", "data": spec, "load": dict(load), "params": clf.get_params(),
+                  "data_fingerprint": data_fingerprint(spec)}  # fmt: skip
         record = json.loads(json.dumps(record, default=json_default))
         if main:
             check_resume(out, record, resume=resume)
@@ -199,8 +201,9 @@ def _epochs_text(clf: Classifier) -> str:
     ran = len(clf.history_)
     text = f"{ran}" + (f" of {budget} (stopped early)" if budget and ran < budget else "")
     text += f" (weights of epoch {int(best)})" if best is not None else ""
-    if clf.decisions_.get("best_epochs"):  # several members, each with its own epochs
-        return f"{'fold' if clf.decisions_.get('cv') else 'member'} 1: {text}"
+    members = clf.decisions_.get("best_epochs")
+    if members:  # several members, each with its own epochs: these are the first's
+        text += f", {'fold' if clf.decisions_.get('cv') else 'member'} 1 of {len(members)}"
     return text
 
 

@@ -128,6 +128,7 @@ def load_streaming(
     max_categories: int = 50,
     numeric_scaling: str = LOAD_DEFAULTS["numeric_scaling"],
     split_key: str | None = None,
+    allow_outside_root: bool = False,
     sample_rows: int = 200_000,
     read_rows: int = 65536,
     shuffle_buffer: int = 1 << 17,
@@ -149,7 +150,7 @@ def load_streaming(
     Raises:
         DataError: as :func:`~logitlab.data.load_dataset`, and a damaged file naming its row group.
     """
-    manifest = Manifest.scan(spec, read_rows=read_rows)
+    manifest = Manifest.scan(spec, read_rows=read_rows, allow_outside_root=allow_outside_root)
     notes: list[str] = []
     names = target_columns(pd.DataFrame(columns=manifest.columns), target, notes)
     absent = [c for c in [*drop, *([split_key] if split_key else [])] if c not in manifest.columns]

@@ -29,6 +29,7 @@ Examples:
 from __future__ import annotations
 
 import glob
+import os
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -76,11 +77,17 @@ class Unit:
     rows: int
 
 
-def resolve_files(spec: str | Path | Sequence[str | Path]) -> list[Path]:
+def resolve_files(spec: str | Path | Sequence[str | Path], *, allow_outside_root: bool = False) -> list[Path]:
     """The table files of a spec: a file, a glob, a folder (its tables, recursively) or a list; sorted.
 
+    A folder's or a glob's files must resolve inside the folder (the glob's part before its first
+    wildcard): a symbolic link out of it is refused unless ``allow_outside_root``. A glob that matches
+    a folder named like a table (``part.parquet/``, as Spark writes one) is refused: its rows would be
+    left out.
+
     Raises:
-        DataError: nothing matches, or the files mix formats (Parquet with CSV).
+        DataError: nothing matches, the files mix formats (Parquet with CSV), a matched table folder
+            (``table-folder``), or a file outside the folder (``path-outside-root``).
     """
     if not isinstance(spec, (str, Path)):
         files = [Path(p).expanduser() for p in spec]
@@ -90,27 +97,59 @@ def resolve_files(spec: str | Path | Sequence[str | Path]) -> list[Path]:
     else:
         text = str(Path(spec).expanduser())
         if _GLOB_CHARS & set(text):
-            files = sorted(Path(p) for p in glob.glob(text, recursive=True) if Path(p).is_file())
+            matched = sorted(Path(p) for p in glob.glob(text, recursive=True))
+            _refuse_table_folders(matched, text)
+            files = [p for p in matched if p.is_file()]
+            prefix = text[
+                : min(text.index(c) for c in _GLOB_CHARS if c in text)
+            ]  # "data/part" of "data/part*"
+            root = Path(prefix) if prefix.endswith(os.sep) else Path(prefix).parent
         elif Path(text).is_dir():
             suffixes = (*PARQUET_SUFFIXES, *CSV_SUFFIXES)
             files = sorted(p for p in Path(text).rglob("*") if p.is_file() and p.suffix.lower() in suffixes)
+            root = Path(text)
         else:
             files = [Path(text)] if Path(text).is_file() else []
+            root = None
         if not files:
             raise DataError(
                 f"No table files match {str(spec)!r}.",
                 fix="give a .parquet/.csv file, a glob such as 'data/*.parquet' (quoted), or a folder of tables.",
                 code="no-such-file",
             )
+        if root is not None and not allow_outside_root:
+            _refuse_outside(files, root)
     kinds = {_kind(p) for p in files}
     if len(kinds) > 1 or None in kinds:
-        odd = next((p for p in files if _kind(p) is None), files[-1])
+        odd = next((p for p in files if _kind(p) in (None, *kinds - {_kind(files[0])})), files[-1])
         raise DataError(
             f"A streaming table needs files of one format (all Parquet or all CSV); got {odd} among {len(files)} files.",
             fix="point at the Parquet files only, e.g. 'data/*.parquet'.",
             code="mixed-table-files",
         )
     return files
+
+
+def _refuse_table_folders(matched: Sequence[Path], pattern: str) -> None:
+    folder = next((p for p in matched if p.is_dir() and _kind(p) is not None), None)
+    if folder is not None:
+        raise DataError(
+            f"{pattern!r} matches the folder {folder}, named like a table file; its files would be left out.",
+            fix=f"give its files too, e.g. '{folder / ('*' + folder.suffix)}', or a glob that matches files only.",
+            code="table-folder",
+        )
+
+
+def _refuse_outside(files: Sequence[Path], root: Path) -> None:
+    base = root.resolve()
+    for path in files:
+        if not path.resolve().is_relative_to(base):
+            raise DataError(
+                f"The table file {path} (a symbolic link to {path.resolve()}) points outside {root}.",
+                fix="copy the file under the folder, or pass allow_outside_root=True (Python) if you trust "
+                "the links.",
+                code="path-outside-root",
+            )
 
 
 def _kind(path: Path) -> str | None:
@@ -144,15 +183,20 @@ class Manifest:
 
     @classmethod
     def scan(
-        cls, spec: str | Path | Sequence[str | Path], *, read_rows: int = 65536, block_size: int = 4 << 20
+        cls,
+        spec: str | Path | Sequence[str | Path],
+        *,
+        read_rows: int = 65536,
+        block_size: int = 4 << 20,
+        allow_outside_root: bool = False,
     ) -> Manifest:
         """List the units of ``spec``'s files (Parquet: footers only; CSV: one counting pass).
 
         Raises:
-            DataError: no files, mixed formats, an unreadable or truncated file (named), or files
-                whose columns differ (naming the file and the columns).
+            DataError: no files, mixed formats, an unreadable or truncated file (named), files
+                whose columns differ (naming the file and the columns), or as :func:`resolve_files`.
         """
-        files = resolve_files(spec)
+        files = resolve_files(spec, allow_outside_root=allow_outside_root)
         kind = _kind(files[0])
         units: list[Unit] = []
         schema: pa.Schema | None = None
