@@ -5,6 +5,10 @@ import random
 import numpy as np
 import pytest
 
+# The fixtures' generator scripts (tests/fixtures/*/make.py) are run by hand, not collected: they share a
+# basename, which pytest's rootdir-relative import cannot hold twice.
+collect_ignore_glob = ["fixtures/*/make.py"]
+
 
 @pytest.fixture(autouse=True)
 def _seed_everything():

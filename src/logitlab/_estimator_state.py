@@ -19,6 +19,7 @@ from .options import (
     AUTO_SCHEDULE,
     CALIBRATION_METHODS,
     DEVICES,
+    HF_AUTO_EPOCHS,
     IMBALANCE_STRATEGIES,
     MAX_SEED,
     NUMERIC_SCALINGS,
@@ -263,10 +264,13 @@ def describe_loss(loss_fn: nn.Module, name: str, options: Mapping[str, Any] | No
     return f"{type(loss_fn).__name__} (loss={name!r}{shown})"
 
 
-def training_budget(epochs: Any, n_train: int, batch_size: int, has_val: bool) -> tuple[int, int | None]:
+def training_budget(
+    epochs: Any, n_train: int, batch_size: int, has_val: bool, budget: Mapping[str, int] = AUTO_EPOCHS
+) -> tuple[int, int | None]:
     """The epochs to train and the early-stopping patience (``None``: none) for ``epochs`` (an int or ``"auto"``).
 
-    ``"auto"`` follows :data:`~logitlab.options.AUTO_EPOCHS`; a number is trained in full.
+    ``"auto"`` follows ``budget`` (:data:`~logitlab.options.AUTO_EPOCHS`; :data:`~logitlab.options.HF_AUTO_EPOCHS`
+    for a pretrained transformer); a number is trained in full.
 
     Examples:
         >>> training_budget("auto", 170, 64, True)  # 3 steps an epoch
@@ -277,7 +281,6 @@ def training_budget(epochs: Any, n_train: int, batch_size: int, has_val: bool) -
     if epochs != "auto":
         return int(epochs), None
     steps_per_epoch = max(1, math.ceil(n_train / batch_size))
-    budget = AUTO_EPOCHS
     n = min(budget["max_epochs"], max(budget["min_epochs"], math.ceil(budget["steps"] / steps_per_epoch)))
     return n, (max(budget["min_patience"], n // 4) if has_val else None)
 
@@ -355,6 +358,7 @@ def train_model(
     from .train import EarlyStopping, ReduceLROnPlateau, RestoreBestWeights, TrainConfig, Trainer
 
     linear = getattr(setup.model, "model_spec", {}).get("name") == "linear"
+    hf = getattr(setup.model, "model_spec", {}).get("name") == "hf"
     members = list(setup.model.members) if isinstance(setup.model, Ensemble) else [setup.model]
     assert len(members) == len(plan.members), "one plan entry per member"
     batch = int(clf.batch_size)
@@ -365,7 +369,8 @@ def train_model(
         if linear:
             runs.append((train_linear(clf, member, setup.loss_fn, train, stop), None))
         else:
-            epochs, patience = training_budget(clf.epochs, len(train), batch, stop is not None)
+            budget = HF_AUTO_EPOCHS if hf else AUTO_EPOCHS
+            epochs, patience = training_budget(clf.epochs, len(train), batch, stop is not None, budget)
             plateau = patience is not None and AUTO_SCHEDULE["schedule"] == "plateau"
             described.append(
                 {
@@ -434,6 +439,8 @@ def train_model(
             {"rows": len(t), "stop_rows": len(s) if s is not None else 0, "epochs": len(h), "best_epoch": b}
             for (t, s), (h, b) in zip(plan.members, runs)
         ]
+        if any(b is not None for _, b in runs):  # decisions_["best_epoch"] is member 1's (its history_)
+            clf.decisions_["best_epochs"] = [b for _, b in runs]
     model = setup.model.eval()
     if next(model.parameters()).device.type == "cpu":
         model = model.cpu()
@@ -538,12 +545,15 @@ def _json_param(value: Any) -> Any:
     return value if isinstance(value, (str, int, float, bool, dict, list, type(None))) else repr(value)
 
 
-def restore(cls: type[Classifier], state: dict[str, Any], meta: dict[str, Any], *, device: str) -> Classifier:
+def restore(
+    cls: type[Classifier], state: dict[str, Any], meta: dict[str, Any], *, device: str, directory: Any = None
+) -> Classifier:
     """A fitted Classifier from a validated ``model.json`` and its weights.
 
     Every field is checked against the others and the spec against the stored tensors
     (:mod:`logitlab.model_check`) before anything is built; a malformed field is a ``ModelFileError``
-    naming it.
+    naming it. A text model of ``model="hf:..."`` reads its ``tokenizer.json`` from ``directory``
+    (checked against the SHA-256 in ``model.json``).
     """
     from .data import DataState, LabelEncoder
     from .evaluate import Calibration, Thresholds
@@ -587,6 +597,17 @@ def restore(cls: type[Classifier], state: dict[str, Any], meta: dict[str, Any], 
         guarded("calibration", lambda: Calibration.from_dict(stored)) if stored is not None else None
     )
     clf.data_state_ = guarded("preprocessing", lambda: DataState.from_dict(meta["preprocessing"]))
+    pre = clf.data_state_.preprocessor
+    if getattr(pre, "kind", None) == "hf_text":
+        from .model_bytes import read_tokenizer
+
+        if directory is None:
+            raise ModelFileError(
+                "A text model of model='hf:...' needs its tokenizer.json; no model directory was given.",
+                fix="load it with Classifier.load(directory).",
+                code="model-file-missing",
+            )
+        pre.attach(read_tokenizer(directory), str(pre.recorded_sha256))
     if meta["feature_names"] is not None:
         clf.feature_names_in_ = np.asarray(meta["feature_names"], dtype=object)
     if len(clf.input_shape_) == 1:

@@ -193,6 +193,8 @@ class Classifier(EstimatorBase):
         calibration_ (Calibration or None): fitted on the validation split (``None`` with
             ``calibration="none"`` or no validation split).
         decisions_ (dict): the task and its reason, the loss, the weights, the best epoch, the thresholds.
+            ``best_epoch`` counts from 1; with several members (cross-fitted folds, an ensemble) it is member
+            1's (the one ``history_`` shows) and ``best_epochs`` lists each member's.
         model_ (nn.Module): the trained network (returns logits), with the weights of the epoch of
             lowest validation loss (the last epoch without a validation split).
         history_ (list[dict]): per-epoch logs from the trainer: ``train_loss``, ``lr`` and, with a
@@ -281,8 +283,10 @@ class Classifier(EstimatorBase):
             ``device-unavailable`` for CUDA/MPS on a machine without it).
         """
         from ._estimator_state import check_params
+        from ._hf import check_hf_params
 
         check_params(self.get_params())
+        check_hf_params(self.get_params())  # the folder of model="hf:PATH" (not checked when loading)
 
     def training_setup(self, X: Any, y: Any = None) -> TrainingSetup:
         """Everything ``fit`` needs before the first epoch, checked: data, labels, weights, loss, model.
@@ -302,9 +306,11 @@ class Classifier(EstimatorBase):
 
         from ._crossfit import check_coverage, plan_folds, resolve_cv
         from ._estimator_state import resolve_seed
+        from ._hf import CV_REASON, hf_notes
         from .evaluate import check_calibration_method, check_objective
         from .losses import make_loss
         from .models import build_model
+        from .models.hf import build_hf, is_hf
         from .weights import imbalance_weights
 
         self.check_params()
@@ -314,7 +320,8 @@ class Classifier(EstimatorBase):
         self._set_labels(bundle)
         check_objective(self.threshold_objective, self.task_)
         check_calibration_method(self.calibration, self.task_)
-        folds, reason = resolve_cv(self, bundle)
+        hf = is_hf(self.model)
+        folds, reason = (1, f"cv={self.cv!r}: {CV_REASON}") if hf else resolve_cv(self, bundle)
         plan, notes = plan_folds(self, bundle, folds, int(self.ensemble))
         self.decisions_["cv"] = {"folds": folds, "reason": reason, "fitted_on": plan.kind}
         self.decisions_["notes"] = list(
@@ -337,14 +344,28 @@ class Classifier(EstimatorBase):
             model_options.setdefault("task", self.task_)
         torch.manual_seed(self.seed_)
         sparse_input = _is_sparse_rows(bundle.train.x)
-        model = build_model(
-            self.model,
-            input_shape=self.input_shape_,
-            n_outputs=self.n_outputs_,
-            ensemble=len(plan.members),
-            sparse_input=sparse_input,
-            **model_options,
-        )
+        model: nn.Module
+        if hf:
+            pad = bundle.preprocessor.pad_token_id
+            model, built = build_hf(
+                self.model,
+                n_outputs=self.n_outputs_,
+                task=self.task_,
+                options=self.model_options,
+                pad_token_id=pad,
+            )
+            self.decisions_["notes"] = list(
+                dict.fromkeys([*self.decisions_["notes"], *built, *hf_notes(self)])
+            )
+        else:
+            model = build_model(
+                self.model,
+                input_shape=self.input_shape_,
+                n_outputs=self.n_outputs_,
+                ensemble=len(plan.members),
+                sparse_input=sparse_input,
+                **model_options,
+            )
         native = model.model_spec["name"] == "sparse"  # type: ignore[index]
         for split in (bundle.train, bundle.val, bundle.test):
             _set_native(split.x, native)
@@ -423,7 +444,9 @@ class Classifier(EstimatorBase):
         """A bundle from ``X, y`` (labels encoded, validation split, preprocessing fitted on train only)."""
         import pandas as pd
 
+        from ._hf import hf_bundle
         from .data import DatasetBundle, from_arrays
+        from .models.hf import is_hf
         from .tasks import Task
 
         if isinstance(X, DatasetBundle):
@@ -439,13 +462,15 @@ class Classifier(EstimatorBase):
                     fix="pass task= to load_dataset, or leave Classifier(task='auto').",
                     code="task-mismatch",
                 )
-            return X
+            return hf_bundle(self, X, None) if is_hf(self.model) else X
         if y is None:
             raise ConfigError(
                 f"{type(self).__name__} requires y to be passed, but the target y is None.",
                 fix="call fit(X, y) with one label (or label row) per row of X.",
                 code="missing-y",
             )
+        if is_hf(self.model):  # one text column -> token ids
+            return hf_bundle(self, X, y)
         features = as_frame(X) if isinstance(X, pd.DataFrame) else as_features(X)
         bundle = from_arrays(
             features,
@@ -511,15 +536,16 @@ class Classifier(EstimatorBase):
         from .data.bundle import iter_batches, rows_per_batch
 
         check_fitted(self, "model_")
-        native = self.model_spec_.get("name") == "sparse"
-        # 4096 rows, fewer for wide dense inputs (64 MiB a batch); sparse rows are never densified
-        rows = 4096 if native else rows_per_batch(self.input_shape_)
+        native, hf = self.model_spec_.get("name") == "sparse", self.model_spec_.get("name") == "hf"
+        # 4096 rows, fewer for wide dense inputs (64 MiB a batch); sparse rows are never densified; a
+        # transformer's activations grow with its width: batch_size rows
+        rows = int(self.batch_size) if hf else 4096 if native else rows_per_batch(self.input_shape_)
         if isinstance(X, (Split, Inputs)):  # already preprocessed by the data layer
             _set_native(X.x, native)
             return self._forward(X.batches(rows))
         if isinstance(X, pd.DataFrame):
             X = as_frame(X)
-        elif self.data_state_.kind == "tabular":
+        elif self.data_state_.kind == "tabular" and not hf:  # an hf: model takes texts
             X = as_features(X)
             check_n_features(X, getattr(self, "n_features_in_", None), type(self).__name__)
         if hasattr(self, "feature_names_in_") and isinstance(X, pd.DataFrame):
@@ -636,10 +662,20 @@ class Classifier(EstimatorBase):
     def save(self, directory: str | os.PathLike[str]) -> Path:
         """Write ``model.safetensors`` and ``model.json`` into ``directory`` (created if missing); no pickle.
 
+        A text model of ``model="hf:..."`` also writes its ``tokenizer.json`` (data; first, so that ``model.json``,
+        the commit point, names its SHA-256).
+
         Returns:
             Path: the directory.
         """
+        from .model_bytes import write_tokenizer
+
         check_fitted(self, "model_")
+        pre = self.data_state_.preprocessor
+        if (
+            getattr(pre, "kind", None) == "hf_text"
+        ):  # tokenizer.json first: model.json (the commit) names its SHA-256
+            write_tokenizer(directory, pre.tokenizer_json)
         return write_model_dir(directory, self.model_.state_dict(), saved_meta(self))
 
     @classmethod
@@ -650,7 +686,7 @@ class Classifier(EstimatorBase):
             ModelFileError: a missing, truncated or edited file, or a foreign format.
         """
         state, meta = read_model_dir(directory)
-        return cast(Classifier, restore(cls, state, meta, device=device))
+        return cast(Classifier, restore(cls, state, meta, device=device, directory=directory))
 
     def export_onnx(
         self, path: str | os.PathLike[str], *, opset: int | None = None, input_dtype: str = "float64"

@@ -26,7 +26,7 @@ __all__ = ["EXTRAS", "require_extra"]
 # extra -> the modules it provides (pyproject.toml's [project.optional-dependencies] installs them)
 EXTRAS: dict[str, tuple[str, ...]] = {
     "lightning": ("lightning",),
-    "hf": ("transformers", "accelerate"),
+    "hf": ("transformers", "accelerate", "tokenizers"),
     "onnx": ("onnx", "onnxruntime", "onnxscript"),  # onnxscript: torch.onnx.export(dynamo=True) needs it
 }
 

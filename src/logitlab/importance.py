@@ -33,7 +33,7 @@ import pandas as pd
 
 from .errors import LogitlabWarning
 
-__all__ = ["SCORES", "permutation_table"]
+__all__ = ["SCORES", "informative_terms", "permutation_table"]
 
 SCORES: dict[str, str] = {"binary": "roc_auc", "multiclass": "balanced_accuracy", "multilabel": "f1_macro"}
 """The score whose drop is measured, per task."""
@@ -128,3 +128,43 @@ def _scorer(task: str) -> Callable[[Any, pd.DataFrame, Any], float]:
         return float(f1_score(truth.astype(int), clf.predict(X), average="macro", zero_division=0))
 
     return score
+
+
+def informative_terms(clf: Any, k: int = 10) -> dict[str, Any]:
+    """Per label, the ``k`` features with the largest positive weights of a linear sparse model on text.
+
+    A text model (``model="sparse"`` without a hidden layer, on a table with text columns) is one weight
+    per feature and label on the TF-IDF features, which are never scaled; the largest weights are the
+    terms that raise a label's logit most when they occur (``column:term`` for word n-grams,
+    ``column:#chars#`` for character n-grams).
+
+    Args:
+        clf (Classifier): fitted.
+        k (int): terms per label. Default: ``10``.
+
+    Returns:
+        dict: ``labels`` (``[{"label", "terms": [(feature name, weight), ...]}]``, largest weight first,
+        positive weights only), or ``{"skipped": reason}`` for other models or data.
+    """
+    from .data.text import TextTablePreprocessor
+    from .models.sparse import SparseNet
+
+    model = getattr(clf, "model_", None)
+    state = getattr(clf, "data_state_", None)
+    preprocessor = getattr(state, "preprocessor", None)
+    if not isinstance(preprocessor, TextTablePreprocessor):
+        return {"skipped": "computed for text columns only"}
+    if not isinstance(model, SparseNet) or model.out is not None:
+        return {
+            "skipped": "computed for the linear sparse model only (model='sparse' without a hidden layer)"
+        }
+    weight = model.first.weight.detach().cpu().double().numpy()  # [F, n_outputs]
+    names = preprocessor.feature_names
+    labels = []
+    for j, label in enumerate(clf.label_names_):
+        column = weight[:, j]
+        top = np.argsort(-column, kind="stable")[:k]
+        labels.append(
+            {"label": str(label), "terms": [(names[i], float(column[i])) for i in top if column[i] > 0]}
+        )
+    return {"labels": labels}

@@ -16,8 +16,12 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ModelFileError
+from .files import write_text_atomic
 
 __all__ = [
+    "TOKENIZER_FILE",
+    "read_tokenizer",
+    "write_tokenizer",
     "MAX_JSON_DEPTH",
     "MAX_META_BYTES",
     "SAFETENSORS_DTYPES",
@@ -164,3 +168,45 @@ def is_shape(shape: Any) -> bool:
     return isinstance(shape, list) and all(
         isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in shape
     )
+
+
+TOKENIZER_FILE = "tokenizer.json"
+"""The tokenizer of a text model of ``model="hf:..."`` (the ``tokenizers`` library's JSON; ``model.json``
+records its SHA-256). Its name is fixed, so nothing outside the model directory is ever read."""
+MAX_TOKENIZER_BYTES = 256 << 20
+
+
+def write_tokenizer(directory: str | os.PathLike[str], text: str) -> Path:
+    """Write ``tokenizer.json`` into ``directory`` (created if missing), atomically.
+
+    Raises:
+        ModelFileError: the file cannot be written.
+    """
+    directory = Path(directory)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        return write_text_atomic(directory / TOKENIZER_FILE, text)
+    except OSError as exc:
+        raise ModelFileError(
+            f"Cannot write {directory / TOKENIZER_FILE}: {exc.strerror or exc}.",
+            fix="check that the folder is writable and the disk has space.",
+            code="model-write-failed",
+        ) from exc
+
+
+def read_tokenizer(directory: str | os.PathLike[str]) -> str:
+    """The text of ``tokenizer.json`` in ``directory``: a regular file (no symlink), at most 256 MiB, UTF-8.
+
+    Raises:
+        ModelFileError: missing, a symlink, too large or not UTF-8.
+    """
+    path = Path(directory) / TOKENIZER_FILE
+    data = read_file_bytes(path, limit=MAX_TOKENIZER_BYTES)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ModelFileError(
+            f"{path} is not UTF-8 text; a saved tokenizer is JSON.",
+            fix="copy tokenizer.json with model.json and model.safetensors, or save the model again.",
+            code="model-file-corrupt",
+        ) from None

@@ -81,6 +81,8 @@ def check_model_spec(spec: Any, meta: Mapping[str, Any], tensors: Tensors) -> tu
 
     _check(isinstance(spec, dict), "model_spec", spec, "an object")
     name = spec.get("name")
+    if name == "hf":
+        return check_hf_spec(spec, meta, tensors)
     _check(name in MODEL_NAMES, "model_spec.name", name, f"one of {', '.join(MODEL_NAMES)}")
     for key in spec:
         if key in INIT_OPTIONS:
@@ -184,6 +186,49 @@ def _network_size(spec: Mapping[str, Any]) -> int | None:
     else:
         return None
     return total * int(spec.get("ensemble", 1))
+
+
+def check_hf_spec(
+    spec: dict[str, Any], meta: Mapping[str, Any], tensors: Tensors
+) -> tuple[dict[str, Any], Any]:
+    """A ``model="hf:..."`` spec checked, then built; returns the spec and the network.
+
+    Its fields are checked, then its network is built without memory (``meta`` device) and compared
+    tensor by tensor with the stored ones, and only then built for real.
+
+    The config must name a ``model_type`` transformers knows and no remote code (``auto_map``); nothing
+    from the file is ever run.
+    """
+    from .extras import require_extra
+    from .models.hf import hf_from_spec
+
+    keys = ("name", "input_shape", "n_outputs", "max_length", "pad_token_id", "config")
+    for key in spec:
+        _check(key in keys, "model_spec", key, f"only the fields of an hf: model: {', '.join(keys)}")
+    n = spec.get("max_length")
+    _check(_is_int(n, 2, 100_000), "model_spec.max_length", n, "an int in [2, 100000]")
+    _check(spec.get("input_shape") == meta["input_shape"] == [n], "model_spec.input_shape",
+           spec.get("input_shape"), f"[{n}] (max_length) and input_shape")  # fmt: skip
+    _check(
+        spec.get("n_outputs") == meta["n_outputs"], "model_spec.n_outputs", spec.get("n_outputs"), "n_outputs"
+    )
+    config: Any = spec.get("config")
+    _check(isinstance(config, dict), "model_spec.config", config, "a transformers config object")
+    labels = config.get("id2label")
+    _check(isinstance(labels, dict) and len(labels) == meta["n_outputs"], "model_spec.config.id2label",
+           labels, f"{meta['n_outputs']} labels (n_outputs)")  # fmt: skip
+    vocab = config.get("vocab_size")
+    pad = spec.get("pad_token_id")
+    _check(_is_int(pad, 0, vocab - 1 if _is_int(vocab, 1) else math.inf), "model_spec.pad_token_id", pad,
+           "a token id of the vocabulary")  # fmt: skip
+    require_extra("hf", "transformers")  # a missing package says which extra to install, not a bad field
+    shapes = guarded("model_spec.config", lambda: hf_from_spec(spec, meta_device=True).state_dict())
+    built = {k: (list(v.shape), str(v.dtype)) for k, v in shapes.items()}
+    if built != dict(tensors):
+        diff = sorted(set(built) ^ set(tensors)) or sorted(k for k in built if built[k] != tensors[k])
+        _fail("model_spec.config", f"describes a network whose tensor {diff[0]!r} is "
+              f"{built.get(diff[0], 'absent')}; model.safetensors holds {tensors.get(diff[0], 'absent')}")  # fmt: skip
+    return dict(spec), guarded("model_spec.config", lambda: hf_from_spec(spec))
 
 
 # ---------------------------------------------------------------------------------- everything

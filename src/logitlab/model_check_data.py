@@ -170,6 +170,8 @@ def check_preprocessing(meta: Mapping[str, Any]) -> None:
         _numbers(pre.get("scale"), f"{field}.scale", n, positive=True)
         _numbers([pre.get("multiplier", 1.0)], f"{field}.multiplier", 1, positive=True)
         _check(names is None or len(names) == size, "feature_names", names, f"null or {size} names")
+    elif kind == "hf_text":
+        _check_hf_text(pre, field, shape, names)
     elif kind == "image":
         channels, side = pre.get("channels"), pre.get("size")
         _check(_is_int(channels), f"{field}.channels", channels, "a positive int")
@@ -185,4 +187,30 @@ def check_preprocessing(meta: Mapping[str, Any]) -> None:
         _numbers(pre.get("std"), f"{field}.std", channels, positive=True)
         _check(names is None, "feature_names", names, "null (an image model)")
     else:
-        _check(False, f"{field}.type", kind, "'tabular', 'text_table', 'array' or 'image'")
+        _check(False, f"{field}.type", kind, "'tabular', 'text_table', 'array', 'image' or 'hf_text'")
+
+
+def _check_hf_text(pre: dict[str, Any], field: str, shape: list[int], names: Any) -> None:
+    """A tokenised text column: its column, ``max_length``, pad token, and the one tokenizer file it may name."""
+    import re
+
+    from .data.hf_text import TOKENIZER_FILE
+
+    column = pre.get("column")
+    _check(isinstance(column, str), f"{field}.column", column, "a column name")
+    _check(len(shape) == 1 and pre.get("max_length") == shape[0], f"{field}.max_length", pre.get("max_length"),
+           f"{shape[0]} (input_shape)")  # fmt: skip
+    _check(
+        _is_int(pre.get("pad_token_id"), 0), f"{field}.pad_token_id", pre.get("pad_token_id"), "a token id"
+    )
+    name = pre.get("tokenizer_file")
+    _check(
+        name == TOKENIZER_FILE,
+        f"{field}.tokenizer_file",
+        name,
+        f"{TOKENIZER_FILE!r} (in the model directory)",
+    )
+    sha = pre.get("tokenizer_sha256")
+    _check(isinstance(sha, str) and re.fullmatch("[0-9a-f]{64}", sha) is not None, f"{field}.tokenizer_sha256",
+           sha, "a SHA-256 in hex")  # fmt: skip
+    _check(names is None or names == [column], "feature_names", names, f"null or [{column!r}]")

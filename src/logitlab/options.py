@@ -34,6 +34,9 @@ __all__ = [
     "DEVICES",
     "EXPORT_FORMATS",
     "FEW_ROWS",
+    "HF_AUTO_EPOCHS",
+    "HF_OPTIONS",
+    "HF_PREFIX",
     "IMBALANCE_STRATEGIES",
     "LABEL_MODES",
     "MISSING_CATEGORY",
@@ -169,6 +172,21 @@ AUTO_EPOCHS: MappingProxyType[str, int] = MappingProxyType(
 the budget (at least ``min_patience`` epochs), and the best epoch's weights are kept. A 200-row table so gets
 about 2,000 steps instead of 90 (30 epochs of 3 batches); a 100,000-row table its 30 epochs. Chosen by
 ``benchmarks/tabular.py`` (see ``benchmarks/RESULTS.md``)."""
+
+HF_PREFIX = "hf:"
+"""``model="hf:PATH"``: a Hugging Face sequence-classification model built from the local folder ``PATH``."""
+
+HF_OPTIONS: MappingProxyType[str, Any] = MappingProxyType({"max_length": 128})
+"""The ``model_options`` of ``model="hf:PATH"``: ``max_length``, the most tokens of a text (special tokens
+included; longer texts are truncated, each batch is padded to its longest row); left out, 128, or the model's
+``max_position_embeddings`` less 2 where that is fewer."""
+
+HF_AUTO_EPOCHS: MappingProxyType[str, int] = MappingProxyType(
+    {"steps": 300, "min_epochs": 3, "max_epochs": 10, "min_patience": 3}
+)
+"""What ``epochs="auto"`` trains a pretrained transformer (``model="hf:PATH"``) for: as :data:`AUTO_EPOCHS`
+with a fine-tuning budget of a few epochs, as fine-tuning recipes use (BERT's paper: 2 to 4 epochs), with the
+same early stopping on the validation log-loss. Not tuned by a benchmark here."""
 
 CV_AUTO: MappingProxyType[str, int] = MappingProxyType(
     {"folds": 5, "min_val_events": 50, "small_rows": 2000, "max_rows": 5000}

@@ -227,6 +227,20 @@ def _importance_html(importance: Mapping[str, Any] | None) -> str:
     return intro + _table(("column", "mean drop", "std"), rows)
 
 
+def _terms_html(terms: Mapping[str, Any] | None) -> str:
+    if not terms or not terms.get("labels"):
+        return ""
+    rows = [
+        (t["label"], ", ".join(f"{name} ({weight:.2f})" for name, weight in t["terms"]) or "none positive")
+        for t in terms["labels"]
+    ]
+    return (
+        "<h3>Most informative terms</h3><p>Per label, the features with the largest positive weights of the "
+        "linear text model (the terms that raise the label's logit most when they occur).</p>"
+        + _table(["label", "terms (weight)"], rows)
+    )
+
+
 def _run_html(run: Mapping[str, Any] | None) -> str:
     if not run:
         return ""
@@ -267,6 +281,7 @@ def write_report(
     run_info: Mapping[str, Any] | None = None,
     class_names: Sequence[str] | None = None,
     importance: Mapping[str, Any] | None = None,
+    terms: Mapping[str, Any] | None = None,
 ) -> Path:
     """Write ``run_dir/report.html``: decisions, doctor findings, metrics and plots in one file.
 
@@ -298,6 +313,7 @@ def write_report(
         class_names (list[str], optional): the classes in target order (binary: ``[negative,
             positive]``), for the confusion matrix. Default: the label names, else 0, 1.
         importance (dict, optional): :func:`logitlab.importance.permutation_table` output.
+        terms (dict, optional): :func:`logitlab.importance.informative_terms` output (text models).
 
     Returns:
         Path: the written ``report.html``.
@@ -332,7 +348,7 @@ def write_report(
         "decisions": ("Decisions", _decisions_html(decisions or {})),
         "doctor": ("Doctor", _doctor_html(_findings(findings))),
         "metrics": ("Metrics", _metrics_html(metrics or {}, class_names) + calibration_html),
-        "importance": ("Feature importance", _importance_html(importance)),
+        "importance": ("Feature importance", _importance_html(importance) + _terms_html(terms)),
         "plots": ("Plots", _plots_html(all_plots)),
     }
     body = "\n".join(

@@ -106,3 +106,18 @@ def test_notes_and_warnings_are_printed_in_flag_spelling(tmp_path, capsys):
     warned = [line for line in err.splitlines() if line.startswith("logitlab doctor: warning: ")]
     assert len(warned) == 1 and "the positive class 1 is the majority (90.0%" in warned[0], err
     assert "pass --positive 2" in warned[0] and "positive=" not in err
+
+
+def test_evaluate_on_a_table_without_the_runs_target_names_it_without_python_spelling(tmp_path, capsys):
+    import re
+    from pathlib import Path
+
+    import pandas as pd
+
+    run = Path(__file__).resolve().parents[1] / "fixtures" / "evaluate_run"
+    pd.read_csv(run / "data.csv").drop(columns="y").to_csv(tmp_path / "unlabelled.csv", index=False)
+    assert main(["evaluate", str(run / "run"), str(tmp_path / "unlabelled.csv")]) == 2
+    err = capsys.readouterr().err
+    # evaluate has no target option (the target is the run's): the fix is a table with labels, or predict
+    assert "no column 'y', the model's target" in err and "predict instead" in err, err
+    assert not re.search(r"(?<![\w.-])[a-z_]+=", err) and "Traceback" not in err, err

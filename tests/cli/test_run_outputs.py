@@ -152,3 +152,39 @@ def test_the_report_rendered_by_chromium_has_no_python_reprs(run, tmp_path):
     text = visible_text(dom.stdout)
     assert "Decisions" in text and "best epoch" in text  # the page rendered
     assert not REPR.search(text)
+
+
+def test_a_cross_fitted_run_states_each_folds_best_epoch_alike_in_cli_model_json_and_report(tmp_path):
+    import io
+    import sys
+
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(rng.normal(size=(150, 4)), columns=list("abcd"))
+    frame["y"] = (frame["a"] + 0.5 * rng.normal(size=150) > 0).astype(int)
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    out, buffer = tmp_path / "run", io.StringIO()
+    args = ["train", str(tmp_path / "t.csv"), "--target", "y", "--model", "mlp", "--cv", "3", "--epochs", "4"]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(sys, "stdout", buffer)
+        patch.setattr(
+            "logitlab.plots.plot_all", lambda *a, **k: {}
+        )  # the figures are not under test: 4/5 of the time
+        assert main([*args, "--lr", "0.05", "--device", "cpu", "--out", str(out)]) == 0
+    printed = buffer.getvalue()
+    decisions = json.loads((out / "model.json").read_text())["decisions"]
+    # the reference: each fold's own best epoch, from its history (fold 1 in metrics.csv, the others in members/)
+    per_fold = []
+    for k, folder in enumerate([out, out / "members" / "1", out / "members" / "2"]):
+        rows = list(csv.DictReader((folder / "metrics.csv").open()))
+        per_fold.append(int(min(rows, key=lambda r: float(r["val_log_loss"]))["epoch"]))
+        assert decisions["members"][k]["best_epoch"] == per_fold[k]
+    assert decisions["best_epochs"] == per_fold and decisions["best_epoch"] == per_fold[0]
+    line = f"best epochs by fold: {', '.join(map(str, per_fold))} ("
+    assert line in printed and "best epoch: " not in printed  # no single number standing for three folds
+    text = visible_text((out / "report.html").read_text())
+    assert line.replace(": ", " ", 1) in text and "show fold 1" in text
+    ran = len(list(csv.DictReader((out / "metrics.csv").open())))
+    assert re.search(rf"epochs: {ran}\b[^;]*, fold 1 of 3", text)  # the run's epochs line says whose they are

@@ -1,8 +1,10 @@
 """Start-up: a command imports only what it needs (timings: ``benchmarks/import_time.py``).
 
-Predicting with a saved table run must not import torchvision, ``torch._dynamo``, matplotlib, torchmetrics or
-scikit-learn (together they cost more than ``import torch``). The check runs the real command in a fresh
-interpreter and reads ``sys.modules`` after it, so any eager import anywhere on the path fails it.
+Predicting with a saved table run must not import torchvision, ``torch._dynamo``, matplotlib, torchmetrics,
+transformers or tokenizers (used only by ``model="hf:..."``) or scikit-learn (together they cost more than
+``import torch``); evaluating one, or the doctor on a table, none of them but scikit-learn (the split is
+scikit-learn's). The check runs the real command in a fresh interpreter and reads
+``sys.modules`` after it, so any eager import anywhere on the path fails it.
 """
 
 from __future__ import annotations
@@ -17,7 +19,16 @@ import pytest
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "saved_2770bf6"
 SRC = str(Path(__file__).resolve().parents[2] / "src")
-HEAVY = ("torchvision", "torch._dynamo", "matplotlib", "torchmetrics", "sklearn", "scipy.stats")
+HEAVY = (
+    "torchvision",
+    "torch._dynamo",
+    "matplotlib",
+    "torchmetrics",
+    "sklearn",
+    "scipy.stats",
+    "transformers",
+    "tokenizers",
+)
 
 PROBE = """
 import json, sys
@@ -47,6 +58,24 @@ def test_predict_with_a_saved_table_run_imports_no_heavy_module(tmp_path):
     assert res["code"] == 0
     assert dest.read_text().count("\n") == 41  # header + the 40 rows: the command really predicted
     assert res["loaded"] == []
+
+
+def test_evaluate_and_doctor_of_a_table_import_no_torchvision_dynamo_plotting_or_torchmetrics():
+    # a CLI table run (tests/fixtures/evaluate_run/make.py) scored on its own data (the held-out test split),
+    # then the doctor on that table, in one interpreter: sys.modules after both
+    run = Path(__file__).resolve().parents[1] / "fixtures" / "evaluate_run"
+    data = str(run / "data.csv")
+    probe = PROBE.replace("code = main(sys.argv[2:])", "code = main(sys.argv[2:5]) + main(sys.argv[5:])")
+    assert probe != PROBE
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": SRC}
+    argv = [",".join(HEAVY), "evaluate", str(run / "run"), data, "doctor", data, "--target", "y"]
+    out = subprocess.run(
+        [sys.executable, "-c", probe, *argv], capture_output=True, text=True, env=env, timeout=240
+    )
+    assert out.returncode == 0, out.stderr
+    res = json.loads(out.stdout.strip().splitlines()[-1])
+    assert res["code"] == 0 and "== dataset" in out.stdout, out.stdout[-500:]  # both commands ran
+    assert set(res["loaded"]) <= {"sklearn", "scipy.stats"}, res  # the split is scikit-learn's
 
 
 @pytest.mark.slow

@@ -153,3 +153,68 @@ def test_a_streamed_table_is_mapped_too(tmp_path: Path) -> None:
     y = torch.cat([part.y for part in (bundle.train, bundle.val, bundle.test) if len(part)])
     expected = pd.read_csv(data)["target"].map({"Yes": "yes", "NO": "no"}).fillna(pd.read_csv(data)["target"])
     assert (len(y), int(y.sum())) == (len(expected), int(expected.value_counts()["yes"]))
+
+
+def _digit_parity() -> dict[str, str]:
+    return {str(d): ("even" if d % 2 == 0 else "odd") for d in range(10)}
+
+
+@pytest.mark.parametrize(
+    ("name", "label_map", "raw_labels"),
+    [
+        ("breast_cancer", "malignant=bad,benign=good", lambda d: d.target_names[d.target]),
+        ("digits", _digit_parity(), lambda d: d.target.astype(str)),
+    ],
+    ids=["breast_cancer-renamed", "digits-merged"],
+)
+def test_builtin_data_sets_are_mapped_too(name: str, label_map: Any, raw_labels: Any) -> None:
+    """``builtin:`` data sets apply the map (it was silently ignored): classes and counts as mapped by hand."""
+    import sklearn.datasets
+    import torch
+
+    from logitlab.data import load_dataset
+
+    raw = getattr(sklearn.datasets, f"load_{name}")()
+    pairs = label_map if isinstance(label_map, dict) else dict(p.split("=") for p in label_map.split(","))
+    expected = pd.Series(raw_labels(raw)).map(pairs).value_counts()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", LogitlabWarning)
+        bundle = load_dataset(f"builtin:{name}", label_map=label_map)
+    enc = bundle.label_encoder
+    assert enc.task.value == "binary" and sorted(enc.classes) == sorted(expected.index)
+    assert enc.label_map == {str(k): v for k, v in pairs.items()}  # saved with the model
+    y = torch.cat([part.y for part in (bundle.train, bundle.val, bundle.test)]).reshape(-1)
+    assert int(y.sum()) == int(expected[enc.classes[1]]) and len(y) == int(expected.sum())
+
+
+def test_a_map_of_no_builtin_label_is_refused_naming_label_map() -> None:
+    from logitlab.data import load_dataset
+
+    for name in ("breast_cancer", "digits-attributes"):  # the attributes' labels are their 0/1 cells
+        with pytest.raises(ConfigError, match="none of its keys") as info:
+            load_dataset(f"builtin:{name}", label_map="even=x")
+        assert info.value.param == "label_map"
+
+
+def test_cli_builtin_label_map_is_trained_predicted_and_evaluated(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from sklearn.datasets import load_breast_cancer
+
+    from logitlab.cli import main
+
+    run, preds = tmp_path / "run", tmp_path / "p.csv"
+    argv = ["train", "builtin:breast_cancer", "--label-map", "malignant=bad,benign=good", "--epochs", "1"]
+    assert main([*argv, "--cv", "1", "--device", "cpu", "--out", str(run)]) == 0
+    assert sorted(json.loads((run / "model.json").read_text())["classes"]) == ["bad", "good"]
+    assert main(["predict", str(run), "builtin:breast_cancer", "--out", str(preds)]) == 0
+    predicted = pd.read_csv(preds)
+    assert len(predicted) == 569 and set(predicted["prediction"]) <= {"bad", "good"}
+    capsys.readouterr()
+    assert main(["evaluate", str(run), "builtin:breast_cancer", "--split", "all"]) == 0
+    # the 569 labels were read through the saved map: none is unknown to the model
+    truth = np.where(load_breast_cancer().target == 0, "bad", "good")  # sklearn: 0 = malignant
+    out = capsys.readouterr()
+    assert "569" in out.out + out.err and "unknown" not in (out.out + out.err).lower()
+    accuracy = float(np.mean(predicted["prediction"].to_numpy() == truth))
+    assert accuracy > 0.8

@@ -86,6 +86,12 @@ def test_cli_resume_after_kill_9_equals_the_uninterrupted_run(
     assert cli.main([*argv, "--resume", "--lr", "0.01"]) == 2  # other settings would not end the same
     err = capsys.readouterr().err
     assert "lr" in err and "differ" in err and "Traceback" not in err
+    original = data.read_bytes()
+    _table(data, n=240, seed=1)  # the same file name, other rows: the resumed run would mix the two
+    assert cli.main([*argv, "--resume"]) == 2
+    err = capsys.readouterr().err
+    assert f"content of {data}" in err and "--overwrite" in err and "Traceback" not in err, err
+    data.write_bytes(original)
 
     assert cli.main([*argv, "--resume"]) == 0
     _assert_same_run(ref, out)
@@ -193,3 +199,30 @@ def test_early_stopped_run_resumes_to_the_same_best_weights(
     assert _values(trainer.history) == _values(ref_trainer.history)
     for (name, a), b in zip(ref.state_dict().items(), net.state_dict().values()):
         assert torch.equal(a, b), name  # the best epoch's weights, read back from the `best` checkpoint
+
+
+def test_the_data_fingerprint_changes_with_the_data_and_not_otherwise(tmp_path: Path) -> None:
+    """What ``train --resume`` compares: a file's bytes; a glob's or folder's file names, sizes and times."""
+    import hashlib
+    import os
+
+    from logitlab.workflows.heldout import data_fingerprint
+
+    (tmp_path / "d").mkdir()
+    one = _table(tmp_path / "d" / "a.csv", n=40)
+    glob, folder = str(tmp_path / "d" / "*.csv"), str(tmp_path / "d")
+    before = {spec: data_fingerprint(spec) for spec in (str(one), glob, folder)}
+    assert before == {spec: data_fingerprint(spec) for spec in before}  # stable
+    assert before[str(one)] == "sha256:" + hashlib.sha256(one.read_bytes()).hexdigest()
+    assert data_fingerprint("builtin:digits") is None and data_fingerprint(str(tmp_path / "none.csv")) is None
+    _table(tmp_path / "d" / "b.csv", n=40)  # a file more
+    after = {spec: data_fingerprint(spec) for spec in before}
+    assert (
+        after[str(one)] == before[str(one)]
+        and after[glob] != before[glob]
+        and after[folder] != before[folder]
+    )
+    stat = one.stat()
+    _table(one, n=40, seed=3)  # other bytes, the same size and time
+    os.utime(one, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert data_fingerprint(one) != before[str(one)]

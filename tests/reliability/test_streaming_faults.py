@@ -108,3 +108,86 @@ def test_corrupt_row_group_mid_run_names_file_and_group_and_keeps_checkpoints(tm
     ckpt = load_checkpoint(run_dir)  # what was written before the damage is intact
     assert ckpt.meta["epoch"] == 0 and ckpt.meta["position"] is None
     assert len((run_dir / "metrics.csv").read_text().splitlines()) == 2  # header + epoch 0
+
+
+def test_a_file_gone_after_the_scan_names_the_file(tmp_path: Path) -> None:
+    data = s.write_data(tmp_path / "data")
+    table = StreamingTable(data, transform=s.IdFeatures(), batch_size=32)
+    (data / "part-1.parquet").unlink()  # between the scan and the read (a file vanishing mid-run)
+    with pytest.raises(
+        DataError, match=r"Cannot read .*part-1\.parquet \(row group \d+\).*No such file"
+    ) as info:
+        list(table)
+    assert info.value.code == "unreadable-table" and info.value.fix
+
+
+@pytest.mark.parametrize("spec", ["folder", "glob"])
+def test_a_table_file_linked_from_outside_the_folder_is_refused(tmp_path: Path, spec: str) -> None:
+    """Nothing is read outside the folder (or the glob's folder) given, unless ``allow_outside_root``."""
+    from logitlab.data import load_dataset
+
+    outside = s.write_data(tmp_path / "outside")
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "part-0.parquet").write_bytes((outside / "part-0.parquet").read_bytes())
+    (data / "part-1.parquet").symlink_to(outside / "part-1.parquet")
+    given = str(data) if spec == "folder" else str(data / "*.parquet")
+    with pytest.raises(DataError, match=r"part-1\.parquet .*points outside") as info:
+        Manifest.scan(given)
+    assert info.value.code == "path-outside-root" and "allow_outside_root" in info.value.fix
+    with pytest.raises(DataError, match="points outside"):
+        load_dataset(given, streaming=True, target="y", drop=["id"])
+    expected = sum(pq.ParquetFile(outside / f"part-{i}.parquet").metadata.num_rows for i in (0, 1))
+    assert Manifest.scan(given, allow_outside_root=True).rows == expected
+    (data / "part-1.parquet").unlink()
+    (data / "sub").mkdir()
+    (data / "sub" / "kept.pq").write_bytes((outside / "part-1.parquet").read_bytes())
+    (data / "part-1.parquet").symlink_to(data / "sub" / "kept.pq")  # a link that stays inside is read
+    assert Manifest.scan(given).rows >= expected
+
+
+def test_a_glob_matching_a_folder_named_like_a_table_is_refused(tmp_path: Path) -> None:
+    """``data/*.parquet`` matching ``data/more.parquet/`` (a Spark-style table folder): refused, not skipped."""
+    data = s.write_data(tmp_path / "data")
+    folder = data / "more.parquet"
+    folder.mkdir()
+    (folder / "part-0.parquet").write_bytes((data / "part-0.parquet").read_bytes())
+    with pytest.raises(DataError, match=r"matches the folder .*more\.parquet") as info:
+        Manifest.scan(str(data / "*.parquet"))
+    assert info.value.code == "table-folder"
+    suggested = info.value.fix.split("'")[1]
+    assert Path(suggested) == folder / "*.parquet"
+    assert Manifest.scan(suggested).rows == pq.ParquetFile(folder / "part-0.parquet").metadata.num_rows
+
+
+def _drop_column(path: Path) -> None:
+    pq.write_table(pq.read_table(path).drop_columns(["f1"]), path)
+
+
+def _reorder(path: Path) -> None:
+    table = pq.read_table(path)
+    pq.write_table(table.select(list(reversed(table.column_names))), path)
+
+
+BAD_FILES = {  # what happens to part-1.parquet, the error's code, and what the message says
+    "column-missing": (_drop_column, "other columns than", None),
+    "columns-reordered": (_reorder, "in another order", None),
+    "zero-bytes": (lambda p: p.write_bytes(b""), "0 bytes", "unreadable-table"),
+    "not-parquet": (
+        lambda p: p.write_text("a,b\n1,2\n"),
+        "Cannot read the Parquet footer",
+        "unreadable-table",
+    ),
+    "csv-among-parquet": (lambda p: p.rename(p.with_suffix(".csv")), "one format", "mixed-table-files"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_FILES))
+def test_a_bad_file_among_good_ones_is_a_data_error_naming_it(tmp_path: Path, case: str) -> None:
+    damage, says, code = BAD_FILES[case]
+    data = s.write_data(tmp_path / "data")
+    damage(data / "part-1.parquet")
+    with pytest.raises(DataError, match=r"part-1\.(parquet|csv)") as info:
+        Manifest.scan(str(data / "*"))
+    assert says in str(info.value) and info.value.fix
+    assert code is None or info.value.code == code

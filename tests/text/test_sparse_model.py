@@ -16,8 +16,9 @@ def _csr(n=40, f=300, density=0.03, seed=0):
     return sparse.csr_array(sparse.vstack([empty, X, empty, empty, empty], format="csr"))
 
 
+@pytest.mark.parametrize("sparse_grad", [False, True])
 @pytest.mark.parametrize("out_features", [1, 7])
-def test_forward_and_gradients_equal_a_float64_dense_linear_model(out_features):
+def test_forward_and_gradients_equal_a_float64_dense_linear_model(out_features, sparse_grad):
     X = _csr()
     rng = np.random.default_rng(1)
     W = rng.normal(size=(X.shape[1], out_features))
@@ -25,11 +26,13 @@ def test_forward_and_gradients_equal_a_float64_dense_linear_model(out_features):
     G = rng.normal(size=(X.shape[0], out_features))  # upstream gradient of the outputs
     weight = torch.tensor(W, dtype=torch.float32, requires_grad=True)
     bias = torch.tensor(b, dtype=torch.float32, requires_grad=True)
-    out = sparse_linear(torch_csr(X), weight, bias)
+    out = sparse_linear(torch_csr(X), weight, bias, sparse_grad=sparse_grad)
     (out * torch.tensor(G, dtype=torch.float32)).sum().backward()
     dense = X.toarray()
     np.testing.assert_allclose(out.detach().numpy(), dense @ W + b, rtol=1e-5, atol=1e-5)
-    np.testing.assert_allclose(weight.grad.numpy(), dense.T @ G, rtol=1e-5, atol=1e-5)
+    assert weight.grad.is_sparse == sparse_grad  # sparse: one row per stored value (duplicates summed on use)
+    grad = weight.grad.to_dense() if sparse_grad else weight.grad
+    np.testing.assert_allclose(grad.numpy(), dense.T @ G, rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(bias.grad.numpy(), G.sum(axis=0), rtol=1e-5, atol=1e-5)
 
 

@@ -46,13 +46,19 @@ def load_builtin(name: str, **kwargs: Any) -> DatasetBundle:
 
     Args:
         name (str): one of :data:`BUILTIN_NAMES`.
-        **kwargs: ``task``, ``val_size``, ``test_size``, ``seed``, ``positive`` as for ``load_dataset``.
+        **kwargs: ``task``, ``val_size``, ``test_size``, ``seed``, ``positive``, ``label_map`` as for
+            ``load_dataset`` (the map applies to the class names: ``malignant``/``benign``, the digits
+            ``0``-``9``, the 0/1 cells of the attribute columns).
 
     Raises:
         DataError: an unknown name, listing the built-in names.
     """
     key = _key(name)
-    kwargs = {k: v for k, v in kwargs.items() if k in ("task", "val_size", "test_size", "seed", "positive")}
+    kwargs = {
+        k: v
+        for k, v in kwargs.items()
+        if k in ("task", "val_size", "test_size", "seed", "positive", "label_map")
+    }
     if key in _TABLES:
         frame, notes = builtin_frame(key)
         bundle = bundle_from_frame(frame, target=_TABLES[key], **kwargs)
@@ -144,7 +150,10 @@ def _digit_arrays(attributes: bool) -> tuple[np.ndarray, np.ndarray]:
 def _digits(attributes: bool, **kwargs: Any) -> DatasetBundle:
     images, y_raw = _digit_arrays(attributes)
     label_names = list(DIGIT_ATTRIBUTES) if attributes else None
-    targets, enc = encode_labels(y_raw, kwargs.get("task"), label_names=label_names)
+    targets, enc = encode_labels(
+        y_raw, kwargs.get("task"), label_names=label_names, label_map=kwargs.get("label_map"),
+        positive=kwargs.get("positive"),
+    )  # fmt: skip
     train, val, test, notes = split_indices(
         targets.numpy(),
         enc.task,

@@ -22,6 +22,7 @@ from torch.utils.data import Dataset
 
 from ..errors import DataError
 from .array_preprocessor import ArrayPreprocessor, as_numeric
+from .hf_text import HFTextPreprocessor
 from .images import ImagePreprocessor
 from .sparse import SparseRows, is_sparse
 from .tabular_preprocessor import TabularPreprocessor
@@ -30,10 +31,17 @@ from .text import TextTablePreprocessor
 __all__ = ["PREPROCESSOR_TYPES", "preprocessor_from_dict", "transform_features"]
 
 _CLASSES: dict[str, Any] = {
-    c.kind: c for c in (TabularPreprocessor, ArrayPreprocessor, ImagePreprocessor, TextTablePreprocessor)
+    c.kind: c
+    for c in (
+        TabularPreprocessor,
+        ArrayPreprocessor,
+        ImagePreprocessor,
+        TextTablePreprocessor,
+        HFTextPreprocessor,
+    )
 }
 PREPROCESSOR_TYPES = tuple(_CLASSES)
-"""The ``"type"`` of every saved preprocessor: ``tabular``, ``array``, ``image``, ``text_table``."""
+"""The ``"type"`` of every saved preprocessor: ``tabular``, ``array``, ``image``, ``text_table``, ``hf_text``."""
 
 
 def preprocessor_from_dict(d: dict[str, Any]) -> Any:
@@ -73,6 +81,8 @@ def transform_features(X: Any, preprocessor: Any) -> Tensor | Dataset:
                 code="bad-input-type",
             )
         return preprocessor.rows(X)
+    if isinstance(preprocessor, HFTextPreprocessor):  # texts, or a DataFrame with the text column
+        return torch.from_numpy(preprocessor.transform(X))
     if isinstance(preprocessor, TextTablePreprocessor):
         if not isinstance(X, pd.DataFrame):
             raise DataError(

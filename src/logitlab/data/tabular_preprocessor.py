@@ -359,8 +359,7 @@ def _numeric_values(
             present[np.flatnonzero(unparsed)[marker]] = False
             if notes is not None:
                 seen = col[unparsed][marker].astype(str).str.strip().value_counts()
-                shown = ", ".join(f"{v!r} ({n} rows)" for v, n in seen.items())
-                notes.append(f"column {name!r}: {shown} read as missing values (a missing-value marker)")
+                notes.append(marker_note(name, dict(seen.items())))
     bad = np.flatnonzero(present & np.isnan(parsed))
     n_present = int(present.sum())
     if not strict and (n_present == 0 or len(bad) > 0.1 * n_present):
@@ -375,6 +374,12 @@ def _numeric_values(
         )
     refuse_infinite(parsed, name, row_name, fitted=strict)
     return parsed
+
+
+def marker_note(name: str, counts: dict[str, int]) -> str:
+    """The note naming the missing-value markers read in column ``name``, with their counts."""
+    shown = ", ".join(f"{v!r} ({n} rows)" for v, n in counts.items())
+    return f"column {name!r}: {shown} read as missing values (a missing-value marker)"
 
 
 def refuse_infinite(values: np.ndarray, name: str, row_name: RowNamer, *, fitted: bool = False) -> None:

@@ -18,12 +18,8 @@ from .reliability import calibration_metrics, multilabel_calibration_error, reli
 from .thresholds import OBJECTIVES, Thresholds, check_objective, predict_labels, tune_thresholds
 
 if TYPE_CHECKING:
-    from .metrics import (
-        MetricAccumulator,
-        classification_report,
-        compute_metrics,
-        format_classification_report,
-    )
+    from .accumulator import MetricAccumulator
+    from .metrics import classification_report, compute_metrics, format_classification_report
 
 _LAZY = {"MetricAccumulator", "classification_report", "compute_metrics", "format_classification_report"}
 
@@ -50,7 +46,15 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    """The metrics (built on torchmetrics) are imported on first use: loading a run to predict never needs them."""
+    """The metrics and the accumulator are imported on first use: loading a run to predict needs neither.
+
+    The accumulator is a torchmetrics ``Metric``; torchmetrics imports torchvision and matplotlib, and evaluating
+    a run does not.
+    """
+    if name == "MetricAccumulator":
+        from .accumulator import MetricAccumulator
+
+        return MetricAccumulator
     if name in _LAZY:
         from . import metrics
 

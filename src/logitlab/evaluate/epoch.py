@@ -1,7 +1,7 @@
 """Cheap validation metrics for each epoch's history row (and so the report's training curves).
 
 :func:`epoch_metrics` gives the trainer's ``metrics_fn``: a few vectorised tensor ops instead of the
-torchmetrics collections of :func:`~logitlab.evaluate.compute_metrics`, with the same definitions.
+per-class scores of :func:`~logitlab.evaluate.compute_metrics`, with the same definitions.
 
 Examples:
     >>> import torch

@@ -1,9 +1,9 @@
-"""Metrics on logits for the three tasks, built on torchmetrics, and a DDP-safe accumulator.
+"""Metrics on logits for the three tasks (torchmetrics' definitions, computed in plain torch by :mod:`._scores`).
 
-torchmetrics is never left to guess whether its inputs are logits: decisions are made here with
-:func:`~logitlab.evaluate.predict_labels` (tuned thresholds or 0.5 / argmax) and passed as integer
-labels, and the ranking and calibration metrics get probabilities made by
-:func:`logitlab.tasks.probabilities` (in float64, so no spurious ties from a saturated sigmoid).
+Nothing guesses whether its inputs are logits: decisions are made here with
+:func:`~logitlab.evaluate.predict_labels` (tuned thresholds or 0.5 / argmax), and the ranking and calibration
+metrics get probabilities made by :func:`logitlab.tasks.probabilities` (in float64, so no spurious ties from a
+saturated sigmoid). The DDP-safe accumulator, a torchmetrics ``Metric``, is in :mod:`.accumulator`.
 
 Keys of the returned dict (floats unless said otherwise):
 
@@ -30,7 +30,7 @@ Examples:
     >>> import torch
     >>> m = compute_metrics(torch.tensor([-2.0, 1.0, 3.0, -1.0]), torch.tensor([0, 1, 1, 1]), task="binary")
     >>> m["accuracy"], m["recall"], m["roc_auc"], m["confusion_matrix"]
-    (0.75, 0.6666666865348816, 1.0, [[1, 0], [1, 2]])
+    (0.75, 0.6666666666666666, 1.0, [[1, 0], [1, 2]])
 """
 
 from __future__ import annotations
@@ -41,21 +41,20 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 import torch
-import torchmetrics.functional.classification as tmf
 from torch import Tensor
-from torchmetrics import Metric
-from torchmetrics.utilities import dim_zero_cat
 
 from ..tasks import Task, probabilities
+from . import _scores
 from ._classification_table import format_classification_report
 from ._inputs import format_pair
+from .epoch import rank_auroc
 from .reliability import multilabel_calibration_error
 from .thresholds import Thresholds, predict_labels
 
 if TYPE_CHECKING:
     from .calibration import Calibration
 
-__all__ = ["MetricAccumulator", "classification_report", "compute_metrics", "format_classification_report"]
+__all__ = ["classification_report", "compute_metrics", "format_classification_report"]
 
 N_BINS = 15
 """Equal-width confidence bins for the expected calibration error."""
@@ -94,7 +93,7 @@ def compute_metrics(
     if calibration is not None:  # the thresholds are on the calibrated scale too
         z = calibration.calibrated_logits(z)
     preds = predict_labels(z, task=t, thresholds=thresholds)
-    probs = probabilities(z, t)  # float64, in [0, 1]: torchmetrics takes them as they are
+    probs = probabilities(z, t)  # float64, in [0, 1]
     n_out = 1 if t is Task.BINARY else z.shape[1]
     names = [str(n) for n in label_names] if label_names is not None else [str(i) for i in range(n_out)]
     th = thresholds if thresholds is not None else Thresholds.default(t, n_out)
@@ -154,23 +153,25 @@ def _list(x: Tensor) -> list[float]:
 
 
 def _binary(probs: Tensor, preds: Tensor, y: Tensor) -> dict[str, Any]:
-    cm = tmf.binary_confusion_matrix(preds, y)
-    tn, fp, fn, tp = (int(v) for v in cm.flatten())
+    tp_, fp_, fn_, tn_ = _scores.counts(preds[:, None], y[:, None])
+    tn, fp, fn, tp = (int(v[0]) for v in (tn_, fp_, fn_, tp_))
     pos, neg = tp + fn, tn + fp
     defined = pos > 0 and neg > 0
-    recall = _f(tmf.binary_recall(preds, y))
-    specificity = _f(tmf.binary_specificity(preds, y))
+    s = _scores.prf(tp_, fp_, fn_, "micro", multilabel=True)
+    recall = _f(s["recall"])
+    specificity = _f(_scores.safe_divide(tn_, tn_ + fp_))
+    yf = y.to(probs.dtype)
     return {
-        "accuracy": _f(tmf.binary_accuracy(preds, y)),
-        "precision": _f(tmf.binary_precision(preds, y)),
+        "accuracy": (tp + tn) / len(y),
+        "precision": _f(s["precision"]),
         "recall": recall,
-        "f1": _f(tmf.binary_f1_score(preds, y)),
+        "f1": _f(s["f1"]),
         "specificity": specificity,
         "balanced_accuracy": (recall + specificity) / 2 if defined else math.nan,
-        "roc_auc": _f(tmf.binary_auroc(probs, y)) if defined else math.nan,
-        "average_precision": _f(tmf.binary_average_precision(probs, y)) if pos > 0 else math.nan,
-        "ece": _f(tmf.binary_calibration_error(probs, y, n_bins=N_BINS)),
-        "brier": float(((probs - y.to(probs.dtype)) ** 2).mean()),
+        "roc_auc": _f(rank_auroc(probs[None], yf[None])[0]) if defined else math.nan,
+        "average_precision": _f(_scores.average_precision(probs[None], yf[None])[0]) if pos > 0 else math.nan,
+        "ece": _f(_scores.calibration_error(probs, y, n_bins=N_BINS)),
+        "brier": float(((probs - yf) ** 2).mean()),
         "support": pos,
         "confusion_matrix": [[tn, fp], [fn, tp]],
     }
@@ -181,27 +182,31 @@ def _masked_mean(values: list[float]) -> float:
     return sum(kept) / len(kept) if kept else math.nan
 
 
+def _per_class(
+    out: dict[str, Any], tp: Tensor, fp: Tensor, fn: Tensor, suffix: str, multilabel: bool
+) -> None:
+    for avg in _AVERAGES:
+        for name, v in _scores.prf(tp, fp, fn, avg, multilabel=multilabel).items():
+            out[f"{name}_{avg}"] = _f(v)
+    for name, v in _scores.prf(tp, fp, fn, "none", multilabel=multilabel).items():
+        out[f"{name}_{suffix}"] = _list(v)
+
+
 def _multilabel(probs: Tensor, preds: Tensor, y: Tensor) -> dict[str, Any]:
-    n_labels = y.shape[1]
-    kw: dict[str, Any] = {"num_labels": n_labels}
+    tp, fp, fn, tn = _scores.counts(preds, y)
+    correct = (tp + tn).sum()
     out: dict[str, Any] = {
-        "subset_accuracy": _f(tmf.multilabel_exact_match(preds, y, **kw)),
-        "accuracy": _f(tmf.multilabel_accuracy(preds, y, average="micro", **kw)),
-        "hamming_loss": _f(tmf.multilabel_hamming_distance(preds, y, average="micro", **kw)),
+        "subset_accuracy": float((preds.bool() == y.bool()).all(1).double().mean()),
+        "accuracy": int(correct) / y.numel(),
+        "hamming_loss": 1 - int(correct) / y.numel(),
     }
-    for name, fn in (
-        ("precision", tmf.multilabel_precision),
-        ("recall", tmf.multilabel_recall),
-        ("f1", tmf.multilabel_f1_score),
-    ):
-        for avg in _AVERAGES:
-            out[f"{name}_{avg}"] = _f(fn(preds, y, average=avg, **kw))
-        out[f"{name}_per_label"] = _list(fn(preds, y, average="none", **kw))
+    _per_class(out, tp, fp, fn, "per_label", multilabel=True)
     support = y.sum(0)
     pos_ok = support > 0
     both_ok = pos_ok & (support < y.shape[0])
-    auroc = tmf.multilabel_auroc(probs, y, average="none", **kw)
-    ap = tmf.multilabel_average_precision(probs, y, average="none", **kw)
+    yf = y.to(probs.dtype)
+    auroc = rank_auroc(probs.T, yf.T)
+    ap = _scores.average_precision(probs.T, yf.T)
     out["roc_auc_per_label"] = _list(torch.where(both_ok, auroc, math.nan))
     out["average_precision_per_label"] = _list(torch.where(pos_ok, ap, math.nan))
     out["roc_auc"] = _masked_mean(out["roc_auc_per_label"])
@@ -209,104 +214,41 @@ def _multilabel(probs: Tensor, preds: Tensor, y: Tensor) -> dict[str, Any]:
     ece = multilabel_calibration_error(probs, y, n_bins=N_BINS, average="none")
     out["ece_per_label"] = _list(ece)
     out["ece"] = float(ece.mean())
-    out["brier_per_label"] = _list(((probs - y.to(probs.dtype)) ** 2).mean(0))
+    out["brier_per_label"] = _list(((probs - yf) ** 2).mean(0))
     out["brier"] = _masked_mean(out["brier_per_label"])
     out["support_per_label"] = [int(v) for v in support.tolist()]
-    cms = tmf.multilabel_confusion_matrix(preds, y, **kw)
-    out["confusion_matrices"] = [[[int(v) for v in row] for row in m.tolist()] for m in cms]
+    out["confusion_matrices"] = [
+        [[int(tn[j]), int(fp[j])], [int(fn[j]), int(tp[j])]] for j in range(y.shape[1])
+    ]
     return out
 
 
 def _multiclass(probs: Tensor, preds: Tensor, y: Tensor) -> dict[str, Any]:
     n_classes = probs.shape[1]
-    kw: dict[str, Any] = {"num_classes": n_classes}
+    onehot = torch.nn.functional.one_hot(y, n_classes)
+    tp, fp, fn, _ = _scores.counts(torch.nn.functional.one_hot(preds, n_classes), onehot)
     out: dict[str, Any] = {
-        "accuracy": _f(tmf.multiclass_accuracy(preds, y, average="micro", **kw)),
-        "balanced_accuracy": _f(tmf.multiclass_recall(preds, y, average="macro", **kw)),
+        "accuracy": float((preds == y).double().mean()),
+        "balanced_accuracy": _f(_scores.prf(tp, fp, fn, "macro", multilabel=False)["recall"]),
     }
-    for name, fn in (
-        ("precision", tmf.multiclass_precision),
-        ("recall", tmf.multiclass_recall),
-        ("f1", tmf.multiclass_f1_score),
-    ):
-        for avg in _AVERAGES:
-            out[f"{name}_{avg}"] = _f(fn(preds, y, average=avg, **kw))
-        out[f"{name}_per_class"] = _list(fn(preds, y, average="none", **kw))
-    support = torch.bincount(y, minlength=n_classes)
+    _per_class(out, tp, fp, fn, "per_class", multilabel=False)
+    support = onehot.sum(0)
     both_ok = (support > 0) & (support < y.shape[0])
-    auroc = tmf.multiclass_auroc(probs, y, average="none", **kw)
-    ap = tmf.multiclass_average_precision(probs, y, average="none", **kw)
+    yf = onehot.to(probs.dtype)
+    auroc = rank_auroc(probs.T, yf.T)
+    ap = _scores.average_precision(probs.T, yf.T)
     out["roc_auc_per_class"] = _list(torch.where(both_ok, auroc, math.nan))
     out["average_precision_per_class"] = _list(torch.where(support > 0, ap, math.nan))
     out["roc_auc"] = _masked_mean(out["roc_auc_per_class"])
     out["average_precision"] = _masked_mean(out["average_precision_per_class"])
-    out["ece"] = _f(tmf.multiclass_calibration_error(probs, y, n_bins=N_BINS, **kw))
-    out["brier"] = float(
-        ((probs - torch.nn.functional.one_hot(y, n_classes).to(probs.dtype)) ** 2).sum(1).mean()
-    )
+    confidence, top1 = probs.max(1)
+    out["ece"] = _f(_scores.calibration_error(confidence, top1 == y, n_bins=N_BINS))
+    out["brier"] = float(((probs - yf) ** 2).sum(1).mean())
     for k in (2, 3, 5):
         if k < n_classes:
-            out[f"top_{k}_accuracy"] = _f(tmf.multiclass_accuracy(probs, y, average="micro", top_k=k, **kw))
+            hit = (probs.topk(k, dim=1).indices == y[:, None]).any(1)
+            out[f"top_{k}_accuracy"] = float(hit.double().mean())
     out["support_per_class"] = [int(v) for v in support.tolist()]
-    cm = tmf.multiclass_confusion_matrix(preds, y, **kw)
+    cm = torch.bincount(y * n_classes + preds, minlength=n_classes * n_classes).reshape(n_classes, n_classes)
     out["confusion_matrix"] = [[int(v) for v in row] for row in cm.tolist()]
     return out
-
-
-class MetricAccumulator(Metric):
-    """Collects logits and targets over batches (and over ranks under DDP) and computes all metrics.
-
-    ``update`` keeps the batch on its device; ``compute`` gathers every rank's rows (torchmetrics'
-    ``dist_reduce_fx="cat"``, which pads uneven batches) and calls :func:`compute_metrics` once, so
-    ROC-AUC, average precision and calibration are exact, not averages of per-batch values.
-
-    Args:
-        task (Task or str): the task.
-        thresholds (Thresholds, optional): tuned decisions. Default: ``None`` (0.5 / argmax).
-        label_names (list[str], optional): names for the per-label entries. Default: ``None``.
-
-    Examples:
-        >>> import torch
-        >>> acc = MetricAccumulator("multiclass")
-        >>> acc.update(torch.tensor([[2.0, 0.0], [0.0, 1.0]]), torch.tensor([0, 0]))
-        >>> acc.update(torch.tensor([[0.0, 3.0]]), torch.tensor([1]))
-        >>> acc.compute()["accuracy"]
-        0.6666666865348816
-    """
-
-    full_state_update = False
-    is_differentiable = False
-    higher_is_better = None
-
-    logits: list[Tensor]
-    targets: list[Tensor]
-
-    def __init__(
-        self,
-        task: Task | str,
-        *,
-        thresholds: Thresholds | None = None,
-        label_names: Sequence[str] | None = None,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(**kwargs)
-        self.task = Task.from_str(task)
-        self.thresholds = thresholds
-        self.label_names = list(label_names) if label_names is not None else None
-        self.add_state("logits", default=[], dist_reduce_fx="cat")
-        self.add_state("targets", default=[], dist_reduce_fx="cat")
-
-    def update(self, logits: Tensor, targets: Tensor) -> None:  # type: ignore[override]
-        """Keep one batch (detached)."""
-        z = logits.detach()
-        y = targets.detach()
-        if self.task is Task.BINARY:
-            z, y = z.reshape(-1), y.reshape(-1)
-        self.logits.append(z.float())
-        self.targets.append(y)
-
-    def compute(self) -> dict[str, Any]:  # type: ignore[override]
-        """:func:`compute_metrics` over every row seen (all ranks)."""
-        z = dim_zero_cat(self.logits)
-        y = dim_zero_cat(self.targets)
-        return compute_metrics(z, y, task=self.task, thresholds=self.thresholds, label_names=self.label_names)

@@ -23,6 +23,7 @@ from torch import Tensor
 
 from ..tasks import Task
 from ._inputs import format_pair
+from ._scores import calibration_error
 
 if TYPE_CHECKING:
     from .calibration import Calibration
@@ -44,13 +45,8 @@ def multilabel_calibration_error(
     Returns:
         Tensor: a scalar, or ``Tensor[L]``.
     """
-    import torchmetrics.functional.classification as tmf  # here: loading a run never imports torchmetrics
-
     per_label = torch.stack(
-        [
-            tmf.binary_calibration_error(probs[:, j].contiguous(), targets[:, j].long(), n_bins=n_bins)
-            for j in range(probs.shape[1])
-        ]
+        [calibration_error(probs[:, j], targets[:, j], n_bins=n_bins) for j in range(probs.shape[1])]
     )
     return per_label.mean() if average == "macro" else per_label
 
@@ -135,14 +131,12 @@ def calibration_metrics(
     z, y = format_pair(logits, targets, t)
     u = calibration.calibrated_logits(z) if calibration is not None else z
     if t is Task.MULTICLASS:
-        import torchmetrics.functional.classification as tmf
-
         q = torch.softmax(u, 1)
         onehot = torch.nn.functional.one_hot(y, q.shape[1]).to(q.dtype)
         per_class = ((q - onehot) ** 2).mean(0)
-        ece_c = [float(tmf.binary_calibration_error(q[:, c].contiguous(), onehot[:, c].long(), n_bins=n_bins))
-                 for c in range(q.shape[1])]  # fmt: skip
-        ece = tmf.multiclass_calibration_error(q, y, num_classes=q.shape[1], n_bins=n_bins)
+        ece_c = [float(calibration_error(q[:, c], onehot[:, c], n_bins=n_bins)) for c in range(q.shape[1])]
+        confidence, top1 = q.max(1)
+        ece = calibration_error(confidence, top1 == y, n_bins=n_bins)
         return {
             "ece": float(ece),
             "brier": float(per_class.sum()),

@@ -213,6 +213,14 @@ def build_preprocess(pre: Any) -> nn.Module:
     for kind, module in table.items():
         if isinstance(pre, kind):
             return module(pre)
+    if getattr(pre, "kind", None) == "hf_text":
+        raise ConfigError(
+            f"The text column {pre.column!r} is tokenised by a Hugging Face tokenizer and read by a pretrained "
+            "transformer (model='hf:...'); logitlab does not export that pipeline to ONNX.",
+            fix="serve the saved run with logitlab (Classifier.load(...).predict on the texts, or "
+            "`logitlab predict`), or export the network with Hugging Face's own tools (optimum).",
+            code="onnx-unsupported",
+        )
     if getattr(pre, "kind", None) == "text_table":
         raise ConfigError(
             f"The text columns {', '.join(map(repr, pre.text_columns))} are tokenised by scikit-learn's "

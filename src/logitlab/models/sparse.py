@@ -26,13 +26,19 @@ from torch import Tensor, nn
 __all__ = ["SparseLinear", "SparseNet", "sparse_linear"]
 
 
-def sparse_linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+def sparse_linear(
+    x: Tensor, weight: Tensor, bias: Tensor | None = None, *, sparse_grad: bool = False
+) -> Tensor:
     """``x @ weight + bias`` for ``x`` a torch sparse CSR ``[B, F]`` (or dense) and ``weight`` ``[F, H]``.
 
     Args:
         x (Tensor[B, F], sparse CSR or strided): the inputs.
         weight (Tensor[F, H]): one row per input feature (an embedding table).
         bias (Tensor[H], optional): added to every row. Default: none.
+        sparse_grad (bool): for a sparse ``x``, ``weight``'s gradient is a sparse COO tensor of the
+            batch's columns (``embedding_bag(sparse=True)``; for an optimizer that takes sparse
+            gradients, :class:`~logitlab.train.lazy_adamw.LazyAdamW`), not a dense ``[F, H]`` one.
+            Default: ``False``.
 
     Returns:
         Tensor[B, H]: the float32 (weight's dtype) products.
@@ -46,27 +52,34 @@ def sparse_linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tens
             mode="sum",
             per_sample_weights=values.to(weight.dtype),
             include_last_offset=False,
+            sparse=sparse_grad,
         )
         if out.shape[0] != x.shape[0]:  # trailing empty rows give no bag of their own
             out = torch.cat([out, out.new_zeros(x.shape[0] - out.shape[0], out.shape[1])])
     elif x.layout != torch.strided:
-        return sparse_linear(x.to_sparse_csr(), weight, bias)
+        return sparse_linear(x.to_sparse_csr(), weight, bias, sparse_grad=sparse_grad)
     else:
         out = x.to(weight.dtype) @ weight
     return out + bias if bias is not None else out
 
 
 class SparseLinear(nn.Module):
-    """:func:`sparse_linear` with a learnt ``weight [F, H]`` (small normal init) and ``bias [H]``."""
+    """:func:`sparse_linear` with a learnt ``weight [F, H]`` (small normal init) and ``bias [H]``.
+
+    ``sparse_grad`` (default ``False``, so any torch optimizer works) makes ``weight``'s gradient sparse;
+    the trainer switches it on when it trains the layer with
+    :class:`~logitlab.train.lazy_adamw.LazyAdamW` (``train._state.build_optimizer``).
+    """
 
     def __init__(self, in_features: int, out_features: int) -> None:
         super().__init__()
         self.weight = nn.Parameter(torch.randn(in_features, out_features) * 0.01)
         self.bias = nn.Parameter(torch.zeros(out_features))
+        self.sparse_grad = False
 
     def forward(self, x: Tensor) -> Tensor:
         """``x @ weight + bias`` (see :func:`sparse_linear`)."""
-        return sparse_linear(x, self.weight, self.bias)
+        return sparse_linear(x, self.weight, self.bias, sparse_grad=self.sparse_grad)
 
 
 class SparseNet(nn.Module):

@@ -14,6 +14,7 @@ from torch import Tensor, nn
 from ..errors import CheckpointError, LogitlabWarning
 from .checkpoint import Checkpoint
 from .config import TrainConfig
+from .lazy_adamw import LazyAdamW
 
 __all__ = [
     "autocast",
@@ -34,12 +35,27 @@ def resolve_device(device: str, local_rank: int) -> torch.device:
     return torch.device(device)
 
 
-def build_optimizer(model: nn.Module, cfg: TrainConfig, device: torch.device) -> torch.optim.Optimizer:
+def build_optimizer(
+    model: nn.Module, cfg: TrainConfig, device: torch.device, *, distributed: bool = False
+) -> torch.optim.Optimizer:
     """AdamW or SGD; weight decay on matrices/kernels only (not biases or norm scales), as nanoGPT does.
 
     AdamW uses PyTorch's fused kernel on CPU and CUDA (one kernel for all parameters; ~15% faster
     steps for a small MLP on CPU), as nanoGPT does on CUDA.
+
+    A model with a sparse-native first layer (:class:`~logitlab.models.sparse.SparseLinear`, a
+    ``[vocabulary, H]`` table) trained with AdamW in one process gets sparse gradients for that table
+    and :class:`~logitlab.train.lazy_adamw.LazyAdamW`, whose step costs the rows a batch touches, not
+    the vocabulary (rows not in a batch keep their weights and moments; see that module). This is the
+    one place that decides it: with SGD or under DDP (whose gradient buckets are dense) the table keeps
+    a dense gradient and the optimizer below is the usual one.
     """
+    from ..models.sparse import SparseLinear
+
+    tables = [m for m in model.modules() if isinstance(m, SparseLinear)]
+    lazy = bool(tables) and cfg.optimizer == "adamw" and not distributed
+    for table in tables:
+        table.sparse_grad = lazy
     params = [p for p in model.parameters() if p.requires_grad]
     groups = [
         {"params": [p for p in params if p.ndim >= 2], "weight_decay": cfg.weight_decay},
@@ -48,6 +64,8 @@ def build_optimizer(model: nn.Module, cfg: TrainConfig, device: torch.device) ->
     groups = [g for g in groups if g["params"]]
     if cfg.optimizer == "sgd":
         return torch.optim.SGD(groups, lr=cfg.lr, momentum=cfg.momentum)
+    if lazy:
+        return LazyAdamW(groups, lr=cfg.lr)
     fused = device.type in ("cpu", "cuda") and all(p.is_floating_point() for p in params)
     return torch.optim.AdamW(groups, lr=cfg.lr, fused=fused or None)
 

@@ -208,7 +208,7 @@ class Trainer:
                 code="empty-train",
             )
         total = cfg.epochs * self.steps_per_epoch
-        self.optimizer = build_optimizer(self.model, cfg, self.device)
+        self.optimizer = build_optimizer(self.model, cfg, self.device, distributed=self.dist.enabled)
         warmup = resolve_warmup(total, cfg.warmup_steps, cfg.warmup_ratio)
         self.scheduler = build_scheduler(
             self.optimizer, total_steps=total, warmup_steps=warmup, min_lr=cfg.min_lr, schedule=cfg.schedule

@@ -51,7 +51,7 @@ def doctor(
     setup = Classifier(task=bundle.task.value, loss=loss, imbalance=imbalance, model=model).training_setup(
         bundle
     )
-    x, y = _random_batch(bundle.train, rows)
+    x, y = _random_batch(setup.bundle.train, rows)  # hf: the token ids the model reads
     setup.model.train()
     logits = setup.model(x)
     setup.loss_fn(logits, y).backward()

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -104,6 +105,29 @@ def fingerprint(spec: str | os.PathLike[str]) -> str | None:
         while chunk := handle.read(_CHUNK):
             digest.update(chunk)
     return f"sha256:{digest.hexdigest()}"
+
+
+def data_fingerprint(spec: str | os.PathLike[str]) -> str | None:
+    """What a resumed run checks its data against (a run's data must not change under it).
+
+    A file: its :func:`fingerprint`. A glob or a folder: ``files:<hex>``, the SHA-256 of its files' names,
+    sizes and modification times (a streamed table is not read an extra time). ``None`` for a built-in
+    set or a spec that names nothing (loading it fails later, with its own message).
+    """
+    import glob
+
+    text = os.fspath(spec)
+    path = Path(text).expanduser()
+    if path.is_file():
+        return fingerprint(path)
+    if path.is_dir():
+        files = sorted(p for p in path.rglob("*") if p.is_file())
+    elif set("*?[") & set(text):
+        files = sorted(Path(p) for p in glob.glob(str(path), recursive=True) if Path(p).is_file())
+    else:
+        return None
+    listing = [(str(p), st.st_size, st.st_mtime_ns) for p in files for st in [p.stat()]]
+    return "files:" + hashlib.sha256(json.dumps(listing).encode()).hexdigest()
 
 
 def row_keys(x: Any, y: Any) -> np.ndarray | None:

@@ -226,6 +226,9 @@ def _changed(manifest: Mapping[str, Any], record: Mapping[str, Any]) -> list[str
             out += [f"{k}" for k in sorted(set(old) | set(new)) if k not in skip and old.get(k) != new.get(k)]
         elif old != new:
             out.append(key)
+    before, now = manifest.get("data_fingerprint"), record.get("data_fingerprint")
+    if before and now and before != now:  # runs begun before it was recorded are not refused
+        out.append(f"the content of {record.get('data')} (changed since the run began)")
     return out
 
 

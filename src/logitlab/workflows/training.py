@@ -14,7 +14,7 @@ from ..errors import ConfigError
 from ..files import json_default, write_json_atomic
 from .advice import in_light_of_run
 from .common import Echo, headline, is_main_process, load_data, model_metrics, named_labels
-from .heldout import check_run_numbers, split_record
+from .heldout import check_run_numbers, data_fingerprint, split_record
 from .outputs import (
     RUN_FILES,
     check_resume,
@@ -81,12 +81,15 @@ def train(
             check_run_dir(out, overwrite=overwrite, resume=resume)  # under the lock: no one else writes
         if not isinstance(clf.random_state, int):  # one seed for the split and the fit
             clf.set_params(random_state=_seed(out, resume))
-        record = {"command": "train", "data": spec, "load": dict(load), "params": clf.get_params()}
+        # data_fingerprint: a resume refuses data changed since the run began
+        record = {"command": "train", "data": spec, "load": dict(load), "params": clf.get_params(),
+                  "data_fingerprint": data_fingerprint(spec)}  # fmt: skip
         record = json.loads(json.dumps(record, default=json_default))
         if main:
             check_resume(out, record, resume=resume)
         try:
             bundle = load_data(spec, load, task=clf.task, seed=int(clf.random_state))
+            bundle = _hf_tokens(clf, bundle, load.get("text_columns", "auto"))
         except BaseException:
             if main:  # nothing written yet: leave the folder as it was
                 forget_attempt(out, created=created)
@@ -97,6 +100,17 @@ def train(
                     _forget_checkpoints(out)
                 start_run(out, record)
         return _train(spec, out, clf, bundle, load, echo, resume, start)
+
+
+def _hf_tokens(clf: Classifier, bundle: DatasetBundle, text_columns: Any) -> DatasetBundle:
+    """For ``--model hf:PATH``: the table's text column as token ids (what the model, test split and report read)."""
+    from ..data.hf_bundle import tokenize_bundle
+    from ..models.hf import hf_max_length, hf_path, is_hf
+
+    if not is_hf(clf.model):
+        return bundle
+    max_length = hf_max_length(clf.model, clf.model_options)
+    return tokenize_bundle(bundle, hf_path(clf.model), max_length, text_columns)  # --text COLUMN names it
 
 
 def _seed(out: Path, resume: bool) -> int:
@@ -186,7 +200,11 @@ def _epochs_text(clf: Classifier) -> str:
     budget = (clf.decisions_.get("epochs") or {}).get("epochs")
     ran = len(clf.history_)
     text = f"{ran}" + (f" of {budget} (stopped early)" if budget and ran < budget else "")
-    return text + (f" (weights of epoch {int(best)})" if best is not None else "")
+    text += f" (weights of epoch {int(best)})" if best is not None else ""
+    members = clf.decisions_.get("best_epochs")
+    if members:  # several members, each with its own epochs: these are the first's
+        text += f", {'fold' if clf.decisions_.get('cv') else 'member'} 1 of {len(members)}"
+    return text
 
 
 def feature_importance(clf: Classifier, bundle: DatasetBundle) -> dict[str, Any]:
@@ -201,6 +219,8 @@ def feature_importance(clf: Classifier, bundle: DatasetBundle) -> dict[str, Any]
         return {"skipped": "computed for tables only"}
     if len(bundle.val) < 2:
         return {"skipped": "no validation split"}
+    if getattr(clf.data_state_.preprocessor, "kind", None) == "hf_text":
+        return {"skipped": "one text column read by a pretrained transformer (hf:)"}
     if clf.label_encoder_.soft:
         return {"skipped": "soft labels"}
     rows = bundle.table.iloc[bundle.val.index]
@@ -266,6 +286,7 @@ def _write_report(
 ) -> Path:
     """``report.html`` with ``plots/``: the doctor on the training labels and the evaluation logits, metrics, figures."""
     from ..doctor import diagnose, diagnose_dataset
+    from ..importance import informative_terms
     from ..report import write_report
 
     split, logits, metrics = scored
@@ -292,6 +313,7 @@ def _write_report(
             # the logit order of the targets (classes_ is sorted, as scikit-learn's)
             class_names=[str(c) for c in clf.label_encoder_.classes] if clf.task_ != "multilabel" else None,
             importance=importance,
+            terms=informative_terms(clf),
         )
     )
 
@@ -327,7 +349,14 @@ def decision_lines(clf: Classifier, *, held_out: Mapping[str, Any] | None = None
     d = clf.decisions_
     lines = [f"task: {d['task']} ({d.get('task_reason', '')})", f"loss: {d.get('loss')}"]
     lines.append(f"weights: {_weights_text(d.get('weights'), clf.label_names_)}")
-    if d.get("best_epoch") is not None:
+    if d.get("best_epochs"):  # cross-fitted folds or ensemble members: each has its own
+        word = "fold" if d.get("cv") else "member"
+        shown = ", ".join("-" if b is None else str(int(b)) for b in d["best_epochs"])
+        lines.append(
+            f"best epochs by {word}: {shown} (each {word}'s lowest log-loss on its own validation rows; its weights "
+            f"kept; metrics.csv and the training curves show {word} 1)"
+        )
+    elif d.get("best_epoch") is not None:
         lines.append(
             f"best epoch: {int(d['best_epoch'])} of {len(clf.history_)} (lowest validation log-loss; its weights kept)"
         )
@@ -337,7 +366,7 @@ def decision_lines(clf: Classifier, *, held_out: Mapping[str, Any] | None = None
     lines.append(f"thresholds: {_thresholds_text(clf)}")
     if getattr(clf, "model_spec_", None):
         lines.append(
-            f"model: {clf.model_spec_['name']} (model={clf.model!r}, input {_shape_text(clf.input_shape_)})"
+            f"model: {clf.model_spec_['name']} (model={clf.model!r}, input {_shape_text(clf.input_shape_, clf.model_spec_)})"
         )
     tuned = (d.get("thresholds") or {}).get("notes", [])
     notes = [*d.get("notes", []), *(f"thresholds: {_named_note(n, clf.label_names_)}" for n in tuned)]
@@ -367,8 +396,10 @@ def _named_note(note: str, names: list[str]) -> str:
     return f"{m.group(1)} {names[int(m.group(2))]!r}: {note[m.end() :]}"
 
 
-def _shape_text(shape: Any) -> str:
+def _shape_text(shape: Any, spec: Mapping[str, Any]) -> str:
     dims = [int(v) for v in shape]
+    if spec.get("name") == "hf":
+        return f"up to {dims[0]} tokens"
     return f"{dims[0]} features" if len(dims) == 1 else "x".join(map(str, dims))
 
 

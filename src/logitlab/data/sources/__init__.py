@@ -108,8 +108,8 @@ def load_dataset(
         label_pattern (str): regex whose first group (or group ``label``) is the label of a file name.
             Default: :data:`~logitlab.data.images.DEFAULT_LABEL_PATTERN`.
         image_column (str, optional): the path column of a CSV of images. Default: detected by name.
-        allow_outside_root (bool): let an image CSV or folder point outside its folder (paths, symbolic
-            links). Default: ``False``.
+        allow_outside_root (bool): let an image CSV or folder, or the files of a streamed folder or glob,
+            point outside its folder (paths, symbolic links). Default: ``False``.
         channels (int, optional): 1 or 3 image channels. Default: 1 if every image is grayscale.
         normalize (str): image normalisation: ``"dataset"``, ``"imagenet"`` or ``"none"``. Default: ``"dataset"``.
         max_memory_mb (float): images larger than this in total stay on disk (a lazy Dataset). Default: 512.

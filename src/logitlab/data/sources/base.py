@@ -61,7 +61,7 @@ class LoadOptions:
     ]  # "auto" (detected), or the table's text columns ([]: none)
     label_pattern: str = DEFAULT_LABEL_PATTERN  # regex for labels in image file names
     image_column: str | None = None  # the path column of a CSV of images
-    allow_outside_root: bool = False  # let an image folder or CSV of images point outside its folder
+    allow_outside_root: bool = False  # let images, or streamed tables' files, point outside their folder
     channels: int | None = None  # 1 or 3 image channels
     normalize: Normalize = "dataset"  # image normalisation
     max_memory_mb: float = 512  # images larger than this in total stay on disk (lazy)

@@ -10,7 +10,7 @@ __all__ = ["BuiltinSource"]
 
 
 class BuiltinSource(Source):
-    """``builtin:breast_cancer``, ``builtin:digits``, ... (only the label and split options apply)."""
+    """``builtin:breast_cancer``, ``builtin:digits``, ... (only the label and split options apply, ``label_map`` too)."""
 
     describe = "one of " + ", ".join("builtin:" + n for n in BUILTIN_NAMES)
 
@@ -20,7 +20,7 @@ class BuiltinSource(Source):
 
     def load(self, spec: Spec, options: LoadOptions) -> DatasetBundle:
         """The built-in set, split; an unknown name raises, listing the names."""
-        return load_builtin(spec.text, **options.split)
+        return load_builtin(spec.text, label_map=options.label_map, **options.split)
 
     def inputs(self, spec: Spec, state: DataState, *, require_targets: bool, labels: str = "read") -> Inputs:
         """All rows of the built-in set, with their targets (none with ``labels="ignore"``)."""

@@ -23,7 +23,7 @@ class StreamingSource(Source):
         """A streaming bundle: one statistics pass, hash splits that stay in the files."""
         return load_streaming(
             spec.text, target=options.target, label_sep=options.label_sep, label_map=options.label_map, drop=options.drop,
-            max_categories=options.max_categories, numeric_scaling=options.numeric_scaling, split_key=options.split_key, **options.split,
+            max_categories=options.max_categories, numeric_scaling=options.numeric_scaling, split_key=options.split_key, allow_outside_root=options.allow_outside_root, **options.split,
         )  # fmt: skip
 
     def inputs(self, spec: Spec, state: DataState, *, require_targets: bool, labels: str = "read") -> Inputs:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ...errors import DataError
 from ..bundle import DatasetBundle, DataState, Inputs
+from ..hf_text import HFTextPreprocessor
 from ..tabular import bundle_from_frame, frame_inputs
 from ..tabular_preprocessor import TabularPreprocessor
 from ..text import TextTablePreprocessor
@@ -32,7 +33,9 @@ class TableSource(Source):
 
     def inputs(self, spec: Spec, state: DataState, *, require_targets: bool, labels: str = "read") -> Inputs:
         """The table's features (and targets when its target columns are there)."""
-        if not isinstance(state.preprocessor, (TabularPreprocessor, TextTablePreprocessor)):
+        if not isinstance(
+            state.preprocessor, (TabularPreprocessor, TextTablePreprocessor, HFTextPreprocessor)
+        ):
             raise DataError(
                 f"This model was trained on {state.kind} arrays ({type(state.preprocessor).__name__}), "
                 f"not on a table's named columns; got {spec.text}.",

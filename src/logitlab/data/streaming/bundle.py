@@ -26,7 +26,7 @@ from ...options import LOAD_DEFAULTS
 from ...tasks import Task
 from ..bundle import DatasetBundle, Split
 from ..tabular import target_columns
-from ..tabular_preprocessor import CategoricalColumn, NumericColumn, TabularPreprocessor
+from ..tabular_preprocessor import CategoricalColumn, NumericColumn, TabularPreprocessor, marker_note
 from .encode import TableEncoder
 from .hashing import SPLIT_NAMES, HashSplit
 from .manifest import Manifest
@@ -128,6 +128,7 @@ def load_streaming(
     max_categories: int = 50,
     numeric_scaling: str = LOAD_DEFAULTS["numeric_scaling"],
     split_key: str | None = None,
+    allow_outside_root: bool = False,
     sample_rows: int = 200_000,
     read_rows: int = 65536,
     shuffle_buffer: int = 1 << 17,
@@ -149,7 +150,7 @@ def load_streaming(
     Raises:
         DataError: as :func:`~logitlab.data.load_dataset`, and a damaged file naming its row group.
     """
-    manifest = Manifest.scan(spec, read_rows=read_rows)
+    manifest = Manifest.scan(spec, read_rows=read_rows, allow_outside_root=allow_outside_root)
     notes: list[str] = []
     names = target_columns(pd.DataFrame(columns=manifest.columns), target, notes)
     absent = [c for c in [*drop, *([split_key] if split_key else [])] if c not in manifest.columns]
@@ -160,6 +161,7 @@ def load_streaming(
             code="missing-column",
         )
     features = [c for c in manifest.columns if c not in (*names, *drop)]
+    notes += [marker_note(c, counts) for c, counts in manifest.markers.items() if c in features and counts]
     splitter = HashSplit(val_size, test_size, seed, split_key)
     stats = scan_table(manifest, target=names, features=features, splitter=splitter, sample_rows=sample_rows)
     enc = stats.labels.encoder(task, positive=positive, label_sep=label_sep, label_map=label_map)

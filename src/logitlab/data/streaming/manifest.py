@@ -7,7 +7,11 @@ each, as pyarrow's streaming CSV reader cuts them) are counted in one pass that 
 first column. Every row has a global id: its position in the files taken in order.
 
 CSV column types are inferred from the first block of the first file (integers widened to float64);
-a later value that does not fit its column's type is reported naming the file and block.
+a later value that does not fit its column's type is reported naming the file and block. In a column of
+numbers, the missing-value markers of :data:`~logitlab.options.NA_MARKERS` (``?``, ``NA``, ``n/a``, ``-``,
+blanks, ... in any case) are missing values, as on the in-memory path; text columns keep them as text.
+:attr:`Manifest.markers` counts the markers that made a column of the first block numeric (pyarrow's own
+null spellings such as ``NA`` are not counted, as pandas' are not on the in-memory path).
 
 A :class:`UnitReader` reads one unit as record batches of at most ``read_rows`` rows, never a whole
 file, keeping the last file open. A file that cannot be read becomes a
@@ -25,9 +29,10 @@ Examples:
 from __future__ import annotations
 
 import glob
+import os
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +41,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from ...errors import DataError
+from ...options import NA_MARKERS
 from ..rows import RowNamer
 
 __all__ = ["CSV_SUFFIXES", "PARQUET_SUFFIXES", "Manifest", "Unit", "UnitReader", "resolve_files"]
@@ -44,6 +50,15 @@ PARQUET_SUFFIXES = (".parquet", ".pq")
 CSV_SUFFIXES = (".csv", ".tsv")
 _GLOB_CHARS = frozenset("*?[")
 _OPEN_FILES = 1  # files a reader keeps open between units (an open file holds its last row group, decoded)
+_ARROW_NULLS = tuple(pacsv.ConvertOptions().null_values)
+_MARKER_SPELLINGS = tuple(
+    dict.fromkeys(
+        s for m in NA_MARKERS for s in (m, m.upper(), m.title(), m.capitalize()) if s not in _ARROW_NULLS
+    )
+)
+"""The markers as a CSV cell spells them (pyarrow compares exactly): lower, upper and title case."""
+_UNNAMED = frozenset(("None",))
+"""Markers pandas' ``read_csv`` already reads as missing: the in-memory path names none of them, nor does this."""
 
 
 @dataclass(frozen=True)
@@ -62,11 +77,17 @@ class Unit:
     rows: int
 
 
-def resolve_files(spec: str | Path | Sequence[str | Path]) -> list[Path]:
+def resolve_files(spec: str | Path | Sequence[str | Path], *, allow_outside_root: bool = False) -> list[Path]:
     """The table files of a spec: a file, a glob, a folder (its tables, recursively) or a list; sorted.
 
+    A folder's or a glob's files must resolve inside the folder (the glob's part before its first
+    wildcard): a symbolic link out of it is refused unless ``allow_outside_root``. A glob that matches
+    a folder named like a table (``part.parquet/``, as Spark writes one) is refused: its rows would be
+    left out.
+
     Raises:
-        DataError: nothing matches, or the files mix formats (Parquet with CSV).
+        DataError: nothing matches, the files mix formats (Parquet with CSV), a matched table folder
+            (``table-folder``), or a file outside the folder (``path-outside-root``).
     """
     if not isinstance(spec, (str, Path)):
         files = [Path(p).expanduser() for p in spec]
@@ -76,27 +97,59 @@ def resolve_files(spec: str | Path | Sequence[str | Path]) -> list[Path]:
     else:
         text = str(Path(spec).expanduser())
         if _GLOB_CHARS & set(text):
-            files = sorted(Path(p) for p in glob.glob(text, recursive=True) if Path(p).is_file())
+            matched = sorted(Path(p) for p in glob.glob(text, recursive=True))
+            _refuse_table_folders(matched, text)
+            files = [p for p in matched if p.is_file()]
+            prefix = text[
+                : min(text.index(c) for c in _GLOB_CHARS if c in text)
+            ]  # "data/part" of "data/part*"
+            root = Path(prefix) if prefix.endswith(os.sep) else Path(prefix).parent
         elif Path(text).is_dir():
             suffixes = (*PARQUET_SUFFIXES, *CSV_SUFFIXES)
             files = sorted(p for p in Path(text).rglob("*") if p.is_file() and p.suffix.lower() in suffixes)
+            root = Path(text)
         else:
             files = [Path(text)] if Path(text).is_file() else []
+            root = None
         if not files:
             raise DataError(
                 f"No table files match {str(spec)!r}.",
                 fix="give a .parquet/.csv file, a glob such as 'data/*.parquet' (quoted), or a folder of tables.",
                 code="no-such-file",
             )
+        if root is not None and not allow_outside_root:
+            _refuse_outside(files, root)
     kinds = {_kind(p) for p in files}
     if len(kinds) > 1 or None in kinds:
-        odd = next((p for p in files if _kind(p) is None), files[-1])
+        odd = next((p for p in files if _kind(p) in (None, *kinds - {_kind(files[0])})), files[-1])
         raise DataError(
             f"A streaming table needs files of one format (all Parquet or all CSV); got {odd} among {len(files)} files.",
             fix="point at the Parquet files only, e.g. 'data/*.parquet'.",
             code="mixed-table-files",
         )
     return files
+
+
+def _refuse_table_folders(matched: Sequence[Path], pattern: str) -> None:
+    folder = next((p for p in matched if p.is_dir() and _kind(p) is not None), None)
+    if folder is not None:
+        raise DataError(
+            f"{pattern!r} matches the folder {folder}, named like a table file; its files would be left out.",
+            fix=f"give its files too, e.g. '{folder / ('*' + folder.suffix)}', or a glob that matches files only.",
+            code="table-folder",
+        )
+
+
+def _refuse_outside(files: Sequence[Path], root: Path) -> None:
+    base = root.resolve()
+    for path in files:
+        if not path.resolve().is_relative_to(base):
+            raise DataError(
+                f"The table file {path} (a symbolic link to {path.resolve()}) points outside {root}.",
+                fix="copy the file under the folder, or pass allow_outside_root=True (Python) if you trust "
+                "the links.",
+                code="path-outside-root",
+            )
 
 
 def _kind(path: Path) -> str | None:
@@ -116,6 +169,8 @@ class Manifest:
         schema (pa.Schema): the columns and types (of the first file; the others must have the same names).
         read_rows (int): the most rows a record batch holds when a unit is read. Default: ``65536``.
         block_size (int): bytes per CSV block (a CSV unit). Default: 4 MiB.
+        markers (dict): per CSV column read as numbers thanks to missing-value markers, each marker's count
+            (over all files). Default: none.
     """
 
     files: tuple[str, ...]
@@ -124,26 +179,33 @@ class Manifest:
     schema: pa.Schema
     read_rows: int = 65536
     block_size: int = 4 << 20
+    markers: dict[str, dict[str, int]] = field(default_factory=dict)
 
     @classmethod
     def scan(
-        cls, spec: str | Path | Sequence[str | Path], *, read_rows: int = 65536, block_size: int = 4 << 20
+        cls,
+        spec: str | Path | Sequence[str | Path],
+        *,
+        read_rows: int = 65536,
+        block_size: int = 4 << 20,
+        allow_outside_root: bool = False,
     ) -> Manifest:
         """List the units of ``spec``'s files (Parquet: footers only; CSV: one counting pass).
 
         Raises:
-            DataError: no files, mixed formats, an unreadable or truncated file (named), or files
-                whose columns differ (naming the file and the columns).
+            DataError: no files, mixed formats, an unreadable or truncated file (named), files
+                whose columns differ (naming the file and the columns), or as :func:`resolve_files`.
         """
-        files = resolve_files(spec)
+        files = resolve_files(spec, allow_outside_root=allow_outside_root)
         kind = _kind(files[0])
         units: list[Unit] = []
         schema: pa.Schema | None = None
+        markers: dict[str, dict[str, int]] = {}
         for i, path in enumerate(files):
             if kind == "parquet":
                 file_schema, sizes = _parquet_layout(path)
             else:
-                file_schema, sizes = _csv_layout(path, block_size)
+                file_schema, sizes = _csv_layout(path, block_size, schema, markers)
             schema = _same_columns(schema, file_schema, path, files[0])
             start = units[-1].start + units[-1].rows if units else 0
             for chunk, rows in enumerate(sizes):
@@ -155,7 +217,7 @@ class Manifest:
                 f"The table files {str(spec)!r} hold no rows.", fix="check the files.", code="empty-table"
             )
         assert schema is not None and kind is not None
-        return cls(tuple(map(str, files)), kind, tuple(units), schema, read_rows, block_size)
+        return cls(tuple(map(str, files)), kind, tuple(units), schema, read_rows, block_size, markers)
 
     @property
     def rows(self) -> int:
@@ -196,15 +258,32 @@ def _parquet_layout(path: Path) -> tuple[pa.Schema, list[int]]:
         ) from None
 
 
-def _csv_layout(path: Path, block_size: int) -> tuple[pa.Schema, list[int]]:
+def _csv_layout(
+    path: Path, block_size: int, first: pa.Schema | None, markers: dict[str, dict[str, int]]
+) -> tuple[pa.Schema, list[int]]:
+    """The file's schema (inferred from its first block) and the rows of each block.
+
+    The counting pass converts only the first column, and the columns that missing-value markers made
+    numeric (in ``first``, the first file's schema, where given), read as text to count the markers into
+    ``markers``.
+    """
     try:
-        inferred = _open_csv(path, block_size, None, include=None).schema  # from the first block
-        # integers may turn out to be decimals in a later block: read them as float64 from the start
-        schema = pa.schema(
-            [pa.field(f.name, pa.float64()) if pa.types.is_integer(f.type) else f for f in inferred]
-        )
-        reader = _open_csv(path, block_size, schema, include=[schema.names[0]])
-        return schema, [batch.num_rows for batch in reader]
+        inferred = _infer_schema(path, block_size)
+        schema = first if first is not None and first.names == inferred.names else inferred
+        plain = _open_csv(path, block_size, None, include=None, nulls=_ARROW_NULLS).schema
+        marked = [
+            f.name
+            for f in schema
+            if f.name in plain.names and _is_text(plain.field(f.name).type) and not _is_text(f.type)
+        ]
+        types = {schema.names[0]: schema.types[0], **dict.fromkeys(marked, pa.string())}
+        reader = _open_csv(path, block_size, None, include=list(types), types=types)
+        sizes = []
+        for batch in reader:
+            sizes.append(batch.num_rows)
+            for name in marked:
+                _count_markers(batch.column(name), markers.setdefault(name, {}))
+        return inferred, sizes
     except (OSError, pa.ArrowException) as exc:
         raise DataError(
             f"Cannot read {path}: {exc}",
@@ -213,11 +292,40 @@ def _csv_layout(path: Path, block_size: int) -> tuple[pa.Schema, list[int]]:
         ) from None
 
 
-def _open_csv(path: Path, block_size: int, schema: pa.Schema | None, include: list[str] | None) -> Any:
+def _infer_schema(path: Path, block_size: int) -> pa.Schema:
+    inferred = _open_csv(path, block_size, None, include=None).schema  # from the first block
+    # integers may turn out to be decimals in a later block: read them as float64 from the start
+    return pa.schema([pa.field(f.name, pa.float64()) if pa.types.is_integer(f.type) else f for f in inferred])
+
+
+def _is_text(dtype: pa.DataType) -> bool:
+    return bool(pa.types.is_string(dtype) or pa.types.is_large_string(dtype))
+
+
+def _count_markers(column: pa.Array, counts: dict[str, int]) -> None:
+    import pyarrow.compute as pc
+
+    stripped = pc.utf8_trim_whitespace(column)
+    hit = pc.is_in(stripped, value_set=pa.array([m for m in _MARKER_SPELLINGS if m not in _UNNAMED]))
+    for item in pc.value_counts(pc.filter(stripped, hit)).to_pylist():
+        counts[item["values"]] = counts.get(item["values"], 0) + item["counts"]
+
+
+def _open_csv(
+    path: Path,
+    block_size: int,
+    schema: pa.Schema | None,
+    include: list[str] | None,
+    *,
+    types: dict[str, pa.DataType] | None = None,
+    nulls: Sequence[str] = (*_ARROW_NULLS, *_MARKER_SPELLINGS),
+) -> Any:
+    """The streaming CSV reader (pyarrow's); ``nulls`` are missing in non-text columns (text keeps them)."""
     tab = str(path).lower().endswith(".tsv")
     convert = pacsv.ConvertOptions(
-        column_types=dict(zip(schema.names, schema.types)) if schema is not None else None,
+        column_types=dict(zip(schema.names, schema.types)) if schema is not None else types,
         include_columns=include,
+        null_values=list(nulls),
     )
     return pacsv.open_csv(
         path,
