@@ -164,8 +164,17 @@ def test_each_validation_logit_comes_from_the_fold_model_that_never_trained_on_i
 def test_calibration_and_threshold_are_fitted_on_the_pooled_out_of_fold_logits(crossfit):
     clf, _, _ = crossfit
     z, t = clf.validation_logits_, clf.validation_targets_
-    ref = calibrate(z, t, task="binary", pos_weight=clf.decisions_["weights"]["values"])
-    assert [p["a"] for p in clf.calibration_.params] == pytest.approx([p["a"] for p in ref.params])
+    pos_weight = clf.decisions_["weights"]["values"]
+    ref = calibrate(z, t, task="binary", pos_weight=pos_weight)
+    check = clf.decisions_["calibration_check"]  # the Platt map is kept only where it helps out of sample
+    prior = torch.sigmoid(z.double().ravel() - math.log(pos_weight[0])).numpy()
+    truth = t.numpy().ravel().astype(int)
+    assert check["without"] == pytest.approx(
+        log_loss(truth, prior), rel=1e-6
+    )  # the no-data map's log-loss (float32 logits)
+    assert check["kept"] == (check["with"] < check["without"]) and check["folds"] == 5
+    expected = [p["a"] for p in ref.params] if check["kept"] else [1.0]  # else the prior correction, a = 1
+    assert [p["a"] for p in clf.calibration_.params] == pytest.approx(expected)
     proba = torch.sigmoid(clf.calibration_.calibrated_logits(z)).numpy().ravel()
     truth = t.numpy().ravel().astype(int)
     best = max(f1_score(truth, proba >= c) for c in np.unique(proba))  # every cut of the pooled OOF scores
