@@ -16,6 +16,7 @@ import numpy as np
 from .errors import ConfigError, ModelFileError
 from .options import (
     AUTO_EPOCHS,
+    AUTO_LR,
     AUTO_SCHEDULE,
     CALIBRATION_METHODS,
     DEVICES,
@@ -41,6 +42,7 @@ __all__ = [
     "describe_loss",
     "forward_logits",
     "refuse_soft_labels",
+    "resolve_lr",
     "resolve_seed",
     "restore",
     "saved_meta",
@@ -77,7 +79,11 @@ def check_params(p: Mapping[str, Any]) -> None:
         ("batch_size", _is_int(p["batch_size"], 1), "batch_size=64"),
         ("ensemble", _is_int(p["ensemble"], 1), "ensemble=1 (one network) or a small number such as 5"),
         ("cv", check_cv(p["cv"]), "cv='auto', cv=5 (5-fold cross-fitting) or cv=1 (one validation split)"),
-        ("lr", _is_number(p["lr"]) and p["lr"] > 0, "lr=1e-3"),
+        (
+            "lr",
+            p["lr"] == "auto" if isinstance(p["lr"], str) else _is_number(p["lr"]) and p["lr"] > 0,
+            "lr=1e-3, or lr='auto' (1e-3; 5e-5 with a warmup for hf: models)",
+        ),
         ("weight_decay", _is_number(p["weight_decay"]) and p["weight_decay"] >= 0, "weight_decay=1e-4"),
         ("val_size", _is_number(p["val_size"]) and 0 <= p["val_size"] < 1, "val_size=0.15"),
         (
@@ -285,6 +291,39 @@ def training_budget(
     return n, (max(budget["min_patience"], n // 4) if has_val else None)
 
 
+def resolve_lr(lr: Any, model: Any) -> dict[str, Any]:
+    """The learning rate a fit uses for ``lr`` (a number or ``"auto"``) and ``model``, with its warmup and reason.
+
+    ``"auto"`` follows :data:`~logitlab.options.AUTO_LR`; a number is used as it is, without a warmup.
+    The result is what ``decisions_["lr"]`` records.
+
+    Examples:
+        >>> resolve_lr("auto", "mlp")["lr"], resolve_lr("auto", "hf:/models/bert")["warmup_ratio"]
+        (0.001, 0.06)
+        >>> resolve_lr(0.01, "hf:/models/bert")
+        {'lr': 0.01, 'asked': 0.01, 'warmup_ratio': 0.0, 'reason': 'lr=0.01 as given'}
+    """
+    from .models.hf import is_hf
+
+    if lr != "auto":
+        return {"lr": float(lr), "asked": lr, "warmup_ratio": 0.0, "reason": f"lr={float(lr):g} as given"}
+    if is_hf(model):
+        ratio = AUTO_LR["hf_warmup_ratio"]
+        return {
+            "lr": AUTO_LR["hf"],
+            "asked": "auto",
+            "warmup_ratio": ratio,
+            "reason": f"lr='auto': {AUTO_LR['hf']:g} for fine-tuning a pretrained transformer (hf:), "
+            f"with a linear warmup over the first {ratio:.0%} of the planned optimiser steps",
+        }
+    return {
+        "lr": AUTO_LR["default"],
+        "asked": "auto",
+        "warmup_ratio": 0.0,
+        "reason": f"lr='auto': {AUTO_LR['default']:g} (AdamW's default) for a network trained from scratch",
+    }
+
+
 def selection_metrics(task: str) -> Any:
     """The trainer's ``metrics_fn``: :func:`~logitlab.evaluate.epoch_metrics` plus the unweighted ``log_loss``.
 
@@ -363,6 +402,9 @@ def train_model(
     assert len(members) == len(plan.members), "one plan entry per member"
     batch = int(clf.batch_size)
     oof = torch.zeros(len(plan.calibration), int(clf.n_outputs_)) if plan.fit_rows else None
+    lr = resolve_lr(clf.lr, clf.model)
+    if not linear:  # model='linear' is fitted by L-BFGS: no learning rate
+        clf.decisions_["lr"] = lr
     runs: list[tuple[list[dict[str, Any]], int | None]] = []
     described: list[dict[str, Any]] = []
     for k, (member, (train, stop)) in enumerate(zip(members, plan.members)):
@@ -383,7 +425,8 @@ def train_model(
             config = TrainConfig(
                 epochs=epochs,
                 batch_size=batch,
-                lr=float(clf.lr),
+                lr=lr["lr"],
+                warmup_ratio=lr["warmup_ratio"],
                 weight_decay=float(clf.weight_decay),
                 precision=clf.precision,  # type: ignore[arg-type]  # checked by check_params and TrainConfig
                 seed=clf.seed_ + 1000 * k,

@@ -119,7 +119,10 @@ class Classifier(EstimatorBase):
             a number trains that many epochs (cosine schedule). Either way the weights of the epoch of lowest
             unweighted validation log-loss are kept. See :data:`~logitlab.options.AUTO_EPOCHS`. Default: ``"auto"``.
         batch_size (int): batch size. Default: ``64``.
-        lr (float): peak learning rate (AdamW). Default: ``1e-3``.
+        lr (float or "auto"): peak learning rate (AdamW). ``"auto"``: ``1e-3`` for the networks logitlab
+            builds; ``5e-5`` with a linear warmup over the first 6 % of the planned steps for ``model="hf:PATH"``
+            (:data:`~logitlab.options.AUTO_LR`; the value and reason in ``decisions_["lr"]``). A number is used as
+            it is, without a warmup. Default: ``"auto"``.
         weight_decay (float): AdamW weight decay; for ``model="linear"`` the L2 strength on the mean loss
             (scikit-learn's ``LogisticRegression(C=1 / (weight_decay * n_train))``). Default: ``1e-4``.
         model_options (dict, optional): keyword options of the model (e.g. ``{"hidden": [128, 64]}``).
@@ -216,7 +219,7 @@ class Classifier(EstimatorBase):
         imbalance: str = DEFAULTS["imbalance"],
         epochs: int | str = DEFAULTS["epochs"],
         batch_size: int = DEFAULTS["batch_size"],
-        lr: float = DEFAULTS["lr"],
+        lr: float | str = DEFAULTS["lr"],
         weight_decay: float = DEFAULTS["weight_decay"],
         model_options: dict[str, Any] | None = DEFAULTS["model_options"],
         ensemble: int = DEFAULTS["ensemble"],
@@ -305,7 +308,7 @@ class Classifier(EstimatorBase):
         import torch
 
         from ._crossfit import check_coverage, plan_folds, resolve_cv
-        from ._estimator_state import resolve_seed
+        from ._estimator_state import resolve_lr, resolve_seed
         from ._hf import CV_REASON, hf_notes
         from .evaluate import check_calibration_method, check_objective
         from .losses import make_loss
@@ -355,7 +358,9 @@ class Classifier(EstimatorBase):
                 pad_token_id=pad,
             )
             self.decisions_["notes"] = list(
-                dict.fromkeys([*self.decisions_["notes"], *built, *hf_notes(self)])
+                dict.fromkeys(
+                    [*self.decisions_["notes"], *built, *hf_notes(resolve_lr(self.lr, self.model)["lr"])]
+                )
             )
         else:
             model = build_model(
