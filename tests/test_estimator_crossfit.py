@@ -103,6 +103,24 @@ def test_cross_fitting_is_refused_under_ddp_and_auto_falls_back(monkeypatch):
     assert _resolve(np.array([0, 1] * 100), "binary")[0] == 1
 
 
+class _Rows(torch.utils.data.IterableDataset):
+    def __iter__(self):
+        return iter(torch.zeros(4, 1))
+
+
+def test_cross_fitting_is_refused_on_a_streaming_table_and_auto_falls_back():
+    y = np.array([0, 1] * 100)  # small: cv="auto" would cross-fit in memory
+    bundle = from_arrays(np.zeros((len(y), 1), dtype="float32"), y, val_size=0.15, test_size=0.0)
+    streamed = dataclasses.replace(bundle, train=Split(_Rows(), bundle.train.y, bundle.train.index))
+    clf = types.SimpleNamespace(cv=5, ensemble=1, task_="binary")
+    with pytest.raises(ConfigError, match="not supported on a streaming table") as info:
+        resolve_cv(clf, streamed)
+    assert info.value.code == "cv-unsupported" and info.value.param == "cv"
+    folds, why = resolve_cv(types.SimpleNamespace(cv="auto", ensemble=1, task_="binary"), streamed)
+    assert folds == 1 and "streaming table" in why
+    assert resolve_cv(types.SimpleNamespace(cv="auto", ensemble=1, task_="binary"), bundle)[0] == 5
+
+
 def test_cv_and_ensemble_together_are_refused_with_a_fix():
     with pytest.raises(ConfigError, match="already averages 5 fold models"):
         Classifier(cv=5, ensemble=3).check_params()
@@ -126,6 +144,21 @@ def test_cross_fit_averages_its_fold_models_and_validates_out_of_fold(crossfit):
     with torch.no_grad():
         mean = torch.stack([m.eval()(x) for m in clf.model_.members]).mean(0)
     torch.testing.assert_close(clf.predict_logits(X), mean, rtol=1e-5, atol=1e-5)
+
+
+def test_each_validation_logit_comes_from_the_fold_model_that_never_trained_on_its_row(crossfit):
+    clf, X, y = crossfit
+    bundle = from_arrays(X, y, val_size=0.15, test_size=0.0, seed=clf.seed_)
+    rows = np.concatenate([bundle.train.index, bundle.val.index])  # the pool: training rows, then validation
+    np.testing.assert_array_equal(clf.validation_targets_.numpy().ravel(), y[rows])
+    folds = StratifiedKFold(3, shuffle=True, random_state=clf.seed_).split(rows, y[rows])
+    x = clf.data_state_.transform(X[rows])
+    members = zip(clf.model_.members, clf.decisions_["members"], folds, strict=True)
+    for member, described, (trained, held) in members:  # each trained on the other folds, stopped on its own
+        assert (described["rows"], described["stop_rows"]) == (len(trained), len(held))
+        with torch.no_grad():
+            out = member.eval()(x[held])
+        torch.testing.assert_close(clf.validation_logits_[held], out, rtol=1e-5, atol=1e-5)
 
 
 def test_calibration_and_threshold_are_fitted_on_the_pooled_out_of_fold_logits(crossfit):
