@@ -17,6 +17,7 @@ from sklearn.base import clone
 from logitlab import Classifier
 from logitlab.cli import build_parser, main
 from logitlab.errors import ConfigError
+from logitlab.train import eager_optim
 
 FAST = {"model": "mlp", "epochs": 3, "cv": 1, "device": "cpu", "random_state": 0}
 
@@ -31,13 +32,13 @@ def _table(n: int = 120, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
 def _record_lrs(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     """The learning rate of each AdamW step (read from the optimiser as it steps)."""
     seen: list[float] = []
-    step = torch.optim.AdamW.step
+    step = eager_optim.AdamW.step  # torch's AdamW, as build_optimizer creates it
 
     def recording(self, *args, **kwargs):  # type: ignore[no-untyped-def]
         seen.append(float(self.param_groups[0]["lr"]))
         return step(self, *args, **kwargs)
 
-    monkeypatch.setattr(torch.optim.AdamW, "step", recording)
+    monkeypatch.setattr(eager_optim.AdamW, "step", recording)
     return seen
 
 

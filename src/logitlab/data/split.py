@@ -159,8 +159,6 @@ def fold_indices(
         >>> notes
         ['classes 2 have a single row: kept in training, no out-of-fold rows']
     """
-    from sklearn.model_selection import StratifiedKFold
-
     task = Task.from_str(task)
     arr = np.asarray(y)
     n = len(arr)
@@ -174,6 +172,8 @@ def fold_indices(
     if task is Task.MULTILABEL:
         parts = iterative_stratification(arr.reshape(n, -1) >= 0.5, [1 / n_folds] * n_folds, seed=seed)
         return [(np.setdiff1d(everything, p), p) for p in parts], []
+    from sklearn.model_selection import StratifiedKFold  # imported here: multi-label folds need none
+
     labels = _class_codes(arr, task)
     single = np.flatnonzero(np.bincount(labels) == 1)
     notes = []
@@ -222,38 +222,61 @@ def iterative_stratification(y: Any, proportions: Any, *, seed: int = 0) -> list
     mat = np.asarray(y).astype(bool)
     n, n_labels = mat.shape
     props = np.asarray(proportions, dtype=np.float64)
-    want_rows = props * n
-    want_labels = np.outer(props, mat.sum(axis=0)).astype(np.float64)
-    want_rows[props <= 0] = -np.inf  # an empty subset never wins a row
-    want_labels[props <= 0] = -np.inf
+    k = len(props)
+    rows_wanted = props * n
+    labels_wanted = np.outer(props, mat.sum(axis=0)).astype(np.float64)
+    rows_wanted[props <= 0] = -np.inf  # an empty subset never wins a row
+    labels_wanted[props <= 0] = -np.inf
+    # The row-by-row bookkeeping runs on Python floats (k of them): the same IEEE arithmetic as numpy's
+    # float64, without a numpy call per row. A subset's want of a label is only read while that label is
+    # handled, so it is brought up to date then: one subtraction of 1.0 per row that subset already took
+    # with the label, in sequence, exactly the value a per-row update of every label would hold.
+    want_rows = rows_wanted.tolist()
     assigned = np.full(n, -1, dtype=np.int64)
-    left = mat.copy()
+    counts = mat.sum(axis=0)  # rows not yet assigned, per label
     while True:
-        counts = left.sum(axis=0)
         active = np.flatnonzero(counts > 0)
         if len(active) == 0:
             break
         rarest = active[counts[active] == counts[active].min()]
         label = int(rng.choice(rarest))
-        rows = np.flatnonzero(left[:, label])
-        for row in rng.permutation(rows):
-            subset = _pick(want_labels[:, label], want_rows, rng)
-            assigned[row] = subset
-            want_labels[subset] -= mat[row]
-            want_rows[subset] -= 1
-            left[row] = False
-    for row in rng.permutation(np.flatnonzero(assigned < 0)):
+        column = mat[:, label]
+        taken = np.bincount(assigned[column & (assigned >= 0)], minlength=k).tolist()
+        want = [_less_ones(w, t) for w, t in zip(labels_wanted[:, label].tolist(), taken)]
+        rows = rng.permutation(np.flatnonzero(column & (assigned < 0)))
+        picks = []
+        for _ in range(len(rows)):
+            subset = _pick(want, want_rows, rng)
+            picks.append(subset)
+            want[subset] -= 1.0
+            want_rows[subset] -= 1.0
+        assigned[rows] = picks
+        counts = counts - mat[rows].sum(axis=0)
+    rows = rng.permutation(np.flatnonzero(assigned < 0))
+    picks = []
+    for _ in range(len(rows)):
         subset = _pick(want_rows, want_rows, rng)
-        assigned[row] = subset
-        want_rows[subset] -= 1
-    return [np.flatnonzero(assigned == k).astype(np.int64) for k in range(len(props))]
+        picks.append(subset)
+        want_rows[subset] -= 1.0
+    assigned[rows] = picks
+    return [np.flatnonzero(assigned == s).astype(np.int64) for s in range(k)]
 
 
-def _pick(primary: np.ndarray, secondary: np.ndarray, rng: np.random.Generator) -> int:
-    best = np.flatnonzero(primary == primary.max())
+def _less_ones(value: float, times: int) -> float:
+    """``value`` less 1.0, ``times`` times in sequence (rounded each time, as the per-row updates were)."""
+    for _ in range(times):
+        value -= 1.0
+    return value
+
+
+def _pick(primary: list[float], secondary: list[float], rng: np.random.Generator) -> int:
+    """The subset that wants the most (``primary``), then ``secondary``, then one of the ties at random."""
+    top = max(primary)
+    best = [i for i, v in enumerate(primary) if v == top]
     if len(best) > 1:
-        best = best[secondary[best] == secondary[best].max()]
-    return int(best[0]) if len(best) == 1 else int(rng.choice(best))
+        top = max(secondary[i] for i in best)
+        best = [i for i in best if secondary[i] == top]
+    return best[0] if len(best) == 1 else int(rng.choice(best))
 
 
 def small_split_notes(enc: LabelEncoder, splits: dict[str, Tensor]) -> list[str]:
