@@ -27,6 +27,7 @@ from .options import (
     OBJECTIVE_SPELLINGS,
     PRECISION_ALIASES,
     PRECISIONS,
+    SPARSE_TRAINING,
     TASK_CHOICES,
     choices_text,
 )
@@ -316,6 +317,13 @@ def resolve_lr(lr: Any, model: Any) -> dict[str, Any]:
             "reason": f"lr='auto': {AUTO_LR['hf']:g} for fine-tuning a pretrained transformer (hf:), "
             f"with a linear warmup over the first {ratio:.0%} of the planned optimiser steps",
         }
+    if str(model).lower() == "sparse":
+        return {
+            "lr": AUTO_LR["sparse"],
+            "asked": "auto",
+            "warmup_ratio": 0.0,
+            "reason": f"lr='auto': {AUTO_LR['sparse']:g} for the sparse-native linear model (text, scipy sparse X)",
+        }
     return {
         "lr": AUTO_LR["default"],
         "asked": "auto",
@@ -371,6 +379,36 @@ def forward_logits(model: nn.Module, batches: Any, n_outputs: int) -> Any:
 _MIN_ROWS = 16
 
 
+def training_values(clf: Classifier, model_name: str) -> dict[str, Any]:
+    """``weight_decay`` and ``imbalance`` as the run uses them, with a note when they are not as given.
+
+    The sparse-native model takes :data:`~logitlab.options.SPARSE_TRAINING`'s value for each of the two
+    left at its :data:`~logitlab.options.CLASSIFIER_DEFAULTS` value; any other model, and any value given
+    that differs from the default, is used as it is.
+
+    Examples:
+        >>> from logitlab import Classifier
+        >>> training_values(Classifier(weight_decay=0.5), "sparse")["weight_decay"], training_values(Classifier(), "sparse")
+        (0.5, {'weight_decay': 0.01, 'imbalance': 'none', 'note': "the sparse model trains with weight_decay=0.01, imbalance='none' (options.SPARSE_TRAINING, in place of the defaults for dense features); pass other values to change them"})
+    """
+    from .options import CLASSIFIER_DEFAULTS
+
+    out: dict[str, Any] = {k: getattr(clf, k) for k in SPARSE_TRAINING}
+    if str(model_name).lower() != "sparse":
+        return out
+    changed = []
+    for key, value in SPARSE_TRAINING.items():
+        if out[key] == CLASSIFIER_DEFAULTS[key]:
+            out[key] = value
+            changed.append(f"{key}={value!r}")
+    if changed:
+        out["note"] = (
+            f"the sparse model trains with {', '.join(changed)} (options.SPARSE_TRAINING, in place of the "
+            "defaults for dense features); pass other values to change them"
+        )
+    return out
+
+
 def train_model(
     clf: Classifier, setup: TrainingSetup, run_dir: Any, plan: Plan, *, resume: bool = False
 ) -> tuple[Any, ...]:
@@ -402,7 +440,9 @@ def train_model(
     assert len(members) == len(plan.members), "one plan entry per member"
     batch = int(clf.batch_size)
     oof = torch.zeros(len(plan.calibration), int(clf.n_outputs_)) if plan.fit_rows else None
-    lr = resolve_lr(clf.lr, clf.model)
+    lr = resolve_lr(
+        clf.lr, "sparse" if getattr(setup.model, "model_spec", {}).get("name") == "sparse" else clf.model
+    )
     if not linear:  # model='linear' is fitted by L-BFGS: no learning rate
         clf.decisions_["lr"] = lr
     runs: list[tuple[list[dict[str, Any]], int | None]] = []
@@ -427,7 +467,7 @@ def train_model(
                 batch_size=batch,
                 lr=lr["lr"],
                 warmup_ratio=lr["warmup_ratio"],
-                weight_decay=float(clf.weight_decay),
+                weight_decay=float(clf.decisions_.get("training", {}).get("weight_decay", clf.weight_decay)),
                 precision=clf.precision,  # type: ignore[arg-type]  # checked by check_params and TrainConfig
                 seed=clf.seed_ + 1000 * k,
                 device=clf.device,

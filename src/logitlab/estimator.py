@@ -308,12 +308,13 @@ class Classifier(EstimatorBase):
         import torch
 
         from ._crossfit import check_coverage, plan_folds, resolve_cv
-        from ._estimator_state import resolve_lr, resolve_seed
+        from ._estimator_state import resolve_lr, resolve_seed, training_values
         from ._hf import CV_REASON, hf_notes
         from .evaluate import check_calibration_method, check_objective
         from .losses import make_loss
         from .models import build_model
         from .models.hf import build_hf, is_hf
+        from .models.registry import resolve_model_name
         from .weights import imbalance_weights
 
         self.check_params()
@@ -330,6 +331,12 @@ class Classifier(EstimatorBase):
         self.decisions_["notes"] = list(
             dict.fromkeys([*self.decisions_["notes"], *notes, *check_coverage(self, plan)])
         )
+        sparse_input = _is_sparse_rows(bundle.train.x)
+        model_name = resolve_model_name(self.model, self.input_shape_, sparse_input=sparse_input)
+        training = training_values(self, model_name)
+        if "note" in training:
+            self.decisions_["notes"].append(training.pop("note"))
+        self.decisions_["training"] = training
         options = dict(self.loss_options or {})
         own = "weight" if self.task_ == "multiclass" else "pos_weight"
         weights = None
@@ -337,7 +344,7 @@ class Classifier(EstimatorBase):
             rows = plan.pool if plan.pool is not None else bundle.train
             counts = rows.label_counts(self.task_, num_classes=self.n_outputs_)  # streaming: no rows read
             weights = imbalance_weights(
-                counts, self.task_, cast(Any, self.imbalance), num_classes=self.n_outputs_
+                counts, self.task_, cast(Any, training["imbalance"]), num_classes=self.n_outputs_
             )
         if weights is not None:
             options[weights.option] = weights.values
@@ -346,7 +353,6 @@ class Classifier(EstimatorBase):
         if "prior" in model_options and self.task_ != "binary":
             model_options.setdefault("task", self.task_)
         torch.manual_seed(self.seed_)
-        sparse_input = _is_sparse_rows(bundle.train.x)
         model: nn.Module
         if hf:
             pad = bundle.preprocessor.pad_token_id

@@ -37,6 +37,7 @@ __all__ = [
     "EXPORT_FORMATS",
     "FEW_ROWS",
     "HF_AUTO_EPOCHS",
+    "SPARSE_TRAINING",
     "HF_OPTIONS",
     "HF_PREFIX",
     "IMBALANCE_STRATEGIES",
@@ -176,10 +177,12 @@ about 2,000 steps instead of 90 (30 epochs of 3 batches); a 100,000-row table it
 ``benchmarks/tabular.py`` (see ``benchmarks/RESULTS.md``)."""
 
 AUTO_LR: MappingProxyType[str, float] = MappingProxyType(
-    {"default": 1e-3, "hf": 5e-5, "hf_warmup_ratio": 0.06}
+    {"default": 1e-3, "sparse": 0.05, "hf": 5e-5, "hf_warmup_ratio": 0.06}
 )
 """What ``lr="auto"`` resolves to (the value and its reason are in ``decisions_["lr"]``): ``default`` (1e-3,
-AdamW's own default) for every model that logitlab builds; ``hf`` (5e-5) for a pretrained transformer
+AdamW's own default) for every model that logitlab builds but the sparse-native one; ``sparse`` (0.05) for
+``model="sparse"`` (text columns, scipy sparse ``X``: a linear model on TF-IDF rows still improved after 30
+epochs at 1e-3; chosen on ``benchmarks/text.py``'s development set, ``benchmarks/RESULTS.md``); ``hf`` (5e-5) for a pretrained transformer
 (``model="hf:PATH"``), with a linear warmup over the first ``hf_warmup_ratio`` of the planned optimiser steps,
 as fine-tuning recipes do (BERT's paper: 2e-5 to 5e-5; RoBERTa's GLUE runs: a 6 % warmup). A number given as
 ``lr`` is used as it is, without a warmup. Not tuned by a benchmark here."""
@@ -198,6 +201,13 @@ HF_AUTO_EPOCHS: MappingProxyType[str, int] = MappingProxyType(
 """What ``epochs="auto"`` trains a pretrained transformer (``model="hf:PATH"``) for: as :data:`AUTO_EPOCHS`
 with a fine-tuning budget of a few epochs, as fine-tuning recipes use (BERT's paper: 2 to 4 epochs), with the
 same early stopping on the validation log-loss. Not tuned by a benchmark here."""
+
+SPARSE_TRAINING: MappingProxyType[str, Any] = MappingProxyType({"weight_decay": 0.01, "imbalance": "none"})
+"""What the sparse-native model (``model="sparse"``: text columns, scipy sparse ``X``) trains with where
+``weight_decay`` and ``imbalance`` are left at their :data:`CLASSIFIER_DEFAULTS` (a value given explicitly that
+differs from the default is used as given; its learning rate is :data:`AUTO_LR`'s ``sparse``). ``"balanced"`` weights of up to 2,000 for rare
+labels cost ranking quality; chosen on the development set ``docs-params`` of ``benchmarks/text.py``
+(``benchmarks/RESULTS.md``, "Text (issue 23)")."""
 
 CV_AUTO: MappingProxyType[str, int] = MappingProxyType(
     {"folds": 5, "min_val_events": 50, "small_rows": 2000, "max_rows": 5000}
@@ -252,15 +262,19 @@ are distinct, or they average ``long_mean_tokens`` tokens or more. Category name
 TEXT_VECTORIZER: MappingProxyType[str, Any] = MappingProxyType(
     {
         "word_ngrams": [1, 2],  # scikit-learn TfidfVectorizer(analyzer="word", ngram_range=...)
-        "char_ngrams": [2, 5],  # TfidfVectorizer(analyzer="char_wb", ...); None: no character n-grams
+        "char_ngrams": None,  # [lo, hi]: TfidfVectorizer(analyzer="char_wb", ...) too; None: none
         "min_df": 2,  # terms in fewer training rows are dropped
         "max_word_features": 200_000,
         "max_char_features": 100_000,
         "sublinear_tf": True,  # 1 + log(tf)
     }
 )
-"""How a text column becomes sparse features: TF-IDF of word and character n-grams (scikit-learn's
-``TfidfVectorizer``), each block L2-normalised, fitted on the training rows only."""
+"""How a text column becomes sparse features: TF-IDF of word 1-2 grams (scikit-learn's ``TfidfVectorizer``,
+sublinear tf, terms in at least 2 training rows), L2-normalised, fitted on the training rows only; character
+n-grams (``char_ngrams=[2, 5]``: a second block of ``char_wb`` n-grams) are off by default. On the development
+set ``docs-params`` of ``benchmarks/text.py`` (8,000 docstrings of ~110 words) word 1-2 grams took 7.7 s to fit
+and transform against 90 s with ``char_wb`` 2-5 grams (37 s with 3-5), ten times the non-zeros a row (1,032
+against 107), so every epoch ten times the cost (``benchmarks/RESULTS.md``, "Text (issue 23)")."""
 
 FEW_ROWS = 10
 """A class (multi-label: a label's positives or negatives) with fewer rows than this in the validation
