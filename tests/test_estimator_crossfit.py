@@ -303,6 +303,20 @@ def test_a_class_without_training_rows_is_refused():
     assert info.value.code == "class-not-in-training"
 
 
+def test_a_label_without_training_positives_is_warned_about_and_noted():
+    rng = np.random.default_rng(1)
+    y = (rng.random((120, 3)) < [0.5, 0.4, 0.2]).astype(int)
+    bundle = from_arrays(rng.normal(size=(120, 3)), y, val_size=0.3, test_size=0.0)
+    assert (
+        bundle.val.y[:, 2].sum() > 0
+    )  # positives of the third label in validation only, after the cut below
+    keep = np.flatnonzero(bundle.train.y[:, 2].numpy() == 0)
+    train = Split(bundle.train.x[keep], bundle.train.y[keep], bundle.train.index[keep])
+    with pytest.warns(LogitlabWarning, match=r"\(positives\): no training rows"):
+        clf = Classifier(cv=1, epochs=1, device="cpu").fit(dataclasses.replace(bundle, train=train))
+    assert any("(positives): no training rows" in n for n in clf.decisions_["notes"])
+
+
 def test_a_class_without_validation_rows_is_warned_about_and_noted():
     rng = np.random.default_rng(0)
     y = np.array(["a"] * 60 + ["b"] * 60 + ["c"])

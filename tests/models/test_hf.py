@@ -133,16 +133,17 @@ def test_multiclass_learns_with_single_label_head(folder):
 
 def test_lr_auto_fine_tunes_at_5e_5_after_a_linear_warmup(folder, monkeypatch):
     """The rate of each AdamW step, read from the optimiser: 5e-5 * (s + 1) / (W + 1) for W = 6 % of the steps."""
+    from logitlab.train import eager_optim
     from logitlab.workflows import decision_lines
 
     seen = []
-    step = torch.optim.AdamW.step
+    step = eager_optim.AdamW.step  # torch's AdamW, as build_optimizer creates it
 
     def recording(self, *args, **kwargs):
         seen.append(float(self.param_groups[0]["lr"]))
         return step(self, *args, **kwargs)
 
-    monkeypatch.setattr(torch.optim.AdamW, "step", recording)
+    monkeypatch.setattr(eager_optim.AdamW, "step", recording)
     y = ["yes" if i % 3 == 0 else "no" for i in range(80)]
     X = _texts([["pos"] if v == "yes" else ["neg"] for v in y], seed=10)
     options = {k: v for k, v in FAST.items() if k != "lr"}
