@@ -83,14 +83,16 @@ def test_lbfgs_matches_torch():
 
 @pytest.mark.slow
 def test_fit_imports_neither_dynamo_nor_sklearn():
-    """A multi-label fit (table and sparse input) is not charged the seconds of torch._dynamo or sklearn."""
+    """A fit (multi-label and binary tables, sparse input) is not charged the seconds of torch._dynamo or sklearn."""
     code = (
         "import sys, numpy as np\n"
         "from scipy import sparse\n"
         "from logitlab import Classifier\n"
         "rng = np.random.default_rng(0)\n"
         "y = (rng.random((300, 3)) < 0.4).astype(int)\n"
-        "Classifier(epochs=1, device='cpu').fit(rng.normal(size=(300, 4)), y)\n"
+        "X = rng.normal(size=(300, 4))\n"
+        "Classifier(epochs=1, device='cpu').fit(X, y)\n"
+        "Classifier(epochs=1, device='cpu').fit(X, (X[:, 0] > 0).astype(int))\n"  # binary, cross-fitted
         "Classifier(epochs=1, device='cpu').fit(sparse.random(300, 50, density=0.1, format='csr', random_state=0), y)\n"
         "print('loaded:', *[m for m in ('torch._dynamo', 'sklearn') if m in sys.modules])\n"
     )

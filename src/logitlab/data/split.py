@@ -1,6 +1,7 @@
 """Seeded, stratified train/validation/test splits, multi-label aware.
 
-Binary and multi-class targets are split with scikit-learn's ``train_test_split(stratify=...)``;
+Binary and multi-class targets are split as scikit-learn's ``train_test_split(stratify=...)`` splits them
+(:mod:`.shuffle_split`, the same rows for a seed, without importing scikit-learn);
 multi-label targets with iterative stratification (Sechidis, Tsoumakas and Vlahavas, "On the
 Stratification of Multi-Label Data", ECML PKDD 2011), which keeps each label's share close in
 every split.
@@ -27,6 +28,7 @@ from ..errors import ConfigError
 from ..options import FEW_ROWS
 from ..tasks import Task
 from .labels import LabelEncoder
+from .shuffle_split import stratified_folds, train_test_split
 
 __all__ = ["fold_indices", "iterative_stratification", "small_split_notes", "split_indices"]
 
@@ -103,8 +105,6 @@ def _two_way(
     """Stratified ``(kept, held out)``; a class with a single row stays on the kept side, the rest is stratified."""
     if size <= 0 or len(idx) < 2:
         return idx, idx[:0]
-    from sklearn.model_selection import train_test_split  # imported here: predicting never splits
-
     counts = np.bincount(labels)
     single = np.flatnonzero(counts == 1)
     if len(single):
@@ -120,13 +120,13 @@ def _two_way(
     n_part = math.ceil(size * len(idx))
     share = min(n_part, len(rest) - 1) / len(rest)  # the held-out rows, as a share of the rest
     if min(n_part, len(rest) - n_part) >= present:
-        a, b = train_test_split(rest, test_size=share, random_state=seed, stratify=rest_labels)
+        a, b = train_test_split(rest, share, seed=seed, stratify=rest_labels)
     else:  # stratifying needs a place for every class on both sides
         notes.append(
             f"the {what} split is not stratified: {n_part} {what} rows cannot hold each of the {present} "
             "classes; its rows are drawn at random"
         )
-        a, b = train_test_split(rest, test_size=share, random_state=seed)
+        a, b = train_test_split(rest, share, seed=seed)
     kept = np.concatenate([np.asarray(a, dtype=np.int64), idx[lone].astype(np.int64)])
     return kept, np.asarray(b, dtype=np.int64)
 
@@ -136,7 +136,8 @@ def fold_indices(
 ) -> tuple[list[tuple[np.ndarray, np.ndarray]], list[str]]:
     """Stratified K-fold ``(train, held out)`` position pairs, multi-label aware.
 
-    Binary and multi-class targets follow scikit-learn's ``StratifiedKFold(shuffle=True)``, except that a
+    Binary and multi-class targets follow scikit-learn's ``StratifiedKFold(shuffle=True)`` (as
+    :func:`~.shuffle_split.stratified_folds` draws it, without importing scikit-learn), except that a
     class with a single row is in no held-out fold (it stays in every fold's training rows); multi-label
     targets are split into ``n_folds`` parts by :func:`iterative_stratification`. Every other row is held
     out exactly once, so out-of-fold predictions cover it.
@@ -172,8 +173,6 @@ def fold_indices(
     if task is Task.MULTILABEL:
         parts = iterative_stratification(arr.reshape(n, -1) >= 0.5, [1 / n_folds] * n_folds, seed=seed)
         return [(np.setdiff1d(everything, p), p) for p in parts], []
-    from sklearn.model_selection import StratifiedKFold  # imported here: multi-label folds need none
-
     labels = _class_codes(arr, task)
     single = np.flatnonzero(np.bincount(labels) == 1)
     notes = []
@@ -192,8 +191,8 @@ def fold_indices(
         )
     with warnings.catch_warnings():  # "the least populated class has only m members": such a class is
         warnings.simplefilter("ignore", UserWarning)  # held out in m of the folds, as it can be
-        split = StratifiedKFold(n_folds, shuffle=True, random_state=seed).split(rest, labels[rest])
-        folds = [(np.setdiff1d(everything, rest[held]), np.sort(rest[held])) for _, held in split]
+        held_out = stratified_folds(labels[rest], n_folds, seed=seed)
+        folds = [(np.setdiff1d(everything, rest[held]), np.sort(rest[held])) for held in held_out]
     return folds, notes
 
 
