@@ -18,6 +18,7 @@ from .options import (
     AUTO_EPOCHS,
     AUTO_LR,
     AUTO_SCHEDULE,
+    AUTO_TRAINING,
     CALIBRATION_METHODS,
     DEVICES,
     HF_AUTO_EPOCHS,
@@ -45,6 +46,7 @@ __all__ = [
     "refuse_soft_labels",
     "resolve_lr",
     "resolve_seed",
+    "resolve_training",
     "restore",
     "saved_meta",
     "selection_metrics",
@@ -85,7 +87,13 @@ def check_params(p: Mapping[str, Any]) -> None:
             p["lr"] == "auto" if isinstance(p["lr"], str) else _is_number(p["lr"]) and p["lr"] > 0,
             "lr=1e-3, or lr='auto' (1e-3; 5e-5 with a warmup for hf: models)",
         ),
-        ("weight_decay", _is_number(p["weight_decay"]) and p["weight_decay"] >= 0, "weight_decay=1e-4"),
+        (
+            "weight_decay",
+            p["weight_decay"] == "auto"
+            if isinstance(p["weight_decay"], str)
+            else _is_number(p["weight_decay"]) and p["weight_decay"] >= 0,
+            "weight_decay=1e-4 (a number >= 0), or weight_decay='auto' (1e-4; 0.01 for the sparse model)",
+        ),
         ("val_size", _is_number(p["val_size"]) and 0 <= p["val_size"] < 1, "val_size=0.15"),
         (
             "random_state",
@@ -379,36 +387,37 @@ def forward_logits(model: nn.Module, batches: Any, n_outputs: int) -> Any:
 _MIN_ROWS = 16
 
 
-def training_values(clf: Classifier, model_name: str) -> dict[str, Any]:
-    """``weight_decay`` and ``imbalance`` as the run uses them, with a note when they are not as given.
+def resolve_training(imbalance: Any, weight_decay: Any, model_name: str) -> dict[str, Any]:
+    """The ``imbalance`` and ``weight_decay`` a fit of ``model_name`` uses, with what was asked and the reason.
 
-    The sparse-native model takes :data:`~logitlab.options.SPARSE_TRAINING`'s value for each of the two
-    left at its :data:`~logitlab.options.CLASSIFIER_DEFAULTS` value; any other model, and any value given
-    that differs from the default, is used as it is.
+    ``"auto"`` takes :data:`~logitlab.options.SPARSE_TRAINING`'s value for the sparse-native model and
+    :data:`~logitlab.options.AUTO_TRAINING`'s for every other model; a value given is used as it is. The
+    result is what ``decisions_["training"]`` records.
 
     Examples:
-        >>> from logitlab import Classifier
-        >>> training_values(Classifier(weight_decay=0.5), "sparse")["weight_decay"], training_values(Classifier(), "sparse")
-        (0.5, {'weight_decay': 0.01, 'imbalance': 'none', 'note': "the sparse model trains with weight_decay=0.01, imbalance='none' (options.SPARSE_TRAINING, in place of the defaults for dense features); pass other values to change them (a value equal to the default cannot be told from it: for weights use imbalance='sqrt', 'smoothed' or 'effective', or loss_options={'pos_weight': ...})"})
+        >>> resolve_training("auto", "auto", "sparse")["imbalance"], resolve_training("auto", "auto", "mlp")["imbalance"]
+        ('none', 'balanced')
+        >>> resolve_training("balanced", 0.5, "sparse")
+        {'imbalance': 'balanced', 'weight_decay': 0.5, 'asked': {'imbalance': 'balanced', 'weight_decay': 0.5}, 'reason': "imbalance='balanced', weight_decay=0.5 as given"}
     """
-    from .options import CLASSIFIER_DEFAULTS
-
-    out: dict[str, Any] = {k: getattr(clf, k) for k in SPARSE_TRAINING}
-    if str(model_name).lower() != "sparse":
-        return out
-    changed = []
-    for key, value in SPARSE_TRAINING.items():
-        if out[key] == CLASSIFIER_DEFAULTS[key]:
-            out[key] = value
-            changed.append(f"{key}={value!r}")
-    if changed:
-        out["note"] = (
-            f"the sparse model trains with {', '.join(changed)} (options.SPARSE_TRAINING, in place of the "
-            "defaults for dense features); pass other values to change them (a value equal to the default "
-            "cannot be told from it: for weights use imbalance='sqrt', 'smoothed' or 'effective', or "
-            "loss_options={'pos_weight': ...})"
-        )
-    return out
+    sparse = str(model_name).lower() == "sparse"
+    auto = SPARSE_TRAINING if sparse else AUTO_TRAINING
+    asked = {"imbalance": imbalance, "weight_decay": weight_decay}
+    out: dict[str, Any] = {
+        "imbalance": auto["imbalance"] if imbalance == "auto" else imbalance,
+        "weight_decay": float(auto["weight_decay"] if weight_decay == "auto" else weight_decay),
+    }
+    given = [f"{k}={out[k]!r}" for k in ("imbalance", "weight_decay") if asked[k] != "auto"]
+    chosen = [f"{k}={out[k]!r}" for k in ("imbalance", "weight_decay") if asked[k] == "auto"]
+    why = (
+        "for the sparse-native model (options.SPARSE_TRAINING: balanced weights of rare labels cost ranking)"
+        if sparse
+        else "(options.AUTO_TRAINING)"
+    )
+    parts = ([f"'auto': {', '.join(chosen)} {why}"] if chosen else []) + (
+        [f"{', '.join(given)} as given"] if given else []
+    )
+    return {**out, "asked": asked, "reason": "; ".join(parts)}
 
 
 def train_model(
@@ -469,7 +478,7 @@ def train_model(
                 batch_size=batch,
                 lr=lr["lr"],
                 warmup_ratio=lr["warmup_ratio"],
-                weight_decay=float(clf.decisions_.get("training", {}).get("weight_decay", clf.weight_decay)),
+                weight_decay=float(clf.decisions_["training"]["weight_decay"]),
                 precision=clf.precision,  # type: ignore[arg-type]  # checked by check_params and TrainConfig
                 seed=clf.seed_ + 1000 * k,
                 device=clf.device,
@@ -567,7 +576,7 @@ def train_linear(
     model, loss_fn = model.to(device), loss_fn.to(device)
     x, y = (t.to(device) for t in train.training_data())
     torch.manual_seed(clf.seed_)
-    fit = fit_full_batch(model, loss_fn, x, y, l2=float(clf.weight_decay))
+    fit = fit_full_batch(model, loss_fn, x, y, l2=float(clf.decisions_["training"]["weight_decay"]))
     clf.decisions_["epochs"] = {
         "epochs": None,
         "patience": None,

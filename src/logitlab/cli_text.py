@@ -19,6 +19,7 @@ __all__ = [
     "metrics_table",
     "respell",
     "summary_table",
+    "weight_decay_arg",
 ]
 
 
@@ -66,6 +67,18 @@ def lr_arg(text: str) -> float | str:
     except ValueError:
         raise argparse.ArgumentTypeError(
             f"expected 'auto' or a learning rate such as 1e-3, got {text!r}"
+        ) from None
+
+
+def weight_decay_arg(text: str) -> float | str:
+    """``"auto"`` or a weight decay (a number; the Classifier checks it is finite and >= 0)."""
+    if text == "auto":
+        return text
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected 'auto' or a weight decay such as 1e-4, got {text!r}"
         ) from None
 
 

@@ -112,7 +112,9 @@ class Classifier(EstimatorBase):
             ``pos_weight`` / ``weight`` given here replaces the imbalance weights.
         imbalance (str): weight strategy computed on the training split (``pos_weight`` for sigmoid tasks,
             class weights for multiclass, soft labels counting their probability mass): one of
-            :data:`logitlab.options.IMBALANCE_STRATEGIES`. Default: ``"balanced"``.
+            :data:`logitlab.options.IMBALANCE_STRATEGIES`. ``"auto"``: ``"balanced"``, or ``"none"`` for the
+            sparse-native model (:data:`~logitlab.options.SPARSE_TRAINING`); a strategy given is always used.
+            The value and reason are in ``decisions_["training"]``. Default: ``"auto"``.
         epochs (int or "auto"): training epochs; ``"auto"`` scales them to the data: at least 2,000
             optimiser steps and 30 epochs (at most 1,000), with the learning rate cut on each plateau of the
             unweighted validation log-loss and a stop after the second cut (:data:`~logitlab.options.AUTO_SCHEDULE`);
@@ -123,8 +125,10 @@ class Classifier(EstimatorBase):
             builds; ``5e-5`` with a linear warmup over the first 6 % of the planned steps for ``model="hf:PATH"``
             (:data:`~logitlab.options.AUTO_LR`; the value and reason in ``decisions_["lr"]``). A number is used as
             it is, without a warmup. Default: ``"auto"``.
-        weight_decay (float): AdamW weight decay; for ``model="linear"`` the L2 strength on the mean loss
-            (scikit-learn's ``LogisticRegression(C=1 / (weight_decay * n_train))``). Default: ``1e-4``.
+        weight_decay (float or "auto"): AdamW weight decay; for ``model="linear"`` the L2 strength on the mean
+            loss (scikit-learn's ``LogisticRegression(C=1 / (weight_decay * n_train))``). ``"auto"``: ``1e-4``,
+            or ``0.01`` for the sparse-native model (:data:`~logitlab.options.SPARSE_TRAINING`); a number given
+            is always used. The value and reason are in ``decisions_["training"]``. Default: ``"auto"``.
         model_options (dict, optional): keyword options of the model (e.g. ``{"hidden": [128, 64]}``).
         ensemble (int): with one split (``cv=1``), train ``K`` networks one after another (own initialisation
             and batch order, the same validation split) and average their logits
@@ -220,7 +224,7 @@ class Classifier(EstimatorBase):
         epochs: int | str = DEFAULTS["epochs"],
         batch_size: int = DEFAULTS["batch_size"],
         lr: float | str = DEFAULTS["lr"],
-        weight_decay: float = DEFAULTS["weight_decay"],
+        weight_decay: float | str = DEFAULTS["weight_decay"],
         model_options: dict[str, Any] | None = DEFAULTS["model_options"],
         ensemble: int = DEFAULTS["ensemble"],
         cv: int | str | None = DEFAULTS["cv"],
@@ -308,7 +312,7 @@ class Classifier(EstimatorBase):
         import torch
 
         from ._crossfit import check_coverage, plan_folds, resolve_cv
-        from ._estimator_state import resolve_lr, resolve_seed, training_values
+        from ._estimator_state import resolve_lr, resolve_seed, resolve_training
         from ._hf import CV_REASON, hf_notes
         from .evaluate import check_calibration_method, check_objective
         from .losses import make_loss
@@ -333,9 +337,7 @@ class Classifier(EstimatorBase):
         )
         sparse_input = _is_sparse_rows(bundle.train.x)
         model_name = resolve_model_name(self.model, self.input_shape_, sparse_input=sparse_input)
-        training = training_values(self, model_name)
-        if "note" in training:
-            self.decisions_["notes"].append(training.pop("note"))
+        training = resolve_training(self.imbalance, self.weight_decay, model_name)
         self.decisions_["training"] = training
         options = dict(self.loss_options or {})
         own = "weight" if self.task_ == "multiclass" else "pos_weight"

@@ -8,9 +8,9 @@ tuples. A new option value is added here and in the one function that implements
 
 Examples:
     >>> IMBALANCE_STRATEGIES
-    ('balanced', 'sqrt', 'smoothed', 'effective', 'none')
+    ('auto', 'balanced', 'sqrt', 'smoothed', 'effective', 'none')
     >>> CLASSIFIER_DEFAULTS["epochs"], CLASSIFIER_DEFAULTS["imbalance"]
-    ('auto', 'balanced')
+    ('auto', 'auto')
     >>> choices_text(DEVICES)
     "'auto', 'cpu', 'cuda' or 'mps'"
 """
@@ -26,6 +26,7 @@ __all__ = [
     "AUTO_LR",
     "AUTO_OBJECTIVE",
     "AUTO_SCHEDULE",
+    "AUTO_TRAINING",
     "CALIBRATION_METHODS",
     "CLASSIFIER_DEFAULTS",
     "CV_AUTO",
@@ -64,8 +65,14 @@ TASKS: tuple[str, ...] = ("binary", "multilabel", "multiclass")
 TASK_CHOICES: tuple[str, ...] = ("auto", *TASKS)
 """What ``task=`` / ``--task`` accept: a task, or ``"auto"`` (inferred from the labels)."""
 
-IMBALANCE_STRATEGIES: tuple[str, ...] = ("balanced", "sqrt", "smoothed", "effective", "none")
-"""Imbalance weight strategies (:func:`logitlab.pos_weight` / :func:`logitlab.class_weight`)."""
+IMBALANCE_STRATEGIES: tuple[str, ...] = ("auto", "balanced", "sqrt", "smoothed", "effective", "none")
+"""What ``imbalance=`` / ``--imbalance`` accept: ``"auto"`` (``"balanced"``, or :data:`SPARSE_TRAINING`'s
+``"none"`` for the sparse-native model) or a weight strategy of :func:`logitlab.pos_weight` /
+:func:`logitlab.class_weight` (``weights.WEIGHT_STRATEGIES``: all but ``"auto"``)."""
+
+AUTO_TRAINING: MappingProxyType[str, Any] = MappingProxyType({"weight_decay": 1e-4, "imbalance": "balanced"})
+"""What ``weight_decay="auto"`` and ``imbalance="auto"`` resolve to for every model but the sparse-native one
+(which takes :data:`SPARSE_TRAINING`'s); the values and reason are in ``decisions_["training"]``."""
 
 DEVICES: tuple[str, ...] = ("auto", "cpu", "cuda", "mps")
 """Devices by name (``"cuda:N"`` is accepted too where a device is taken)."""
@@ -128,11 +135,11 @@ CLASSIFIER_DEFAULTS: MappingProxyType[str, Any] = MappingProxyType(
         "task": "auto",
         "loss": "auto",
         "loss_options": None,
-        "imbalance": "balanced",
+        "imbalance": "auto",
         "epochs": "auto",
         "batch_size": 64,
         "lr": "auto",
-        "weight_decay": 1e-4,
+        "weight_decay": "auto",
         "model_options": None,
         "ensemble": 1,
         "cv": "auto",
@@ -203,13 +210,11 @@ with a fine-tuning budget of a few epochs, as fine-tuning recipes use (BERT's pa
 same early stopping on the validation log-loss. Not tuned by a benchmark here."""
 
 SPARSE_TRAINING: MappingProxyType[str, Any] = MappingProxyType({"weight_decay": 0.01, "imbalance": "none"})
-"""What the sparse-native model (``model="sparse"``: text columns, scipy sparse ``X``) trains with where
-``weight_decay`` and ``imbalance`` are left at their :data:`CLASSIFIER_DEFAULTS` (a value given explicitly that
-differs from the default is used as given; its learning rate is :data:`AUTO_LR`'s ``sparse``). A value equal
-to the default cannot be told from it: ``imbalance="balanced"`` passed explicitly still trains unweighted here
-(use ``"sqrt"``, ``"smoothed"``, ``"effective"`` or ``loss_options={"pos_weight": ...}``). ``"balanced"`` weights of up to 2,000 for rare
-labels cost ranking quality; chosen on the development set ``docs-params`` of ``benchmarks/text.py``
-(``benchmarks/RESULTS.md``, "Text (issue 23)")."""
+"""What ``weight_decay="auto"`` and ``imbalance="auto"`` (the defaults) resolve to for the sparse-native model
+(``model="sparse"``: text columns, scipy sparse ``X``; its learning rate is :data:`AUTO_LR`'s ``sparse``); a
+value given explicitly (``imbalance="balanced"`` included) is always used as given. ``"balanced"`` weights of
+up to 2,000 for rare labels cost ranking quality; chosen on the development set ``docs-params`` of
+``benchmarks/text.py`` (``benchmarks/RESULTS.md``, "Text (issue 23)")."""
 
 CV_AUTO: MappingProxyType[str, int] = MappingProxyType(
     {"folds": 5, "min_val_events": 50, "small_rows": 2000, "max_rows": 5000}

@@ -51,8 +51,8 @@ __all__ = [
 ]
 
 WeightStrategy = Literal["balanced", "sqrt", "smoothed", "effective", "none"]
-WEIGHT_STRATEGIES: tuple[str, ...] = IMBALANCE_STRATEGIES
-"""The strategy names (defined in :mod:`logitlab.options`)."""
+WEIGHT_STRATEGIES: tuple[str, ...] = tuple(s for s in IMBALANCE_STRATEGIES if s != "auto")
+"""The strategy names (defined in :mod:`logitlab.options`; ``"auto"`` is the Classifier's, resolved before)."""
 
 
 def pos_weight(

@@ -1,11 +1,11 @@
-"""The sparse-native model's training values (AUTO_LR's sparse rate, options.SPARSE_TRAINING) where left at defaults."""
+"""The sparse-native model's training values (AUTO_LR's sparse rate, options.SPARSE_TRAINING) where left at 'auto'."""
 
 import numpy as np
 import pytest
 from scipy import sparse
 
 from logitlab import Classifier
-from logitlab.options import AUTO_LR, CLASSIFIER_DEFAULTS, SPARSE_TRAINING
+from logitlab.options import AUTO_LR, AUTO_TRAINING, SPARSE_TRAINING
 
 
 def _data(n=200, f=30, seed=0):
@@ -19,13 +19,15 @@ def test_the_sparse_model_trains_with_its_own_values_and_says_so():
     X, y = _data()
     clf = Classifier(epochs=2, device="cpu", random_state=0).fit(X, y)
     assert clf.model_spec_["name"] == "sparse"
-    assert clf.decisions_["training"] == dict(SPARSE_TRAINING)
+    training = clf.decisions_["training"]
+    assert {k: training[k] for k in SPARSE_TRAINING} == dict(SPARSE_TRAINING)
+    assert training["asked"] == {"imbalance": "auto", "weight_decay": "auto"}
     assert clf.decisions_["lr"]["lr"] == AUTO_LR["sparse"]
     # what the optimizer ran with: the same schedule (epochs=2: a cosine) as an explicit lr gives
     same = Classifier(epochs=2, device="cpu", random_state=0, lr=AUTO_LR["sparse"]).fit(X, y)
     assert [h["lr"] for h in clf.history_] == [h["lr"] for h in same.history_]
     assert clf.decisions_.get("weights") is None  # imbalance='none': no pos_weight
-    assert any("options.SPARSE_TRAINING" in n for n in clf.decisions_["notes"])
+    assert "options.SPARSE_TRAINING" in training["reason"]
 
 
 def test_values_given_and_other_models_are_used_as_they_are():
@@ -34,8 +36,8 @@ def test_values_given_and_other_models_are_used_as_they_are():
     assert given.decisions_["lr"]["lr"] == 0.02
     assert given.decisions_["training"]["imbalance"] == "sqrt"
     assert given.decisions_["weights"]["strategy"] == "sqrt"
-    assert given.decisions_["training"]["weight_decay"] == SPARSE_TRAINING["weight_decay"]  # left at default
+    assert given.decisions_["training"]["weight_decay"] == SPARSE_TRAINING["weight_decay"]  # left at 'auto'
     mlp = Classifier(epochs=2, device="cpu", model="mlp").fit(X, y)
-    assert mlp.decisions_["training"] == {k: CLASSIFIER_DEFAULTS[k] for k in SPARSE_TRAINING}
+    assert {k: mlp.decisions_["training"][k] for k in AUTO_TRAINING} == dict(AUTO_TRAINING)
     # the schedule's shape is the same, scaled by the peak rate each run trained with
     assert given.history_[0]["lr"] / 0.02 == pytest.approx(mlp.history_[0]["lr"] / AUTO_LR["default"])

@@ -11,7 +11,7 @@ Examples:
     >>> f = Finding("imbalanced-labels", "warning", "Negatives per positive reach 12.0:1 (1: 12.0:1). "
     ...             "Suggested pos_weight (balanced): 12.", "ll.pos_weight(train_targets, strategy='balanced')")
     >>> print(in_cli_spelling([f])[0].fix)
-    weight the loss with `--imbalance balanced` (logitlab train's default), or `--loss focal`; `--threshold-objective f1` (the default) tunes the threshold on validation instead of 0.5.
+    weight the loss with `--imbalance balanced` (what logitlab train's default, auto, uses on tables), or `--loss focal`; `--threshold-objective f1` (the default) tunes the threshold on validation instead of 0.5.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ def _cli_fix(finding: Finding) -> str | None:
     if finding.code not in _IMBALANCE_CODES:
         return None
     strategy = _strategy(finding.message)
-    default = " (logitlab train's default)" if strategy == "balanced" else ""
+    default = " (what logitlab train's default, auto, uses on tables)" if strategy == "balanced" else ""
     if "class" in finding.message.lower() and "negatives per positive" not in finding.message.lower():
         return (
             f"weight the loss with `--imbalance {strategy}`{default} (class weights), or `--loss focal`; "

@@ -21,7 +21,7 @@ def doctor(
     load: Mapping[str, Any],
     task: str = "auto",
     loss: str = "auto",
-    imbalance: str = "balanced",
+    imbalance: str = "auto",
     model: str = "auto",
     rows: int = 256,
     echo: Echo | None = None,
@@ -48,9 +48,8 @@ def doctor(
     if text:
         dataset = Report([*dataset.findings, *text], title=dataset.title)
     reports = {f"dataset {spec} ({len(labels)} rows)": dataset}
-    setup = Classifier(task=bundle.task.value, loss=loss, imbalance=imbalance, model=model).training_setup(
-        bundle
-    )
+    clf = Classifier(task=bundle.task.value, loss=loss, imbalance=imbalance, model=model)
+    setup = clf.training_setup(bundle)
     x, y = _random_batch(setup.bundle.train, rows)  # hf: the token ids the model reads
     setup.model.train()
     logits = setup.model(x)
@@ -60,7 +59,7 @@ def doctor(
     reports[name] = diagnose(logits, y, setup.loss_fn, task=bundle.task, model=setup.model, inputs=x)
     weights = setup.weights.to_dict() if setup.weights is not None else None
     planned = {"weights": weights, "calibration": {"method": "auto"}}  # what `logitlab train` would do
-    by = f"`logitlab train --imbalance {imbalance}`"
+    by = f"`logitlab train --imbalance {clf.decisions_['training']['imbalance']}`"  # 'auto' as resolved
     return {k: Report(in_light_of_run(r.findings, planned, by=by), title=r.title) for k, r in reports.items()}
 
 

@@ -372,6 +372,8 @@ def decision_lines(clf: Classifier, *, held_out: Mapping[str, Any] | None = None
         )
     if isinstance(d.get("lr"), Mapping):  # not for model='linear' (L-BFGS), nor in older model files
         lines.append(f"learning rate: {d['lr']['reason']}")
+    if isinstance(d.get("training"), Mapping) and "reason" in d["training"]:  # not in older model files
+        lines.append(f"imbalance and weight decay: {d['training']['reason']}")
     tuned = (d.get("thresholds") or {}).get("notes", [])
     notes = [*d.get("notes", []), *(f"thresholds: {_named_note(n, clf.label_names_)}" for n in tuned)]
     lines.extend(f"note: {n}" for n in notes)
