@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import errno
 import os
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -372,3 +373,41 @@ def test_output_error_is_an_os_error_with_a_fix() -> None:
     assert "free disk space" in (info.value.fix or "")
     with pytest.raises(FileNotFoundError), outputs.output_errors("/somewhere"):  # an input's error stays
         raise FileNotFoundError(errno.ENOENT, "No such file", "/elsewhere/data.csv")
+
+
+def test_predict_and_evaluate_refuse_a_run_being_written_or_interrupted(
+    trained: tuple[Path, Path],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A run whose manifest is not ``complete`` (a ``train --overwrite`` under way, or killed) is not read:
+    its ``model.json`` and ``config.json`` may be of two runs. Also when the train starts between the reads."""
+    from logitlab.estimator import Classifier
+
+    run, data = trained
+    copy = tmp_path / "run"
+    shutil.copytree(run, copy)
+    manifest = outputs.read_manifest(copy)
+    assert manifest is not None and manifest["state"] == "complete"
+    outputs.start_run(copy, {k: v for k, v in manifest.items() if k not in ("format", "version", "state")})
+    for argv in (
+        ["predict", str(copy), str(data), "--out", str(tmp_path / "p.csv")],
+        ["evaluate", str(copy), str(data)],
+    ):
+        code, err = _run(argv, capsys)
+        assert code == 2 and "not finished" in err and "--resume" in err, err
+    assert not (tmp_path / "p.csv").exists()
+    outputs.finish_run(copy)
+    assert _run(["evaluate", str(copy), str(data)], capsys)[0] == 0
+
+    load = Classifier.load.__func__  # type: ignore[attr-defined]
+
+    def load_then_a_train_starts(cls: type[Classifier], path: object) -> Classifier:
+        clf = load(cls, path)
+        outputs.start_run(copy, {"command": "train"})  # between the model and config.json
+        return clf
+
+    monkeypatch.setattr(Classifier, "load", classmethod(load_then_a_train_starts))
+    code, err = _run(["evaluate", str(copy), str(data)], capsys)
+    assert code == 2 and "not finished" in err, err
