@@ -16,7 +16,7 @@ Split: by source file (``GroupShuffleSplit``, 25% of the files for test), so doc
 ``docs-params`` is the development set (looked at while choosing defaults); the other two are held out.
 
 Peers, one thread each: ``LogisticRegression`` (liblinear, one-vs-rest, C=10) on the same TF-IDF
-features logitlab builds (scikit-learn's vectorizers, word 1-2 and char_wb 2-5 grams), at 0.5 and with
+features logitlab builds (``TextColumn`` with its defaults: word 1-2 grams), at 0.5 and with
 per-label thresholds tuned for F1 on 15% of the training rows (refitted on the other 85%); fastText
 (``loss="ova"`` for multi-label, softmax for multi-class; 25 epochs, lr 0.5, word bigrams, one thread).
 

@@ -103,6 +103,24 @@ def test_cross_fitting_is_refused_under_ddp_and_auto_falls_back(monkeypatch):
     assert _resolve(np.array([0, 1] * 100), "binary")[0] == 1
 
 
+class _Rows(torch.utils.data.IterableDataset):
+    def __iter__(self):
+        return iter(torch.zeros(4, 1))
+
+
+def test_cross_fitting_is_refused_on_a_streaming_table_and_auto_falls_back():
+    y = np.array([0, 1] * 100)  # small: cv="auto" would cross-fit in memory
+    bundle = from_arrays(np.zeros((len(y), 1), dtype="float32"), y, val_size=0.15, test_size=0.0)
+    streamed = dataclasses.replace(bundle, train=Split(_Rows(), bundle.train.y, bundle.train.index))
+    clf = types.SimpleNamespace(cv=5, ensemble=1, task_="binary")
+    with pytest.raises(ConfigError, match="not supported on a streaming table") as info:
+        resolve_cv(clf, streamed)
+    assert info.value.code == "cv-unsupported" and info.value.param == "cv"
+    folds, why = resolve_cv(types.SimpleNamespace(cv="auto", ensemble=1, task_="binary"), streamed)
+    assert folds == 1 and "streaming table" in why
+    assert resolve_cv(types.SimpleNamespace(cv="auto", ensemble=1, task_="binary"), bundle)[0] == 5
+
+
 def test_cv_and_ensemble_together_are_refused_with_a_fix():
     with pytest.raises(ConfigError, match="already averages 5 fold models"):
         Classifier(cv=5, ensemble=3).check_params()
@@ -128,11 +146,35 @@ def test_cross_fit_averages_its_fold_models_and_validates_out_of_fold(crossfit):
     torch.testing.assert_close(clf.predict_logits(X), mean, rtol=1e-5, atol=1e-5)
 
 
+def test_each_validation_logit_comes_from_the_fold_model_that_never_trained_on_its_row(crossfit):
+    clf, X, y = crossfit
+    bundle = from_arrays(X, y, val_size=0.15, test_size=0.0, seed=clf.seed_)
+    rows = np.concatenate([bundle.train.index, bundle.val.index])  # the pool: training rows, then validation
+    np.testing.assert_array_equal(clf.validation_targets_.numpy().ravel(), y[rows])
+    folds = StratifiedKFold(3, shuffle=True, random_state=clf.seed_).split(rows, y[rows])
+    x = clf.data_state_.transform(X[rows])
+    members = zip(clf.model_.members, clf.decisions_["members"], folds, strict=True)
+    for member, described, (trained, held) in members:  # each trained on the other folds, stopped on its own
+        assert (described["rows"], described["stop_rows"]) == (len(trained), len(held))
+        with torch.no_grad():
+            out = member.eval()(x[held])
+        torch.testing.assert_close(clf.validation_logits_[held], out, rtol=1e-5, atol=1e-5)
+
+
 def test_calibration_and_threshold_are_fitted_on_the_pooled_out_of_fold_logits(crossfit):
     clf, _, _ = crossfit
     z, t = clf.validation_logits_, clf.validation_targets_
-    ref = calibrate(z, t, task="binary", pos_weight=clf.decisions_["weights"]["values"])
-    assert [p["a"] for p in clf.calibration_.params] == pytest.approx([p["a"] for p in ref.params])
+    pos_weight = clf.decisions_["weights"]["values"]
+    ref = calibrate(z, t, task="binary", pos_weight=pos_weight)
+    check = clf.decisions_["calibration_check"]  # the Platt map is kept only where it helps out of sample
+    prior = torch.sigmoid(z.double().ravel() - math.log(pos_weight[0])).numpy()
+    truth = t.numpy().ravel().astype(int)
+    assert check["without"] == pytest.approx(
+        log_loss(truth, prior), rel=1e-6
+    )  # the no-data map's log-loss (float32 logits)
+    assert check["kept"] == (check["with"] < check["without"]) and check["folds"] == 5
+    expected = [p["a"] for p in ref.params] if check["kept"] else [1.0]  # else the prior correction, a = 1
+    assert [p["a"] for p in clf.calibration_.params] == pytest.approx(expected)
     proba = torch.sigmoid(clf.calibration_.calibrated_logits(z)).numpy().ravel()
     truth = t.numpy().ravel().astype(int)
     best = max(f1_score(truth, proba >= c) for c in np.unique(proba))  # every cut of the pooled OOF scores
@@ -259,6 +301,20 @@ def test_a_class_without_training_rows_is_refused():
     with pytest.raises(DataError, match="no rows of '2'") as info:
         Classifier(cv=1, epochs=1, device="cpu").fit(dataclasses.replace(bundle, train=train))
     assert info.value.code == "class-not-in-training"
+
+
+def test_a_label_without_training_positives_is_warned_about_and_noted():
+    rng = np.random.default_rng(1)
+    y = (rng.random((120, 3)) < [0.5, 0.4, 0.2]).astype(int)
+    bundle = from_arrays(rng.normal(size=(120, 3)), y, val_size=0.3, test_size=0.0)
+    assert (
+        bundle.val.y[:, 2].sum() > 0
+    )  # positives of the third label in validation only, after the cut below
+    keep = np.flatnonzero(bundle.train.y[:, 2].numpy() == 0)
+    train = Split(bundle.train.x[keep], bundle.train.y[keep], bundle.train.index[keep])
+    with pytest.warns(LogitlabWarning, match=r"\(positives\): no training rows"):
+        clf = Classifier(cv=1, epochs=1, device="cpu").fit(dataclasses.replace(bundle, train=train))
+    assert any("(positives): no training rows" in n for n in clf.decisions_["notes"])
 
 
 def test_a_class_without_validation_rows_is_warned_about_and_noted():

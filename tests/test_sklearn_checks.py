@@ -62,3 +62,17 @@ def _expected_failed_checks(estimator: Classifier) -> dict[str, str]:
 )
 def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)
+
+
+def test_clone_matches_sklearn_clone():
+    """model='auto' clones its candidates without importing scikit-learn: as sklearn.base.clone does."""
+    from sklearn.base import clone as sklearn_clone
+
+    from logitlab._sklearn_base import clone
+
+    est = Classifier(
+        epochs=3, model_options={"hidden": [8]}, loss_options={"gamma": 2.0}, text_columns=["t"], seed=5
+    )
+    ours, theirs = clone(est), sklearn_clone(est)
+    assert type(ours) is Classifier and ours.get_params() == theirs.get_params() == est.get_params()
+    assert ours.model_options is not est.model_options and ours.loss_options is not est.loss_options

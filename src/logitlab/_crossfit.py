@@ -265,9 +265,22 @@ def calibrate_and_tune(clf: Classifier, setup: TrainingSetup, logits: Any, targe
     cal = None
     if clf.calibration != "none":
         method = cast(Any, clf.calibration)
-        cal = calibrate(logits, targets, task=clf.task_, method=method, pos_weight=pos, class_weight=cls)
-        if len(targets) < SMALL_CALIBRATION:
-            cal = bound_sharpening(cal, logits, targets)
+        small = len(targets) < SMALL_CALIBRATION
+
+        def fit(z: Any, y: Any) -> Calibration:
+            c = calibrate(z, y, task=clf.task_, method=method, pos_weight=pos, class_weight=cls)
+            return bound_sharpening(c, z, y) if small else c
+
+        cal = fit(logits, targets)
+        if clf.calibration == "auto":  # kept only where it helps on rows it was not fitted on
+            from ._calibration_check import judged_out_of_sample
+
+            note = "the prior correction alone: the fitted map did not help on rows it was not fitted on"
+            baseline = prior_correction(clf.task_, pos, cls, clf.n_outputs_, note=note)
+            cal, check = judged_out_of_sample(
+                cal, baseline, fit, logits, targets, task=clf.task_, seed=clf.seed_
+            )
+            clf.decisions_["calibration_check"] = check or None
     objective = check_objective(clf.threshold_objective, clf.task_)  # "auto" -> the task's objective
     if objective == "none":
         return cal, None
@@ -283,7 +296,9 @@ def calibrate_and_tune(clf: Classifier, setup: TrainingSetup, logits: Any, targe
     return cal, tuned
 
 
-def prior_correction(task: str, pos_weight: Any, class_weight: Any, n_outputs: int) -> Calibration | None:
+def prior_correction(
+    task: str, pos_weight: Any, class_weight: Any, n_outputs: int, *, note: str | None = None
+) -> Calibration | None:
     """The map that undoes the imbalance weights' shift of the log-odds, fitted on no data.
 
     Sigmoid tasks: ``sigmoid(z - log(pos_weight))`` per label; multiclass: ``softmax(z - log(class_weight))``.
@@ -293,7 +308,7 @@ def prior_correction(task: str, pos_weight: Any, class_weight: Any, n_outputs: i
 
     from .evaluate import Calibration
 
-    note = "no validation rows (val_size=0): the prior correction alone, fitted on no data"
+    note = note or "no validation rows (val_size=0): the prior correction alone, fitted on no data"
     if task == "multiclass":
         if class_weight is None:
             return None

@@ -16,6 +16,7 @@ import numpy as np
 from .errors import ConfigError, ModelFileError
 from .options import (
     AUTO_EPOCHS,
+    AUTO_LR,
     AUTO_SCHEDULE,
     CALIBRATION_METHODS,
     DEVICES,
@@ -26,6 +27,7 @@ from .options import (
     OBJECTIVE_SPELLINGS,
     PRECISION_ALIASES,
     PRECISIONS,
+    SPARSE_TRAINING,
     TASK_CHOICES,
     choices_text,
 )
@@ -41,6 +43,7 @@ __all__ = [
     "describe_loss",
     "forward_logits",
     "refuse_soft_labels",
+    "resolve_lr",
     "resolve_seed",
     "restore",
     "saved_meta",
@@ -77,7 +80,11 @@ def check_params(p: Mapping[str, Any]) -> None:
         ("batch_size", _is_int(p["batch_size"], 1), "batch_size=64"),
         ("ensemble", _is_int(p["ensemble"], 1), "ensemble=1 (one network) or a small number such as 5"),
         ("cv", check_cv(p["cv"]), "cv='auto', cv=5 (5-fold cross-fitting) or cv=1 (one validation split)"),
-        ("lr", _is_number(p["lr"]) and p["lr"] > 0, "lr=1e-3"),
+        (
+            "lr",
+            p["lr"] == "auto" if isinstance(p["lr"], str) else _is_number(p["lr"]) and p["lr"] > 0,
+            "lr=1e-3, or lr='auto' (1e-3; 5e-5 with a warmup for hf: models)",
+        ),
         ("weight_decay", _is_number(p["weight_decay"]) and p["weight_decay"] >= 0, "weight_decay=1e-4"),
         ("val_size", _is_number(p["val_size"]) and 0 <= p["val_size"] < 1, "val_size=0.15"),
         (
@@ -285,6 +292,46 @@ def training_budget(
     return n, (max(budget["min_patience"], n // 4) if has_val else None)
 
 
+def resolve_lr(lr: Any, model: Any) -> dict[str, Any]:
+    """The learning rate a fit uses for ``lr`` (a number or ``"auto"``) and ``model``, with its warmup and reason.
+
+    ``"auto"`` follows :data:`~logitlab.options.AUTO_LR`; a number is used as it is, without a warmup.
+    The result is what ``decisions_["lr"]`` records.
+
+    Examples:
+        >>> resolve_lr("auto", "mlp")["lr"], resolve_lr("auto", "hf:/models/bert")["warmup_ratio"]
+        (0.001, 0.06)
+        >>> resolve_lr(0.01, "hf:/models/bert")
+        {'lr': 0.01, 'asked': 0.01, 'warmup_ratio': 0.0, 'reason': 'lr=0.01 as given'}
+    """
+    from .models.hf import is_hf
+
+    if lr != "auto":
+        return {"lr": float(lr), "asked": lr, "warmup_ratio": 0.0, "reason": f"lr={float(lr):g} as given"}
+    if is_hf(model):
+        ratio = AUTO_LR["hf_warmup_ratio"]
+        return {
+            "lr": AUTO_LR["hf"],
+            "asked": "auto",
+            "warmup_ratio": ratio,
+            "reason": f"lr='auto': {AUTO_LR['hf']:g} for fine-tuning a pretrained transformer (hf:), "
+            f"with a linear warmup over the first {ratio:.0%} of the planned optimiser steps",
+        }
+    if str(model).lower() == "sparse":
+        return {
+            "lr": AUTO_LR["sparse"],
+            "asked": "auto",
+            "warmup_ratio": 0.0,
+            "reason": f"lr='auto': {AUTO_LR['sparse']:g} for the sparse-native linear model (text, scipy sparse X)",
+        }
+    return {
+        "lr": AUTO_LR["default"],
+        "asked": "auto",
+        "warmup_ratio": 0.0,
+        "reason": f"lr='auto': {AUTO_LR['default']:g} (AdamW's default) for a network trained from scratch",
+    }
+
+
 def selection_metrics(task: str) -> Any:
     """The trainer's ``metrics_fn``: :func:`~logitlab.evaluate.epoch_metrics` plus the unweighted ``log_loss``.
 
@@ -332,6 +379,38 @@ def forward_logits(model: nn.Module, batches: Any, n_outputs: int) -> Any:
 _MIN_ROWS = 16
 
 
+def training_values(clf: Classifier, model_name: str) -> dict[str, Any]:
+    """``weight_decay`` and ``imbalance`` as the run uses them, with a note when they are not as given.
+
+    The sparse-native model takes :data:`~logitlab.options.SPARSE_TRAINING`'s value for each of the two
+    left at its :data:`~logitlab.options.CLASSIFIER_DEFAULTS` value; any other model, and any value given
+    that differs from the default, is used as it is.
+
+    Examples:
+        >>> from logitlab import Classifier
+        >>> training_values(Classifier(weight_decay=0.5), "sparse")["weight_decay"], training_values(Classifier(), "sparse")
+        (0.5, {'weight_decay': 0.01, 'imbalance': 'none', 'note': "the sparse model trains with weight_decay=0.01, imbalance='none' (options.SPARSE_TRAINING, in place of the defaults for dense features); pass other values to change them (a value equal to the default cannot be told from it: for weights use imbalance='sqrt', 'smoothed' or 'effective', or loss_options={'pos_weight': ...})"})
+    """
+    from .options import CLASSIFIER_DEFAULTS
+
+    out: dict[str, Any] = {k: getattr(clf, k) for k in SPARSE_TRAINING}
+    if str(model_name).lower() != "sparse":
+        return out
+    changed = []
+    for key, value in SPARSE_TRAINING.items():
+        if out[key] == CLASSIFIER_DEFAULTS[key]:
+            out[key] = value
+            changed.append(f"{key}={value!r}")
+    if changed:
+        out["note"] = (
+            f"the sparse model trains with {', '.join(changed)} (options.SPARSE_TRAINING, in place of the "
+            "defaults for dense features); pass other values to change them (a value equal to the default "
+            "cannot be told from it: for weights use imbalance='sqrt', 'smoothed' or 'effective', or "
+            "loss_options={'pos_weight': ...})"
+        )
+    return out
+
+
 def train_model(
     clf: Classifier, setup: TrainingSetup, run_dir: Any, plan: Plan, *, resume: bool = False
 ) -> tuple[Any, ...]:
@@ -363,6 +442,11 @@ def train_model(
     assert len(members) == len(plan.members), "one plan entry per member"
     batch = int(clf.batch_size)
     oof = torch.zeros(len(plan.calibration), int(clf.n_outputs_)) if plan.fit_rows else None
+    lr = resolve_lr(
+        clf.lr, "sparse" if getattr(setup.model, "model_spec", {}).get("name") == "sparse" else clf.model
+    )
+    if not linear:  # model='linear' is fitted by L-BFGS: no learning rate
+        clf.decisions_["lr"] = lr
     runs: list[tuple[list[dict[str, Any]], int | None]] = []
     described: list[dict[str, Any]] = []
     for k, (member, (train, stop)) in enumerate(zip(members, plan.members)):
@@ -383,8 +467,9 @@ def train_model(
             config = TrainConfig(
                 epochs=epochs,
                 batch_size=batch,
-                lr=float(clf.lr),
-                weight_decay=float(clf.weight_decay),
+                lr=lr["lr"],
+                warmup_ratio=lr["warmup_ratio"],
+                weight_decay=float(clf.decisions_.get("training", {}).get("weight_decay", clf.weight_decay)),
                 precision=clf.precision,  # type: ignore[arg-type]  # checked by check_params and TrainConfig
                 seed=clf.seed_ + 1000 * k,
                 device=clf.device,

@@ -62,9 +62,8 @@ def check_hf_params(p: dict[str, Any], *, files: bool = True) -> None:
         )
 
 
-def hf_notes(clf: Classifier) -> list[str]:
-    """Notes for ``decisions_`` on settings that rarely suit fine-tuning."""
-    lr = float(clf.lr)
+def hf_notes(lr: float) -> list[str]:
+    """Notes for ``decisions_`` on settings that rarely suit fine-tuning: ``lr``, the resolved learning rate."""
     if lr > LR_NOTE:
         return [f"hf: lr={lr:g} is high for fine-tuning a pretrained transformer (2e-5 to 5e-5 is usual)"]
     return []

@@ -74,9 +74,8 @@ def choose_model(clf: Classifier, X: Any, y: Any, run_dir: Any, *, resume: bool 
     ``resume`` continues the MLP candidate (the one with checkpoints) from ``run_dir``; the linear one,
     fitted full-batch and deterministically, is fitted again.
     """
-    from sklearn.base import clone
-
     from ._estimator_state import resolve_seed
+    from ._sklearn_base import clone  # scikit-learn's, without importing scikit-learn (seconds)
 
     clf.check_params()
     seed = resolve_seed(clf.random_state, clf.seed)

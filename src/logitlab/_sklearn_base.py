@@ -5,15 +5,41 @@ command that only loads a saved run to predict never needs it. :class:`Estimator
 ``BaseEstimator`` + ``ClassifierMixin`` give a classifier: ``get_params`` / ``set_params`` (nested
 ``a__b`` keys included, so ``sklearn.base.clone``, ``GridSearchCV`` and ``Pipeline`` work), a repr of the
 changed parameters, and ``__sklearn_tags__`` (scikit-learn is imported there, only by scikit-learn's own
-callers). :func:`check_fitted` raises scikit-learn's ``NotFittedError``, importing it only to raise it.
+callers). :func:`check_fitted` raises scikit-learn's ``NotFittedError``, importing it only to raise it;
+:func:`clone` is ``sklearn.base.clone`` for these estimators (``model="auto"`` clones its candidates).
 """
 
 from __future__ import annotations
 
+import copy
 import inspect
 from typing import Any
 
-__all__ = ["EstimatorBase", "check_fitted"]
+__all__ = ["EstimatorBase", "check_fitted", "clone"]
+
+
+def clone(estimator: EstimatorBase) -> Any:
+    """An unfitted copy with the same parameters, as ``sklearn.base.clone`` makes it (without importing it).
+
+    Parameters are copied as scikit-learn copies them: dicts, lists, tuples and sets element by element,
+    nested estimators cloned, anything else deep-copied.
+    """
+    params = estimator.get_params(deep=False)
+    return type(estimator)(**{key: _clone_param(value) for key, value in params.items()})
+
+
+def _clone_param(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _clone_param(v) for k, v in value.items()}
+    if type(value) in (list, tuple, set, frozenset):
+        return type(value)(_clone_param(v) for v in value)
+    if isinstance(value, EstimatorBase):
+        return clone(value)
+    if hasattr(value, "get_params") and not isinstance(value, type):  # another library's estimator
+        from sklearn.base import clone as sklearn_clone
+
+        return sklearn_clone(value)
+    return copy.deepcopy(value)
 
 
 def check_fitted(estimator: Any, attribute: str) -> None:

@@ -25,7 +25,16 @@ import sys
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from .cli_text import cv_arg, epochs_arg, image_size, in_cli_spelling, metrics_table, respell, summary_table
+from .cli_text import (
+    cv_arg,
+    epochs_arg,
+    image_size,
+    in_cli_spelling,
+    lr_arg,
+    metrics_table,
+    respell,
+    summary_table,
+)
 from .options import (
     CALIBRATION_METHODS,
     DEVICES,
@@ -248,7 +257,8 @@ def _add_training(p: argparse.ArgumentParser) -> None:
     p.add_argument("--epochs", type=epochs_arg, default=DEFAULTS["epochs"], metavar="N|auto",
                    help="training epochs; auto: >= 2000 optimiser steps and 30 epochs, early stopping")  # fmt: skip
     p.add_argument("--batch-size", type=int, default=DEFAULTS["batch_size"], help="batch size")
-    p.add_argument("--lr", type=float, default=DEFAULTS["lr"], help="peak learning rate")
+    p.add_argument("--lr", type=lr_arg, default=DEFAULTS["lr"], metavar="LR|auto",
+                   help="peak learning rate; auto: 1e-3, or 5e-5 with a 6%% warmup for hf: models")  # fmt: skip
     p.add_argument("--weight-decay", type=float, default=DEFAULTS["weight_decay"], help="AdamW weight decay")
     p.add_argument("--precision", choices=(*PRECISIONS, *PRECISION_ALIASES), metavar="{" + ",".join(PRECISIONS) + "}",
                    default=DEFAULTS["precision"], help="training precision (also 32, 16, bf16-mixed, ...)")  # fmt: skip

@@ -13,6 +13,7 @@ from typing import Any
 __all__ = [
     "cv_arg",
     "epochs_arg",
+    "lr_arg",
     "image_size",
     "in_cli_spelling",
     "metrics_table",
@@ -54,6 +55,18 @@ def cv_arg(text: str) -> int | str:
 def epochs_arg(text: str) -> int | str:
     """``"auto"`` or a positive number of epochs."""
     return _auto_or_positive(text, "epochs")
+
+
+def lr_arg(text: str) -> float | str:
+    """``"auto"`` or a learning rate (a number; the Classifier checks it is positive and finite)."""
+    if text == "auto":
+        return text
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected 'auto' or a learning rate such as 1e-3, got {text!r}"
+        ) from None
 
 
 def summary_table(rows: list[dict[str, Any]]) -> None:

@@ -119,7 +119,10 @@ class Classifier(EstimatorBase):
             a number trains that many epochs (cosine schedule). Either way the weights of the epoch of lowest
             unweighted validation log-loss are kept. See :data:`~logitlab.options.AUTO_EPOCHS`. Default: ``"auto"``.
         batch_size (int): batch size. Default: ``64``.
-        lr (float): peak learning rate (AdamW). Default: ``1e-3``.
+        lr (float or "auto"): peak learning rate (AdamW). ``"auto"``: ``1e-3`` for the networks logitlab
+            builds; ``5e-5`` with a linear warmup over the first 6 % of the planned steps for ``model="hf:PATH"``
+            (:data:`~logitlab.options.AUTO_LR`; the value and reason in ``decisions_["lr"]``). A number is used as
+            it is, without a warmup. Default: ``"auto"``.
         weight_decay (float): AdamW weight decay; for ``model="linear"`` the L2 strength on the mean loss
             (scikit-learn's ``LogisticRegression(C=1 / (weight_decay * n_train))``). Default: ``1e-4``.
         model_options (dict, optional): keyword options of the model (e.g. ``{"hidden": [128, 64]}``).
@@ -216,7 +219,7 @@ class Classifier(EstimatorBase):
         imbalance: str = DEFAULTS["imbalance"],
         epochs: int | str = DEFAULTS["epochs"],
         batch_size: int = DEFAULTS["batch_size"],
-        lr: float = DEFAULTS["lr"],
+        lr: float | str = DEFAULTS["lr"],
         weight_decay: float = DEFAULTS["weight_decay"],
         model_options: dict[str, Any] | None = DEFAULTS["model_options"],
         ensemble: int = DEFAULTS["ensemble"],
@@ -305,12 +308,13 @@ class Classifier(EstimatorBase):
         import torch
 
         from ._crossfit import check_coverage, plan_folds, resolve_cv
-        from ._estimator_state import resolve_seed
+        from ._estimator_state import resolve_lr, resolve_seed, training_values
         from ._hf import CV_REASON, hf_notes
         from .evaluate import check_calibration_method, check_objective
         from .losses import make_loss
         from .models import build_model
         from .models.hf import build_hf, is_hf
+        from .models.registry import resolve_model_name
         from .weights import imbalance_weights
 
         self.check_params()
@@ -327,6 +331,12 @@ class Classifier(EstimatorBase):
         self.decisions_["notes"] = list(
             dict.fromkeys([*self.decisions_["notes"], *notes, *check_coverage(self, plan)])
         )
+        sparse_input = _is_sparse_rows(bundle.train.x)
+        model_name = resolve_model_name(self.model, self.input_shape_, sparse_input=sparse_input)
+        training = training_values(self, model_name)
+        if "note" in training:
+            self.decisions_["notes"].append(training.pop("note"))
+        self.decisions_["training"] = training
         options = dict(self.loss_options or {})
         own = "weight" if self.task_ == "multiclass" else "pos_weight"
         weights = None
@@ -334,7 +344,7 @@ class Classifier(EstimatorBase):
             rows = plan.pool if plan.pool is not None else bundle.train
             counts = rows.label_counts(self.task_, num_classes=self.n_outputs_)  # streaming: no rows read
             weights = imbalance_weights(
-                counts, self.task_, cast(Any, self.imbalance), num_classes=self.n_outputs_
+                counts, self.task_, cast(Any, training["imbalance"]), num_classes=self.n_outputs_
             )
         if weights is not None:
             options[weights.option] = weights.values
@@ -343,7 +353,6 @@ class Classifier(EstimatorBase):
         if "prior" in model_options and self.task_ != "binary":
             model_options.setdefault("task", self.task_)
         torch.manual_seed(self.seed_)
-        sparse_input = _is_sparse_rows(bundle.train.x)
         model: nn.Module
         if hf:
             pad = bundle.preprocessor.pad_token_id
@@ -355,7 +364,9 @@ class Classifier(EstimatorBase):
                 pad_token_id=pad,
             )
             self.decisions_["notes"] = list(
-                dict.fromkeys([*self.decisions_["notes"], *built, *hf_notes(self)])
+                dict.fromkeys(
+                    [*self.decisions_["notes"], *built, *hf_notes(resolve_lr(self.lr, self.model)["lr"])]
+                )
             )
         else:
             model = build_model(

@@ -152,14 +152,14 @@ def as_targets(y: Any) -> Any:
     ``DataConversionWarning`` (one label column is a binary task either way). Label lists (Python
     lists of lists) are left as they are.
     """
-    from sklearn.exceptions import DataConversionWarning
-
     if not hasattr(y, "__len__") and hasattr(y, "__array__"):
         y = np.asarray(y)
     if hasattr(y, "detach"):
         y = y.detach().cpu().numpy()
     shape = getattr(y, "shape", None)
     if shape is not None and len(shape) == 2 and shape[1] == 1:
+        from sklearn.exceptions import DataConversionWarning  # imported here: importing sklearn takes seconds
+
         warnings.warn(
             "A column-vector y was passed when a 1d array was expected. Please change the shape of y to "
             "(n_samples,), for example using ravel(); logitlab flattened it.",

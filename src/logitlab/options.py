@@ -23,18 +23,21 @@ from typing import Any
 
 __all__ = [
     "AUTO_EPOCHS",
+    "AUTO_LR",
     "AUTO_OBJECTIVE",
     "AUTO_SCHEDULE",
     "CALIBRATION_METHODS",
     "CLASSIFIER_DEFAULTS",
     "CV_AUTO",
     "SMALL_CALIBRATION",
+    "CALIBRATION_CHECK_FOLDS",
     "LOAD_DEFAULTS",
     "NUMERIC_SCALINGS",
     "DEVICES",
     "EXPORT_FORMATS",
     "FEW_ROWS",
     "HF_AUTO_EPOCHS",
+    "SPARSE_TRAINING",
     "HF_OPTIONS",
     "HF_PREFIX",
     "IMBALANCE_STRATEGIES",
@@ -128,7 +131,7 @@ CLASSIFIER_DEFAULTS: MappingProxyType[str, Any] = MappingProxyType(
         "imbalance": "balanced",
         "epochs": "auto",
         "batch_size": 64,
-        "lr": 1e-3,
+        "lr": "auto",
         "weight_decay": 1e-4,
         "model_options": None,
         "ensemble": 1,
@@ -173,6 +176,17 @@ the budget (at least ``min_patience`` epochs), and the best epoch's weights are 
 about 2,000 steps instead of 90 (30 epochs of 3 batches); a 100,000-row table its 30 epochs. Chosen by
 ``benchmarks/tabular.py`` (see ``benchmarks/RESULTS.md``)."""
 
+AUTO_LR: MappingProxyType[str, float] = MappingProxyType(
+    {"default": 1e-3, "sparse": 0.05, "hf": 5e-5, "hf_warmup_ratio": 0.06}
+)
+"""What ``lr="auto"`` resolves to (the value and its reason are in ``decisions_["lr"]``): ``default`` (1e-3,
+AdamW's own default) for every model that logitlab builds but the sparse-native one; ``sparse`` (0.05) for
+``model="sparse"`` (text columns, scipy sparse ``X``: a linear model on TF-IDF rows still improved after 30
+epochs at 1e-3; chosen on ``benchmarks/text.py``'s development set, ``benchmarks/RESULTS.md``); ``hf`` (5e-5) for a pretrained transformer
+(``model="hf:PATH"``), with a linear warmup over the first ``hf_warmup_ratio`` of the planned optimiser steps,
+as fine-tuning recipes do (BERT's paper: 2e-5 to 5e-5; RoBERTa's GLUE runs: a 6 % warmup). A number given as
+``lr`` is used as it is, without a warmup. Not tuned by a benchmark here."""
+
 HF_PREFIX = "hf:"
 """``model="hf:PATH"``: a Hugging Face sequence-classification model built from the local folder ``PATH``."""
 
@@ -188,6 +202,15 @@ HF_AUTO_EPOCHS: MappingProxyType[str, int] = MappingProxyType(
 with a fine-tuning budget of a few epochs, as fine-tuning recipes use (BERT's paper: 2 to 4 epochs), with the
 same early stopping on the validation log-loss. Not tuned by a benchmark here."""
 
+SPARSE_TRAINING: MappingProxyType[str, Any] = MappingProxyType({"weight_decay": 0.01, "imbalance": "none"})
+"""What the sparse-native model (``model="sparse"``: text columns, scipy sparse ``X``) trains with where
+``weight_decay`` and ``imbalance`` are left at their :data:`CLASSIFIER_DEFAULTS` (a value given explicitly that
+differs from the default is used as given; its learning rate is :data:`AUTO_LR`'s ``sparse``). A value equal
+to the default cannot be told from it: ``imbalance="balanced"`` passed explicitly still trains unweighted here
+(use ``"sqrt"``, ``"smoothed"``, ``"effective"`` or ``loss_options={"pos_weight": ...}``). ``"balanced"`` weights of up to 2,000 for rare
+labels cost ranking quality; chosen on the development set ``docs-params`` of ``benchmarks/text.py``
+(``benchmarks/RESULTS.md``, "Text (issue 23)")."""
+
 CV_AUTO: MappingProxyType[str, int] = MappingProxyType(
     {"folds": 5, "min_val_events": 50, "small_rows": 2000, "max_rows": 5000}
 )
@@ -199,6 +222,12 @@ of one CPU thread cross-fitted against 15 s on one split, and the fit time is he
 read lazily (images, sparse), streaming tables or DDP runs. With under about 50 validation positives a tuned threshold is optimistic
 and swings across seeds, and a temperature fitted on the rows that chose the epoch sharpens (issue 22);
 five folds pool every row's out-of-fold logits for the calibration and the thresholds."""
+
+CALIBRATION_CHECK_FOLDS = 5
+"""``calibration="auto"``: the fitted map is refitted on all folds but one of the calibration rows, this many
+times, and kept only where its log-loss on the left-out folds is below that of the map fitted on no data
+(the prior correction of the weights, or the raw activation). Its in-sample log-loss is always lower: on two
+demo tables the map made held-out log-loss worse (0.0342 -> 0.0441) and was kept (issue 26)."""
 
 SMALL_CALIBRATION = 200
 """A calibration map fitted on fewer rows than this may not sharpen: a Platt slope above 1 or a temperature
@@ -235,15 +264,19 @@ are distinct, or they average ``long_mean_tokens`` tokens or more. Category name
 TEXT_VECTORIZER: MappingProxyType[str, Any] = MappingProxyType(
     {
         "word_ngrams": [1, 2],  # scikit-learn TfidfVectorizer(analyzer="word", ngram_range=...)
-        "char_ngrams": [2, 5],  # TfidfVectorizer(analyzer="char_wb", ...); None: no character n-grams
+        "char_ngrams": None,  # [lo, hi]: TfidfVectorizer(analyzer="char_wb", ...) too; None: none
         "min_df": 2,  # terms in fewer training rows are dropped
         "max_word_features": 200_000,
         "max_char_features": 100_000,
         "sublinear_tf": True,  # 1 + log(tf)
     }
 )
-"""How a text column becomes sparse features: TF-IDF of word and character n-grams (scikit-learn's
-``TfidfVectorizer``), each block L2-normalised, fitted on the training rows only."""
+"""How a text column becomes sparse features: TF-IDF of word 1-2 grams (scikit-learn's ``TfidfVectorizer``,
+sublinear tf, terms in at least 2 training rows), L2-normalised, fitted on the training rows only; character
+n-grams (``char_ngrams=[2, 5]``: a second block of ``char_wb`` n-grams) are off by default. On the development
+set ``docs-params`` of ``benchmarks/text.py`` (8,000 docstrings of ~110 words) word 1-2 grams took 7.7 s to fit
+and transform against 90 s with ``char_wb`` 2-5 grams (37 s with 3-5), ten times the non-zeros a row (1,032
+against 107), so every epoch ten times the cost (``benchmarks/RESULTS.md``, "Text (issue 23)")."""
 
 FEW_ROWS = 10
 """A class (multi-label: a label's positives or negatives) with fewer rows than this in the validation

@@ -12,7 +12,7 @@ from logitlab.cli import main
     [
         (["--ensemble", "0"], "use --ensemble 1 (one network)", "ensemble=1"),
         (["--batch-size", "0"], "use --batch-size 64.", "batch_size=64"),
-        (["--lr", "-1"], "use --lr 1e-3.", "lr=1e-3"),
+        (["--lr", "-1"], "use --lr 1e-3, or --lr auto", "lr=1e-3"),
         (["--threshold-objective", "accuracy"], "'precision_at_recall=R'", "threshold_objective="),
     ],
 )

@@ -126,3 +126,45 @@ def test_task_override_and_dataframe_inputs():
     np.testing.assert_array_equal(b.test.y.numpy(), Y.to_numpy(np.float32)[b.test.index])
     np.testing.assert_array_equal(b.state.transform(X.iloc[b.test.index]).numpy(), b.test.x.numpy())
     assert enc.inverse_transform(torch.tensor([1, 0])) == [1, 0]
+
+
+def _iterative_reference(y, proportions, seed):
+    """Iterative stratification as first written: numpy bookkeeping of every label, row by row."""
+    rng = np.random.default_rng(seed)
+    mat = np.asarray(y).astype(bool)
+    props = np.asarray(proportions, dtype=np.float64)
+    want_rows, want_labels = props * len(mat), np.outer(props, mat.sum(axis=0)).astype(np.float64)
+    want_rows[props <= 0], want_labels[props <= 0] = -np.inf, -np.inf
+    assigned, left = np.full(len(mat), -1), mat.copy()
+
+    def pick(primary, secondary):
+        best = np.flatnonzero(primary == primary.max())
+        if len(best) > 1:
+            best = best[secondary[best] == secondary[best].max()]
+        return int(best[0]) if len(best) == 1 else int(rng.choice(best))
+
+    while (counts := left.sum(axis=0)).any():
+        active = np.flatnonzero(counts > 0)
+        label = int(rng.choice(active[counts[active] == counts[active].min()]))
+        for row in rng.permutation(np.flatnonzero(left[:, label])):
+            subset = pick(want_labels[:, label], want_rows)
+            assigned[row] = subset
+            want_labels[subset] -= mat[row]
+            want_rows[subset] -= 1
+            left[row] = False
+    for row in rng.permutation(np.flatnonzero(assigned < 0)):
+        subset = pick(want_rows, want_rows)
+        assigned[row] = subset
+        want_rows[subset] -= 1
+    return [np.flatnonzero(assigned == k) for k in range(len(props))]
+
+
+def test_iterative_stratification_same_split_as_row_by_row_bookkeeping():
+    """The fast bookkeeping (wants brought up to date per label) splits exactly as the per-row one did."""
+    rng = np.random.default_rng(1)
+    shares = ([0.7, 0.15, 0.15], [0.5, 0.5], [0.2] * 5, [1 / 3] * 3, [0.8, 0.2, 0.0], [0.85, 0.0, 0.15])
+    for _ in range(120):
+        y = rng.random((int(rng.integers(1, 150)), int(rng.integers(1, 10)))) < rng.choice([0.03, 0.2, 0.6])
+        props, seed = shares[int(rng.integers(len(shares)))], int(rng.integers(1000))
+        got, want = iterative_stratification(y, props, seed=seed), _iterative_reference(y, props, seed)
+        assert len(got) == len(want) and all(np.array_equal(a, b) for a, b in zip(got, want))

@@ -9,7 +9,7 @@ import pytest
 import torch
 from PIL import Image
 
-from logitlab import plots
+from logitlab import _training_plots, plots
 from logitlab.errors import ConfigError
 from logitlab.evaluate import tune_thresholds
 from logitlab.losses import make_loss
@@ -93,7 +93,7 @@ def test_loss_gradient_is_autograd_of_the_loss_module():
     z = torch.linspace(-6, 6, 61)
     loss_fn = make_loss("binary", "bce", reduction="none", pos_weight=torch.tensor([3.0]))
     for y in (0.0, 1.0):
-        loss, grad = plots._loss_and_grad(Task.BINARY, loss_fn, z, y)
+        loss, grad = _training_plots._loss_and_grad(Task.BINARY, loss_fn, z, y)
         zz = z.double().numpy()
         p = 1 / (1 + np.exp(-zz))
         ref_loss = -(3.0 * y * np.log(p) + (1 - y) * np.log1p(-p))

@@ -131,6 +131,39 @@ def test_multiclass_learns_with_single_label_head(folder):
     assert np.allclose(clf.predict_proba(["good film"]).sum(1), 1.0)
 
 
+def test_lr_auto_fine_tunes_at_5e_5_after_a_linear_warmup(folder, monkeypatch):
+    """The rate of each AdamW step, read from the optimiser: 5e-5 * (s + 1) / (W + 1) for W = 6 % of the steps."""
+    from logitlab.train import eager_optim
+    from logitlab.workflows import decision_lines
+
+    seen = []
+    step = eager_optim.AdamW.step  # torch's AdamW, as build_optimizer creates it
+
+    def recording(self, *args, **kwargs):
+        seen.append(float(self.param_groups[0]["lr"]))
+        return step(self, *args, **kwargs)
+
+    monkeypatch.setattr(eager_optim.AdamW, "step", recording)
+    y = ["yes" if i % 3 == 0 else "no" for i in range(80)]
+    X = _texts([["pos"] if v == "yes" else ["neg"] for v in y], seed=10)
+    options = {k: v for k, v in FAST.items() if k != "lr"}
+    clf = Classifier(model=f"hf:{folder}", epochs=3, **{**options, "batch_size": 4}).fit(X, y)
+    warmup = int(0.06 * len(seen))  # epochs=3: every planned step is taken
+    assert len(seen) % 3 == 0 and warmup >= 2  # three epochs of ~17 steps
+    np.testing.assert_allclose(seen[: warmup + 1], [5e-5 * (s + 1) / (warmup + 1) for s in range(warmup + 1)])
+    assert max(seen) == pytest.approx(5e-5) and seen[warmup] == pytest.approx(5e-5)
+    assert clf.decisions_["lr"]["lr"] == 5e-5 and clf.decisions_["lr"]["warmup_ratio"] == 0.06
+    assert "warmup" in clf.decisions_["lr"]["reason"] and not any(
+        "is high" in n for n in clf.decisions_["notes"]
+    )
+    assert any(line.startswith("learning rate: lr='auto': 5e-05") for line in decision_lines(clf))
+    seen.clear()
+    given = Classifier(model=f"hf:{folder}", epochs=1, **{**FAST, "batch_size": 16}).fit(X, y)  # lr=3e-3
+    assert seen[0] == pytest.approx(3e-3)  # a number: no warmup
+    assert given.decisions_["lr"]["warmup_ratio"] == 0.0
+    assert any("lr=0.003 is high" in n for n in given.decisions_["notes"])
+
+
 @pytest.mark.parametrize("task", ["binary", "multiclass"])
 def test_the_loss_is_torchs_with_the_counted_weights(folder, task):
     n = 60

@@ -59,12 +59,13 @@ def _fresh(texts, analyzer, ngrams, max_features):
 def test_features_after_save_and_load_equal_the_fitted_and_a_fresh_sklearn_vectorizer():
     frame, _ = _table()
     train, test = frame["body"][:160], frame["body"][160:]
-    col = TextColumn.fit("body", train)
+    chars = {"char_ngrams": [2, 5]}  # the default has none; both blocks are checked here
+    col = TextColumn.fit("body", train, settings=chars)
     again = TextColumn.from_dict(json.loads(json.dumps(col.to_dict())))  # as saved in model.json
     fitted, reloaded = col.transform(test), again.transform(test)
     np.testing.assert_allclose(reloaded.toarray(), fitted.toarray(), rtol=0, atol=1e-7)
     word = _fresh(train, "word", TEXT_VECTORIZER["word_ngrams"], TEXT_VECTORIZER["max_word_features"])
-    char = _fresh(train, "char_wb", TEXT_VECTORIZER["char_ngrams"], TEXT_VECTORIZER["max_char_features"])
+    char = _fresh(train, "char_wb", chars["char_ngrams"], TEXT_VECTORIZER["max_char_features"])
     expected = sparse.hstack([word.transform(test), char.transform(test)]).toarray()
     np.testing.assert_allclose(fitted.toarray(), expected, rtol=0, atol=1e-7)
     assert col.word_terms == list(word.get_feature_names_out())

@@ -1,6 +1,7 @@
 """Seeded, stratified train/validation/test splits, multi-label aware.
 
-Binary and multi-class targets are split with scikit-learn's ``train_test_split(stratify=...)``;
+Binary and multi-class targets are split as scikit-learn's ``train_test_split(stratify=...)`` splits them
+(:mod:`.shuffle_split`, the same rows for a seed, without importing scikit-learn);
 multi-label targets with iterative stratification (Sechidis, Tsoumakas and Vlahavas, "On the
 Stratification of Multi-Label Data", ECML PKDD 2011), which keeps each label's share close in
 every split.
@@ -27,6 +28,7 @@ from ..errors import ConfigError
 from ..options import FEW_ROWS
 from ..tasks import Task
 from .labels import LabelEncoder
+from .shuffle_split import stratified_folds, train_test_split
 
 __all__ = ["fold_indices", "iterative_stratification", "small_split_notes", "split_indices"]
 
@@ -103,8 +105,6 @@ def _two_way(
     """Stratified ``(kept, held out)``; a class with a single row stays on the kept side, the rest is stratified."""
     if size <= 0 or len(idx) < 2:
         return idx, idx[:0]
-    from sklearn.model_selection import train_test_split  # imported here: predicting never splits
-
     counts = np.bincount(labels)
     single = np.flatnonzero(counts == 1)
     if len(single):
@@ -120,13 +120,13 @@ def _two_way(
     n_part = math.ceil(size * len(idx))
     share = min(n_part, len(rest) - 1) / len(rest)  # the held-out rows, as a share of the rest
     if min(n_part, len(rest) - n_part) >= present:
-        a, b = train_test_split(rest, test_size=share, random_state=seed, stratify=rest_labels)
+        a, b = train_test_split(rest, share, seed=seed, stratify=rest_labels)
     else:  # stratifying needs a place for every class on both sides
         notes.append(
             f"the {what} split is not stratified: {n_part} {what} rows cannot hold each of the {present} "
             "classes; its rows are drawn at random"
         )
-        a, b = train_test_split(rest, test_size=share, random_state=seed)
+        a, b = train_test_split(rest, share, seed=seed)
     kept = np.concatenate([np.asarray(a, dtype=np.int64), idx[lone].astype(np.int64)])
     return kept, np.asarray(b, dtype=np.int64)
 
@@ -136,7 +136,8 @@ def fold_indices(
 ) -> tuple[list[tuple[np.ndarray, np.ndarray]], list[str]]:
     """Stratified K-fold ``(train, held out)`` position pairs, multi-label aware.
 
-    Binary and multi-class targets follow scikit-learn's ``StratifiedKFold(shuffle=True)``, except that a
+    Binary and multi-class targets follow scikit-learn's ``StratifiedKFold(shuffle=True)`` (as
+    :func:`~.shuffle_split.stratified_folds` draws it, without importing scikit-learn), except that a
     class with a single row is in no held-out fold (it stays in every fold's training rows); multi-label
     targets are split into ``n_folds`` parts by :func:`iterative_stratification`. Every other row is held
     out exactly once, so out-of-fold predictions cover it.
@@ -159,8 +160,6 @@ def fold_indices(
         >>> notes
         ['classes 2 have a single row: kept in training, no out-of-fold rows']
     """
-    from sklearn.model_selection import StratifiedKFold
-
     task = Task.from_str(task)
     arr = np.asarray(y)
     n = len(arr)
@@ -192,8 +191,8 @@ def fold_indices(
         )
     with warnings.catch_warnings():  # "the least populated class has only m members": such a class is
         warnings.simplefilter("ignore", UserWarning)  # held out in m of the folds, as it can be
-        split = StratifiedKFold(n_folds, shuffle=True, random_state=seed).split(rest, labels[rest])
-        folds = [(np.setdiff1d(everything, rest[held]), np.sort(rest[held])) for _, held in split]
+        held_out = stratified_folds(labels[rest], n_folds, seed=seed)
+        folds = [(np.setdiff1d(everything, rest[held]), np.sort(rest[held])) for held in held_out]
     return folds, notes
 
 
@@ -222,38 +221,61 @@ def iterative_stratification(y: Any, proportions: Any, *, seed: int = 0) -> list
     mat = np.asarray(y).astype(bool)
     n, n_labels = mat.shape
     props = np.asarray(proportions, dtype=np.float64)
-    want_rows = props * n
-    want_labels = np.outer(props, mat.sum(axis=0)).astype(np.float64)
-    want_rows[props <= 0] = -np.inf  # an empty subset never wins a row
-    want_labels[props <= 0] = -np.inf
+    k = len(props)
+    rows_wanted = props * n
+    labels_wanted = np.outer(props, mat.sum(axis=0)).astype(np.float64)
+    rows_wanted[props <= 0] = -np.inf  # an empty subset never wins a row
+    labels_wanted[props <= 0] = -np.inf
+    # The row-by-row bookkeeping runs on Python floats (k of them): the same IEEE arithmetic as numpy's
+    # float64, without a numpy call per row. A subset's want of a label is only read while that label is
+    # handled, so it is brought up to date then: one subtraction of 1.0 per row that subset already took
+    # with the label, in sequence, exactly the value a per-row update of every label would hold.
+    want_rows = rows_wanted.tolist()
     assigned = np.full(n, -1, dtype=np.int64)
-    left = mat.copy()
+    counts = mat.sum(axis=0)  # rows not yet assigned, per label
     while True:
-        counts = left.sum(axis=0)
         active = np.flatnonzero(counts > 0)
         if len(active) == 0:
             break
         rarest = active[counts[active] == counts[active].min()]
         label = int(rng.choice(rarest))
-        rows = np.flatnonzero(left[:, label])
-        for row in rng.permutation(rows):
-            subset = _pick(want_labels[:, label], want_rows, rng)
-            assigned[row] = subset
-            want_labels[subset] -= mat[row]
-            want_rows[subset] -= 1
-            left[row] = False
-    for row in rng.permutation(np.flatnonzero(assigned < 0)):
+        column = mat[:, label]
+        taken = np.bincount(assigned[column & (assigned >= 0)], minlength=k).tolist()
+        want = [_less_ones(w, t) for w, t in zip(labels_wanted[:, label].tolist(), taken)]
+        rows = rng.permutation(np.flatnonzero(column & (assigned < 0)))
+        picks = []
+        for _ in range(len(rows)):
+            subset = _pick(want, want_rows, rng)
+            picks.append(subset)
+            want[subset] -= 1.0
+            want_rows[subset] -= 1.0
+        assigned[rows] = picks
+        counts = counts - mat[rows].sum(axis=0)
+    rows = rng.permutation(np.flatnonzero(assigned < 0))
+    picks = []
+    for _ in range(len(rows)):
         subset = _pick(want_rows, want_rows, rng)
-        assigned[row] = subset
-        want_rows[subset] -= 1
-    return [np.flatnonzero(assigned == k).astype(np.int64) for k in range(len(props))]
+        picks.append(subset)
+        want_rows[subset] -= 1.0
+    assigned[rows] = picks
+    return [np.flatnonzero(assigned == s).astype(np.int64) for s in range(k)]
 
 
-def _pick(primary: np.ndarray, secondary: np.ndarray, rng: np.random.Generator) -> int:
-    best = np.flatnonzero(primary == primary.max())
+def _less_ones(value: float, times: int) -> float:
+    """``value`` less 1.0, ``times`` times in sequence (rounded each time, as the per-row updates were)."""
+    for _ in range(times):
+        value -= 1.0
+    return value
+
+
+def _pick(primary: list[float], secondary: list[float], rng: np.random.Generator) -> int:
+    """The subset that wants the most (``primary``), then ``secondary``, then one of the ties at random."""
+    top = max(primary)
+    best = [i for i, v in enumerate(primary) if v == top]
     if len(best) > 1:
-        best = best[secondary[best] == secondary[best].max()]
-    return int(best[0]) if len(best) == 1 else int(rng.choice(best))
+        top = max(secondary[i] for i in best)
+        best = [i for i in best if secondary[i] == top]
+    return best[0] if len(best) == 1 else int(rng.choice(best))
 
 
 def small_split_notes(enc: LabelEncoder, splits: dict[str, Tensor]) -> list[str]:

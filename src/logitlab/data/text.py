@@ -5,7 +5,7 @@ frequent values throws the text away. :func:`detect_text_columns` tells the two 
 measured rule of :data:`~logitlab.options.TEXT_DETECTION` (mean tokens per value and the share of
 distinct values) and says why. :class:`TextColumn` turns one column into TF-IDF features of word and
 character n-grams with scikit-learn's ``TfidfVectorizer`` (each block L2-normalised), fitted on the
-training rows only; it saves the vocabulary, the idf weights and the settings as JSON (never a
+training rows only (character n-grams only when ``char_ngrams`` is set); it saves the vocabulary, the idf weights and the settings as JSON (never a
 pickle) and rebuilds a vectorizer that gives the same features. :class:`TextTablePreprocessor` joins
 the text blocks to the other columns' :class:`~logitlab.data.TabularPreprocessor` features as one
 sparse CSR matrix, which the sparse-native model (:mod:`logitlab.models.sparse`) reads row by row.

@@ -14,7 +14,7 @@ from torch import Tensor, nn
 from ..errors import CheckpointError, LogitlabWarning
 from .checkpoint import Checkpoint
 from .config import TrainConfig
-from .lazy_adamw import LazyAdamW
+from .eager_optim import SGD, AdamW, LazyAdamW
 
 __all__ = [
     "autocast",
@@ -49,6 +49,9 @@ def build_optimizer(
     the vocabulary (rows not in a batch keep their weights and moments; see that module). This is the
     one place that decides it: with SGD or under DDP (whose gradient buckets are dense) the table keeps
     a dense gradient and the optimizer below is the usual one.
+
+    The classes come from :mod:`~logitlab.train.eager_optim`: torch's (and LazyAdamW's) updates, minus
+    the first-use import of ``torch._dynamo`` (seconds of every fit).
     """
     from ..models.sparse import SparseLinear
 
@@ -63,11 +66,11 @@ def build_optimizer(
     ]
     groups = [g for g in groups if g["params"]]
     if cfg.optimizer == "sgd":
-        return torch.optim.SGD(groups, lr=cfg.lr, momentum=cfg.momentum)
+        return SGD(groups, lr=cfg.lr, momentum=cfg.momentum)
     if lazy:
         return LazyAdamW(groups, lr=cfg.lr)
     fused = device.type in ("cpu", "cuda") and all(p.is_floating_point() for p in params)
-    return torch.optim.AdamW(groups, lr=cfg.lr, fused=fused or None)
+    return AdamW(groups, lr=cfg.lr, fused=fused or None)
 
 
 def autocast(precision: str, device: torch.device) -> contextlib.AbstractContextManager[Any]:

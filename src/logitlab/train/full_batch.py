@@ -24,6 +24,7 @@ import torch
 from torch import Tensor, nn
 
 from ..errors import ConfigError
+from .eager_optim import LBFGS
 
 __all__ = ["MAX_ITER", "fit_full_batch", "penalised_loss"]
 
@@ -74,7 +75,7 @@ def fit_full_batch(
         )
     model.train()
     params = [p for p in model.parameters() if p.requires_grad]
-    opt = torch.optim.LBFGS(
+    opt = LBFGS(  # torch's LBFGS, without the first-use import of torch._dynamo
         params,
         lr=1.0,
         max_iter=max_iter,

@@ -341,7 +341,7 @@ def _held_out_calibration(clf: Classifier, logits: Any, targets: Any, where: str
 
 
 def decision_lines(clf: Classifier, *, held_out: Mapping[str, Any] | None = None) -> list[str]:
-    """The decisions a fit took, one sentence each: task and reason, loss, weights, best epoch, thresholds, notes.
+    """The decisions a fit took, one sentence each: task, loss, weights, best epoch, thresholds, model, lr, notes.
 
     ``held_out`` (``where``, ``before``, ``after``): the log-loss without and with the calibration map on rows
     it was not fitted on, which the calibration line reports (and calls worse where it is).
@@ -362,12 +362,16 @@ def decision_lines(clf: Classifier, *, held_out: Mapping[str, Any] | None = None
         )
     if d.get("cv"):
         lines.append(f"validation: {_cv_text(d)}")
-    lines.append(f"calibration: {_calibration_text(d.get('calibration'), held_out)}")
+    lines.append(
+        f"calibration: {_calibration_text(d.get('calibration'), held_out, d.get('calibration_check'))}"
+    )
     lines.append(f"thresholds: {_thresholds_text(clf)}")
     if getattr(clf, "model_spec_", None):
         lines.append(
             f"model: {clf.model_spec_['name']} (model={clf.model!r}, input {_shape_text(clf.input_shape_, clf.model_spec_)})"
         )
+    if isinstance(d.get("lr"), Mapping):  # not for model='linear' (L-BFGS), nor in older model files
+        lines.append(f"learning rate: {d['lr']['reason']}")
     tuned = (d.get("thresholds") or {}).get("notes", [])
     notes = [*d.get("notes", []), *(f"thresholds: {_named_note(n, clf.label_names_)}" for n in tuned)]
     lines.extend(f"note: {n}" for n in notes)
@@ -415,11 +419,24 @@ def _weights_text(weights: Mapping[str, Any] | None, names: Any = None) -> str:
 
 
 def _calibration_text(
-    calibration: Mapping[str, Any] | None, held_out: Mapping[str, Any] | None = None
+    calibration: Mapping[str, Any] | None,
+    held_out: Mapping[str, Any] | None = None,
+    check: Mapping[str, Any] | None = None,
 ) -> str:
+    judged = ""
+    if check:
+        where = (
+            f"on rows it was not fitted on ({check['folds']}-fold over the {check['rows']} calibration rows)"
+        )
+        numbers = f"log-loss {float(check['without']):.4f} without the fitted map, {float(check['with']):.4f} with it"
+        judged = (
+            f"; kept: {where}, {numbers}" if check["kept"] else f"; fitted map not used: {where}, {numbers}"
+        )
     if not calibration:
-        return "none (probabilities are the raw activation)"
-    text = str(calibration["method"])
+        return "none (probabilities are the raw activation)" + judged
+    prior = check and not check["kept"]
+    text = "prior correction of the weights (fitted on no data)" if prior else str(calibration["method"])
+    text += judged
     if held_out:
         b, a = float(held_out["before"]), float(held_out["after"])
         verdict = "better" if a < b else "worse" if a > b else "unchanged"

@@ -41,8 +41,8 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from ...errors import DataError
-from ...options import NA_MARKERS
 from ..rows import RowNamer
+from .markers import ARROW_NULLS, MARKER_SPELLINGS, count_markers, is_text
 
 __all__ = ["CSV_SUFFIXES", "PARQUET_SUFFIXES", "Manifest", "Unit", "UnitReader", "resolve_files"]
 
@@ -50,15 +50,6 @@ PARQUET_SUFFIXES = (".parquet", ".pq")
 CSV_SUFFIXES = (".csv", ".tsv")
 _GLOB_CHARS = frozenset("*?[")
 _OPEN_FILES = 1  # files a reader keeps open between units (an open file holds its last row group, decoded)
-_ARROW_NULLS = tuple(pacsv.ConvertOptions().null_values)
-_MARKER_SPELLINGS = tuple(
-    dict.fromkeys(
-        s for m in NA_MARKERS for s in (m, m.upper(), m.title(), m.capitalize()) if s not in _ARROW_NULLS
-    )
-)
-"""The markers as a CSV cell spells them (pyarrow compares exactly): lower, upper and title case."""
-_UNNAMED = frozenset(("None",))
-"""Markers pandas' ``read_csv`` already reads as missing: the in-memory path names none of them, nor does this."""
 
 
 @dataclass(frozen=True)
@@ -270,11 +261,11 @@ def _csv_layout(
     try:
         inferred = _infer_schema(path, block_size)
         schema = first if first is not None and first.names == inferred.names else inferred
-        plain = _open_csv(path, block_size, None, include=None, nulls=_ARROW_NULLS).schema
+        plain = _open_csv(path, block_size, None, include=None, nulls=ARROW_NULLS).schema
         marked = [
             f.name
             for f in schema
-            if f.name in plain.names and _is_text(plain.field(f.name).type) and not _is_text(f.type)
+            if f.name in plain.names and is_text(plain.field(f.name).type) and not is_text(f.type)
         ]
         types = {schema.names[0]: schema.types[0], **dict.fromkeys(marked, pa.string())}
         reader = _open_csv(path, block_size, None, include=list(types), types=types)
@@ -282,7 +273,7 @@ def _csv_layout(
         for batch in reader:
             sizes.append(batch.num_rows)
             for name in marked:
-                _count_markers(batch.column(name), markers.setdefault(name, {}))
+                count_markers(batch.column(name), markers.setdefault(name, {}))
         return inferred, sizes
     except (OSError, pa.ArrowException) as exc:
         raise DataError(
@@ -298,19 +289,6 @@ def _infer_schema(path: Path, block_size: int) -> pa.Schema:
     return pa.schema([pa.field(f.name, pa.float64()) if pa.types.is_integer(f.type) else f for f in inferred])
 
 
-def _is_text(dtype: pa.DataType) -> bool:
-    return bool(pa.types.is_string(dtype) or pa.types.is_large_string(dtype))
-
-
-def _count_markers(column: pa.Array, counts: dict[str, int]) -> None:
-    import pyarrow.compute as pc
-
-    stripped = pc.utf8_trim_whitespace(column)
-    hit = pc.is_in(stripped, value_set=pa.array([m for m in _MARKER_SPELLINGS if m not in _UNNAMED]))
-    for item in pc.value_counts(pc.filter(stripped, hit)).to_pylist():
-        counts[item["values"]] = counts.get(item["values"], 0) + item["counts"]
-
-
 def _open_csv(
     path: Path,
     block_size: int,
@@ -318,7 +296,7 @@ def _open_csv(
     include: list[str] | None,
     *,
     types: dict[str, pa.DataType] | None = None,
-    nulls: Sequence[str] = (*_ARROW_NULLS, *_MARKER_SPELLINGS),
+    nulls: Sequence[str] = (*ARROW_NULLS, *MARKER_SPELLINGS),
 ) -> Any:
     """The streaming CSV reader (pyarrow's); ``nulls`` are missing in non-text columns (text keeps them)."""
     tab = str(path).lower().endswith(".tsv")
