@@ -20,9 +20,10 @@ __all__ = ["check_predictions_path", "evaluate", "export", "predict"]
 
 
 def _saved_run(run: str | os.PathLike[str]) -> tuple[Classifier, dict[str, Any]]:
-    """The model and ``config.json`` of one finished run: the run's manifest says ``complete`` before and
-    after both are read (``train`` marks it ``running`` before it touches either), so they are never of two
-    runs (a ``train --overwrite`` under way) nor of a run cut short.
+    """The model and ``config.json`` of one finished run, never of two runs nor of a run cut short.
+
+    The run's manifest must say ``complete`` before and after both are read (``train`` marks it
+    ``running`` before it touches either, so a ``train --overwrite`` under way is seen).
 
     Raises:
         ConfigError: the run is not finished (``run-unfinished``): being trained, or interrupted.
