@@ -389,7 +389,7 @@ def training_values(clf: Classifier, model_name: str) -> dict[str, Any]:
     Examples:
         >>> from logitlab import Classifier
         >>> training_values(Classifier(weight_decay=0.5), "sparse")["weight_decay"], training_values(Classifier(), "sparse")
-        (0.5, {'weight_decay': 0.01, 'imbalance': 'none', 'note': "the sparse model trains with weight_decay=0.01, imbalance='none' (options.SPARSE_TRAINING, in place of the defaults for dense features); pass other values to change them"})
+        (0.5, {'weight_decay': 0.01, 'imbalance': 'none', 'note': "the sparse model trains with weight_decay=0.01, imbalance='none' (options.SPARSE_TRAINING, in place of the defaults for dense features); pass other values to change them (a value equal to the default cannot be told from it: for weights use imbalance='sqrt', 'smoothed' or 'effective', or loss_options={'pos_weight': ...})"})
     """
     from .options import CLASSIFIER_DEFAULTS
 
@@ -404,7 +404,9 @@ def training_values(clf: Classifier, model_name: str) -> dict[str, Any]:
     if changed:
         out["note"] = (
             f"the sparse model trains with {', '.join(changed)} (options.SPARSE_TRAINING, in place of the "
-            "defaults for dense features); pass other values to change them"
+            "defaults for dense features); pass other values to change them (a value equal to the default "
+            "cannot be told from it: for weights use imbalance='sqrt', 'smoothed' or 'effective', or "
+            "loss_options={'pos_weight': ...})"
         )
     return out
 

@@ -205,7 +205,9 @@ same early stopping on the validation log-loss. Not tuned by a benchmark here.""
 SPARSE_TRAINING: MappingProxyType[str, Any] = MappingProxyType({"weight_decay": 0.01, "imbalance": "none"})
 """What the sparse-native model (``model="sparse"``: text columns, scipy sparse ``X``) trains with where
 ``weight_decay`` and ``imbalance`` are left at their :data:`CLASSIFIER_DEFAULTS` (a value given explicitly that
-differs from the default is used as given; its learning rate is :data:`AUTO_LR`'s ``sparse``). ``"balanced"`` weights of up to 2,000 for rare
+differs from the default is used as given; its learning rate is :data:`AUTO_LR`'s ``sparse``). A value equal
+to the default cannot be told from it: ``imbalance="balanced"`` passed explicitly still trains unweighted here
+(use ``"sqrt"``, ``"smoothed"``, ``"effective"`` or ``loss_options={"pos_weight": ...}``). ``"balanced"`` weights of up to 2,000 for rare
 labels cost ranking quality; chosen on the development set ``docs-params`` of ``benchmarks/text.py``
 (``benchmarks/RESULTS.md``, "Text (issue 23)")."""
 
