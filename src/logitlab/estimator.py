@@ -410,8 +410,13 @@ class Classifier(EstimatorBase):
 
         Raises:
             ConfigError: an invalid parameter, or ``resume`` without ``run_dir``. DataError / TargetError:
-                unusable features or labels.
+                unusable features or labels. CheckpointError: ``resume`` with other ``X`` or ``y`` than the
+                interrupted fit began with (``resume-data-changed``; their fingerprints are kept in
+                ``run_dir/.logitlab-fit.json``).
         """
+        from ._fit_data import check_fit_data
+
+        check_fit_data(run_dir, X, y, resume=resume)  # other data than the interrupted fit's: refused
         if isinstance(self.model, str) and self.model.lower() == "auto":  # tables: linear or MLP
             from ._model_choice import choose_model
 

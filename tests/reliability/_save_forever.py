@@ -10,11 +10,35 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import torch
 
 from logitlab.model_io import write_model_dir
 from logitlab.models import build_model, model_spec
+
+
+def save_version(directory: Path, model: torch.nn.Module, spec: dict[str, Any], version: int) -> None:
+    """Save ``model`` (built from ``spec``) into ``directory`` as ``version``: every float tensor filled with it."""
+    with torch.no_grad():
+        for t in model.state_dict().values():
+            if t.is_floating_point():
+                t.fill_(float(version))
+    meta = {
+        "library_version": "0",
+        "task": "binary",
+        "classes": [0, 1],
+        "label_names": ["1"],
+        "label_encoder": {},
+        "n_outputs": 1,
+        "input_shape": list(spec["input_shape"]),
+        "model_spec": spec,
+        "thresholds": None,
+        "preprocessing": {},
+        "feature_names": None,
+        "params": {"version": float(version)},
+    }
+    write_model_dir(directory, model.state_dict(), meta)
 
 
 def main(directory: str, start: int = 0, count: int = -1) -> None:
@@ -23,25 +47,7 @@ def main(directory: str, start: int = 0, count: int = -1) -> None:
     version = start
     while count < 0 or version < start + count:
         version += 1
-        with torch.no_grad():
-            for t in model.state_dict().values():
-                if t.is_floating_point():
-                    t.fill_(float(version))
-        meta = {
-            "library_version": "0",
-            "task": "binary",
-            "classes": [0, 1],
-            "label_names": ["1"],
-            "label_encoder": {},
-            "n_outputs": 1,
-            "input_shape": [64],
-            "model_spec": spec,
-            "thresholds": None,
-            "preprocessing": {},
-            "feature_names": None,
-            "params": {"version": float(version)},
-        }
-        write_model_dir(Path(directory), model.state_dict(), meta)
+        save_version(Path(directory), model, spec, version)
         if version == start + 1:
             print("saved", flush=True)
 

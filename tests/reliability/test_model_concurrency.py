@@ -19,33 +19,17 @@ import pytest
 import torch
 
 from logitlab.errors import ModelFileError
-from logitlab.model_io import read_model_dir, write_model_dir
+from logitlab.model_io import read_model_dir
 from logitlab.models import build_model, model_spec
+
+from ._save_forever import save_version
 
 SCRIPT = Path(__file__).with_name("_save_forever.py")
 SPEC = model_spec("mlp", input_shape=(16,), n_outputs=1, hidden=[32])
 
 
 def _save(directory: Path, model: torch.nn.Module, version: int) -> None:
-    with torch.no_grad():
-        for t in model.state_dict().values():
-            if t.is_floating_point():
-                t.fill_(float(version))
-    meta = {
-        "library_version": "0",
-        "task": "binary",
-        "classes": [0, 1],
-        "label_names": ["1"],
-        "label_encoder": {},
-        "n_outputs": 1,
-        "input_shape": [16],
-        "model_spec": SPEC,
-        "thresholds": None,
-        "preprocessing": {},
-        "feature_names": None,
-        "params": {"version": float(version)},
-    }
-    write_model_dir(directory, model.state_dict(), meta)
+    save_version(directory, model, SPEC, version)
 
 
 def _version(directory: Path) -> float:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import errno
 import os
+import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -57,23 +59,32 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     return root / "run", data
 
 
+@pytest.fixture
+def train(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Callable[..., tuple[int, str]]:
+    """``train(out, *flags, target="label")``: ``logitlab train`` of a fresh data file; ``(exit code, stderr)``."""
+    data = _table(tmp_path / "data.csv")
+
+    def run(out: Path, *extra: str, target: str = "label") -> tuple[int, str]:
+        return _run(["train", str(data), "--target", target, "--out", str(out), *TRAIN, *extra], capsys)
+
+    return run
+
+
 # ---- train --out: only what the run owns -------------------------------------------------------------
 def test_train_keeps_a_users_folder_in_checkpoints(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, train: Callable[..., tuple[int, str]]
 ) -> None:
     """`mkdir -p proj/checkpoints/my_experiment && train --out proj`: refused; with --overwrite it survives."""
-    data = _table(tmp_path / "data.csv")
     mine = tmp_path / "proj" / "checkpoints" / "my_experiment"
     mine.mkdir(parents=True)
     (mine / "notes.txt").write_text("mine")
-    argv = ["train", str(data), "--target", "label", "--out", str(tmp_path / "proj"), *TRAIN]
 
-    code, err = _run(argv, capsys)
+    code, err = train(tmp_path / "proj")
     assert code == 2 and "checkpoints" in err and "a logitlab run did not write" in err
     assert "Fix:" in err and "--overwrite" in err
     assert sorted(p.name for p in (tmp_path / "proj").iterdir()) == ["checkpoints"]  # nothing written
 
-    code, _ = _run([*argv, "--overwrite"], capsys)
+    code, _ = train(tmp_path / "proj", "--overwrite")
     assert code == 0
     assert (mine / "notes.txt").read_text() == "mine"  # pruning never touched it
     ckpts = tmp_path / "proj" / "checkpoints"
@@ -83,9 +94,8 @@ def test_train_keeps_a_users_folder_in_checkpoints(
 
 
 def test_train_never_follows_a_symlinked_checkpoints(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, train: Callable[..., tuple[int, str]]
 ) -> None:
-    data = _table(tmp_path / "data.csv")
     elsewhere = tmp_path / "elsewhere"
     (elsewhere / "precious").mkdir(parents=True)
     (elsewhere / "precious" / "a.bin").write_bytes(b"\x00\x01")
@@ -94,20 +104,19 @@ def test_train_never_follows_a_symlinked_checkpoints(
     (out / "checkpoints").symlink_to(elsewhere, target_is_directory=True)
     before = _snapshot(elsewhere)
     for extra in ([], ["--overwrite"]):
-        code, err = _run(["train", str(data), "--target", "label", "--out", str(out), *TRAIN, *extra], capsys)
+        code, err = train(out, *extra)
         assert code == 2 and "symbolic link" in err and str(out / "checkpoints") in err and "Fix:" in err
     assert _snapshot(elsewhere) == before and sorted(p.name for p in elsewhere.iterdir()) == ["precious"]
 
 
 @pytest.mark.parametrize("name", ["report.html", "metrics.csv", "train_config.json"])
 def test_train_refuses_user_files_with_run_file_names(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str
+    tmp_path: Path, train: Callable[..., tuple[int, str]], name: str
 ) -> None:
-    data = _table(tmp_path / "data.csv")
     out = tmp_path / "proj"
     out.mkdir()
     (out / name).write_text("the user's own file")
-    code, err = _run(["train", str(data), "--target", "label", "--out", str(out), *TRAIN], capsys)
+    code, err = train(out)
     assert code == 2 and str(out / name) in err and "--overwrite" in err and "another --out" in err
     assert (out / name).read_text() == "the user's own file"
 
@@ -254,22 +263,21 @@ def _no_space_for(monkeypatch: pytest.MonkeyPatch, needle: str, folder: Path | N
 )
 def test_disk_full_while_training_writes_ends_in_exit_2(
     tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
+    train: Callable[..., tuple[int, str]],
     monkeypatch: pytest.MonkeyPatch,
     needle: str,
     top: bool,
 ) -> None:
-    data = _table(tmp_path / "data.csv")
     out = tmp_path / "run"
     _no_space_for(monkeypatch, needle, out if top else None)
-    code, err = _run(["train", str(data), "--target", "label", "--out", str(out), *TRAIN], capsys)
+    code, err = train(out)
     assert code == 2, err
     assert "No space left on device" in err and "Fix:" in err and err.count("Error:") == 1
     assert _temp_files(out) == []  # nothing half-written
     assert outputs.read_manifest(out)["state"] == "running"  # type: ignore[index]  # not marked complete
     monkeypatch.undo()
     checkpointed = (out / "checkpoints" / "last.json").is_file()
-    code, err = _run(["train", str(data), "--target", "label", "--out", str(out), *TRAIN], capsys)
+    code, err = train(out)
     if checkpointed:  # trained and checkpointed: resume or start over
         assert code == 2 and "interrupted run" in err and "--resume" in err and "--overwrite" in err
     else:  # failed before its first checkpoint: nothing to keep, the same command just trains
@@ -355,13 +363,12 @@ def test_read_only_out_is_refused_before_the_data_is_read(
 
 
 def test_train_that_fails_on_its_data_leaves_nothing_and_blocks_nothing(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, train: Callable[..., tuple[int, str]]
 ) -> None:
-    data = _table(tmp_path / "data.csv")
     out = tmp_path / "run"
-    code, err = _run(["train", str(data), "--target", "nope", "--out", str(out), *TRAIN], capsys)
+    code, err = train(out, target="nope")
     assert code == 2 and "nope" in err and not out.exists()  # the folder it made is gone again
-    code, _ = _run(["train", str(data), "--target", "label", "--out", str(out), *TRAIN], capsys)
+    code, _ = train(out)
     assert code == 0
 
 
@@ -372,3 +379,41 @@ def test_output_error_is_an_os_error_with_a_fix() -> None:
     assert "free disk space" in (info.value.fix or "")
     with pytest.raises(FileNotFoundError), outputs.output_errors("/somewhere"):  # an input's error stays
         raise FileNotFoundError(errno.ENOENT, "No such file", "/elsewhere/data.csv")
+
+
+def test_predict_and_evaluate_refuse_a_run_being_written_or_interrupted(
+    trained: tuple[Path, Path],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A run whose manifest is not ``complete`` (a ``train --overwrite`` under way, or killed) is not read:
+    its ``model.json`` and ``config.json`` may be of two runs. Also when the train starts between the reads."""
+    from logitlab.estimator import Classifier
+
+    run, data = trained
+    copy = tmp_path / "run"
+    shutil.copytree(run, copy)
+    manifest = outputs.read_manifest(copy)
+    assert manifest is not None and manifest["state"] == "complete"
+    outputs.start_run(copy, {k: v for k, v in manifest.items() if k not in ("format", "version", "state")})
+    for argv in (
+        ["predict", str(copy), str(data), "--out", str(tmp_path / "p.csv")],
+        ["evaluate", str(copy), str(data)],
+    ):
+        code, err = _run(argv, capsys)
+        assert code == 2 and "not finished" in err and "--resume" in err, err
+    assert not (tmp_path / "p.csv").exists()
+    outputs.finish_run(copy)
+    assert _run(["evaluate", str(copy), str(data)], capsys)[0] == 0
+
+    load = Classifier.load.__func__  # type: ignore[attr-defined]
+
+    def load_then_a_train_starts(cls: type[Classifier], path: object) -> Classifier:
+        clf = load(cls, path)
+        outputs.start_run(copy, {"command": "train"})  # between the model and config.json
+        return clf
+
+    monkeypatch.setattr(Classifier, "load", classmethod(load_then_a_train_starts))
+    code, err = _run(["evaluate", str(copy), str(data)], capsys)
+    assert code == 2 and "not finished" in err, err

@@ -226,3 +226,87 @@ def test_the_data_fingerprint_changes_with_the_data_and_not_otherwise(tmp_path: 
     _table(one, n=40, seed=3)  # other bytes, the same size and time
     os.utime(one, ns=(stat.st_atime_ns, stat.st_mtime_ns))
     assert data_fingerprint(one) != before[str(one)]
+
+
+def test_fit_resume_refuses_other_x_or_y(tmp_path: Path) -> None:
+    """``fit(..., resume=True)`` with one value of ``X`` or ``y`` changed is refused, naming which differs."""
+    from sklearn.datasets import make_classification
+
+    from logitlab.errors import CheckpointError
+
+    X, y = make_classification(n_samples=60, n_features=4, random_state=0)
+    params: dict[str, Any] = {"epochs": 1, "random_state": 0, "device": "cpu", "verbose": False}
+    Classifier(**params).fit(X, y, run_dir=tmp_path)  # leaves checkpoints/last.json, as an interrupted fit
+    assert (tmp_path / "checkpoints" / "last.json").is_file()
+    other_x, other_y = X.copy(), y.copy()
+    other_x[17, 2] += 1e-6
+    other_y[5] = 1 - other_y[5]
+    for args, named in (
+        ((other_x, y), "X differs"),
+        ((X, other_y), "y differs"),
+        ((other_x, other_y), "X and y"),
+    ):
+        with pytest.raises(CheckpointError, match=named) as info:
+            Classifier(**params).fit(*args, run_dir=tmp_path, resume=True)
+        assert info.value.code == "resume-data-changed" and info.value.param == "resume"
+        assert "resume=False" in (info.value.fix or "")
+    Classifier(**params).fit(X.copy(), list(y), run_dir=tmp_path, resume=True)  # equal values: resumes
+    (tmp_path / ".logitlab-fit.json").write_text("{not json")
+    with pytest.raises(CheckpointError) as info:
+        Classifier(**params).fit(X, y, run_dir=tmp_path, resume=True)
+    assert info.value.code == "resume-record-invalid"
+    Classifier(**params).fit(
+        other_x, y, run_dir=tmp_path
+    )  # resume=False starts over and records the new data
+    Classifier(**params).fit(other_x, y, run_dir=tmp_path, resume=True)
+
+
+def test_array_fingerprint_follows_the_values() -> None:
+    """Equal values give one fingerprint; a changed value, dtype, shape, sparse entry or column name another."""
+    import numpy as np
+    import pandas as pd
+    import scipy.sparse as sp
+
+    from logitlab.workflows.heldout import array_fingerprint
+
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=(30, 4))
+    fp = array_fingerprint(a)
+    assert fp == array_fingerprint(a.copy()) == array_fingerprint(torch.from_numpy(a.copy()))
+    assert fp == array_fingerprint(np.asfortranarray(a))  # the same values in another memory layout
+    b = a.copy()
+    b[29, 3] = np.nextafter(b[29, 3], 1.0)
+    others = [b, a.astype(np.float32), a.reshape(4, 30), a[:, ::-1]]
+    frame = pd.DataFrame(a, columns=list("abcd"))
+    csr = sp.csr_matrix(np.where(a > 0, a, 0.0))
+    changed = csr.copy()
+    changed.data[0] += 1.0
+    assert array_fingerprint(frame) == array_fingerprint(frame.copy())
+    assert array_fingerprint(csr) == array_fingerprint(csr.tocsc())
+    prints = [fp, *map(array_fingerprint, [*others, frame, frame.rename(columns={"d": "e"}), csr, changed])]
+    assert len(set(prints)) == len(prints)
+    assert array_fingerprint(["a", "b"]) != array_fingerprint(["a", "c"])
+    assert array_fingerprint([["a"], ["a", "b"]]) != array_fingerprint([["a"], ["b"]])  # ragged label lists
+    assert array_fingerprint(object()) is None  # not an array (a lazy dataset): not checked
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["{not json", "[]", '{"format": "other", "state": "running"}', '{"format": "logitlab-run", "state": 7}'],
+    ids=["unparseable", "list", "other-format", "bad-state"],
+)
+def test_resume_refuses_a_damaged_manifest(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str
+) -> None:
+    """A garbage ``.logitlab-run.json`` is exit 2 with ``--resume`` (naming it and ``--overwrite``), not a resume."""
+    data = _table(tmp_path / "data.csv", n=60)
+    out = tmp_path / "run"
+    (out / "checkpoints").mkdir(parents=True)
+    (out / "checkpoints" / "last.json").write_text("{}")
+    assert outputs.check_run_dir(out, resume=True) == out  # no manifest at all: a run begun before manifests
+    (out / outputs.MANIFEST).write_text(text)
+    capsys.readouterr()
+    assert cli.main(["train", str(data), "--target", "label", "--out", str(out), *RESUMABLE, "--resume"]) == 2
+    err = capsys.readouterr().err
+    assert str(out / outputs.MANIFEST) in err and "--overwrite" in err and "Traceback" not in err, err
+    assert (out / outputs.MANIFEST).read_text() == text  # left as it was

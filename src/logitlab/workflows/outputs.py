@@ -59,6 +59,7 @@ RUN_ENTRIES: tuple[str, ...] = (*RUN_FILES, "train_config.json", "plots", "check
 """Every name ``train`` writes directly inside ``--out`` (besides :data:`LOCK`)."""
 
 _FORMAT = "logitlab-run"
+_STATES = ("running", "complete")
 _EXAMPLES = {"predictions": "predictions.csv", "plot": "plot.png", "ONNX export": "model.onnx"}
 _IGNORED_PARAMS = frozenset({"verbose"})  # may change between an interrupted run and its resume
 
@@ -129,6 +130,14 @@ def check_run_dir(out: str | os.PathLike[str], *, overwrite: bool = False, resum
     """
     path = check_run_path(out, overwrite=overwrite, resume=resume)
     manifest = read_manifest(path)
+    if resume and (path / MANIFEST).exists() and (manifest is None or manifest.get("state") not in _STATES):
+        raise _fail(  # a damaged manifest: the run's settings and data cannot be checked against it
+            f"{path / MANIFEST} is unreadable or not a logitlab run manifest (damaged or edited), so "
+            "resuming cannot check that the settings and data are the interrupted run's.",
+            "pass overwrite=True to start the run over (or restore the manifest).",
+            "run-manifest-invalid",
+            "resume",
+        )
     held = [name for name in RUN_ENTRIES if (path / name).exists()]
     if manifest is not None and manifest.get("state") != "complete" and not _interrupted(path, manifest):
         return path  # this library's run that failed before its first checkpoint: nothing to keep

@@ -20,10 +20,42 @@ __all__ = ["check_predictions_path", "evaluate", "export", "predict"]
 
 
 def _saved_run(run: str | os.PathLike[str]) -> tuple[Classifier, dict[str, Any]]:
+    """The model and ``config.json`` of one finished run, never of two runs nor of a run cut short.
+
+    The run's manifest must say ``complete`` before and after both are read (``train`` marks it
+    ``running`` before it touches either, so a ``train --overwrite`` under way is seen).
+
+    Raises:
+        ConfigError: the run is not finished (``run-unfinished``): being trained, or interrupted.
+    """
     from ..estimator import Classifier
 
+    before = _finished_manifest(run)
     clf = Classifier.load(run)
-    return clf, _run_config(Path(run) / "config.json")
+    config = _run_config(Path(run) / "config.json")
+    if _finished_manifest(run) != before:
+        raise _unfinished(run)
+    return clf, config
+
+
+def _finished_manifest(run: str | os.PathLike[str]) -> dict[str, Any] | None:
+    """The run's manifest (``None`` for a model saved without one); a run not ``complete`` raises."""
+    from .outputs import read_manifest
+
+    manifest = read_manifest(run)
+    if manifest is not None and manifest.get("state") != "complete":
+        raise _unfinished(run)
+    return manifest
+
+
+def _unfinished(run: str | os.PathLike[str]) -> ConfigError:
+    return ConfigError(
+        f"{run} holds a run that is not finished: another `train` is writing it, or it was interrupted; "
+        "its files may be of two runs.",
+        fix="wait for that train to finish, or continue the interrupted run with `train ... --resume` "
+        "(or start it over with --overwrite).",
+        code="run-unfinished",
+    )
 
 
 def _run_config(path: Path) -> dict[str, Any]:
