@@ -228,6 +228,17 @@ def test_check_output_file_through_a_symlinked_folder_into_a_run(
     assert info.value.code == "out-in-run"
 
 
+def test_out_through_a_broken_link_names_the_link(
+    trained: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run, data = trained
+    (tmp_path / "gone").symlink_to(tmp_path / "nowhere", target_is_directory=True)
+    assert cli.main(["predict", str(run), str(data), "--out", str(tmp_path / "gone" / "p.csv")]) == 2
+    err = capsys.readouterr().err
+    assert f"{tmp_path / 'gone'} is a symbolic link to {tmp_path / 'nowhere'}, which does not exist" in err
+    assert not (tmp_path / "nowhere").exists()
+
+
 # ---- failures while writing: exit 2, one message, nothing half-written ------------------------------
 def _no_space_for(monkeypatch: pytest.MonkeyPatch, needle: str, folder: Path | None = None) -> None:
     """``fsync`` fails with ENOSPC for temporary files whose name holds ``needle`` (what a full disk does).

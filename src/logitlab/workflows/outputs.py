@@ -376,6 +376,14 @@ def _under(filename: Any, target: str | os.PathLike[str]) -> bool:
     return name == top or name.startswith(top.rstrip(os.sep) + os.sep) or top.startswith(name + os.sep)
 
 
+def _broken_link(path: str | os.PathLike[str]) -> Path | None:
+    """The first part of ``path`` that is a symbolic link leading nowhere (mkdir then says "File exists")."""
+    for part in reversed([Path(path), *Path(path).parents]):
+        if part.is_symlink() and not part.exists():
+            return part
+    return None
+
+
 @contextlib.contextmanager
 def output_errors(target: str | os.PathLike[str]) -> Iterator[None]:
     """Turn an ``OSError`` raised while writing under ``target`` into :class:`OutputError` (with a fix).
@@ -390,10 +398,17 @@ def output_errors(target: str | os.PathLike[str]) -> Iterator[None]:
             raise  # ours already, or a file read elsewhere (an input)
         where = exc.filename or target
         reason = exc.strerror or str(exc)
+        fix = _FIXES.get(exc.errno or 0, "check the path, its permissions and free disk space")
+        broken = _broken_link(where) if exc.errno in (errno.EEXIST, errno.ENOTDIR) else None
+        if broken is not None:
+            fix = (
+                f"{broken} is a symbolic link to {os.readlink(broken)}, which does not exist: "
+                "fix or remove it, or choose another out="
+            )
         raise OutputError(
             f"Cannot write {where}: {reason}. Nothing half-written was left: each file is written "
             "whole or not at all.",
-            fix=_FIXES.get(exc.errno or 0, "check the path, its permissions and free disk space") + ".",
+            fix=fix + ".",
             code="write-failed",
             param="out",
         ) from exc
