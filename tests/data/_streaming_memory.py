@@ -2,7 +2,7 @@
 
 Usage: python _streaming_memory.py DATA_DIR MODE
     MODE "memory": the in-memory path on ``a.parquet``, one epoch: ``{"rise": bytes}``;
-    MODE "streaming": ``a.parquet`` and ``b.parquet`` streamed, two epochs:
+    MODE "streaming": ``a.parquet`` and ``b.parquet`` streamed, four epochs:
     ``{"rise": bytes, "by_epoch": [RSS rise after each epoch]}``.
 
 torch is warmed up first (one fit of the same model), then the high-water mark is reset
@@ -53,7 +53,7 @@ def main(data: str, mode: str) -> None:
     small = {"sample_rows": 20_000, "read_rows": 16_384, "shuffle_buffer": 16_384}
     bundle = load_streaming([Path(data) / "a.parquet", Path(data) / "b.parquet"], target="y", **small)
     rss = RssPerEpoch(base)
-    Trainer(net, loss, cfg.replace(epochs=2), callbacks=[rss]).fit(bundle.train.training_data())
+    Trainer(net, loss, cfg.replace(epochs=4), callbacks=[rss]).fit(bundle.train.training_data())
     print(json.dumps({"rise": status("VmHWM") - base, "by_epoch": rss.rss}))
 
 

@@ -4,8 +4,11 @@ A small version of ``benchmarks/streaming.py`` (which trains on 5 GB): two Parqu
 (float64). The reference is the in-memory path, which grows by several times the file it reads
 (pandas float64 + float32 tensors). Streamed, the process holds one record batch, a 16k-row shuffle
 buffer, the statistics' samples and what its allocators keep, none of which depends on the data
-size: the peak rise for both files must stay under half the in-memory rise for one, and the RSS
-after the second epoch within a few MiB of the first (nothing accumulates).
+size: the peak rise for both files must stay under half the in-memory rise for one, and nothing
+accumulates: over four epochs, the RSS after the last is within a third of one file of the RSS after
+the second. (The first epoch is not the reference: glibc's arenas and pyarrow's pool settle over the
+first two, by up to 10 MiB on a busy machine; a leak of the rows read would add the 60 MB read each
+epoch.)
 """
 
 from __future__ import annotations
@@ -56,4 +59,5 @@ def test_streaming_memory_is_bounded(tmp_path: Path) -> None:
     mib = f"(MiB: file {size >> 20}, in-memory {in_memory >> 20}, streamed peak {peak >> 20}, by epoch {[r >> 20 for r in by_epoch]})"
     assert in_memory > 2 * size, mib  # the reference: reading the table whole costs more than the file
     assert peak < in_memory / 2, mib  # twice the data streamed, under half the memory
-    assert by_epoch[1] - by_epoch[0] < size / 10, mib  # nothing accumulates from epoch to epoch
+    assert len(by_epoch) == 4, mib
+    assert by_epoch[3] - by_epoch[1] < size / 3, mib  # nothing accumulates from epoch to epoch
