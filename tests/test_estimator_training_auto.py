@@ -23,7 +23,16 @@ from logitlab.options import AUTO_TRAINING, SPARSE_TRAINING
 from logitlab.train import eager_optim
 
 FAST = {"model": "mlp", "epochs": 3, "cv": 1, "device": "cpu", "random_state": 0}
-TEXT = {"epochs": 2, "cv": 1, "device": "cpu", "random_state": 0, "val_size": 0.0}
+# a hidden layer: the sparse model trained by minibatches (the linear one is fitted full-batch,
+# tests/models/test_sparse_full_batch.py)
+TEXT = {
+    "epochs": 2,
+    "cv": 1,
+    "device": "cpu",
+    "random_state": 0,
+    "val_size": 0.0,
+    "model_options": {"hidden": [8]},
+}
 
 
 def _table(n: int = 120, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
