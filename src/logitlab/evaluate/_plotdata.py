@@ -11,11 +11,12 @@ import torch
 
 from ..tasks import Task, probabilities
 from ._inputs import format_pair
+from .decision import DecisionRule
 from .reliability import reliability_bins
-from .thresholds import Thresholds, predict_labels
 
 if TYPE_CHECKING:
     from .calibration import Calibration
+    from .thresholds import Thresholds
 
 __all__ = ["columns", "operating_point", "operating_points", "read_history", "reliability_panels"]
 
@@ -55,8 +56,8 @@ def columns(
 
 
 def operating_points(z: torch.Tensor, task: Task, thresholds: Thresholds | None) -> torch.Tensor:
-    """0/1 decisions [N, K] with the given thresholds (multiclass: one-vs-rest of the decided class)."""
-    d = predict_labels(z, task=task, thresholds=thresholds)
+    """0/1 decisions [N, K] of logits on the calibrated scale with the given thresholds (multiclass: one-vs-rest of the decided class)."""
+    d = DecisionRule(task, thresholds=thresholds).decide(z)
     if task is Task.BINARY:
         return d[:, None]
     if task is Task.MULTICLASS:
@@ -92,7 +93,7 @@ def reliability_panels(
     z, y = format_pair(logits, targets, task)
     variants = [("uncalibrated", probabilities(z, task))]
     if calibration is not None:
-        variants.append(("calibrated", calibration.transform(z)))
+        variants.append(("calibrated", DecisionRule(task, calibration).probabilities(z)))
     if task is Task.MULTICLASS:
         return [[_curve(name, p.max(1).values, (p.argmax(1) == y).long(), n_bins) for name, p in variants]]
     y2 = y[:, None] if task is Task.BINARY else y
