@@ -645,13 +645,13 @@ def restore(
     """A fitted Classifier from a validated ``model.json`` and its weights.
 
     Every field is checked against the others and the spec against the stored tensors
-    (:mod:`logitlab.model_check`) before anything is built; a malformed field is a ``ModelFileError``
+    (:mod:`logitlab.model_io.check`) before anything is built; a malformed field is a ``ModelFileError``
     naming it. A text model of ``model="hf:..."`` reads its ``tokenizer.json`` from ``directory``
     (checked against the SHA-256 in ``model.json``).
     """
     from .data import DataState, LabelEncoder
     from .evaluate import Calibration, Thresholds
-    from .model_check import check_model_meta, guarded
+    from .model_io.check import check_model_meta, guarded
 
     tensors = {k: (list(v.shape), str(v.dtype)) for k, v in state.items()}
     spec, model = check_model_meta(meta, tensors)  # first: nothing is built from an unchecked field
@@ -693,7 +693,7 @@ def restore(
     clf.data_state_ = guarded("preprocessing", lambda: DataState.from_dict(meta["preprocessing"]))
     pre = clf.data_state_.preprocessor
     if getattr(pre, "kind", None) == "hf_text":
-        from .model_bytes import read_tokenizer
+        from .model_io.safe_read import read_tokenizer
 
         if directory is None:
             raise ModelFileError(

@@ -686,7 +686,7 @@ class Classifier(EstimatorBase):
         Returns:
             Path: the directory.
         """
-        from .model_bytes import write_tokenizer
+        from .model_io.safe_read import write_tokenizer
 
         check_fitted(self, "model_")
         pre = self.data_state_.preprocessor

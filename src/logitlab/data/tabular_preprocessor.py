@@ -38,7 +38,7 @@ import pandas as pd
 
 from ..errors import ConfigError, DataError, LogitlabWarning
 from ..options import MISSING_CATEGORY, NA_MARKERS, NUMERIC_SCALINGS, choices_text
-from .rows import TABLE_ROWS, RowNamer
+from .row_names import TABLE_ROWS, RowNamer
 
 __all__ = [
     "CALENDAR_PARTS",

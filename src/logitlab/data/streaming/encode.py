@@ -28,8 +28,8 @@ import pyarrow.compute as pc
 
 from ...errors import DataError, TargetError
 from ...tasks import Task
-from ..labels import LabelEncoder
-from ..rows import INDEX, RowNamer
+from ..label_encoder import LabelEncoder
+from ..row_names import INDEX, RowNamer
 from ..tabular_preprocessor import TabularPreprocessor, refuse_infinite
 
 __all__ = ["TableEncoder", "arrow_labels", "numeric_values"]
