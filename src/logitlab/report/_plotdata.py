@@ -1,4 +1,4 @@
-"""Data behind the figures in :mod:`logitlab.plots`: history, one-vs-rest columns, operating points, reliability."""
+"""Data behind the figures in :mod:`logitlab.report.plots`: history, one-vs-rest columns, operating points, reliability."""
 
 from __future__ import annotations
 
@@ -9,14 +9,14 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
+from ..evaluate import format_pair
+from ..evaluate.decision import DecisionRule
+from ..evaluate.reliability import reliability_bins
 from ..tasks import Task, probabilities
-from ._inputs import format_pair
-from .decision import DecisionRule
-from .reliability import reliability_bins
 
 if TYPE_CHECKING:
-    from .calibration import Calibration
-    from .thresholds import Thresholds
+    from ..evaluate.calibration import Calibration
+    from ..evaluate.thresholds import Thresholds
 
 __all__ = ["columns", "operating_point", "operating_points", "read_history", "reliability_panels"]
 
