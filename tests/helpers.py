@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 # ------------------------------------------------------------------------------------ training settings
 # The smallest `Classifier` settings a test trains with: a few epochs on the CPU, seeded. A test that needs
@@ -58,8 +57,10 @@ def blobs(n: int = 200, classes: int = 2, seed: int = 0) -> tuple[np.ndarray, np
     return X, np.digitize(score, np.quantile(score, np.linspace(0, 1, classes + 1)[1:-1]))
 
 
-def ab_frame(n: int = 60, seed: int = 0) -> pd.DataFrame:
-    """A table ``a, b, target``: two standard-normal columns and ``target = a > 0`` (0/1)."""
+def ab_frame(n: int = 60, seed: int = 0) -> Any:
+    """A ``pandas.DataFrame`` ``a, b, target``: two standard-normal columns and ``target = a > 0`` (0/1)."""
+    import pandas as pd  # here, not at the top: scripts run by the tests import this module
+
     x = np.random.default_rng(seed).normal(size=(n, 2))
     return pd.DataFrame({"a": x[:, 0], "b": x[:, 1], "target": (x[:, 0] > 0).astype(int)})
 
