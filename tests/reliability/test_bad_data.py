@@ -85,7 +85,7 @@ def test_inf_in_a_feature_is_a_data_error_naming_column_and_row(tmp_path: Path):
     frame.to_csv(tmp_path / "d.csv", index=False)
     with pytest.raises(DataError, match=r"Column 'b' holds -inf at line 6 \(1 infinite") as err:
         load_dataset(tmp_path / "d.csv")
-    assert err.value.code == "infinite-value"
+    assert err.value.code == "nonfinite-features"
     assert "drop=['b']" in (err.value.fix or "")
 
 
@@ -103,7 +103,7 @@ def test_inf_at_predict_time_names_the_column_with_a_fix_that_fits_a_trained_mod
 
 
 def test_inf_in_a_streamed_column_names_the_file_and_row(tmp_path: Path):
-    from logitlab.data.rows import RowNamer
+    from logitlab.data.row_names import RowNamer
     from logitlab.data.streaming.encode import TableEncoder
     from logitlab.data.tabular_preprocessor import NumericColumn, TabularPreprocessor
 
@@ -173,7 +173,7 @@ def test_mlp_too_large_is_refused_before_anything_is_allocated():
 
 
 def test_text_in_a_streamed_numeric_column_names_column_value_file_and_row():
-    from logitlab.data.rows import RowNamer
+    from logitlab.data.row_names import RowNamer
     from logitlab.data.streaming.encode import numeric_values
 
     np.testing.assert_array_equal(numeric_values(pa.array(["1.5", None, "2"]), "a"), [1.5, np.nan, 2.0])
@@ -185,7 +185,7 @@ def test_text_in_a_streamed_numeric_column_names_column_value_file_and_row():
 
 def test_mixed_spellings_of_one_label_are_warned_with_their_counts(tmp_path: Path):
     from logitlab.data import load_dataset
-    from logitlab.data.labels import LabelEncoder
+    from logitlab.data.label_encoder import LabelEncoder
     from logitlab.errors import LogitlabWarning
 
     frame = ab_frame(80).astype({"target": object})

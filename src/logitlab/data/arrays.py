@@ -27,9 +27,9 @@ from ..options import LOAD_DEFAULTS
 from ..tasks import Task
 from .array_preprocessor import ArrayPreprocessor, as_numeric
 from .bundle import DatasetBundle, DataState, Kind, make_bundle
-from .labels import encode_labels
+from .label_encoder import encode_labels
 from .preprocessors import transform_features
-from .rows import INDEX
+from .row_names import INDEX
 from .sparse import as_sparse, is_sparse
 from .split import split_indices
 from .tabular import fit_text_features

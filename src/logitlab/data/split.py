@@ -27,7 +27,7 @@ from torch import Tensor
 from ..errors import ConfigError
 from ..options import FEW_ROWS
 from ..tasks import Task
-from .labels import LabelEncoder
+from .label_encoder import LabelEncoder
 from .shuffle_split import stratified_folds, train_test_split
 
 __all__ = ["fold_indices", "iterative_stratification", "small_split_notes", "split_indices"]

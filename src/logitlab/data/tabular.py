@@ -20,11 +20,11 @@ from ..options import LOAD_DEFAULTS
 from ..tasks import Task
 from .bundle import DatasetBundle, DataState, Inputs, make_bundle
 from .csv_dialect import header_names, sniff_csv
-from .labels import LabelEncoder, encode_labels
-from .rows import CSV_LINES, TABLE_ROWS, RowNamer
+from .label_encoder import LabelEncoder, encode_labels
+from .row_names import CSV_LINES, TABLE_ROWS, RowNamer
 from .sparse import SparseRows
 from .split import split_indices
-from .table_rows import INDEX_COLUMN_NAMES, check_columns, index_like_columns, labelled_rows, row_ids
+from .table_selection import INDEX_COLUMN_NAMES, check_columns, index_like_columns, labelled_rows, row_ids
 from .tabular_preprocessor import TabularPreprocessor
 from .text import TextTablePreprocessor, check_text_columns, detect_text_columns
 

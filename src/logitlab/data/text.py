@@ -29,7 +29,7 @@ import pandas as pd
 
 from ..errors import ConfigError, DataError
 from ..options import TEXT_DETECTION, TEXT_VECTORIZER
-from .rows import TABLE_ROWS, RowNamer
+from .row_names import TABLE_ROWS, RowNamer
 from .tabular_preprocessor import TabularPreprocessor
 
 if TYPE_CHECKING:

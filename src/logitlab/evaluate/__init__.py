@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ._inputs import format_pair
 from .calibration import CALIBRATION_METHODS, Calibration, calibrate, check_calibration_method
 from .epoch import epoch_metrics, rank_auroc
 from .reliability import calibration_metrics, multilabel_calibration_error, reliability_bins
@@ -36,6 +37,7 @@ __all__ = [
     "classification_report",
     "compute_metrics",
     "epoch_metrics",
+    "format_pair",
     "format_classification_report",
     "multilabel_calibration_error",
     "predict_labels",

@@ -65,7 +65,7 @@ def _run_config(path: Path) -> dict[str, Any]:
     ``ModelFileError``.
     """
     from ..errors import ModelFileError
-    from ..model_bytes import MAX_META_BYTES, parse_model_json
+    from ..model_io.safe_read import MAX_META_BYTES, parse_model_json
 
     if not os.path.lexists(path):
         return {}
@@ -130,7 +130,7 @@ def evaluate(
         rows, held_notes = held_out_rows(spec, inputs, clf, config)
         data, notes = inputs.subset(rows), [*notes, *held_notes]
     if data.y is None or len(data) == 0:
-        from ..data.label_values import quoted
+        from ..data.label_parsing import quoted
 
         known = quoted(clf.label_names_ if clf.task_ != "binary" else clf.classes_, 10)
         why = "; ".join(inputs.notes) or f"{len(inputs)} labelled rows, none in the test split"

@@ -210,10 +210,10 @@ def _epochs_text(clf: Classifier) -> str:
 def feature_importance(clf: Classifier, bundle: DatasetBundle) -> dict[str, Any]:
     """Permutation importance of the raw table columns on the validation split (tables only).
 
-    See :func:`logitlab.importance.permutation_table`; returns ``{"skipped": reason}`` for images,
+    See :func:`logitlab.report.importance.permutation_table`; returns ``{"skipped": reason}`` for images,
     in-memory arrays or an empty validation split.
     """
-    from ..importance import permutation_table
+    from ..report.importance import permutation_table
 
     if bundle.table is None or bundle.kind != "tabular":
         return {"skipped": "computed for tables only"}
@@ -286,8 +286,8 @@ def _write_report(
 ) -> Path:
     """``report.html`` with ``plots/``: the doctor on the training labels and the evaluation logits, metrics, figures."""
     from ..doctor import diagnose, diagnose_dataset
-    from ..importance import informative_terms
     from ..report import write_report
+    from ..report.importance import informative_terms
 
     split, logits, metrics = scored
     findings = list(diagnose_dataset(named_labels(bundle.train.y, bundle), task=clf.task_).findings)

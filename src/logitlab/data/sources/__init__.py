@@ -17,7 +17,7 @@ from ...errors import ConfigError, DataError
 from ...options import LABEL_MODES, MISSING_TARGET, NUMERIC_SCALINGS, choices_text
 from ...tasks import Task
 from ..bundle import DatasetBundle, DataState, Inputs
-from ..images import Normalize
+from ..image_files import Normalize
 from ..label_map import parse_label_map
 from ..tabular import TABLE_SUFFIXES
 from .base import LoadOptions, Source, Spec
@@ -106,7 +106,7 @@ def load_dataset(
             :data:`~logitlab.options.TEXT_DETECTION`, each noted), a list of columns, or ``[]`` (none).
             Default: ``"auto"``.
         label_pattern (str): regex whose first group (or group ``label``) is the label of a file name.
-            Default: :data:`~logitlab.data.images.DEFAULT_LABEL_PATTERN`.
+            Default: :data:`~logitlab.data.image_files.DEFAULT_LABEL_PATTERN`.
         image_column (str, optional): the path column of a CSV of images. Default: detected by name.
         allow_outside_root (bool): let an image CSV or folder, or the files of a streamed folder or glob,
             point outside its folder (paths, symbolic links). Default: ``False``.

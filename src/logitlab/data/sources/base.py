@@ -24,8 +24,8 @@ import pandas as pd
 from ...options import LOAD_DEFAULTS
 from ...tasks import Task
 from ..bundle import DatasetBundle, DataState, Inputs, Kind
-from ..images import DEFAULT_LABEL_PATTERN, Normalize
-from ..rows import RowNamer
+from ..image_files import DEFAULT_LABEL_PATTERN, Normalize
+from ..row_names import RowNamer
 from ..tabular import TABLE_SUFFIXES, read_table
 
 __all__ = ["BUILTIN_PREFIX", "LoadOptions", "Source", "Spec"]

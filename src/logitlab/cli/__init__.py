@@ -13,7 +13,7 @@ Examples:
 """
 
 # Longer than the 400-line aim on purpose: the argparse definitions of every command and flag read best in
-# one place; rendering lives in cli_text.py and the work in workflows/.
+# one place; rendering lives in cli/text.py and the work in workflows/.
 
 from __future__ import annotations
 
@@ -25,18 +25,7 @@ import sys
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from .cli_text import (
-    cv_arg,
-    epochs_arg,
-    image_size,
-    in_cli_spelling,
-    lr_arg,
-    metrics_table,
-    respell,
-    summary_table,
-    weight_decay_arg,
-)
-from .options import (
+from ..options import (
     CALIBRATION_METHODS,
     DEVICES,
     EXPORT_FORMATS,
@@ -52,7 +41,18 @@ from .options import (
     PRECISIONS,
     TASK_CHOICES,
 )
-from .options import CLASSIFIER_DEFAULTS as DEFAULTS
+from ..options import CLASSIFIER_DEFAULTS as DEFAULTS
+from .text import (
+    cv_arg,
+    epochs_arg,
+    image_size,
+    in_cli_spelling,
+    lr_arg,
+    metrics_table,
+    respell,
+    summary_table,
+    weight_decay_arg,
+)
 
 __all__ = ["build_parser", "main", "parse_options"]
 
@@ -303,7 +303,7 @@ def _add_device(p: argparse.ArgumentParser) -> None:
 
 
 def _version() -> str:
-    from . import __version__
+    from .. import __version__
 
     return __version__
 
@@ -317,7 +317,7 @@ def parse_options(items: Sequence[str], what: str = "--option") -> dict[str, Any
     """
     import json
 
-    from .errors import ConfigError
+    from ..errors import ConfigError
 
     out: dict[str, Any] = {}
     for item in items:
@@ -339,7 +339,7 @@ def parse_options(items: Sequence[str], what: str = "--option") -> dict[str, Any
 # ---------------------------------------------------------------------------- commands
 def cmd_train(args: argparse.Namespace) -> int:
     """``logitlab train``: load, fit, evaluate on the test split, write the run directory, print decisions."""
-    from . import workflows
+    from .. import workflows
 
     params = {
         "model": args.model,
@@ -379,7 +379,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     """``logitlab demo``: the three built-in tasks, a summary table and the report paths."""
-    from . import workflows
+    from .. import workflows
 
     rows = []
     for name, spec, params in workflows.DEMOS:
@@ -402,7 +402,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     """``logitlab evaluate RUN DATA``: metrics of a saved run on DATA (its test split, or all rows)."""
     import json
 
-    from . import workflows
+    from .. import workflows
 
     result = workflows.evaluate(args.run, args.data, split=args.split, sep=args.sep, encoding=args.encoding)
     say = _err if args.json else _echo  # --json keeps stdout for the JSON
@@ -420,7 +420,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 def cmd_predict(args: argparse.Namespace) -> int:
     """``logitlab predict RUN DATA --out CSV``: probabilities and decisions per row, written atomically."""
-    from . import workflows
+    from .. import workflows
 
     result = workflows.predict(
         args.run, args.data, args.out, sep=args.sep, encoding=args.encoding, overwrite=args.overwrite
@@ -433,7 +433,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     """``logitlab export RUN --format onnx --out DIR``: the graph and its sidecar, each written atomically."""
-    from . import workflows
+    from .. import workflows
 
     result = workflows.export(
         args.run,
@@ -453,7 +453,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     """``logitlab doctor DATA``: dataset checks and an untrained model's first-batch check; exit 1 on errors."""
     import json
 
-    from . import workflows
+    from .. import workflows
 
     reports = workflows.doctor(
         args.data,
@@ -475,7 +475,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
 def cmd_plot_loss(args: argparse.Namespace) -> int:
     """``logitlab plot-loss``: the loss and its gradient against the logit, for target 1 and target 0."""
-    from . import workflows
+    from .. import workflows
 
     options = parse_options(args.loss_options)
     if args.gamma is not None:
@@ -499,7 +499,7 @@ def _warnings_in_cli_spelling(command: str) -> Iterator[None]:
     """Show each distinct logitlab warning once, on stderr, as ``logitlab COMMAND: warning: ...`` in flag spelling."""
     import warnings
 
-    from .errors import LogitlabWarning
+    from ..errors import LogitlabWarning
 
     def show(message: Any, category: type[Warning], *args: Any, **kwargs: Any) -> None:
         if not issubclass(category, LogitlabWarning):
@@ -548,7 +548,7 @@ _COMMANDS = {
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code (0 ok, 1 doctor found errors, 2 a logitlab error)."""
-    from .errors import LogitlabError
+    from ..errors import LogitlabError
 
     args = build_parser().parse_args(argv)
     _SPOKEN["command"] = args.command

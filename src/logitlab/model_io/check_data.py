@@ -1,4 +1,4 @@
-"""The checks of ``model.json``'s ``preprocessing`` and ``feature_names`` (see :mod:`logitlab.model_check`).
+"""The checks of ``model.json``'s ``preprocessing`` and ``feature_names`` (see :mod:`logitlab.model_io.check`).
 
 Every column, scaling and statistic of the saved preprocessing, its label encoder against the top
 level, and its width against ``input_shape``: a contradiction is a
@@ -11,7 +11,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from ._model_fields import _check, _check_encoder, _is_int, _json, _numbers
+from ._fields import _check, _check_encoder, _is_int, _json, _numbers
 
 __all__ = ["MAX_IMAGE_PIXELS", "MAX_IMAGE_SIDE", "check_preprocessing"]
 
@@ -24,8 +24,8 @@ is resized to that size, so a larger one is refused before any is read."""
 
 
 def _check_tabular(pre: dict[str, Any], field: str) -> tuple[list[str], list[str], int]:
-    from .data.tabular_preprocessor import CALENDAR_PARTS
-    from .options import NUMERIC_SCALINGS
+    from ..data.tabular_preprocessor import CALENDAR_PARTS
+    from ..options import NUMERIC_SCALINGS
 
     columns, width = [], 0
     for part in ("numeric", "datetime", "categorical"):
@@ -85,7 +85,7 @@ def _check_text_table(pre: dict[str, Any], field: str) -> tuple[list[str], list[
 
     The table part, then each text column's settings, vocabulary and idf weights.
     """
-    from .options import TEXT_VECTORIZER
+    from ..options import TEXT_VECTORIZER
 
     table = pre.get("table")
     columns, dropped, width = _check_tabular(table, f"{field}.table") if table else ([], [], 0)
@@ -194,7 +194,7 @@ def _check_hf_text(pre: dict[str, Any], field: str, shape: list[int], names: Any
     """A tokenised text column: its column, ``max_length``, pad token, and the one tokenizer file it may name."""
     import re
 
-    from .data.hf_text import TOKENIZER_FILE
+    from ..data.hf_text import TOKENIZER_FILE
 
     column = pre.get("column")
     _check(isinstance(column, str), f"{field}.column", column, "a column name")

@@ -30,7 +30,7 @@ from torch import Tensor
 from ..errors import ConfigError, DataError, LogitlabWarning
 from ..tasks import Task, infer_task
 from .label_map import check_keys, map_labels, parse_label_map, spelling_groups
-from .label_values import (
+from .label_parsing import (
     choose_positive,
     class_counts,
     class_indices,
@@ -43,7 +43,7 @@ from .label_values import (
     quoted,
     refuse_other_separator,
 )
-from .rows import INDEX, RowNamer
+from .row_names import INDEX, RowNamer
 
 __all__ = ["LabelEncoder", "check_label_sep", "encode_labels", "spelling_groups"]
 

@@ -24,7 +24,7 @@ from torch import Tensor
 from torch.utils.data import Dataset
 
 from ..errors import ConfigError, DataError
-from .rows import RowNamer
+from .row_names import RowNamer
 
 __all__ = [
     "DEFAULT_LABEL_PATTERN",

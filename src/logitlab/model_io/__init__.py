@@ -32,9 +32,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from .errors import ModelFileError
-from .files import TEMP_SUFFIX, fsync_dir, write_json_atomic
-from .model_bytes import (
+from ..errors import ModelFileError
+from ..files import TEMP_SUFFIX, fsync_dir, write_json_atomic
+from ..tasks import Task
+from .safe_read import (
     MAX_META_BYTES,
     SAFETENSORS_DTYPES,
     is_shape,
@@ -43,7 +44,6 @@ from .model_bytes import (
     read_file_bytes,
     safetensors_header,
 )
-from .tasks import Task
 
 __all__ = [
     "MODEL_FORMAT",

@@ -15,8 +15,8 @@ import stat
 from pathlib import Path
 from typing import Any
 
-from .errors import ModelFileError
-from .files import write_text_atomic
+from ..errors import ModelFileError
+from ..files import write_text_atomic
 
 __all__ = [
     "TOKENIZER_FILE",

@@ -1,4 +1,4 @@
-"""What every figure of :mod:`logitlab.plots` shares: an Agg figure, the atomic PNG write, the panel grid."""
+"""What every figure of :mod:`logitlab.report.plots` shares: an Agg figure, the atomic PNG write, the panel grid."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .files import atomic_path
+from ..files import atomic_path
 
 __all__ = ["MAX_PANELS"]
 

@@ -1,4 +1,4 @@
-"""The small helpers of :mod:`logitlab.model_check` and :mod:`logitlab.model_check_data`: one message shape."""
+"""The small helpers of :mod:`logitlab.model_io.check` and :mod:`logitlab.model_io.check_data`: one message shape."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import math
 from collections.abc import Mapping
 from typing import Any, NoReturn
 
-from .errors import ModelFileError
+from ..errors import ModelFileError
 
 _FIX = "save the model again with Classifier.save(dir); do not edit model.json by hand."
 

@@ -4,7 +4,7 @@ These are the steps :class:`~logitlab.data.LabelEncoder` is built from; each tak
 :class:`~logitlab.data.RowNamer` of the source, so a bad label is named by its line or row.
 
 Examples:
-    >>> from logitlab.data.rows import INDEX
+    >>> from logitlab.data.row_names import INDEX
     >>> label_lists(label_array(["a|b", "b"], INDEX, sep="|"), "|", None)
     [['a', 'b'], ['b']]
 """
@@ -21,7 +21,7 @@ import pandas as pd
 
 from ..errors import DataError, TargetError
 from ..tasks import Task
-from .rows import RowNamer
+from .row_names import RowNamer
 
 __all__ = [
     "NEGATIVE_WORDS",

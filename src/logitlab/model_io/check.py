@@ -25,9 +25,9 @@ import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from ._model_fields import _check, _check_encoder, _fail, _is_int, _is_num, _numbers
-from .errors import LogitlabError, ModelFileError
-from .model_check_data import MAX_IMAGE_PIXELS, MAX_IMAGE_SIDE, check_preprocessing
+from ..errors import LogitlabError, ModelFileError
+from ._fields import _check, _check_encoder, _fail, _is_int, _is_num, _numbers
+from .check_data import MAX_IMAGE_PIXELS, MAX_IMAGE_SIDE, check_preprocessing
 
 __all__ = ["MAX_IMAGE_SIDE", "check_model_meta", "check_model_spec", "guarded"]
 
@@ -75,9 +75,9 @@ def check_model_spec(spec: Any, meta: Mapping[str, Any], tensors: Tensors) -> tu
     Raises:
         ModelFileError: naming the field (``model_spec.hidden``, ``model_spec.ensemble``, ...).
     """
-    from .models import ARCH_OPTIONS, MODEL_NAMES, build_model, saved_model_spec
-    from .models.mlp import ACTIVATIONS, EMBEDDINGS
-    from .models.registry import FEATURE_MODELS, INIT_OPTIONS
+    from ..models import ARCH_OPTIONS, MODEL_NAMES, build_model, saved_model_spec
+    from ..models.mlp import ACTIVATIONS, EMBEDDINGS
+    from ..models.registry import FEATURE_MODELS, INIT_OPTIONS
 
     _check(isinstance(spec, dict), "model_spec", spec, "an object")
     name = spec.get("name")
@@ -199,8 +199,8 @@ def check_hf_spec(
     The config must name a ``model_type`` transformers knows and no remote code (``auto_map``); nothing
     from the file is ever run.
     """
-    from .extras import require_extra
-    from .models.hf import hf_from_spec
+    from ..extras import require_extra
+    from ..models.hf import hf_from_spec
 
     keys = ("name", "input_shape", "n_outputs", "max_length", "pad_token_id", "config")
     for key in spec:

@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .errors import LogitlabWarning
+from ..errors import LogitlabWarning
 
 __all__ = ["SCORES", "informative_terms", "permutation_table"]
 
@@ -146,8 +146,8 @@ def informative_terms(clf: Any, k: int = 10) -> dict[str, Any]:
         dict: ``labels`` (``[{"label", "terms": [(feature name, weight), ...]}]``, largest weight first,
         positive weights only), or ``{"skipped": reason}`` for other models or data.
     """
-    from .data.text import TextTablePreprocessor
-    from .models.sparse import SparseNet
+    from ..data.text import TextTablePreprocessor
+    from ..models.sparse import SparseNet
 
     model = getattr(clf, "model_", None)
     state = getattr(clf, "data_state_", None)

@@ -23,15 +23,15 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
+from ..evaluate import format_pair
+from ..evaluate.thresholds import Thresholds, predict_labels
+from ..tasks import Task
 from ._plot_base import MAX_PANELS, _figure, _names, _panel_grid, _save
+from ._plotdata import columns, operating_point, operating_points, read_history, reliability_panels
 from ._training_plots import plot_loss_curves, plot_training_curves
-from .evaluate._inputs import format_pair
-from .evaluate._plotdata import columns, operating_point, operating_points, read_history, reliability_panels
-from .evaluate.thresholds import Thresholds, predict_labels
-from .tasks import Task
 
 if TYPE_CHECKING:
-    from .evaluate.calibration import Calibration
+    from ..evaluate.calibration import Calibration
 
 __all__ = [
     "MAX_PANELS",

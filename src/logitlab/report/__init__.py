@@ -24,7 +24,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from .files import write_text_atomic
+from ..files import write_text_atomic
 
 __all__ = ["SECTIONS", "terminal_summary", "write_report"]
 
@@ -158,7 +158,7 @@ def _metrics_html(metrics: Mapping[str, Any], class_names: Sequence[str] | None 
         else None
     )
     try:
-        from .evaluate import format_classification_report
+        from ..evaluate import format_classification_report
 
         parts.append(
             "<h3>Classification report</h3><pre>"
@@ -286,7 +286,7 @@ def write_report(
     """Write ``run_dir/report.html``: decisions, doctor findings, metrics and plots in one file.
 
     Given ``logits``, ``targets`` and ``task``, the metrics (when not given) and the standard plots
-    (:func:`logitlab.plots.plot_all`, into ``run_dir/plots/``) are made here; ``plots`` adds to or
+    (:func:`logitlab.report.plots.plot_all`, into ``run_dir/plots/``) are made here; ``plots`` adds to or
     replaces them by name. Without ``history``, ``run_dir/metrics.csv`` is used when it exists.
     Given a ``calibration`` too, ``logits`` stay the raw model outputs, ``thresholds`` are on the
     calibrated scale (as ``predict`` applies them), the metrics and curves are the calibrated ones, the
@@ -312,8 +312,8 @@ def write_report(
             "test", "rows": 23, "epochs": "30 (best 28)"}``.
         class_names (list[str], optional): the classes in target order (binary: ``[negative,
             positive]``), for the confusion matrix. Default: the label names, else 0, 1.
-        importance (dict, optional): :func:`logitlab.importance.permutation_table` output.
-        terms (dict, optional): :func:`logitlab.importance.informative_terms` output (text models).
+        importance (dict, optional): :func:`logitlab.report.importance.permutation_table` output.
+        terms (dict, optional): :func:`logitlab.report.importance.informative_terms` output (text models).
 
     Returns:
         Path: the written ``report.html``.
@@ -322,7 +322,7 @@ def write_report(
     all_plots: dict[str, str | os.PathLike[str]] = {}
     before = after = None
     if logits is not None and targets is not None and task is not None:
-        from .evaluate import calibration_metrics, compute_metrics
+        from ..evaluate import calibration_metrics, compute_metrics
         from .plots import plot_all
 
         csv_path = run / "metrics.csv"

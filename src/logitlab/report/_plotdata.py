@@ -1,4 +1,4 @@
-"""Data behind the figures in :mod:`logitlab.plots`: history, one-vs-rest columns, operating points, reliability."""
+"""Data behind the figures in :mod:`logitlab.report.plots`: history, one-vs-rest columns, operating points, reliability."""
 
 from __future__ import annotations
 
@@ -9,13 +9,13 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
+from ..evaluate import format_pair
+from ..evaluate.reliability import reliability_bins
+from ..evaluate.thresholds import Thresholds, predict_labels
 from ..tasks import Task, probabilities
-from ._inputs import format_pair
-from .reliability import reliability_bins
-from .thresholds import Thresholds, predict_labels
 
 if TYPE_CHECKING:
-    from .calibration import Calibration
+    from ..evaluate.calibration import Calibration
 
 __all__ = ["columns", "operating_point", "operating_points", "read_history", "reliability_panels"]
 

@@ -22,8 +22,8 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError
-from .label_values import missing_label_rows
-from .rows import TABLE_ROWS, RowNamer
+from .label_parsing import missing_label_rows
+from .row_names import TABLE_ROWS, RowNamer
 
 __all__ = ["INDEX_COLUMN_NAMES", "check_columns", "index_like_columns", "labelled_rows", "row_ids"]
 

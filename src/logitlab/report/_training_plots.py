@@ -1,6 +1,6 @@
 """The figures of training: the history's curves and the loss (and its gradient) against the logit.
 
-Part of :mod:`logitlab.plots`, which exports them; matplotlib is imported only when a figure is drawn.
+Part of :mod:`logitlab.report.plots`, which exports them; matplotlib is imported only when a figure is drawn.
 """
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ from typing import Any
 
 import torch
 
+from ..errors import ConfigError
+from ..tasks import Task
 from ._plot_base import _figure, _save
-from .errors import ConfigError
-from .evaluate._plotdata import read_history
-from .tasks import Task
+from ._plotdata import read_history
 
 __all__ = ["plot_loss_curves", "plot_training_curves"]
 
@@ -123,7 +123,7 @@ def plot_loss_curves(
     Returns:
         Path: ``out``.
     """
-    from .losses import make_loss
+    from ..losses import make_loss
 
     t = Task.from_str(task)
     if not (logit_range > 0 and points >= 2):
