@@ -28,6 +28,7 @@ import torch
 from torch import Tensor
 
 from ..errors import ConfigError, DataError, LogitlabWarning
+from ..options import LABEL_SEP
 from ..tasks import Task, infer_task
 from .label_map import check_keys, map_labels, parse_label_map, spelling_groups
 from .label_parsing import (
@@ -66,7 +67,7 @@ class LabelEncoder:
     classes: list[Any]
     positive: Any = None
     reason: str = ""
-    label_sep: str = "|"
+    label_sep: str = LABEL_SEP
     soft: bool = False
     notes: list[str] = field(default_factory=list)
     output_name: str | None = None
@@ -91,7 +92,7 @@ class LabelEncoder:
         y: Any,
         task: Task | str | None = None,
         *,
-        label_sep: str = "|",
+        label_sep: str = LABEL_SEP,
         positive: Any = None,
         label_names: Sequence[str] | None = None,
         row_name: RowNamer = INDEX,
@@ -313,7 +314,7 @@ class LabelEncoder:
             list(d["classes"]),
             d.get("positive"),
             d.get("reason", ""),
-            d.get("label_sep", "|"),
+            d.get("label_sep", LABEL_SEP),
             bool(d.get("soft", False)),
             list(d.get("notes", [])),
             d.get("output_name"),
@@ -341,7 +342,7 @@ def encode_labels(
     y: Any,
     task: Task | str | None = None,
     *,
-    label_sep: str = "|",
+    label_sep: str = LABEL_SEP,
     positive: Any = None,
     label_names: Sequence[str] | None = None,
     row_name: RowNamer = INDEX,

@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ConfigError, DataError, LogitlabWarning
-from ..options import MISSING_CATEGORY, NA_MARKERS, NUMERIC_SCALINGS, choices_text
+from ..options import MAX_CATEGORIES, MISSING_CATEGORY, NA_MARKERS, NUMERIC_SCALINGS, choices_text
 from .row_names import TABLE_ROWS, RowNamer
 
 __all__ = [
@@ -201,7 +201,7 @@ class TabularPreprocessor:
         cls,
         frame: pd.DataFrame,
         *,
-        max_categories: int = 50,
+        max_categories: int = MAX_CATEGORIES,
         scaling: str = "standard",
         row_name: RowNamer = TABLE_ROWS,
         notes: list[str] | None = None,

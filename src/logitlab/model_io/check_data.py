@@ -11,6 +11,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+from ..options import LABEL_SEP
 from ._fields import _check, _check_encoder, _is_int, _json, _numbers
 
 __all__ = ["MAX_IMAGE_PIXELS", "MAX_IMAGE_SIDE", "check_preprocessing"]
@@ -138,7 +139,7 @@ def check_preprocessing(meta: Mapping[str, Any]) -> None:
     keys = ("task", "classes", "positive", "label_sep", "soft", "output_name", "label_map")
     inner, outer = state["label_encoder"], meta["label_encoder"]
     for key in keys:
-        default = {"label_sep": "|", "soft": False}.get(key)
+        default = {"label_sep": LABEL_SEP, "soft": False}.get(key)
         a, b = inner.get(key, default), outer.get(key, default)
         _check(_json(a) == _json(b), f"preprocessing.label_encoder.{key}", a, f"{b!r} as in `label_encoder`")
     _check(
