@@ -170,7 +170,7 @@ def test_a_cross_fitted_run_states_each_folds_best_epoch_alike_in_cli_model_json
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(sys, "stdout", buffer)
         patch.setattr(
-            "logitlab.plots.plot_all", lambda *a, **k: {}
+            "logitlab.report.plots.plot_all", lambda *a, **k: {}
         )  # the figures are not under test: 4/5 of the time
         assert main([*args, "--lr", "0.05", "--device", "cpu", "--out", str(out)]) == 0
     printed = buffer.getvalue()

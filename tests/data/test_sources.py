@@ -21,7 +21,7 @@ from logitlab.data import (
     load_inputs,
 )
 from logitlab.data import sources as sources_module
-from logitlab.data.rows import CSV_LINES, INDEX, TABLE_ROWS
+from logitlab.data.row_names import CSV_LINES, INDEX, TABLE_ROWS
 from logitlab.data.sources import pick_source
 from logitlab.data.sources.builtin import BuiltinSource
 from logitlab.data.sources.images import ImageCsvSource, ImageFolderSource

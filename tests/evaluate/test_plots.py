@@ -9,10 +9,10 @@ import pytest
 import torch
 from PIL import Image
 
-from logitlab import _training_plots, plots
 from logitlab.errors import ConfigError
 from logitlab.evaluate import tune_thresholds
 from logitlab.losses import make_loss
+from logitlab.report import _training_plots, plots
 from logitlab.tasks import Task
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -114,7 +114,7 @@ def test_plot_all_names_and_bad_range(tmp_path):
 @pytest.mark.parametrize("task", ["binary", "multilabel", "multiclass"])
 def test_reliability_before_and_after_calibration(tmp_path, task):
     from logitlab.evaluate import calibrate
-    from logitlab.evaluate._plotdata import reliability_panels
+    from logitlab.report._plotdata import reliability_panels
 
     z, y = _data(task)
     z = 3 * z + 1  # overconfident and shifted: calibration moves the curve

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from logitlab._training_plots import _option_text
 from logitlab.evaluate import reliability_bins
+from logitlab.report._training_plots import _option_text
 
 
 def test_equal_mass_bins_hold_the_same_number_of_rows_and_their_true_frequencies():

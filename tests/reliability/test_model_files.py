@@ -343,7 +343,7 @@ def test_model_json_size_is_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPa
 )
 def test_network_size_from_the_spec_equals_the_built_network(spec: dict[str, Any]) -> None:
     """The size bound computed before building matches what build_model really allocates."""
-    from logitlab.model_check import _network_size
+    from logitlab.model_io.check import _network_size
     from logitlab.models import build_model, model_spec
 
     ensemble = spec.pop("ensemble", 1)
@@ -354,7 +354,7 @@ def test_network_size_from_the_spec_equals_the_built_network(spec: dict[str, Any
 
 def test_image_sizes_are_bounded_before_anything_is_read() -> None:
     """A cnn's stored tensors do not bound the image size; the pixels per image are bounded instead."""
-    from logitlab.model_check import check_model_spec
+    from logitlab.model_io.check import check_model_spec
     from logitlab.models import build_model, model_spec
 
     spec = model_spec("cnn", input_shape=(3, 16, 16), n_outputs=2, channels=[4])

@@ -3,8 +3,8 @@
 import numpy as np
 
 from logitlab import Classifier
-from logitlab.importance import informative_terms
 from logitlab.report import write_report
+from logitlab.report.importance import informative_terms
 
 from .test_text_columns import TOPICS, _table
 

@@ -38,13 +38,13 @@ from __future__ import annotations
 
 from .array_preprocessor import ArrayPreprocessor
 from .arrays import from_arrays, transform_inputs
-from .builtin import BUILTIN_NAMES, load_builtin
 from .bundle import DatasetBundle, DataState, Inputs, PairDataset, Split
-from .images import DEFAULT_LABEL_PATTERN, ImageDataset, ImagePreprocessor
-from .labels import LabelEncoder, encode_labels
+from .image_files import DEFAULT_LABEL_PATTERN, ImageDataset, ImagePreprocessor
+from .label_encoder import LabelEncoder, encode_labels
 from .preprocessors import preprocessor_from_dict
-from .rows import RowNamer
+from .row_names import RowNamer
 from .sources import SOURCES, LoadOptions, Source, Spec, load_dataset, load_inputs
+from .sources.builtin import BUILTIN_NAMES, load_builtin
 from .split import iterative_stratification, split_indices
 from .streaming import HashSplit, StreamingTable, StreamSplit, load_streaming
 from .tabular_preprocessor import TabularPreprocessor

@@ -28,7 +28,7 @@ from torch.utils.data import Dataset, Subset, TensorDataset
 from ..errors import ConfigError
 from ..label_counts import LabelCounts
 from ..tasks import Task
-from .labels import LabelEncoder
+from .label_encoder import LabelEncoder
 from .preprocessors import preprocessor_from_dict, transform_features
 from .split import small_split_notes
 

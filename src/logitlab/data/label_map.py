@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ConfigError, LogitlabWarning
-from .label_values import json_scalar
+from .label_parsing import json_scalar
 
 __all__ = ["label_texts", "map_labels", "map_text", "parse_label_map", "spelling_groups", "suggested_map"]
 

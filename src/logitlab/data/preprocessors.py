@@ -23,7 +23,7 @@ from torch.utils.data import Dataset
 from ..errors import DataError
 from .array_preprocessor import ArrayPreprocessor, as_numeric
 from .hf_text import HFTextPreprocessor
-from .images import ImagePreprocessor
+from .image_files import ImagePreprocessor
 from .sparse import SparseRows, is_sparse
 from .tabular_preprocessor import TabularPreprocessor
 from .text import TextTablePreprocessor

@@ -37,8 +37,8 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ConfigError, DataError, LogitlabWarning
-from ..options import MISSING_CATEGORY, NA_MARKERS, NUMERIC_SCALINGS, choices_text
-from .rows import TABLE_ROWS, RowNamer
+from ..options import MAX_CATEGORIES, MISSING_CATEGORY, NA_MARKERS, NUMERIC_SCALINGS, choices_text
+from .row_names import TABLE_ROWS, RowNamer
 
 __all__ = [
     "CALENDAR_PARTS",
@@ -201,7 +201,7 @@ class TabularPreprocessor:
         cls,
         frame: pd.DataFrame,
         *,
-        max_categories: int = 50,
+        max_categories: int = MAX_CATEGORIES,
         scaling: str = "standard",
         row_name: RowNamer = TABLE_ROWS,
         notes: list[str] | None = None,
@@ -383,7 +383,7 @@ def marker_note(name: str, counts: dict[str, int]) -> str:
 
 
 def refuse_infinite(values: np.ndarray, name: str, row_name: RowNamer, *, fitted: bool = False) -> None:
-    """A ``DataError`` (``infinite-value``) naming the column and the first row when ``values`` hold +-inf.
+    """A ``DataError`` (``nonfinite-features``) naming the column and the first row when ``values`` hold +-inf.
 
     Infinity is refused, not imputed: it is a value (often an overflow or a division by zero upstream),
     not a missing one, and no scaling maps it to a finite feature. ``fitted``: the column of a trained
@@ -399,7 +399,7 @@ def refuse_infinite(values: np.ndarray, name: str, row_name: RowNamer, *, fitted
         f"Column {name!r} holds {float(values[i])!r} at {row_name(i)} ({len(rows)} infinite value(s)); "
         "a feature must be a finite number or missing.",
         fix=f"{blank}." if fitted else f"{blank}, or leave the column out with drop=[{name!r}].",
-        code="infinite-value",
+        code="nonfinite-features",
     )
 
 

@@ -78,13 +78,13 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 import torch
 from torch import Tensor
 
 from ..errors import ConfigError, ModelFileError
-from ..options import CALIBRATION_METHODS
+from ..options import CALIBRATION_METHODS, OPTIONS, CalibrationMethod
 from ..tasks import Task, probabilities
 from ._calfit import binary_log_loss, multiclass_log_loss
 from ._calmap import boundary_threshold, check_params, label_logits
@@ -96,7 +96,6 @@ from ._calsteps import (
     fit_sigmoid_label,
 )
 from ._inputs import as_logits, format_pair
-from .reliability import multilabel_calibration_error, reliability_bins
 from .thresholds import Thresholds
 
 __all__ = [
@@ -109,12 +108,8 @@ __all__ = [
     "CalibrationMethod",
     "calibrate",
     "check_calibration_method",
-    "multilabel_calibration_error",
-    "reliability_bins",
 ]
 
-
-CalibrationMethod = Literal["auto", "platt", "temperature", "isotonic", "none"]
 
 _FOR_TASK = {"sigmoid": ("platt", "isotonic", "none"), "softmax": ("temperature", "none")}
 
@@ -157,7 +152,7 @@ class Calibration:
             raise ConfigError(
                 f"Expected a {self.task} calibration method in {_FOR_TASK[family]}; got {self.method!r}.",
                 fix="use calibrate(...) to build one.",
-                code="bad-calibration",
+                code="bad-calibration-method",
             )
         self.params = check_params(self.params, family)
         self.notes = [str(n) for n in self.notes]
@@ -300,12 +295,7 @@ def _weights(value: Any, n: int, name: str) -> Tensor | None:
 
 
 def _check_options(method: Any, t: Task, pos_weight: Any, class_weight: Any, min_count: Any) -> str:
-    if method not in CALIBRATION_METHODS:
-        raise ConfigError(
-            f"Expected `method` to be one of {', '.join(CALIBRATION_METHODS)}; got {method!r}.",
-            fix='use method="auto".',
-            code="bad-calibration-method",
-        )
+    OPTIONS["method"].check(method)
     resolved = str(method) if method != "auto" else ("temperature" if t is Task.MULTICLASS else "platt")
     if resolved not in _FOR_TASK[t.family]:
         raise ConfigError(

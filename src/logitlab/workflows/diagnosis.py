@@ -107,12 +107,12 @@ def plot_loss(
     logit_range: float | None = None,
     overwrite: bool = False,
 ) -> Path:
-    """:func:`logitlab.plots.plot_loss_curves` for a binary loss: the loss and its gradient against the logit.
+    """:func:`logitlab.report.plots.plot_loss_curves` for a binary loss: the loss and its gradient against the logit.
 
     ``out`` is checked first (:func:`~logitlab.workflows.outputs.check_output_file`): not a folder, not
     inside a run directory, and an existing file is replaced only with ``overwrite=True``.
     """
-    from ..plots import plot_loss_curves
+    from ..report.plots import plot_loss_curves
     from .outputs import check_output_file, output_errors
 
     path = check_output_file(out, overwrite=overwrite, what="plot")

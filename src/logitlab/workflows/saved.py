@@ -65,7 +65,7 @@ def _run_config(path: Path) -> dict[str, Any]:
     ``ModelFileError``.
     """
     from ..errors import ModelFileError
-    from ..model_bytes import MAX_META_BYTES, parse_model_json
+    from ..model_io.safe_read import MAX_META_BYTES, parse_model_json
 
     if not os.path.lexists(path):
         return {}
@@ -130,7 +130,7 @@ def evaluate(
         rows, held_notes = held_out_rows(spec, inputs, clf, config)
         data, notes = inputs.subset(rows), [*notes, *held_notes]
     if data.y is None or len(data) == 0:
-        from ..data.label_values import quoted
+        from ..data.label_parsing import quoted
 
         known = quoted(clf.label_names_ if clf.task_ != "binary" else clf.classes_, 10)
         why = "; ".join(inputs.notes) or f"{len(inputs)} labelled rows, none in the test split"
@@ -284,15 +284,9 @@ def export(
         ConfigError: an unknown format (code ``bad-export-format``), or what
             :func:`logitlab.export.export_onnx` raises.
     """
-    from ..options import EXPORT_FORMATS, choices_text
+    from ..options import OPTIONS
 
-    if format not in EXPORT_FORMATS:
-        raise ConfigError(
-            f"Expected argument `format` to be {choices_text(EXPORT_FORMATS)}; got {format!r}.",
-            fix=f"use format={EXPORT_FORMATS[0]!r}.",
-            code="bad-export-format",
-            param="format",
-        )
+    OPTIONS["format"].check(format)
     folder = Path(out)
     if folder.exists() and not folder.is_dir():
         raise ConfigError(

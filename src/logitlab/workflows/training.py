@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError
 from ..files import json_default, write_json_atomic
+from ..options import TEST_SIZE
 from .advice import in_light_of_run
 from .common import Echo, headline, is_main_process, load_data, model_metrics, named_labels
 from .heldout import check_run_numbers, data_fingerprint, split_record
@@ -148,7 +149,9 @@ def _train(
     seconds = time.perf_counter() - start
     held = {"test_size": 0.0} if split_name == "validation" else {}
     test_size = check_run_numbers({"load": load}, "the load options")["load"].get("test_size")
-    record = {"test_size": float(0.15 if test_size is None else test_size)} if load.get("streaming") else {}
+    record = (
+        {"test_size": float(TEST_SIZE if test_size is None else test_size)} if load.get("streaming") else {}
+    )
     record = {**(record or split_record(spec, bundle, load)), **held}
     run = {"data": spec, "split": split_name, "rows": len(split), "epochs": _epochs_text(clf)}
     held_out = _held_out_calibration(clf, logits, split.y, f"{len(split)} {split_name} rows")
@@ -210,10 +213,10 @@ def _epochs_text(clf: Classifier) -> str:
 def feature_importance(clf: Classifier, bundle: DatasetBundle) -> dict[str, Any]:
     """Permutation importance of the raw table columns on the validation split (tables only).
 
-    See :func:`logitlab.importance.permutation_table`; returns ``{"skipped": reason}`` for images,
+    See :func:`logitlab.report.importance.permutation_table`; returns ``{"skipped": reason}`` for images,
     in-memory arrays or an empty validation split.
     """
-    from ..importance import permutation_table
+    from ..report.importance import permutation_table
 
     if bundle.table is None or bundle.kind != "tabular":
         return {"skipped": "computed for tables only"}
@@ -286,8 +289,8 @@ def _write_report(
 ) -> Path:
     """``report.html`` with ``plots/``: the doctor on the training labels and the evaluation logits, metrics, figures."""
     from ..doctor import diagnose, diagnose_dataset
-    from ..importance import informative_terms
     from ..report import write_report
+    from ..report.importance import informative_terms
 
     split, logits, metrics = scored
     findings = list(diagnose_dataset(named_labels(bundle.train.y, bundle), task=clf.task_).findings)

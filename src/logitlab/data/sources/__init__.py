@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from ...errors import ConfigError, DataError
-from ...options import LABEL_MODES, MISSING_TARGET, NUMERIC_SCALINGS, choices_text
+from ...options import LABEL_MODES, OPTIONS, choices_text
 from ...tasks import Task
 from ..bundle import DatasetBundle, DataState, Inputs
-from ..images import Normalize
+from ..image_files import Normalize
 from ..label_map import parse_label_map
 from ..tabular import TABLE_SUFFIXES
 from .base import LoadOptions, Source, Spec
@@ -106,7 +106,7 @@ def load_dataset(
             :data:`~logitlab.options.TEXT_DETECTION`, each noted), a list of columns, or ``[]`` (none).
             Default: ``"auto"``.
         label_pattern (str): regex whose first group (or group ``label``) is the label of a file name.
-            Default: :data:`~logitlab.data.images.DEFAULT_LABEL_PATTERN`.
+            Default: :data:`~logitlab.data.image_files.DEFAULT_LABEL_PATTERN`.
         image_column (str, optional): the path column of a CSV of images. Default: detected by name.
         allow_outside_root (bool): let an image CSV or folder, or the files of a streamed folder or glob,
             point outside its folder (paths, symbolic links). Default: ``False``.
@@ -137,8 +137,8 @@ def load_dataset(
         channels=channels, normalize=normalize, max_memory_mb=max_memory_mb, streaming=streaming,
         split_key=split_key,
     )  # fmt: skip
-    _check_choice("missing_target", missing_target, MISSING_TARGET)
-    _check_choice("numeric_scaling", numeric_scaling, NUMERIC_SCALINGS)
+    OPTIONS["missing_target"].check(missing_target)
+    OPTIONS["numeric_scaling"].check(numeric_scaling)
     resolved = Spec.of(spec, image_column=image_column, sep=sep, encoding=encoding, streaming=streaming)
     bundle = pick_source(resolved).load(resolved, options)
     bundle.notes[:0] = resolved.notes

@@ -16,7 +16,7 @@ from torch import Tensor
 
 from ...errors import DataError
 from ..bundle import DatasetBundle, DataState, Inputs, make_bundle
-from ..images import (
+from ..image_files import (
     IMAGE_EXTENSIONS,
     ImageDataset,
     ImagePreprocessor,
@@ -25,10 +25,10 @@ from ..images import (
     read_image_csv,
     scan_image_folder,
 )
-from ..labels import encode_labels
-from ..rows import RowNamer
+from ..label_encoder import encode_labels
+from ..row_names import RowNamer
 from ..split import split_indices
-from ..table_rows import labelled_rows
+from ..table_selection import labelled_rows
 from ..tabular import target_columns
 from .base import LoadOptions, Source, Spec
 

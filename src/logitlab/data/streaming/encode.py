@@ -28,8 +28,8 @@ import pyarrow.compute as pc
 
 from ...errors import DataError, TargetError
 from ...tasks import Task
-from ..labels import LabelEncoder
-from ..rows import INDEX, RowNamer
+from ..label_encoder import LabelEncoder
+from ..row_names import INDEX, RowNamer
 from ..tabular_preprocessor import TabularPreprocessor, refuse_infinite
 
 __all__ = ["TableEncoder", "arrow_labels", "numeric_values"]
@@ -113,7 +113,7 @@ class TableEncoder:
         """float32 ``[n, F]``, as ``TabularPreprocessor.transform`` computes them (in float64, then cast).
 
         Raises:
-            DataError: ``infinite-value``, naming the column (and the row, by ``rows``).
+            DataError: ``nonfinite-features``, naming the column (and the row, by ``rows``).
         """
         pre, n = self.preprocessor, batch.num_rows
         out = np.zeros((n, pre.n_features), dtype=np.float32)

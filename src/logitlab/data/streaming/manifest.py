@@ -41,7 +41,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from ...errors import DataError
-from ..rows import RowNamer
+from ..row_names import RowNamer
 from .markers import ARROW_NULLS, MARKER_SPELLINGS, count_markers, is_text
 
 __all__ = ["CSV_SUFFIXES", "PARQUET_SUFFIXES", "Manifest", "Unit", "UnitReader", "resolve_files"]

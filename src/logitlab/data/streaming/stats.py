@@ -39,7 +39,7 @@ import torch
 from ...errors import DataError
 from ...label_counts import LabelCounts
 from ...tasks import Task
-from ..labels import LabelEncoder
+from ..label_encoder import LabelEncoder
 from ..tabular_preprocessor import refuse_infinite
 from .columns import CategoryStats, NumericStats, column_kind
 from .encode import arrow_labels, numeric_values
