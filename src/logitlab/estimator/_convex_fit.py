@@ -21,7 +21,6 @@ from ..options import SPARSE_FULL_BATCH
 
 if TYPE_CHECKING:
     from ..data import Split
-    from .classifier import Classifier
 
 __all__ = ["full_batch_data", "full_batch_kind", "sparse_penalty", "start_at_prior"]
 
@@ -70,8 +69,11 @@ def full_batch_data(split: Split) -> tuple[Tensor, Tensor] | None:
     return None
 
 
-def sparse_penalty(clf: Classifier, rows: int) -> float:
+def sparse_penalty(clf: Any, rows: int) -> float:
     """The L2 of the sparse model's fit; with ``weight_decay="auto"``, from SPARSE_FULL_BATCH's ``C``, recorded.
+
+    ``clf`` is the :class:`~logitlab.Classifier` being fitted (typed ``Any``: no import of it here, even
+    for types, keeps the estimator package free of cycles).
 
     A number given as ``weight_decay`` is the L2 itself (as for ``model="linear"``). The value and its
     reason replace ``decisions_["training"]``'s minibatch weight decay.
