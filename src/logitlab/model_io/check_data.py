@@ -24,7 +24,7 @@ is resized to that size, so a larger one is refused before any is read."""
 
 
 def _check_tabular(pre: dict[str, Any], field: str) -> tuple[list[str], list[str], int]:
-    from ..data.tabular_preprocessor import CALENDAR_PARTS
+    from ..data.date_columns import CALENDAR_PARTS
     from ..options import NUMERIC_SCALINGS
 
     columns, width = [], 0
