@@ -72,7 +72,7 @@ def _random_batch(split: Any, rows: int, seed: int = 0) -> tuple[Any, Any]:
     import torch
     from torch.utils.data import Subset
 
-    from ..data.bundle import iter_batches
+    from ..data.batches import iter_batches
 
     n = min(rows, len(split))
     idx = torch.randperm(len(split), generator=torch.Generator().manual_seed(seed))[:n].sort().values
