@@ -6,7 +6,7 @@ import pytest
 import torch
 from sklearn.metrics import log_loss
 
-from logitlab._calibration_check import judged_out_of_sample
+from logitlab.estimator._calibration_check import judged_out_of_sample
 from logitlab.evaluate import calibrate
 from logitlab.workflows.training import _calibration_text
 

@@ -19,11 +19,11 @@ from sklearn.metrics import f1_score, log_loss
 from sklearn.model_selection import StratifiedKFold, TunedThresholdClassifierCV, train_test_split
 
 from logitlab import Classifier
-from logitlab._crossfit import bound_sharpening, resolve_cv
-from logitlab._estimator_state import selection_metrics
 from logitlab.data import Split, from_arrays, split_indices
 from logitlab.data.split import fold_indices
 from logitlab.errors import ConfigError, DataError, LogitlabWarning
+from logitlab.estimator._crossfit import bound_sharpening, resolve_cv
+from logitlab.estimator._state import selection_metrics
 from logitlab.evaluate import Calibration, calibrate
 from logitlab.models import Ensemble
 from logitlab.train import ReduceLROnPlateau, build_scheduler

@@ -15,6 +15,10 @@ Examples:
 
 from __future__ import annotations
 
+import warnings
+
+from .error_codes import is_registered
+
 __all__ = [
     "CheckpointError",
     "ConfigError",
@@ -28,6 +32,7 @@ __all__ = [
     "OutputError",
     "TargetError",
     "TrainingError",
+    "UnregisteredCodeWarning",
 ]
 
 
@@ -37,7 +42,8 @@ class LogitlabError(Exception):
     Args:
         message (str): what was received and what was expected.
         fix (str, optional): one concrete way to fix it, shown on its own ``Fix:`` line.
-        code (str, optional): a stable kebab-case code, for tests and tooling.
+        code (str, optional): a stable kebab-case code, for tests and tooling; one of the registry
+            :mod:`logitlab.error_codes` (``docs/errors.md``), else an :class:`UnregisteredCodeWarning`.
         param (str, optional): the parameter at fault, by its Python name (``"epochs"``), so a front end
             such as the command line can write the fix in its own spelling (``--epochs 30``).
     """
@@ -50,6 +56,14 @@ class LogitlabError(Exception):
         self.message = message
         self.fix = fix
         self.code = code or self.default_code
+        if not is_registered(
+            self.code
+        ):  # a bug in logitlab, never the user's: flagged, the error still raised
+            warnings.warn(
+                f"logitlab error code {self.code!r} is not registered in logitlab.error_codes.",
+                UnregisteredCodeWarning,
+                stacklevel=2,
+            )
         self.param = param
         super().__init__(self.__str__())
 
@@ -128,6 +142,10 @@ class MissingExtraError(LogitlabError, ImportError):
     """An optional feature needs a package of one of logitlab's extras (``pip install "logitlab[hf]"``)."""
 
     default_code = "missing-extra"
+
+
+class UnregisteredCodeWarning(RuntimeWarning):
+    """An error was built with a code missing from :mod:`logitlab.error_codes` (an error under the tests)."""
 
 
 class LogitlabWarning(UserWarning):

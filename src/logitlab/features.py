@@ -63,7 +63,7 @@ def as_features(X: Any, *, min_rows: int = 1) -> Any:
         raise DataError(
             f"Expected 2D array, got {x.ndim}D array instead (shape {list(x.shape)}).",
             fix=_RESHAPE,
-            code="bad-features",
+            code="bad-input-shape",
         )
     if x.shape[0] < min_rows or x.shape[1] == 0:
         what, least = (f"{x.shape[0]} sample(s)", min_rows) if x.shape[0] < min_rows else ("0 feature(s)", 1)
@@ -94,7 +94,7 @@ def _as_float_array(X: Any) -> np.ndarray:
         raise DataTypeError(
             f"Expected numeric features; NumPy could not convert them to float ({exc}).",
             fix="pass a 2-D numeric array [N, F] (or images [N, C, H, W]), or a DataFrame for mixed column types.",
-            code="bad-features",
+            code="non-numeric-features",
         ) from None
     except ValueError as exc:
         if isinstance(exc, DataError):
@@ -102,7 +102,7 @@ def _as_float_array(X: Any) -> np.ndarray:
         raise DataError(
             f"Expected numeric features; NumPy could not convert them to float ({exc}).",
             fix="pass a 2-D numeric array [N, F] (or images [N, C, H, W]), or a DataFrame for mixed column types.",
-            code="bad-features",
+            code="non-numeric-features",
         ) from None
 
 

@@ -73,10 +73,10 @@ def prepare_targets(
 
     Raises:
         TargetError: with a stable ``code``: ``empty-targets``, ``nonfinite-targets``,
-            ``non-numeric-targets``, ``bad-target-ndim``, ``batch-size-mismatch``,
-            ``target-shape-mismatch``, ``label-count-mismatch``, ``integer-targets-for-bce``,
-            ``targets-out-of-range``, ``label-out-of-range``, ``non-integer-labels``,
-            ``float-labels-for-ce``, ``one-hot-for-ce``, ``multi-hot-for-ce``,
+            ``non-numeric-targets``, ``bad-target-ndim``, ``bad-target-shape``, ``batch-size-mismatch``,
+            ``target-shape-mismatch``, ``label-count-mismatch``, ``int-targets-for-bce``,
+            ``targets-out-of-range``, ``class-index-out-of-range``, ``non-integer-labels``,
+            ``float-labels-for-ce``, ``one-hot-for-ce``, ``multi-hot-with-cross-entropy``,
             ``bad-class-probabilities``, ``outputs-shape-for-task``, ``num-classes-mismatch``.
 
     Examples:
@@ -118,7 +118,7 @@ def _as_tensor(y: Any) -> Tensor:
         raise TargetError(
             f"Expected rectangular numeric targets; NumPy could not convert them ({exc}).",
             fix="give one label per row, or a 2-D [N, L] matrix with the same length in every row.",
-            code="target-shape-mismatch",
+            code="bad-target-shape",
         ) from None
     kind = arr.dtype.kind
     if kind not in "biuf":
@@ -132,7 +132,7 @@ def _as_tensor(y: Any) -> Tensor:
         raise TargetError(
             f"Expected labels that fit in int64; got a maximum of {int(arr.max())}.",
             fix="remap the labels to 0..C-1 (sklearn.preprocessing.LabelEncoder).",
-            code="label-out-of-range",
+            code="class-index-out-of-range",
         )
     if not arr.dtype.isnative:  # big-endian data from a file: torch only takes native byte order
         arr = arr.astype(arr.dtype.newbyteorder("="))
@@ -257,7 +257,7 @@ def _sigmoid_targets(
             f"BCE-family losses need float targets shaped like the logits {list(want)}; "
             f"got {str(t.dtype).removeprefix('torch.')} targets {list(t.shape)}.",
             fix=f"targets{''.join(steps)}{other}.",
-            code="integer-targets-for-bce" if is_int else "target-shape-mismatch",
+            code="int-targets-for-bce" if is_int else "target-shape-mismatch",
         )
     if is_int:
         repairs.append(f"cast {str(t.dtype).removeprefix('torch.')} targets to float32 for BCE")
@@ -328,8 +328,8 @@ def _class_indices(t: Tensor, n_classes: int | None, fix: bool, repairs: list[st
             code="non-integer-labels",
         )
     cause = label_range_cause(lo, hi, n_classes)
-    if cause is not None:  # the wording the losses and the doctor use; prepare_targets keeps its own code
-        raise TargetError(cause.message, fix=cause.fix, code="label-out-of-range")
+    if cause is not None:  # the code and wording the losses and the doctor use
+        raise cause.error()
     if t.is_floating_point():
         dtype = str(t.dtype).removeprefix("torch.")
         _problem(
@@ -364,7 +364,7 @@ def _class_matrix(t: Tensor, n_classes: int | None, fix: bool, repairs: list[str
                 f"Cross entropy needs exactly one class per row; got a 0/1 matrix {list(t.shape)} whose rows hold "
                 f"{int(sums.min())} to {int(sums.max())} ones.",
                 fix="use task='multilabel' for independent labels, or give one class index per row.",
-                code="multi-hot-for-ce",
+                code="multi-hot-with-cross-entropy",
             )
         _problem(
             fix,

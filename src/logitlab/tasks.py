@@ -216,7 +216,7 @@ def _infer_1d(arr: np.ndarray) -> tuple[Task, str]:
                 f"Expected class labels; argument `y` holds continuous values in "
                 f"[{values.min():.4g}, {values.max():.4g}] that are not integers.",
                 fix="this looks like a regression target; bin it into classes, or use a regression loss.",
-                code="continuous-targets",
+                code="non-integer-labels",
             )
     if len(values) <= 2:
         shown = ", ".join(map(_fmt, values[:2]))
@@ -230,7 +230,7 @@ def _infer_2d(arr: np.ndarray) -> tuple[Task, str]:
         raise TargetError(
             f"Expected a numeric [N, L] indicator matrix; got dtype {arr.dtype} with shape {list(arr.shape)}.",
             fix="give one list of label names per row, or a 0/1 matrix with one column per label.",
-            code="bad-target-dtype",
+            code="non-numeric-targets",
         )
     a = arr.astype(np.float64)
     n_cols = a.shape[1]

@@ -247,7 +247,7 @@ def imbalance_weights(
         raise ConfigError(
             f"Expected `strategy` to be one of {', '.join(map(repr, WEIGHT_STRATEGIES))}; got {strategy!r}.",
             fix="use strategy='balanced' (or 'none' for no weights).",
-            code="bad-strategy",
+            code="unknown-weight-strategy",
         )
     if strategy == "none":
         return None
@@ -346,7 +346,7 @@ def _class_counts(t: Tensor, num_classes: int | None) -> Tensor:
         raise TargetError(
             f"Expected class indices in [0, {c - 1}]; got labels in [{lo}, {hi}].",
             fix="remap the labels to 0..C-1 (sklearn.preprocessing.LabelEncoder), or raise num_classes.",
-            code="label-out-of-range",
+            code="class-index-out-of-range",
         )
     return torch.bincount(t, minlength=c).double()
 

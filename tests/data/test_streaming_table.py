@@ -171,7 +171,7 @@ def test_prefetched_keeps_the_order_raises_where_the_item_was_and_stops_when_clo
     def failing():
         yield 1
         yield 2
-        raise DataError("bad row group", fix="f", code="bad-file")
+        raise DataError("bad row group", fix="f", code="unreadable-table")
 
     got = []
     with pytest.raises(DataError, match="bad row group"):

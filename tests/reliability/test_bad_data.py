@@ -92,7 +92,7 @@ def test_inf_in_a_feature_is_a_data_error_naming_column_and_row(tmp_path: Path):
     frame.to_csv(tmp_path / "d.csv", index=False)
     with pytest.raises(DataError, match=r"Column 'b' holds -inf at line 6 \(1 infinite") as err:
         load_dataset(tmp_path / "d.csv")
-    assert err.value.code == "infinite-value"
+    assert err.value.code == "nonfinite-features"
     assert "drop=['b']" in (err.value.fix or "")
 
 

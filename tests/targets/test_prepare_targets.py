@@ -79,7 +79,7 @@ def test_cuda_device_is_kept_and_bad_labels_caught_before_device_assert():
 
 def test_style_example_int_targets_wrong_shape():
     err = _raises(
-        "integer-targets-for-bce",
+        "int-targets-for-bce",
         r"BCE-family losses need float targets shaped like the logits \[32, 1\]; got int64 targets \[32\]",
         torch.zeros(32, dtype=torch.long),
         "binary",
@@ -96,7 +96,7 @@ def test_shape_mismatch_n1_vs_n():
 
 
 def test_bool_targets_for_bce_are_integer_like():
-    _raises("integer-targets-for-bce", "got bool targets", torch.tensor([True, False]), "binary")
+    _raises("int-targets-for-bce", "got bool targets", torch.tensor([True, False]), "binary")
 
 
 def test_targets_out_of_range_for_bce():
@@ -129,14 +129,14 @@ def test_batch_size_mismatch():
 
 def test_labels_out_of_range_for_ce_caught_before_device_assert():
     err = _raises(
-        "label-out-of-range",
+        "class-index-out-of-range",
         r"class indices in \[0, 2\]; got labels in \[0, 3\]",
         torch.tensor([0, 3, 1]),
         "multiclass",
         outputs=torch.zeros(3, 3),
     )
     assert "make the model return 4 logits" in err.fix
-    _raises("label-out-of-range", r"got labels in \[-1, 1\]", [-1, 0, 1], "multiclass")
+    _raises("class-index-out-of-range", r"got labels in \[-1, 1\]", [-1, 0, 1], "multiclass")
 
 
 def test_nonfinite_and_empty_targets():
@@ -147,7 +147,12 @@ def test_nonfinite_and_empty_targets():
 
 def test_one_hot_for_ce():
     _raises("one-hot-for-ce", "got a one-hot int64 matrix", torch.eye(3, dtype=torch.long), "multiclass")
-    _raises("multi-hot-for-ce", "exactly one class per row", torch.ones(2, 3, dtype=torch.long), "multiclass")
+    _raises(
+        "multi-hot-with-cross-entropy",
+        "exactly one class per row",
+        torch.ones(2, 3, dtype=torch.long),
+        "multiclass",
+    )
 
 
 def test_float_ids_and_continuous_labels_for_ce():
@@ -165,7 +170,7 @@ def test_non_numeric_ndim_and_ragged():
     _raises(
         "bad-target-ndim", "got targets \\[2, 2, 2\\]", torch.zeros(2, 2, 2, dtype=torch.long), "multiclass"
     )
-    _raises("target-shape-mismatch", "rectangular", [[0, 1], [1]], "multilabel")
+    _raises("bad-target-shape", "rectangular", [[0, 1], [1]], "multilabel")
 
 
 def test_task_outputs_consistency():
@@ -221,7 +226,7 @@ def test_fix_true_with_nothing_to_repair_returns_empty_list_and_no_warning():
 
 
 def test_fix_does_not_repair_unsafe_problems():
-    with pytest.raises(TargetError, match="label-out-of-range|class indices"):
+    with pytest.raises(TargetError, match="class-index-out-of-range|class indices"):
         prepare_targets([0, 5], "multiclass", num_classes=3, fix=True)
     with pytest.raises(TargetError, match="\\[0, 1\\]"):
         prepare_targets([0, 2], "binary", fix=True)

@@ -143,7 +143,7 @@ def marker_note(name: str, counts: dict[str, int]) -> str:
 
 
 def refuse_infinite(values: np.ndarray, name: str, row_name: RowNamer, *, fitted: bool = False) -> None:
-    """A ``DataError`` (``infinite-value``) naming the column and the first row when ``values`` hold +-inf.
+    """A ``DataError`` (``nonfinite-features``) naming the column and the first row when ``values`` hold +-inf.
 
     Infinity is refused, not imputed: it is a value (often an overflow or a division by zero upstream),
     not a missing one, and no scaling maps it to a finite feature. ``fitted``: the column of a trained
@@ -159,7 +159,7 @@ def refuse_infinite(values: np.ndarray, name: str, row_name: RowNamer, *, fitted
         f"Column {name!r} holds {float(values[i])!r} at {row_name(i)} ({len(rows)} infinite value(s)); "
         "a feature must be a finite number or missing.",
         fix=f"{blank}." if fitted else f"{blank}, or leave the column out with drop=[{name!r}].",
-        code="infinite-value",
+        code="nonfinite-features",
     )
 
 

@@ -120,6 +120,6 @@ def _class_indices(y: Tensor, n_classes: int) -> Tensor:
         raise TargetError(
             f"Expected class indices in [0, {n_classes}); got values in [{int(y.min())}, {int(y.max())}].",
             fix="remap the labels to 0..C-1, or give the model one logit per class.",
-            code="label-out-of-range",
+            code="class-index-out-of-range",
         )
     return y

@@ -157,7 +157,7 @@ class Calibration:
             raise ConfigError(
                 f"Expected a {self.task} calibration method in {_FOR_TASK[family]}; got {self.method!r}.",
                 fix="use calibrate(...) to build one.",
-                code="bad-calibration",
+                code="bad-calibration-method",
             )
         self.params = check_params(self.params, family)
         self.notes = [str(n) for n in self.notes]

@@ -179,7 +179,7 @@ class ComputeLoss:
             raise TargetError(
                 "compute_loss_func got labels=None: the batches carry no `labels`.",
                 fix="name the targets column 'labels' (or set TrainingArguments(label_names=[...])).",
-                code="missing-labels",
+                code="no-labels",
             )
         layout = (labels.dtype, tuple(labels.shape[1:]), labels.ndim, tuple(logits.shape[1:]), labels.device)
         if self.check_every_batch or layout != self._layout:
@@ -244,7 +244,7 @@ def tune_from_predictions(
         raise TargetError(
             "Trainer.predict output has no label_ids: the dataset had no labels.",
             fix="predict on a labelled validation split (with a 'labels' column).",
-            code="missing-labels",
+            code="no-labels",
         )
     logits = torch.as_tensor(np.asarray(predictions, dtype=np.float32))
     targets = prepare_targets(np.asarray(output.label_ids), task, outputs=logits)

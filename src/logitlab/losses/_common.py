@@ -124,7 +124,7 @@ def check_pair(
             raise TargetError(
                 f"Expected float targets in [0, 1] for a sigmoid loss; got {targets.dtype}.",
                 fix=_PREPARE,
-                code="bad-target-dtype",
+                code="int-targets-for-bce",
             )
         if pos_weight is not None and pos_weight.numel() != 1 and not _per_label(pos_weight, logits):
             cause = pos_weight_cause(tuple(pos_weight.shape), tuple(logits.shape))

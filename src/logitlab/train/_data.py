@@ -40,7 +40,7 @@ def _tensor(value: Any, name: str) -> Tensor:
     raise DataError(
         f"Expected `{name}` to be a Tensor or numpy array; got {type(value).__name__}.",
         fix=f"pass torch.as_tensor({name}).",
-        code="bad-data-type",
+        code="bad-input-type",
     )
 
 
@@ -65,7 +65,7 @@ def _dataset(data: Any) -> Dataset:
     raise DataError(
         f"Expected training data as (x, y) tensors, a torch Dataset or a DataLoader; got {type(data).__name__}.",
         fix="pass (x, y) tensors, or wrap the data in a torch.utils.data.Dataset.",
-        code="bad-data-type",
+        code="bad-input-type",
     )
 
 

@@ -115,7 +115,7 @@ class TableEncoder:
         """float32 ``[n, F]``, as ``TabularPreprocessor.transform`` computes them (in float64, then cast).
 
         Raises:
-            DataError: ``infinite-value``, naming the column (and the row, by ``rows``).
+            DataError: ``nonfinite-features``, naming the column (and the row, by ``rows``).
         """
         pre, n = self.preprocessor, batch.num_rows
         out = np.zeros((n, pre.n_features), dtype=np.float32)

@@ -8,7 +8,7 @@ its numbers go to ``decisions_["model"]``. Images (``cnn``), data read lazily (t
 ``dropout``, ...) and fits without validation rows keep the single network ``model="auto"`` always built
 (``mlp`` for features).
 
-Only :mod:`logitlab.estimator` imports this module.
+Only the :mod:`logitlab.estimator` package imports this module.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 if TYPE_CHECKING:
-    from .data import DatasetBundle
-    from .estimator import Classifier
+    from ..data import DatasetBundle
+    from .classifier import Classifier
 
 __all__ = ["CANDIDATES", "choose_model", "validation_log_loss"]
 
@@ -36,7 +36,7 @@ def _why_not(clf: Classifier, bundle: DatasetBundle) -> str | None:
         return f"ensemble={clf.ensemble}: an ensemble of MLPs (a linear fit is the same every time)"
     if str(clf.precision) not in ("fp32", "32", "32-true", "float32"):
         return f"precision={clf.precision!r}: the mlp (the linear model is fitted in float32)"
-    from .models import ARCH_OPTIONS
+    from ..models import ARCH_OPTIONS
 
     mlp_only = sorted(k for k in (clf.model_options or {}) if k in ARCH_OPTIONS["mlp"])
     if mlp_only:
@@ -74,8 +74,8 @@ def choose_model(clf: Classifier, X: Any, y: Any, run_dir: Any, *, resume: bool 
     ``resume`` continues the MLP candidate (the one with checkpoints) from ``run_dir``; the linear one,
     fitted full-batch and deterministically, is fitted again.
     """
-    from ._estimator_state import resolve_seed
-    from ._sklearn_base import clone  # scikit-learn's, without importing scikit-learn (seconds)
+    from .._sklearn_base import clone  # scikit-learn's, without importing scikit-learn (seconds)
+    from ._state import resolve_seed
 
     clf.check_params()
     seed = resolve_seed(clf.random_state, clf.seed)

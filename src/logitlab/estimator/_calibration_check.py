@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from .options import CALIBRATION_CHECK_FOLDS
+from ..options import CALIBRATION_CHECK_FOLDS
 
 __all__ = ["judged_out_of_sample"]
 
@@ -46,7 +46,7 @@ def judged_out_of_sample(
         (Calibration or None, dict): the map, and ``rows``, ``folds``, ``without`` (the baseline's log-loss),
         ``with`` (the fitted map's, each fold scored by a fit on the other folds) and ``kept`` (bool).
     """
-    from .evaluate import calibration_metrics
+    from ..evaluate import calibration_metrics
 
     z = torch.as_tensor(logits)
     y = torch.as_tensor(targets)

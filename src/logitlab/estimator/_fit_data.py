@@ -14,7 +14,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from .errors import CheckpointError
+from ..errors import CheckpointError
 
 __all__ = ["FIT_DATA", "check_fit_data"]
 
@@ -31,8 +31,8 @@ def check_fit_data(run_dir: str | os.PathLike[str] | None, X: Any, y: Any, *, re
         CheckpointError: ``resume`` with a checkpoint in ``run_dir`` and ``X`` or ``y`` other than the
             interrupted fit's (``resume-data-changed``), or its record unreadable (``resume-record-invalid``).
     """
-    from .files import write_json_atomic
-    from .workflows.heldout import array_fingerprint
+    from ..files import write_json_atomic
+    from ..workflows.heldout import array_fingerprint
 
     if run_dir is None:
         return

@@ -1,7 +1,7 @@
 """The parts of :class:`~logitlab.Classifier` that are not its public face.
 
 Parameter checks, the training run, and the conversion between a fitted classifier and the
-``model.json`` fields of :mod:`logitlab.model_io`. Only :mod:`logitlab.estimator` imports this module.
+``model.json`` fields of :mod:`logitlab.model_io`. Only the :mod:`logitlab.estimator` package imports this module.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
-from .errors import ConfigError, ModelFileError
-from .options import (
+from ..errors import ConfigError, ModelFileError
+from ..options import (
     AUTO_EPOCHS,
     AUTO_LR,
     AUTO_SCHEDULE,
@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from torch import nn
 
     from ._crossfit import Plan
-    from .estimator import Classifier, TrainingSetup
+    from .classifier import Classifier, TrainingSetup
 
 __all__ = [
     "check_params",
@@ -68,8 +68,8 @@ def _is_number(v: Any) -> bool:
 
 def check_params(p: Mapping[str, Any]) -> None:
     """Check every Classifier parameter that needs no data; a ``ConfigError`` names the first bad one."""
+    from ..evaluate import check_objective
     from ._crossfit import check_cv
-    from .evaluate import check_objective
 
     checks = [
         (
@@ -139,7 +139,7 @@ def check_params(p: Mapping[str, Any]) -> None:
                 param=name,
             )
     if p.get("label_map") is not None:
-        from .data.label_map import parse_label_map
+        from ..data.label_map import parse_label_map
 
         parse_label_map(p["label_map"])  # a ConfigError naming label_map
     if isinstance(p["cv"], (int, np.integer)) and p["cv"] > 1 and p["ensemble"] > 1:
@@ -184,7 +184,7 @@ def refuse_soft_labels(bundle: Any) -> None:
     A classifier's thresholds, calibration and metrics need class labels; refused up front rather than
     at the first validation.
     """
-    from .errors import TargetError
+    from ..errors import TargetError
 
     enc = getattr(bundle, "label_encoder", None)
     if enc is None or not enc.soft:
@@ -217,7 +217,7 @@ def resolve_seed(random_state: Any, seed: Any = None) -> int:
     """
     import warnings
 
-    from .options import CLASSIFIER_DEFAULTS
+    from ..options import CLASSIFIER_DEFAULTS
 
     if seed is not None:
         if (
@@ -312,7 +312,7 @@ def resolve_lr(lr: Any, model: Any) -> dict[str, Any]:
         >>> resolve_lr(0.01, "hf:/models/bert")
         {'lr': 0.01, 'asked': 0.01, 'warmup_ratio': 0.0, 'reason': 'lr=0.01 as given'}
     """
-    from .models.hf import is_hf
+    from ..models.hf import is_hf
 
     if lr != "auto":
         return {"lr": float(lr), "asked": lr, "warmup_ratio": 0.0, "reason": f"lr={float(lr):g} as given"}
@@ -348,7 +348,7 @@ def selection_metrics(task: str) -> Any:
     """
     import torch.nn.functional as F
 
-    from .evaluate import epoch_metrics
+    from ..evaluate import epoch_metrics
 
     cheap = epoch_metrics(task)
 
@@ -440,10 +440,10 @@ def train_model(
     """
     import torch
 
-    from .data.batches import rows_per_batch
-    from .doctor.monitor import HealthMonitor
-    from .models import Ensemble
-    from .train import EarlyStopping, ReduceLROnPlateau, RestoreBestWeights, TrainConfig, Trainer
+    from ..data.batches import rows_per_batch
+    from ..doctor.monitor import HealthMonitor
+    from ..models import Ensemble
+    from ..train import EarlyStopping, ReduceLROnPlateau, RestoreBestWeights, TrainConfig, Trainer
 
     linear = getattr(setup.model, "model_spec", {}).get("name") == "linear"
     hf = getattr(setup.model, "model_spec", {}).get("name") == "hf"
@@ -559,7 +559,7 @@ def train_linear(
     """
     import torch
 
-    from .train import fit_full_batch
+    from ..train import fit_full_batch
 
     lazy = not train.in_memory or (val is not None and not val.in_memory)
     if lazy or clf.precision not in ("fp32", "32", "32-true", "float32"):
@@ -600,7 +600,7 @@ def train_linear(
 # ---------------------------------------------------------------------------- model.json <-> Classifier
 def saved_meta(clf: Classifier) -> dict[str, Any]:
     """The ``model.json`` fields of a fitted classifier (all but those :func:`write_model_dir` fills in)."""
-    from . import __version__
+    from .. import __version__
 
     return {
         "library_version": __version__,
@@ -649,9 +649,9 @@ def restore(
     naming it. A text model of ``model="hf:..."`` reads its ``tokenizer.json`` from ``directory``
     (checked against the SHA-256 in ``model.json``).
     """
-    from .data import DataState, LabelEncoder
-    from .evaluate import Calibration, Thresholds
-    from .model_io.check import check_model_meta, guarded
+    from ..data import DataState, LabelEncoder
+    from ..evaluate import Calibration, Thresholds
+    from ..model_io.check import check_model_meta, guarded
 
     tensors = {k: (list(v.shape), str(v.dtype)) for k, v in state.items()}
     spec, model = check_model_meta(meta, tensors)  # first: nothing is built from an unchecked field
@@ -693,7 +693,7 @@ def restore(
     clf.data_state_ = guarded("preprocessing", lambda: DataState.from_dict(meta["preprocessing"]))
     pre = clf.data_state_.preprocessor
     if getattr(pre, "kind", None) == "hf_text":
-        from .model_io.safe_read import read_tokenizer
+        from ..model_io.safe_read import read_tokenizer
 
         if directory is None:
             raise ModelFileError(

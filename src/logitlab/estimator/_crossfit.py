@@ -13,7 +13,7 @@
   the epoch never fit the map. A streaming table keeps one validation split for both (its rows stay in
   the files).
 
-Only :mod:`logitlab.estimator` and :mod:`logitlab._estimator_state` import this module.
+Only the :mod:`logitlab.estimator` package imports this module.
 """
 
 from __future__ import annotations
@@ -26,13 +26,13 @@ import torch
 from torch import Tensor
 from torch.utils.data import ConcatDataset, IterableDataset, Subset
 
-from .errors import ConfigError
-from .options import CV_AUTO, FEW_ROWS, SMALL_CALIBRATION
+from ..errors import ConfigError
+from ..options import CV_AUTO, FEW_ROWS, SMALL_CALIBRATION
 
 if TYPE_CHECKING:
-    from .data import DatasetBundle, Split
-    from .estimator import Classifier, TrainingSetup
-    from .evaluate import Calibration
+    from ..data import DatasetBundle, Split
+    from ..evaluate import Calibration
+    from .classifier import Classifier, TrainingSetup
 
 __all__ = [
     "Plan",
@@ -79,7 +79,7 @@ def _streaming(split: Split) -> bool:
 
 
 def _distributed() -> bool:
-    from .train.distributed import detect
+    from ..train.distributed import detect
 
     return detect().world_size > 1
 
@@ -167,7 +167,7 @@ def resolve_cv(clf: Classifier, bundle: DatasetBundle) -> tuple[int, str]:
 
 def subset(split: Split, rows: np.ndarray) -> Split:
     """The rows ``rows`` of ``split`` (a lazy split stays lazy)."""
-    from .data import Split
+    from ..data import Split
 
     rows = np.asarray(rows, dtype=np.int64)
     at = torch.from_numpy(rows)
@@ -177,7 +177,7 @@ def subset(split: Split, rows: np.ndarray) -> Split:
 
 def pooled(bundle: DatasetBundle) -> Split:
     """The training and validation rows of ``bundle`` as one split (training rows first)."""
-    from .data import Split
+    from ..data import Split
 
     a, b = bundle.train, bundle.val
     if len(b) == 0:
@@ -205,7 +205,7 @@ def _names(clf: Classifier) -> list[str]:
 
 def plan_folds(clf: Classifier, bundle: DatasetBundle, folds: int, members: int) -> tuple[Plan, list[str]]:
     """The :class:`Plan` for ``folds`` (1: one split with ``members`` seed members), and notes."""
-    from .data.split import fold_indices, split_indices
+    from ..data.split import fold_indices, split_indices
 
     if folds > 1:
         pool = pooled(bundle)
@@ -253,7 +253,7 @@ def calibrate_and_tune(clf: Classifier, setup: TrainingSetup, logits: Any, targe
     Returns:
         (Calibration or None, Thresholds or None)
     """
-    from .evaluate import calibrate, check_objective, tune_thresholds
+    from ..evaluate import calibrate, check_objective, tune_thresholds
 
     w = setup.weights
     pos = w.values if w is not None and w.kind == "pos_weight" else None
@@ -306,7 +306,7 @@ def prior_correction(
     """
     import math
 
-    from .evaluate import Calibration
+    from ..evaluate import Calibration
 
     note = note or "no validation rows (val_size=0): the prior correction alone, fitted on no data"
     if task == "multiclass":
@@ -329,7 +329,7 @@ def bound_sharpening(cal: Calibration, logits: Any, targets: Any) -> Calibration
     For a map fitted on few rows (:data:`~logitlab.options.SMALL_CALIBRATION`): sharpening the logits
     there fits the noise of those rows. Isotonic maps and maps that soften are kept as they are.
     """
-    from .evaluate import Calibration
+    from ..evaluate import Calibration
 
     z = torch.as_tensor(logits, dtype=torch.float64).reshape(len(logits), -1)
     params, notes = [dict(p) for p in cal.params], list(cal.notes)
@@ -405,7 +405,7 @@ def check_coverage(clf: Classifier, plan: Plan) -> list[str]:
     """
     import warnings
 
-    from .errors import DataError, LogitlabWarning
+    from ..errors import DataError, LogitlabWarning
 
     train = plan.pool if plan.pool is not None else plan.members[0][0]
     absent = _missing(train, clf)
@@ -450,7 +450,7 @@ def validation_metrics(clf: Classifier, logits: Any, targets: Any, kind: str) ->
     Cross-fitting: every row's out-of-fold logit, calibrated and thresholded (the honest validation
     numbers of the fitted recipe, the calibration and thresholds being fitted on these rows too).
     """
-    from .evaluate import compute_metrics
+    from ..evaluate import compute_metrics
 
     if len(targets) == 0:
         return None

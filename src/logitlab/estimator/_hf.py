@@ -5,7 +5,7 @@ early stopping, calibration and thresholds); what differs is here. Its inputs ar
 text column (:class:`~logitlab.data.hf_text.HFTextPreprocessor`, fitted on nothing: the folder's
 tokenizer is used as it is), taken from a list of strings, a DataFrame, or a table bundle the command
 line loaded. Refused, with the reason: cross-fitting (``cv > 1``: ``K`` fine-tunings; ``cv="auto"``
-keeps one split), ``ensemble > 1``, streaming tables, images and DDP runs. Only :mod:`logitlab.estimator`
+keeps one split), ``ensemble > 1``, streaming tables, images and DDP runs. Only the :mod:`logitlab.estimator` package
 imports this module.
 """
 
@@ -16,12 +16,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .errors import ConfigError
-from .models.hf import hf_max_length, hf_options, hf_path, is_hf
+from ..errors import ConfigError
+from ..models.hf import hf_max_length, hf_options, hf_path, is_hf
 
 if TYPE_CHECKING:
-    from .data import DatasetBundle
-    from .estimator import Classifier
+    from ..data import DatasetBundle
+    from .classifier import Classifier
 
 __all__ = ["CV_REASON", "check_hf_params", "hf_bundle", "hf_notes"]
 
@@ -70,8 +70,8 @@ def hf_notes(lr: float) -> list[str]:
 
 
 def _check_place() -> None:
-    from .data.hf_bundle import refuse_hf
-    from .train.distributed import detect
+    from ..data.hf_bundle import refuse_hf
+    from ..train.distributed import detect
 
     if detect().world_size > 1:
         raise refuse_hf("a DDP run (torchrun): fine-tuning an hf: model runs on one process")
@@ -82,12 +82,12 @@ def hf_bundle(clf: Classifier, X: Any, y: Any) -> DatasetBundle:
     import pandas as pd
     import torch
 
-    from .data import DatasetBundle, encode_labels, split_indices
-    from .data.bundle import make_bundle
-    from .data.hf_bundle import pick_text_column, refuse_hf, tokenize_bundle, tokenized_notes
-    from .data.hf_text import HFTextPreprocessor, text_values
-    from .data.text import detect_text_columns
-    from .features import as_targets
+    from ..data import DatasetBundle, encode_labels, split_indices
+    from ..data.bundle import make_bundle
+    from ..data.hf_bundle import pick_text_column, refuse_hf, tokenize_bundle, tokenized_notes
+    from ..data.hf_text import HFTextPreprocessor, text_values
+    from ..data.text import detect_text_columns
+    from ..features import as_targets
 
     _check_place()
     path, max_length = hf_path(clf.model), hf_max_length(clf.model, clf.model_options)

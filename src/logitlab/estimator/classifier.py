@@ -28,7 +28,7 @@ Examples:
 """
 
 # Longer than the 400-line aim on purpose: one public class whose methods and docstrings (scikit-learn's API,
-# training_setup, outputs, save/load) are what users read; its private machinery is in _estimator_state.py.
+# training_setup, outputs, save/load) are what users read; its private machinery is in _state.py.
 
 from __future__ import annotations
 
@@ -40,20 +40,20 @@ from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 import numpy as np
 
-from ._estimator_state import refuse_soft_labels, restore, saved_meta
-from ._sklearn_base import EstimatorBase, check_fitted
-from .errors import ConfigError, DataError
-from .features import as_features, as_frame, as_targets, check_n_features
-from .model_io import read_model_dir, write_model_dir
-from .options import CLASSIFIER_DEFAULTS as DEFAULTS
+from .._sklearn_base import EstimatorBase, check_fitted
+from ..errors import ConfigError, DataError
+from ..features import as_features, as_frame, as_targets, check_n_features
+from ..model_io import read_model_dir, write_model_dir
+from ..options import CLASSIFIER_DEFAULTS as DEFAULTS
+from ._state import refuse_soft_labels, restore, saved_meta
 
 if TYPE_CHECKING:
     from torch import Tensor, nn
 
+    from ..data import DatasetBundle
+    from ..evaluate import Calibration
+    from ..weights import ImbalanceWeights
     from ._crossfit import Plan
-    from .data import DatasetBundle
-    from .evaluate import Calibration
-    from .weights import ImbalanceWeights
 
 __all__ = ["Classifier", "Outputs", "TrainingSetup"]
 
@@ -289,8 +289,8 @@ class Classifier(EstimatorBase):
             ConfigError: naming the parameter, the value and a valid one (code ``bad-param``, or
             ``device-unavailable`` for CUDA/MPS on a machine without it).
         """
-        from ._estimator_state import check_params
         from ._hf import check_hf_params
+        from ._state import check_params
 
         check_params(self.get_params())
         check_hf_params(self.get_params())  # the folder of model="hf:PATH" (not checked when loading)
@@ -311,15 +311,15 @@ class Classifier(EstimatorBase):
         """
         import torch
 
+        from ..evaluate import check_calibration_method, check_objective
+        from ..losses import make_loss
+        from ..models import build_model
+        from ..models.hf import build_hf, is_hf
+        from ..models.registry import resolve_model_name
+        from ..weights import imbalance_weights
         from ._crossfit import check_coverage, plan_folds, resolve_cv
-        from ._estimator_state import resolve_lr, resolve_seed, resolve_training
         from ._hf import CV_REASON, hf_notes
-        from .evaluate import check_calibration_method, check_objective
-        from .losses import make_loss
-        from .models import build_model
-        from .models.hf import build_hf, is_hf
-        from .models.registry import resolve_model_name
-        from .weights import imbalance_weights
+        from ._state import resolve_lr, resolve_seed, resolve_training
 
         self.check_params()
         self.seed_ = resolve_seed(self.random_state, self.seed)
@@ -428,7 +428,7 @@ class Classifier(EstimatorBase):
     ) -> Classifier:
         """:meth:`fit` with the model as named (``"auto"``: cnn for images, sparse for text, mlp for features)."""
         from ._crossfit import calibrate_and_tune, validation_metrics
-        from ._estimator_state import describe_loss, train_model
+        from ._state import describe_loss, train_model
 
         if resume and run_dir is None:
             raise ConfigError(
@@ -462,10 +462,10 @@ class Classifier(EstimatorBase):
         """A bundle from ``X, y`` (labels encoded, validation split, preprocessing fitted on train only)."""
         import pandas as pd
 
+        from ..data import DatasetBundle, from_arrays
+        from ..models.hf import is_hf
+        from ..tasks import Task
         from ._hf import hf_bundle
-        from .data import DatasetBundle, from_arrays
-        from .models.hf import is_hf
-        from .tasks import Task
 
         if isinstance(X, DatasetBundle):
             if y is not None:
@@ -550,8 +550,8 @@ class Classifier(EstimatorBase):
         """
         import pandas as pd
 
-        from .data import Inputs, Split
-        from .data.batches import iter_batches, rows_per_batch
+        from ..data import Inputs, Split
+        from ..data.batches import iter_batches, rows_per_batch
 
         check_fitted(self, "model_")
         native, hf = self.model_spec_.get("name") == "sparse", self.model_spec_.get("name") == "hf"
@@ -580,14 +580,14 @@ class Classifier(EstimatorBase):
 
     def _forward(self, batches: Iterable[Tensor]) -> Tensor:
         """The network on float32 input batches, without gradients: logits ``[N, n_outputs]`` on the CPU."""
-        from ._estimator_state import forward_logits
+        from ._state import forward_logits
 
         return cast("Tensor", forward_logits(self.model_, batches, int(self.n_outputs_)))
 
     def outputs(self, X: Any) -> Outputs:
         """Logits, probabilities and decisions from one forward pass (what the CLI's predict writes)."""
-        from .evaluate import predict_labels
-        from .tasks import probabilities
+        from ..evaluate import predict_labels
+        from ..tasks import probabilities
 
         logits = self.predict_logits(X)
         scale = logits if self.calibration_ is None else self.calibration_.calibrated_logits(logits)
@@ -669,7 +669,7 @@ class Classifier(EstimatorBase):
         from sklearn.metrics import accuracy_score
 
         if self.task_ != "multilabel":
-            from .data.label_map import map_labels
+            from ..data.label_map import map_labels
 
             truth = map_labels(np.asarray(y).reshape(-1), self.label_encoder_.label_map, None)  # label_map=
             return float(accuracy_score(truth, self.predict(X), sample_weight=sample_weight))
@@ -686,7 +686,7 @@ class Classifier(EstimatorBase):
         Returns:
             Path: the directory.
         """
-        from .model_io.safe_read import write_tokenizer
+        from ..model_io.safe_read import write_tokenizer
 
         check_fitted(self, "model_")
         pre = self.data_state_.preprocessor
@@ -724,13 +724,13 @@ class Classifier(EstimatorBase):
         Returns:
             Path: ``path``.
         """
-        from .export import OPSET, export_onnx
+        from ..export import OPSET, export_onnx
 
         return export_onnx(self, path, opset=OPSET if opset is None else opset, input_dtype=input_dtype)
 
 
 def _is_sparse_rows(x: Any) -> bool:
-    from .data.sparse import SparseRows
+    from ..data.sparse import SparseRows
 
     return isinstance(x, SparseRows)
 
