@@ -112,8 +112,9 @@ def plot_loss(
     ``out`` is checked first (:func:`~logitlab.workflows.outputs.check_output_file`): not a folder, not
     inside a run directory, and an existing file is replaced only with ``overwrite=True``.
     """
+    from ..files import output_errors
     from ..report.plots import plot_loss_curves
-    from .outputs import check_output_file, output_errors
+    from .outputs import check_output_file
 
     path = check_output_file(out, overwrite=overwrite, what="plot")
     extra: dict[str, Any] = {} if logit_range is None else {"logit_range": logit_range}
