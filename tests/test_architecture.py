@@ -1,8 +1,9 @@
 """The package's shape: no import cycles inside ``src/logitlab`` and no private name taken from another module.
 
 The graph is built with :mod:`ast` from every ``import`` in every module (module-level and inside
-functions alike: a lazy import still makes a dependency), except those under ``if TYPE_CHECKING:``,
-which never run. Like import-linter, ``from .pkg import name`` is an edge to ``pkg.name`` when that is a
+functions alike: a lazy import still makes a dependency). ``if TYPE_CHECKING:`` imports never run,
+but a type-only circle still ties two modules together (neither can be read, typed or moved alone):
+:func:`test_no_import_cycles_even_through_type_only_imports` counts them too. Like import-linter, ``from .pkg import name`` is an edge to ``pkg.name`` when that is a
 module and to ``pkg`` (its ``__init__``) otherwise. A private name is one starting with ``_`` (not
 dunder); taking one from a module is allowed only inside the same package (``losses/focal.py`` may use
 ``losses/_fused.py``), never across packages.
@@ -33,12 +34,13 @@ def _is_type_checking(test: ast.expr) -> bool:
     )
 
 
-def _imports(tree: ast.AST) -> list[ast.Import | ast.ImportFrom]:
+def _imports(tree: ast.AST, *, type_checking: bool = False) -> list[ast.Import | ast.ImportFrom]:
+    """Every import in ``tree``; those under ``if TYPE_CHECKING:`` only with ``type_checking=True``."""
     found: list[ast.Import | ast.ImportFrom] = []
 
     def walk(node: ast.AST) -> None:
         for child in ast.iter_child_nodes(node):
-            if isinstance(child, ast.If) and _is_type_checking(child.test):
+            if not type_checking and isinstance(child, ast.If) and _is_type_checking(child.test):
                 for other in child.orelse:
                     walk(other)
                 continue
@@ -58,13 +60,13 @@ def _resolve(module: str, path: Path, node: ast.ImportFrom) -> str:
     return ".".join(base + ([node.module] if node.module else []))
 
 
-def _graph() -> tuple[dict[str, set[str]], list[str]]:
+def _graph(*, type_checking: bool = False) -> tuple[dict[str, set[str]], list[str]]:
     modules = _modules()
     edges: dict[str, set[str]] = {m: set() for m in modules}
     private: list[str] = []
     for module, path in modules.items():
         tree = ast.parse(path.read_text(encoding="utf-8"))
-        for node in _imports(tree):
+        for node in _imports(tree, type_checking=type_checking):
             if isinstance(node, ast.Import):
                 for alias in node.names:
                     if alias.name in modules:
@@ -132,6 +134,33 @@ def _cycles(edges: dict[str, set[str]]) -> list[list[str]]:
 def test_no_import_cycles() -> None:
     edges, _ = _graph()
     assert _cycles(edges) == []
+
+
+# The estimator's type-only circle (estimator <-> its fitting modules <-> export) is being untied by the
+# typed fitted state (issue 25); until then a type-only cycle may only lie inside it. Delete when empty.
+_PENDING_TYPE_ONLY: set[str] = {
+    "logitlab",
+    "logitlab.estimator",
+    "logitlab.estimator._crossfit",
+    "logitlab.estimator._fit_data",
+    "logitlab.estimator._hf",
+    "logitlab.estimator._model_choice",
+    "logitlab.estimator._state",
+    "logitlab.estimator.classifier",
+    "logitlab.export",
+    "logitlab.workflows.heldout",
+}
+
+
+def test_no_import_cycles_even_through_type_only_imports() -> None:
+    edges, _ = _graph(type_checking=True)
+    assert [c for c in _cycles(edges) if not set(c) <= _PENDING_TYPE_ONLY] == []
+
+
+def test_type_only_imports_are_seen() -> None:
+    tree = ast.parse("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from .b import B\nimport c\n")
+    assert [n.lineno for n in _imports(tree)] == [1, 4]
+    assert [n.lineno for n in _imports(tree, type_checking=True)] == [1, 3, 4]
 
 
 def test_no_private_imports_across_packages() -> None:

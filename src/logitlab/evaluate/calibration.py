@@ -96,7 +96,6 @@ from ._calsteps import (
     fit_sigmoid_label,
 )
 from ._inputs import as_logits, format_pair
-from .reliability import multilabel_calibration_error, reliability_bins
 from .thresholds import Thresholds
 
 __all__ = [
@@ -109,8 +108,6 @@ __all__ = [
     "CalibrationMethod",
     "calibrate",
     "check_calibration_method",
-    "multilabel_calibration_error",
-    "reliability_bins",
 ]
 
 

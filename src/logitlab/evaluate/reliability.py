@@ -24,6 +24,7 @@ from torch import Tensor
 from ..tasks import Task
 from ._inputs import format_pair
 from ._scores import calibration_error
+from .decision import DecisionRule
 
 if TYPE_CHECKING:
     from .calibration import Calibration
@@ -129,7 +130,7 @@ def calibration_metrics(
     """
     t = Task.from_str(task)
     z, y = format_pair(logits, targets, t)
-    u = calibration.calibrated_logits(z) if calibration is not None else z
+    u = DecisionRule(t, calibration).calibrated_logits(z)
     if t is Task.MULTICLASS:
         q = torch.softmax(u, 1)
         onehot = torch.nn.functional.one_hot(y, q.shape[1]).to(q.dtype)

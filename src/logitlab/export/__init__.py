@@ -151,15 +151,14 @@ def export_onnx(
 
 def build_pipeline(clf: Classifier) -> ExportPipeline:
     """The PyTorch module that is exported: preprocessing, a CPU eval-mode copy of the network, decisions."""
-    from ..evaluate import Calibration, Thresholds
+    from ..evaluate.decision import DecisionRule
     from .graph import Decisions, ExportPipeline, build_preprocess
 
     task, n = clf.task_, int(clf.n_outputs_)
-    calibration = clf.calibration_ if clf.calibration_ is not None else Calibration.identity(task, n)
-    thresholds = clf.thresholds_ if clf.thresholds_ is not None else Thresholds.default(task, n)
-    network = copy.deepcopy(clf.model_).cpu().float().eval()
     order = None if task == "multilabel" else clf._class_order().tolist()  # classes_ is sorted
-    decisions = Decisions(task, calibration.params, thresholds.values, order)
+    rule = DecisionRule(task, clf.calibration_, clf.thresholds_, order=order)
+    network = copy.deepcopy(clf.model_).cpu().float().eval()
+    decisions = Decisions.from_rule(rule, n)
     return ExportPipeline(build_preprocess(clf.data_state_.preprocessor), network, decisions, n).eval()
 
 
@@ -297,10 +296,10 @@ def _sidecar(
     import torch
 
     from .. import __version__
-    from ..evaluate import Thresholds
+    from ..evaluate.decision import DecisionRule
 
     task, n = clf.task_, int(clf.n_outputs_)
-    thresholds = clf.thresholds_ if clf.thresholds_ is not None else Thresholds.default(task, n)
+    thresholds = DecisionRule(task, clf.calibration_, clf.thresholds_).resolved_thresholds(n)
     classes = np.asarray(clf.classes_).tolist()
     return {
         "format": FORMAT,
