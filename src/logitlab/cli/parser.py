@@ -13,23 +13,8 @@ from __future__ import annotations
 
 import argparse
 
-from ..options import (
-    CALIBRATION_METHODS,
-    DEVICES,
-    EXPORT_FORMATS,
-    IMBALANCE_STRATEGIES,
-    LOAD_DEFAULTS,
-    MISSING_TARGET,
-    NUMERIC_SCALINGS,
-    OBJECTIVE_SPELLINGS,
-    ONNX_INPUT_DTYPES,
-    ONNX_OPSET,
-    ONNX_OPSETS,
-    PRECISION_ALIASES,
-    PRECISIONS,
-    TASK_CHOICES,
-)
 from ..options import CLASSIFIER_DEFAULTS as DEFAULTS
+from ..options import LOAD_DEFAULTS, OBJECTIVE_SPELLINGS, OPTIONS
 from .text import cv_arg, epochs_arg, image_size, lr_arg, weight_decay_arg
 
 __all__ = ["build_parser"]
@@ -120,11 +105,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     doctor = command("doctor", "check a data set and an untrained model's first batch")
     _add_data(doctor)
-    doctor.add_argument("--task", choices=TASK_CHOICES, default=DEFAULTS["task"],
+    doctor.add_argument("--task", **OPTIONS["task"].cli(),
                         help="the task to check the data for; auto: inferred from the labels")  # fmt: skip
     doctor.add_argument("--loss", default=DEFAULTS["loss"],
                         help="the loss whose first batch is checked: auto (BCE / cross entropy by task), focal, ...")  # fmt: skip
-    doctor.add_argument("--imbalance", choices=IMBALANCE_STRATEGIES, default=DEFAULTS["imbalance"],
+    doctor.add_argument("--imbalance", **OPTIONS["imbalance"].cli(),
                         help="the weight strategy the loss is checked with, as `train --imbalance`")  # fmt: skip
     doctor.add_argument("--model", default=DEFAULTS["model"], help="auto: cnn for images, mlp for tables")
     doctor.add_argument("--json", action="store_true", help="print the findings as JSON")
@@ -162,9 +147,9 @@ def _add_data(p: argparse.ArgumentParser) -> None:
                    help="a column that is not a feature (repeatable)")  # fmt: skip
     p.add_argument("--id-column", default=None, metavar="COL",
                    help="a column of row ids: not a feature; predictions carry it")  # fmt: skip
-    p.add_argument("--missing-target", choices=MISSING_TARGET, default=LOAD_DEFAULTS["missing_target"],
+    p.add_argument("--missing-target", **OPTIONS["missing_target"].cli(),
                    help="rows without a label: leave them out (counted) or stop with an error")  # fmt: skip
-    p.add_argument("--numeric-scaling", choices=NUMERIC_SCALINGS, default=LOAD_DEFAULTS["numeric_scaling"],
+    p.add_argument("--numeric-scaling", **OPTIONS["numeric_scaling"].cli(),
                    help="numeric table columns after imputation: robust (median/IQR, smooth clip), "
                    "standard (mean/std) or quantile (to a normal)")  # fmt: skip
     p.add_argument("--text", action="append", default=None, metavar="COL",
@@ -183,9 +168,7 @@ def _add_dialect(p: argparse.ArgumentParser) -> None:
 
 def _add_training(p: argparse.ArgumentParser) -> None:
     """The Classifier's parameters, with its defaults and option sets."""
-    p.add_argument(
-        "--task", choices=TASK_CHOICES, default=DEFAULTS["task"], help="auto: inferred from the labels"
-    )
+    p.add_argument("--task", **OPTIONS["task"].cli(), help="auto: inferred from the labels")
     p.add_argument(
         "--loss", default=DEFAULTS["loss"], help="auto (BCE / cross entropy by task), focal, dice, asl, ..."
     )
@@ -193,8 +176,7 @@ def _add_training(p: argparse.ArgumentParser) -> None:
                    help="a loss option, e.g. gamma=2 (repeatable)")  # fmt: skip
     p.add_argument(
         "--imbalance",
-        choices=IMBALANCE_STRATEGIES,
-        default=DEFAULTS["imbalance"],
+        **OPTIONS["imbalance"].cli(),
         help="weight strategy; auto: balanced, or none for the sparse text model",
     )
     p.add_argument(
@@ -216,8 +198,7 @@ def _add_training(p: argparse.ArgumentParser) -> None:
                    help="peak learning rate; auto: 1e-3, or 5e-5 with a 6%% warmup for hf: models")  # fmt: skip
     p.add_argument("--weight-decay", type=weight_decay_arg, default=DEFAULTS["weight_decay"], metavar="WD|auto",
                    help="AdamW weight decay; auto: 1e-4, or 0.01 for the sparse text model")  # fmt: skip
-    p.add_argument("--precision", choices=(*PRECISIONS, *PRECISION_ALIASES), metavar="{" + ",".join(PRECISIONS) + "}",
-                   default=DEFAULTS["precision"], help="training precision (also 32, 16, bf16-mixed, ...)")  # fmt: skip
+    p.add_argument("--precision", **OPTIONS["precision"].cli(), help="training precision (also 32, 16, bf16-mixed, ...)")  # fmt: skip
     p.add_argument("--threshold-objective", default=DEFAULTS["threshold_objective"], metavar="OBJ",
                    help=f"what tuned thresholds maximise on validation: {', '.join(OBJECTIVE_SPELLINGS)}")  # fmt: skip
     p.add_argument(
@@ -226,19 +207,18 @@ def _add_training(p: argparse.ArgumentParser) -> None:
         default=DEFAULTS["random_state"],
         help="split, initialisation and batch-order seed",
     )
-    p.add_argument("--calibration", choices=CALIBRATION_METHODS, default=DEFAULTS["calibration"],
+    p.add_argument("--calibration", **OPTIONS["calibration"].cli(),
                    help="probability calibration fitted on validation (auto: Platt / temperature by task)")  # fmt: skip
 
 
 def _add_export(p: argparse.ArgumentParser) -> None:
     p.add_argument("run", help="run directory written by `logitlab train`")
-    p.add_argument("--format", choices=EXPORT_FORMATS, default=EXPORT_FORMATS[0], help="export format")
+    p.add_argument("--format", **OPTIONS["format"].cli(), help="export format")
     p.add_argument("--out", required=True, help="folder for model.onnx and model.onnx.json")
-    p.add_argument("--opset", type=int, choices=ONNX_OPSETS, default=ONNX_OPSET, help="ONNX opset")
+    p.add_argument("--opset", type=int, **OPTIONS["opset"].cli(), help="ONNX opset")
     p.add_argument(
         "--input-dtype",
-        choices=ONNX_INPUT_DTYPES,
-        default=ONNX_INPUT_DTYPES[0],
+        **OPTIONS["input_dtype"].cli(),
         help="dtype of the graph's float inputs; float32 is cast to float64 inside the graph",
     )
     _add_overwrite(p)
@@ -250,7 +230,7 @@ def _add_overwrite(p: argparse.ArgumentParser) -> None:
 
 
 def _add_device(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--device", choices=DEVICES, default=DEFAULTS["device"], help="where to train")
+    p.add_argument("--device", **OPTIONS["device"].cli(), help="where to train")
 
 
 def _version() -> str:

@@ -27,6 +27,7 @@ import torch
 from torch import Tensor
 
 from ..errors import ConfigError, DataError
+from ..options import LABEL_SEP
 from ..tasks import Task
 from .label_choice import fit_values
 from .label_lists import label_lists
@@ -62,7 +63,7 @@ class LabelEncoder:
     classes: list[Any]
     positive: Any = None
     reason: str = ""
-    label_sep: str = "|"
+    label_sep: str = LABEL_SEP
     soft: bool = False
     notes: list[str] = field(default_factory=list)
     output_name: str | None = None
@@ -87,7 +88,7 @@ class LabelEncoder:
         y: Any,
         task: Task | str | None = None,
         *,
-        label_sep: str = "|",
+        label_sep: str = LABEL_SEP,
         positive: Any = None,
         label_names: Sequence[str] | None = None,
         row_name: RowNamer = INDEX,
@@ -282,7 +283,7 @@ class LabelEncoder:
             list(d["classes"]),
             d.get("positive"),
             d.get("reason", ""),
-            d.get("label_sep", "|"),
+            d.get("label_sep", LABEL_SEP),
             bool(d.get("soft", False)),
             list(d.get("notes", [])),
             d.get("output_name"),
@@ -310,7 +311,7 @@ def encode_labels(
     y: Any,
     task: Task | str | None = None,
     *,
-    label_sep: str = "|",
+    label_sep: str = LABEL_SEP,
     positive: Any = None,
     label_names: Sequence[str] | None = None,
     row_name: RowNamer = INDEX,

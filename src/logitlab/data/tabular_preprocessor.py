@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError, LogitlabWarning
+from ..options import MAX_CATEGORIES
 from .categorical_columns import CategoricalColumn, fit_categorical, one_hot
 from .date_columns import CALENDAR_PARTS, DatetimeColumn, calendar_block, calendar_parts, fit_datetime
 from .numeric_columns import NumericColumn, check_scaling, fit_numeric, numeric_values
@@ -94,7 +95,7 @@ class TabularPreprocessor:
         cls,
         frame: pd.DataFrame,
         *,
-        max_categories: int = 50,
+        max_categories: int = MAX_CATEGORIES,
         scaling: str = "standard",
         row_name: RowNamer = TABLE_ROWS,
         notes: list[str] | None = None,

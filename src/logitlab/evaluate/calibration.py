@@ -78,13 +78,13 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 import torch
 from torch import Tensor
 
 from ..errors import ConfigError, ModelFileError
-from ..options import CALIBRATION_METHODS
+from ..options import CALIBRATION_METHODS, OPTIONS, CalibrationMethod
 from ..tasks import Task, probabilities
 from ._calfit import binary_log_loss, multiclass_log_loss
 from ._calmap import boundary_threshold, check_params, label_logits
@@ -110,8 +110,6 @@ __all__ = [
     "check_calibration_method",
 ]
 
-
-CalibrationMethod = Literal["auto", "platt", "temperature", "isotonic", "none"]
 
 _FOR_TASK = {"sigmoid": ("platt", "isotonic", "none"), "softmax": ("temperature", "none")}
 
@@ -297,12 +295,7 @@ def _weights(value: Any, n: int, name: str) -> Tensor | None:
 
 
 def _check_options(method: Any, t: Task, pos_weight: Any, class_weight: Any, min_count: Any) -> str:
-    if method not in CALIBRATION_METHODS:
-        raise ConfigError(
-            f"Expected `method` to be one of {', '.join(CALIBRATION_METHODS)}; got {method!r}.",
-            fix='use method="auto".',
-            code="bad-calibration-method",
-        )
+    OPTIONS["method"].check(method)
     resolved = str(method) if method != "auto" else ("temperature" if t is Task.MULTICLASS else "platt")
     if resolved not in _FOR_TASK[t.family]:
         raise ConfigError(

@@ -63,7 +63,7 @@ import numpy as np
 from ..errors import ConfigError
 from ..extras import require_extra
 from ..files import write_bytes_atomic, write_json_atomic
-from ..options import ONNX_INPUT_DTYPES, ONNX_OPSET, ONNX_OPSETS
+from ..options import ONNX_OPSET, ONNX_OPSETS, OPTIONS
 from .contract import (
     FORMAT,
     FORMAT_VERSION,
@@ -117,20 +117,8 @@ def export_onnx(
     from .._sklearn_base import check_fitted
 
     check_fitted(clf, "model_")
-    if isinstance(opset, bool) or opset not in OPSETS:
-        raise ConfigError(
-            f"Expected argument `opset` to be one of {', '.join(map(str, OPSETS))}; got {opset!r}.",
-            fix=f"use opset={OPSET}.",
-            code="bad-opset",
-            param="opset",
-        )
-    if input_dtype not in ONNX_INPUT_DTYPES:
-        raise ConfigError(
-            f"Expected argument `input_dtype` to be one of {', '.join(ONNX_INPUT_DTYPES)}; got {input_dtype!r}.",
-            fix="use input_dtype='float32' for runtimes without float64 inputs, else 'float64'.",
-            code="bad-input-dtype",
-            param="input_dtype",
-        )
+    OPTIONS["opset"].check(opset)
+    OPTIONS["input_dtype"].check(input_dtype)
     require_extra("onnx")
     pre = clf.data_state_.preprocessor
     specs = input_specs(pre)

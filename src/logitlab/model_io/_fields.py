@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from typing import Any, NoReturn
 
 from ..errors import ModelFileError
+from ..options import LABEL_SEP
 
 _FIX = "save the model again with Classifier.save(dir); do not edit model.json by hand."
 
@@ -80,7 +81,7 @@ def check_encoder(enc: Any, field: str, meta: Mapping[str, Any]) -> None:
         classes,
         f"the classes of `classes` {meta['classes']}",
     )
-    positive, sep = enc.get("positive"), enc.get("label_sep", "|")
+    positive, sep = enc.get("positive"), enc.get("label_sep", LABEL_SEP)
     expect(isinstance(sep, str) and sep != "", f"{field}.label_sep", sep, "a non-empty separator such as '|'")
     expect(isinstance(enc.get("soft", False), bool), f"{field}.soft", enc.get("soft"), "true or false")
     expect(isinstance(enc.get("reason", ""), str), f"{field}.reason", enc.get("reason"), "a string")

@@ -11,6 +11,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+from ..options import LABEL_SEP
 from ._fields import check_encoder, check_numbers, expect, is_int, json_text
 
 __all__ = ["MAX_IMAGE_PIXELS", "MAX_IMAGE_SIDE", "check_preprocessing"]
@@ -138,7 +139,7 @@ def check_preprocessing(meta: Mapping[str, Any]) -> None:
     keys = ("task", "classes", "positive", "label_sep", "soft", "output_name", "label_map")
     inner, outer = state["label_encoder"], meta["label_encoder"]
     for key in keys:
-        default = {"label_sep": "|", "soft": False}.get(key)
+        default = {"label_sep": LABEL_SEP, "soft": False}.get(key)
         a, b = inner.get(key, default), outer.get(key, default)
         expect(
             json_text(a) == json_text(b),

@@ -284,15 +284,9 @@ def export(
         ConfigError: an unknown format (code ``bad-export-format``), or what
             :func:`logitlab.export.export_onnx` raises.
     """
-    from ..options import EXPORT_FORMATS, choices_text
+    from ..options import OPTIONS
 
-    if format not in EXPORT_FORMATS:
-        raise ConfigError(
-            f"Expected argument `format` to be {choices_text(EXPORT_FORMATS)}; got {format!r}.",
-            fix=f"use format={EXPORT_FORMATS[0]!r}.",
-            code="bad-export-format",
-            param="format",
-        )
+    OPTIONS["format"].check(format)
     folder = Path(out)
     if folder.exists() and not folder.is_dir():
         raise ConfigError(

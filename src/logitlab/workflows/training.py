@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError
 from ..files import json_default, output_errors, write_json_atomic
+from ..options import TEST_SIZE
 from .advice import in_light_of_run
 from .common import Echo, headline, is_main_process, load_data, model_metrics, named_labels
 from .decisions import decision_lines, weights_text
@@ -148,7 +149,9 @@ def _train(
     seconds = time.perf_counter() - start
     held = {"test_size": 0.0} if split_name == "validation" else {}
     test_size = check_run_numbers({"load": load}, "the load options")["load"].get("test_size")
-    record = {"test_size": float(0.15 if test_size is None else test_size)} if load.get("streaming") else {}
+    record = (
+        {"test_size": float(TEST_SIZE if test_size is None else test_size)} if load.get("streaming") else {}
+    )
     record = {**(record or split_record(spec, bundle, load)), **held}
     run = {"data": spec, "split": split_name, "rows": len(split), "epochs": _epochs_text(clf)}
     held_out = _held_out_calibration(clf, logits, split.y, f"{len(split)} {split_name} rows")

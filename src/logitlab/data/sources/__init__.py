@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ...errors import ConfigError, DataError
-from ...options import LABEL_MODES, MISSING_TARGET, NUMERIC_SCALINGS, choices_text
+from ...options import LABEL_MODES, OPTIONS, choices_text
 from ...tasks import Task
 from ..bundle import DatasetBundle, DataState, Inputs
 from ..image_files import Normalize
@@ -137,8 +137,8 @@ def load_dataset(
         channels=channels, normalize=normalize, max_memory_mb=max_memory_mb, streaming=streaming,
         split_key=split_key,
     )  # fmt: skip
-    _check_choice("missing_target", missing_target, MISSING_TARGET)
-    _check_choice("numeric_scaling", numeric_scaling, NUMERIC_SCALINGS)
+    OPTIONS["missing_target"].check(missing_target)
+    OPTIONS["numeric_scaling"].check(numeric_scaling)
     resolved = Spec.of(spec, image_column=image_column, sep=sep, encoding=encoding, streaming=streaming)
     bundle = pick_source(resolved).load(resolved, options)
     bundle.notes[:0] = resolved.notes
