@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 
 from ..evaluate import format_pair
-from ..evaluate.thresholds import Thresholds, predict_labels
+from ..evaluate.decision import DecisionRule
 from ..tasks import Task
 from ._plot_base import MAX_PANELS, new_figure, panel_grid, panel_names, save_figure
 from ._plotdata import columns, operating_point, operating_points, read_history, reliability_panels
@@ -32,6 +32,7 @@ from ._training_plots import plot_loss_curves, plot_training_curves
 
 if TYPE_CHECKING:
     from ..evaluate.calibration import Calibration
+    from ..evaluate.thresholds import Thresholds
 
 __all__ = [
     "MAX_PANELS",
@@ -132,7 +133,7 @@ def plot_confusion_matrix(logits: Any, targets: Any, out: str | os.PathLike[str]
 
     t = Task.from_str(task)
     z, y = format_pair(logits, targets, t)
-    d = predict_labels(z, task=t, thresholds=thresholds)
+    d = DecisionRule(t, thresholds=thresholds).decide(z)  # z: on the thresholds' (calibrated) scale
     if t is Task.MULTICLASS:
         c = z.shape[1]
         cm = np.bincount((y * c + d).numpy(), minlength=c * c).reshape(c, c)
@@ -266,7 +267,7 @@ def plot_all(
         paths["loss_curves"] = plot_loss_curves(
             d / "loss_curves.png", task=task, name=cfg.pop("name", "auto"), label_names=label_names, **cfg
         )
-    decided = calibration.calibrated_logits(logits) if calibration is not None else logits
+    decided = DecisionRule(task, calibration, thresholds).calibrated_logits(logits)  # where thresholds are
     paths["pr_curves"] = plot_pr_curves(decided, targets, d / "pr_curves.png", thresholds=thresholds, **kw)
     paths["roc_curves"] = plot_roc_curves(decided, targets, d / "roc_curves.png", thresholds=thresholds, **kw)
     paths["confusion_matrix"] = plot_confusion_matrix(
