@@ -29,7 +29,7 @@ def _reference(z: np.ndarray) -> np.ndarray:
 
 
 def test_smooth_clip_keeps_its_sign_up_to_the_float_maximum_numpy_and_torch():
-    from logitlab.data.tabular_preprocessor import smooth_clip
+    from logitlab.data.numeric_columns import smooth_clip
     from logitlab.export.graph import smooth_clip as torch_smooth_clip
 
     z = np.array(BIG + [-v for v in BIG], dtype=np.float64)
@@ -47,8 +47,9 @@ def test_smooth_clip_keeps_its_sign_up_to_the_float_maximum_numpy_and_torch():
 
 
 def test_streaming_encoder_clips_like_the_table_preprocessor_for_huge_values():
+    from logitlab.data.numeric_columns import NumericColumn
     from logitlab.data.streaming.encode import TableEncoder
-    from logitlab.data.tabular_preprocessor import NumericColumn, TabularPreprocessor
+    from logitlab.data.tabular_preprocessor import TabularPreprocessor
 
     z = np.array(BIG + [-v for v in BIG], dtype=np.float64)
     pre = TabularPreprocessor([NumericColumn("a", 0.0, 0.0, 1.0, "robust")])
@@ -64,7 +65,8 @@ def test_onnx_graph_clips_huge_values_to_three_with_their_sign(tmp_path: Path):
     pytest.importorskip("onnxscript")
     import onnxruntime as ort
 
-    from logitlab.data.tabular_preprocessor import NumericColumn, TabularPreprocessor
+    from logitlab.data.numeric_columns import NumericColumn
+    from logitlab.data.tabular_preprocessor import TabularPreprocessor
     from logitlab.export.graph import build_preprocess
 
     pre = TabularPreprocessor([NumericColumn("a", 0.0, 0.0, 1.0, "robust")])
@@ -103,9 +105,10 @@ def test_inf_at_predict_time_names_the_column_with_a_fix_that_fits_a_trained_mod
 
 
 def test_inf_in_a_streamed_column_names_the_file_and_row(tmp_path: Path):
+    from logitlab.data.numeric_columns import NumericColumn
     from logitlab.data.row_names import RowNamer
     from logitlab.data.streaming.encode import TableEncoder
-    from logitlab.data.tabular_preprocessor import NumericColumn, TabularPreprocessor
+    from logitlab.data.tabular_preprocessor import TabularPreprocessor
 
     pre = TabularPreprocessor([NumericColumn("a", 0.0, 0.0, 1.0, "robust")])
     batch = pa.record_batch({"a": pa.array([1.0, 2.0, np.inf])})

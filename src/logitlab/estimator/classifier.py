@@ -553,7 +553,7 @@ class Classifier(EstimatorBase):
         import pandas as pd
 
         from ..data import Inputs, Split
-        from ..data.bundle import iter_batches, rows_per_batch
+        from ..data.batches import iter_batches, rows_per_batch
 
         check_fitted(self, "model_")
         native, hf = self.model_spec_.get("name") == "sparse", self.model_spec_.get("name") == "hf"

@@ -94,7 +94,7 @@ def test_sparse_auto_resolves_to_sparse_training(monkeypatch):
 
 
 def _lines(clf: Classifier) -> list[str]:
-    from logitlab.workflows.training import decision_lines
+    from logitlab.workflows.decisions import decision_lines
 
     return decision_lines(clf)
 
