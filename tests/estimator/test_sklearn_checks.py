@@ -31,7 +31,7 @@ from tests.helpers import fast
 
 # one validation split: the checks fit toy sets of 12-30 rows, which cv="auto" would cut into folds of 2-6
 # rows, and compare two fits (an array and a DataFrame, whose numeric columns are scaled differently) whose
-# fold models then disagree on rows near 0.5; tests/test_estimator_crossfit.py covers cross-fitting
+# fold models then disagree on rows near 0.5; tests/estimator/test_estimator_crossfit.py covers cross-fitting
 FAST = fast(epochs=8, cv=1)
 
 DECISION_RULE = (

@@ -198,6 +198,6 @@ def test_random_state_none_draws_a_seed_and_a_random_state_object_gives_its_next
 def test_a_model_saved_with_seed_loads_with_random_state():
     from pathlib import Path
 
-    saved = Path(__file__).parent / "fixtures" / "saved_2770bf6" / "binary"
+    saved = Path(__file__).parents[1] / "fixtures" / "saved_2770bf6" / "binary"
     clf = Classifier.load(saved)
     assert clf.get_params()["random_state"] == 0 and clf.get_params()["seed"] is None and clf.seed_ == 0
