@@ -230,6 +230,7 @@ def test_multiclass_from_tensors_softmax_rows_and_argmax():
 
 
 # ----------------------------------------------------------------------------- scikit-learn tools
+@pytest.mark.slow
 def test_pipeline_with_scaler_and_cross_val_score():
     X, y = load_breast_cancer(return_X_y=True)
     pipe = Pipeline(
