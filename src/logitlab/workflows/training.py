@@ -154,7 +154,12 @@ def _train(
     )
     record = {**(record or split_record(spec, bundle, load)), **held}
     run = {"data": spec, "split": split_name, "rows": len(split), "epochs": _epochs_text(clf)}
-    held_out = _held_out_calibration(clf, logits, split.y, f"{len(split)} {split_name} rows")
+    # the map's effect on rows it was not fitted on: the test rows (the validation rows may have fitted it)
+    held_out = (
+        _held_out_calibration(clf, logits, split.y, f"{len(split)} test rows")
+        if split_name == "test"
+        else None
+    )
     decisions = decision_lines(clf, held_out=held_out)
     with output_errors(out):
         write_json_atomic(
@@ -211,26 +216,33 @@ def _epochs_text(clf: Classifier) -> str:
 
 
 def feature_importance(clf: Classifier, bundle: DatasetBundle) -> dict[str, Any]:
-    """Permutation importance of the raw table columns on the validation split (tables only).
+    """Permutation importance of the raw table columns on rows the model did not train on (tables only).
 
-    See :func:`logitlab.report.importance.permutation_table`; returns ``{"skipped": reason}`` for images,
-    in-memory arrays or an empty validation split.
+    The validation split, or, when cross-fitted, the test split: there every validation row was a training
+    row of all fold models but one, so the averaged model has seen it; the test rows no fold model has.
+    ``on`` in the result says which (``"validation"`` / ``"test"``). See
+    :func:`logitlab.report.importance.permutation_table`; returns ``{"skipped": reason}`` for images,
+    in-memory arrays or no such rows.
     """
     from ..report.importance import permutation_table
 
     if bundle.table is None or bundle.kind != "tabular":
         return {"skipped": "computed for tables only"}
-    if len(bundle.val) < 2:
-        return {"skipped": "no validation split"}
+    folds = int((clf.decisions_.get("cv") or {}).get("folds", 1))
+    on, split = ("test", bundle.test) if folds > 1 else ("validation", bundle.val)
+    if len(split) < 2:
+        return {"skipped": "no test split (cross-fitted: the validation rows were training rows)" if folds > 1
+                else "no validation split"}  # fmt: skip
     if getattr(clf.data_state_.preprocessor, "kind", None) == "hf_text":
         return {"skipped": "one text column read by a pretrained transformer (hf:)"}
     if clf.label_encoder_.soft:
         return {"skipped": "soft labels"}
-    rows = bundle.table.iloc[bundle.val.index]
+    rows = bundle.table.iloc[split.index]
     targets = list(bundle.target or [])
     y = rows[targets[0]] if len(targets) == 1 else rows[targets]
     X = rows[list(clf.data_state_.preprocessor.columns)]
-    return permutation_table(clf, X, y, task=clf.task_, seed=clf.seed_)
+    table = permutation_table(clf, X, y, task=clf.task_, seed=clf.seed_)
+    return table if "skipped" in table else {**table, "on": on}
 
 
 def importance_lines(importance: Mapping[str, Any]) -> list[str]:
@@ -239,8 +251,11 @@ def importance_lines(importance: Mapping[str, Any]) -> list[str]:
     if not columns:
         return []
     shown = ", ".join(f"{c['column']} {c['mean']:+.3f}" for c in columns[:5])
-    more = f" (of {len(columns)})" if len(columns) > 5 else ""
-    return [f"feature importance: {shown}{more} ({importance['score']} drop when shuffled, validation split)"]
+    more = f" (top 5 of {len(columns)} input columns)" if len(columns) > 5 else ""
+    rows = f"the {importance['rows']} {importance.get('on', 'validation')} rows"
+    return [
+        f"feature importance: {shown}{more} ({importance['score']} drop when a column is shuffled, on {rows})"
+    ]
 
 
 def _run_config(
@@ -371,7 +386,7 @@ def decision_lines(clf: Classifier, *, held_out: Mapping[str, Any] | None = None
     lines.append(f"thresholds: {_thresholds_text(clf)}")
     if getattr(clf, "model_spec_", None):
         lines.append(
-            f"model: {clf.model_spec_['name']} (model={clf.model!r}, input {_shape_text(clf.input_shape_, clf.model_spec_)})"
+            f"model: {clf.model_spec_['name']} (model={clf.model!r}, input {_shape_text(clf.input_shape_, clf.model_spec_, clf)})"
         )
     if isinstance(d.get("lr"), Mapping):  # not for model='linear' (L-BFGS), nor in older model files
         lines.append(f"learning rate: {d['lr']['reason']}")
@@ -405,11 +420,17 @@ def _named_note(note: str, names: list[str]) -> str:
     return f"{m.group(1)} {names[int(m.group(2))]!r}: {note[m.end() :]}"
 
 
-def _shape_text(shape: Any, spec: Mapping[str, Any]) -> str:
+def _shape_text(shape: Any, spec: Mapping[str, Any], clf: Classifier | None = None) -> str:
+    """What the network reads: ``30 features``, ``9 features encoded from 7 input columns``, ``1x8x8``."""
     dims = [int(v) for v in shape]
     if spec.get("name") == "hf":
         return f"up to {dims[0]} tokens"
-    return f"{dims[0]} features" if len(dims) == 1 else "x".join(map(str, dims))
+    if len(dims) != 1:
+        return "x".join(map(str, dims))
+    columns = getattr(getattr(getattr(clf, "data_state_", None), "preprocessor", None), "columns", None)
+    if columns is not None and len(columns) != dims[0]:  # a table: one-hot categories, text terms, indicators
+        return f"{dims[0]} features encoded from {len(columns)} input columns"
+    return f"{dims[0]} features"
 
 
 def _weights_text(weights: Mapping[str, Any] | None, names: Any = None) -> str:
@@ -428,29 +449,34 @@ def _calibration_text(
     held_out: Mapping[str, Any] | None = None,
     check: Mapping[str, Any] | None = None,
 ) -> str:
-    judged = ""
-    if check:
-        where = (
-            f"on rows it was not fitted on ({check['folds']}-fold over the {check['rows']} calibration rows)"
-        )
-        numbers = f"log-loss {float(check['without']):.4f} without the fitted map, {float(check['with']):.4f} with it"
-        judged = (
-            f"; kept: {where}, {numbers}" if check["kept"] else f"; fitted map not used: {where}, {numbers}"
-        )
-    if not calibration:
-        return "none (probabilities are the raw activation)" + judged
+    """The calibration in two sentences: the map and its verdict, then its effect on the test rows.
+
+    The verdict (kept or not) is judged on rows the map was not fitted on (folds over the calibration rows);
+    the held-out test rows are a second, separate sentence.
+    """
     prior = check and not check["kept"]
-    text = "prior correction of the weights (fitted on no data)" if prior else str(calibration["method"])
-    text += judged
-    if held_out:
+    if not calibration:
+        text = "none (probabilities are the raw activation)"
+    else:
+        text = "prior correction of the weights (fitted on no data)" if prior else str(calibration["method"])
+    if check:
+        verdict = "kept" if check["kept"] else "fitted map not used"
+        text += (
+            f"; {verdict}: on rows it was not fitted on ({check['folds']}-fold over the {check['rows']} "
+            f"calibration rows), log-loss {float(check['without']):.4f} without the fitted map, "
+            f"{float(check['with']):.4f} with it"
+        )
+    before, after = (
+        (calibration or {}).get("log_loss_before") or [],
+        (calibration or {}).get("log_loss_after") or [],
+    )
+    if before and after:
+        text += f" ({sum(before) / len(before):.4f} -> {sum(after) / len(after):.4f} on the rows it was fitted on)"
+    text += "."
+    if calibration and held_out:
         b, a = float(held_out["before"]), float(held_out["after"])
         verdict = "better" if a < b else "worse" if a > b else "unchanged"
-        text += f"; on the {held_out['where']} it was not fitted on, log-loss {b:.4f} -> {a:.4f} ({verdict})"
-    before, after = calibration.get("log_loss_before") or [], calibration.get("log_loss_after") or []
-    if before and after:
-        text += (
-            f"; on the rows it was fitted on {sum(before) / len(before):.4f} -> {sum(after) / len(after):.4f}"
-        )
+        text += f" On the {held_out['where']}, held out: log-loss {b:.4f} -> {a:.4f} with it ({verdict})."
     return text
 
 
