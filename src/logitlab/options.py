@@ -179,7 +179,7 @@ MISSING_CATEGORY = "(missing)"
 
 NUMERIC_SCALINGS: tuple[str, ...] = get_args(NumericScaling)
 """How a table's numeric columns are scaled after imputation
-(:class:`~logitlab.data.tabular_preprocessor.NumericColumn`): robust scaling with smooth clipping, mean/std
+(:class:`~logitlab.data.numeric_columns.NumericColumn`): robust scaling with smooth clipping, mean/std
 standardisation, or a quantile map to a standard normal."""
 
 CALIBRATION_METHODS: tuple[str, ...] = get_args(CalibrationMethod)

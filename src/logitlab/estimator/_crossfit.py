@@ -253,7 +253,7 @@ def calibrate_and_tune(clf: Classifier, setup: TrainingSetup, logits: Any, targe
     Returns:
         (Calibration or None, Thresholds or None)
     """
-    from ..evaluate import calibrate, check_objective, tune_thresholds
+    from ..evaluate import DecisionRule, calibrate, check_objective, tune_thresholds
 
     w = setup.weights
     pos = w.values if w is not None and w.kind == "pos_weight" else None
@@ -284,7 +284,7 @@ def calibrate_and_tune(clf: Classifier, setup: TrainingSetup, logits: Any, targe
     objective = check_objective(clf.threshold_objective, clf.task_)  # "auto" -> the task's objective
     if objective == "none":
         return cal, None
-    scale = logits if cal is None else cal.calibrated_logits(logits)
+    scale = DecisionRule(clf.task_, cal).calibrated_logits(logits)  # the thresholds' scale
     tuned = tune_thresholds(
         scale,
         targets,
@@ -450,7 +450,7 @@ def validation_metrics(clf: Classifier, logits: Any, targets: Any, kind: str) ->
     Cross-fitting: every row's out-of-fold logit, calibrated and thresholded (the honest validation
     numbers of the fitted recipe, the calibration and thresholds being fitted on these rows too).
     """
-    from ..evaluate import compute_metrics
+    from ..evaluate import DecisionRule, compute_metrics
 
     if len(targets) == 0:
         return None
@@ -461,8 +461,7 @@ def validation_metrics(clf: Classifier, logits: Any, targets: Any, kind: str) ->
         k: float(v) for k, v in metrics.items() if isinstance(v, (int, float)) and not isinstance(v, bool)
     }
     u = torch.as_tensor(logits, dtype=torch.float64).reshape(len(targets), -1)
-    if clf.calibration_ is not None:
-        u = clf.calibration_.calibrated_logits(u)
+    u = DecisionRule(clf.task_, clf.calibration_).calibrated_logits(u)
     flat["log_loss"] = _log_loss(u, targets, clf.task_)
     return {"rows": int(len(targets)), "on": kind, **flat}
 

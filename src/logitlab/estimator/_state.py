@@ -441,7 +441,7 @@ def train_model(
     """
     import torch
 
-    from ..data.bundle import rows_per_batch
+    from ..data.batches import rows_per_batch
     from ..doctor.monitor import HealthMonitor
     from ..models import Ensemble
     from ..train import EarlyStopping, ReduceLROnPlateau, RestoreBestWeights, TrainConfig, Trainer

@@ -139,14 +139,11 @@ def export_onnx(
 
 def build_pipeline(clf: Classifier) -> ExportPipeline:
     """The PyTorch module that is exported: preprocessing, a CPU eval-mode copy of the network, decisions."""
-    from ..evaluate.decision import DecisionRule
     from .graph import Decisions, ExportPipeline, build_preprocess
 
-    task, n = clf.task_, int(clf.n_outputs_)
-    order = None if task == "multilabel" else clf._class_order().tolist()  # classes_ is sorted
-    rule = DecisionRule(task, clf.calibration_, clf.thresholds_, order=order)
+    n = int(clf.n_outputs_)
     network = copy.deepcopy(clf.model_).cpu().float().eval()
-    decisions = Decisions.from_rule(rule, n)
+    decisions = Decisions.from_rule(clf.decision_rule(), n)  # probabilities and labels in classes_ order
     return ExportPipeline(build_preprocess(clf.data_state_.preprocessor), network, decisions, n).eval()
 
 
@@ -284,10 +281,9 @@ def _sidecar(
     import torch
 
     from .. import __version__
-    from ..evaluate.decision import DecisionRule
 
     task, n = clf.task_, int(clf.n_outputs_)
-    thresholds = DecisionRule(task, clf.calibration_, clf.thresholds_).resolved_thresholds(n)
+    thresholds = clf.decision_rule().resolved_thresholds(n)
     classes = np.asarray(clf.classes_).tolist()
     return {
         "format": FORMAT,

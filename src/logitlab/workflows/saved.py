@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError, DataError
-from ..files import write_text_atomic
-from .outputs import check_output_file, output_errors
+from ..files import output_errors, write_text_atomic
+from .outputs import check_output_file
 
 if TYPE_CHECKING:
     from ..estimator import Classifier
@@ -40,7 +40,7 @@ def _saved_run(run: str | os.PathLike[str]) -> tuple[Classifier, dict[str, Any]]
 
 def _finished_manifest(run: str | os.PathLike[str]) -> dict[str, Any] | None:
     """The run's manifest (``None`` for a model saved without one); a run not ``complete`` raises."""
-    from .outputs import read_manifest
+    from .run_dir import read_manifest
 
     manifest = read_manifest(run)
     if manifest is not None and manifest.get("state") != "complete":

@@ -100,7 +100,7 @@ def load_dataset(
         numeric_scaling (str): how numeric table columns are scaled after imputation, one of
             :data:`~logitlab.options.NUMERIC_SCALINGS`: ``"robust"`` (median and IQR, then a smooth clip to
             (-3, 3)), ``"standard"`` (mean and std) or ``"quantile"`` (to a standard normal); see
-            :class:`~logitlab.data.tabular_preprocessor.NumericColumn`. Default: ``"robust"``.
+            :class:`~logitlab.data.numeric_columns.NumericColumn`. Default: ``"robust"``.
         text_columns (str or list[str]): table columns read as free text (TF-IDF of word and character
             n-grams, :mod:`logitlab.data.text`): ``"auto"`` (detected by
             :data:`~logitlab.options.TEXT_DETECTION`, each noted), a list of columns, or ``[]`` (none).

@@ -25,8 +25,10 @@ from ...label_counts import LabelCounts
 from ...options import LABEL_SEP, LOAD_DEFAULTS, MAX_CATEGORIES, TEST_SIZE, VAL_SIZE
 from ...tasks import Task
 from ..bundle import DatasetBundle, Split
+from ..categorical_columns import CategoricalColumn
+from ..numeric_columns import NumericColumn, marker_note
 from ..tabular import target_columns
-from ..tabular_preprocessor import CategoricalColumn, NumericColumn, TabularPreprocessor, marker_note
+from ..tabular_preprocessor import TabularPreprocessor
 from .encode import TableEncoder
 from .hashing import SPLIT_NAMES, HashSplit
 from .manifest import Manifest

@@ -8,7 +8,7 @@ from sklearn.metrics import log_loss
 
 from logitlab.estimator._calibration_check import judged_out_of_sample
 from logitlab.evaluate import calibrate
-from logitlab.workflows.training import _calibration_text
+from logitlab.workflows.decisions import _calibration_text
 
 
 def _platt(z, y):
@@ -54,7 +54,8 @@ def test_the_decision_line_says_what_was_measured_and_what_was_used():
 def test_the_decision_line_gives_the_verdict_and_the_test_rows_in_two_sentences():
     from types import SimpleNamespace
 
-    from logitlab.workflows.training import _shape_text, importance_lines
+    from logitlab.workflows.decisions import _shape_text
+    from logitlab.workflows.training import importance_lines
 
     cal = {"method": "platt", "notes": [], "log_loss_before": [0.0893], "log_loss_after": [0.0714]}
     check = {"rows": 483, "folds": 5, "without": 0.0914, "with": 0.0759, "kept": True}
