@@ -76,6 +76,7 @@ __all__ = [
     "EXPORT_FORMATS",
     "FEW_ROWS",
     "HF_AUTO_EPOCHS",
+    "SPARSE_FULL_BATCH",
     "SPARSE_TRAINING",
     "HF_OPTIONS",
     "HF_PREFIX",
@@ -256,8 +257,8 @@ AUTO_LR: MappingProxyType[str, float] = MappingProxyType(
 )
 """What ``lr="auto"`` resolves to (the value and its reason are in ``decisions_["lr"]``): ``default`` (1e-3,
 AdamW's own default) for every model that logitlab builds but the sparse-native one; ``sparse`` (0.05) for
-``model="sparse"`` (text columns, scipy sparse ``X``: a linear model on TF-IDF rows still improved after 30
-epochs at 1e-3; chosen on ``benchmarks/text.py``'s development set, ``benchmarks/RESULTS.md``); ``hf`` (5e-5) for a pretrained transformer
+``model="sparse"`` trained by minibatches (with a hidden layer; the linear one is fitted full-batch,
+:data:`SPARSE_FULL_BATCH`; a linear model on TF-IDF rows still improved after 30 epochs at 1e-3; chosen on ``benchmarks/text.py``'s development set, ``benchmarks/RESULTS.md``); ``hf`` (5e-5) for a pretrained transformer
 (``model="hf:PATH"``), with a linear warmup over the first ``hf_warmup_ratio`` of the planned optimiser steps,
 as fine-tuning recipes do (BERT's paper: 2e-5 to 5e-5; RoBERTa's GLUE runs: a 6 % warmup). A number given as
 ``lr`` is used as it is, without a warmup. Not tuned by a benchmark here."""
@@ -279,10 +280,27 @@ same early stopping on the validation log-loss. Not tuned by a benchmark here.""
 
 SPARSE_TRAINING: MappingProxyType[str, Any] = MappingProxyType({"weight_decay": 0.01, "imbalance": "none"})
 """What ``weight_decay="auto"`` and ``imbalance="auto"`` (the defaults) resolve to for the sparse-native model
-(``model="sparse"``: text columns, scipy sparse ``X``; its learning rate is :data:`AUTO_LR`'s ``sparse``); a
+(``model="sparse"``: text columns, scipy sparse ``X``; the weight decay where it is trained by minibatches, at
+:data:`AUTO_LR`'s ``sparse`` rate; the linear one fitted full-batch takes :data:`SPARSE_FULL_BATCH`'s L2); a
 value given explicitly (``imbalance="balanced"`` included) is always used as given. ``"balanced"`` weights of
 up to 2,000 for rare labels cost ranking quality; chosen on the development set ``docs-params`` of
 ``benchmarks/text.py`` (``benchmarks/RESULTS.md``, "Text (issue 23)")."""
+
+SPARSE_FULL_BATCH: MappingProxyType[str, Any] = MappingProxyType(
+    {"C": 30.0, "history": 10, "tolerance": 1e-4, "max_bytes": 2**31}
+)
+"""How the sparse-native *linear* model (``model="sparse"`` with no hidden layer: text columns, scipy sparse
+``X``) is fitted: full-batch by L-BFGS to convergence, as scikit-learn's ``LogisticRegression`` is
+(:func:`logitlab.train.fit_full_batch`), not by minibatches (it is convex: there is no epoch to pick).
+``weight_decay="auto"`` is the L2 of ``C`` in scikit-learn's sense, ``1 / (C * rows)`` (multi-label:
+``1 / (C * rows * labels)``, the loss being the mean over labels too); ``history`` is the L-BFGS memory;
+``tolerance`` the largest gradient entry at convergence (scikit-learn's ``tol`` for lbfgs; divided by the
+labels for multi-label). Where the L-BFGS vectors (``2 * history + 6`` copies of the weights) would exceed
+``max_bytes``, the model is trained by minibatches as before (AUTO_LR's ``sparse`` rate, SPARSE_TRAINING's
+weight decay). ``C`` was chosen on the development set ``docs-params`` of ``benchmarks/text.py``
+(``benchmarks/RESULTS.md``, "Text (issue 23)"): test macro-AP 0.426 at C=3, 0.446 at C=10, 0.453 at C=30
+(LogisticRegression at C=10: 0.447; the minibatch model it replaces: 0.308); ``epochs``, ``lr`` and
+``batch_size`` do not apply."""
 
 CV_AUTO: MappingProxyType[str, int] = MappingProxyType(
     {"folds": 5, "min_val_events": 50, "small_rows": 2000, "max_rows": 5000}

@@ -24,7 +24,16 @@ from logitlab.train import eager_optim
 from tests.helpers import fast, linear_table
 
 FAST = fast(model="mlp", cv=1)
-TEXT = {"epochs": 2, "cv": 1, "device": "cpu", "random_state": 0, "val_size": 0.0}
+# a hidden layer: the sparse model trained by minibatches (the linear one is fitted full-batch,
+# tests/models/test_sparse_full_batch.py)
+TEXT = {
+    "epochs": 2,
+    "cv": 1,
+    "device": "cpu",
+    "random_state": 0,
+    "val_size": 0.0,
+    "model_options": {"hidden": [8]},
+}
 
 
 def _sparse(n: int = 200, f: int = 30, seed: int = 0) -> tuple[sparse.csr_matrix, np.ndarray]:

@@ -445,8 +445,11 @@ def train_model(
     from ..doctor.monitor import HealthMonitor
     from ..models import Ensemble
     from ..train import EarlyStopping, ReduceLROnPlateau, RestoreBestWeights, TrainConfig, Trainer
+    from ._convex_fit import full_batch_kind
 
-    linear = getattr(setup.model, "model_spec", {}).get("name") == "linear"
+    linear = (
+        full_batch_kind(setup.model, clf.precision) is not None
+    )  # fitted by L-BFGS (model='linear', sparse linear)
     hf = getattr(setup.model, "model_spec", {}).get("name") == "hf"
     members = list(setup.model.members) if isinstance(setup.model, Ensemble) else [setup.model]
     assert len(members) == len(plan.members), "one plan entry per member"
@@ -455,7 +458,7 @@ def train_model(
     lr = resolve_lr(
         clf.lr, "sparse" if getattr(setup.model, "model_spec", {}).get("name") == "sparse" else clf.model
     )
-    if not linear:  # model='linear' is fitted by L-BFGS: no learning rate
+    if not linear:  # model='linear' and the sparse linear model are fitted by L-BFGS: no learning rate
         clf.decisions_["lr"] = lr
     runs: list[tuple[list[dict[str, Any]], int | None]] = []
     described: list[dict[str, Any]] = []
@@ -547,22 +550,29 @@ def train_model(
 def train_linear(
     clf: Classifier, model: nn.Module, loss_fn: nn.Module, train: Any, val: Any
 ) -> list[dict[str, Any]]:
-    """Fit ``model="linear"`` full-batch with L-BFGS (:func:`~logitlab.train.fit_full_batch`), L2 = ``weight_decay``.
+    """Fit ``model="linear"`` (or the sparse linear model) full-batch with L-BFGS, L2 = ``weight_decay``.
 
     The penalty is ``weight_decay / 2 * ||W||^2`` on the mean training loss (scikit-learn's
-    ``LogisticRegression(C=1 / (weight_decay * n))``); ``epochs``, ``lr`` and ``batch_size`` do not apply.
+    ``LogisticRegression(C=1 / (weight_decay * n))``, :func:`~logitlab.train.fit_full_batch`); ``epochs``,
+    ``lr`` and ``batch_size`` do not apply. The sparse model takes its rows as one torch CSR matrix, its L2
+    from :data:`~logitlab.options.SPARSE_FULL_BATCH` (:mod:`logitlab._convex_fit`).
     Returns the history: one row (``train_loss``, and ``val_loss`` with validation rows); no best epoch.
     ``model`` is fitted in place (one fold model when cross-fitting).
 
     Raises:
-        ConfigError: a training split that is not one in-memory tensor (lazy images, sparse or streamed
-            rows), or a precision other than fp32.
+        ConfigError: a training split that is not one in-memory tensor (lazy images, streamed rows), or a
+            precision other than fp32.
     """
     import torch
 
+    from ..options import SPARSE_FULL_BATCH
     from ..train import fit_full_batch
+    from ._convex_fit import full_batch_data, full_batch_kind, sparse_penalty, start_at_prior
 
-    lazy = not train.in_memory or (val is not None and not val.in_memory)
+    kind = full_batch_kind(model, clf.precision)
+    data = full_batch_data(train)
+    val_data = full_batch_data(val) if val is not None and len(val) else None
+    lazy = data is None or (val is not None and len(val) and val_data is None)
     if lazy or clf.precision not in ("fp32", "32", "32-true", "float32"):
         raise ConfigError(
             "model='linear' is fitted full-batch in float32 on rows held in memory; this data is read "
@@ -575,9 +585,18 @@ def train_linear(
         )
     device = torch.device(_resolve_device(clf.device))
     model, loss_fn = model.to(device), loss_fn.to(device)
-    x, y = (t.to(device) for t in train.training_data())
+    assert data is not None
+    x, y = (t.to(device) for t in data)
     torch.manual_seed(clf.seed_)
-    fit = fit_full_batch(model, loss_fn, x, y, l2=float(clf.decisions_["training"]["weight_decay"]))
+    if kind == "sparse":
+        start_at_prior(model, y, clf.task_)
+        labels = int(clf.n_outputs_) if clf.task_ == "multilabel" else 1  # the loss is a mean over labels
+        l2, tol = sparse_penalty(clf, len(y)), float(SPARSE_FULL_BATCH["tolerance"]) / labels
+        fit = fit_full_batch(
+            model, loss_fn, x, y, l2=l2, history=int(SPARSE_FULL_BATCH["history"]), tolerance=tol
+        )
+    else:
+        fit = fit_full_batch(model, loss_fn, x, y, l2=float(clf.decisions_["training"]["weight_decay"]))
     clf.decisions_["epochs"] = {
         "epochs": None,
         "patience": None,
@@ -588,7 +607,8 @@ def train_linear(
     row: dict[str, Any] = {"epoch": 1, "train_loss": fit["loss"], "objective": fit["objective"]}  # 1-based
     if val is not None and len(val):
         with torch.no_grad():
-            vx, vy = (t.to(device) for t in val.training_data())
+            assert val_data is not None
+            vx, vy = (t.to(device) for t in val_data)
             logits = model(vx)
             row["val_loss"] = float(loss_fn(logits, vy))
             row.update({f"val_{k}": float(v) for k, v in selection_metrics(clf.task_)(logits, vy).items()})

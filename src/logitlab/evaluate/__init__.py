@@ -13,7 +13,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ._inputs import format_pair
-from .calibration import CALIBRATION_METHODS, Calibration, calibrate, check_calibration_method
+from .calibration import CALIBRATION_METHODS, Calibration
+from .calibration_fit import calibrate, check_calibration_method
 from .decision import DecisionRule
 from .epoch import epoch_metrics, rank_auroc
 from .reliability import calibration_metrics, multilabel_calibration_error, reliability_bins
