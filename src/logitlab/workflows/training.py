@@ -10,11 +10,12 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..data.fingerprint import data_fingerprint
 from ..errors import ConfigError
 from ..files import json_default, write_json_atomic
 from .advice import in_light_of_run
 from .common import Echo, headline, is_main_process, load_data, model_metrics, named_labels
-from .heldout import check_run_numbers, data_fingerprint, split_record
+from .heldout import check_run_numbers, split_record
 from .outputs import (
     RUN_FILES,
     check_resume,
@@ -172,8 +173,8 @@ def _train(
     return {
         "data": spec,
         "task": clf.task_,
-        "loss": str(clf.decisions_.get("loss", "")).split(" ")[0],
-        "weights": _weights_text(clf.decisions_.get("weights")),
+        "loss": _loss_class(clf),
+        "weights": _weights_text(clf.fit_decisions_.weights),
         "headline": summary,
         "split": split_name,
         "metrics": metrics,
@@ -195,15 +196,20 @@ def _forget_checkpoints(out: Path) -> None:
                 clear_checkpoints(member / "checkpoints")
 
 
+def _loss_class(clf: Classifier) -> str:
+    """The class of the loss the fit trained (``""`` for a model file that kept only its sentence)."""
+    loss = clf.fit_decisions_.loss
+    return loss.class_name or "" if loss is not None else ""
+
+
 def _epochs_text(clf: Classifier) -> str:
-    best = clf.decisions_.get("best_epoch")
-    budget = (clf.decisions_.get("epochs") or {}).get("epochs")
+    d = clf.fit_decisions_
+    best, budget = d.best_epoch, d.epochs.epochs if d.epochs is not None else None
     ran = len(clf.history_)
     text = f"{ran}" + (f" of {budget} (stopped early)" if budget and ran < budget else "")
     text += f" (weights of epoch {int(best)})" if best is not None else ""
-    members = clf.decisions_.get("best_epochs")
-    if members:  # several members, each with its own epochs: these are the first's
-        text += f", {'fold' if clf.decisions_.get('cv') else 'member'} 1 of {len(members)}"
+    if d.best_epochs:  # several members, each with its own epochs: these are the first's
+        text += f", {'fold' if d.cv is not None else 'member'} 1 of {len(d.best_epochs)}"
     return text
 
 
@@ -321,7 +327,7 @@ def _write_report(
 def _loss_config(clf: Classifier) -> dict[str, Any]:
     """The loss as trained, for the loss-against-logit figure: its name, options and (sigmoid) weight."""
     config: dict[str, Any] = {"name": clf.loss, **dict(clf.loss_options or {})}
-    weights = clf.decisions_.get("weights")
+    weights = clf.fit_decisions_.weights
     if weights and weights["kind"] == "pos_weight" and "pos_weight" not in config:
         config["pos_weight"] = list(weights["values"])  # the figure draws the first label, names them all
     return config
@@ -346,50 +352,48 @@ def decision_lines(clf: Classifier, *, held_out: Mapping[str, Any] | None = None
     ``held_out`` (``where``, ``before``, ``after``): the log-loss without and with the calibration map on rows
     it was not fitted on, which the calibration line reports (and calls worse where it is).
     """
-    d = clf.decisions_
-    lines = [f"task: {d['task']} ({d.get('task_reason', '')})", f"loss: {d.get('loss')}"]
-    lines.append(f"weights: {_weights_text(d.get('weights'), clf.label_names_)}")
-    if d.get("best_epochs"):  # cross-fitted folds or ensemble members: each has its own
-        word = "fold" if d.get("cv") else "member"
-        shown = ", ".join("-" if b is None else str(int(b)) for b in d["best_epochs"])
+    d = clf.fit_decisions_
+    lines = [f"task: {d.task} ({d.task_reason})", f"loss: {d.loss.text if d.loss is not None else None}"]
+    lines.append(f"weights: {_weights_text(d.weights, clf.label_names_)}")
+    if d.best_epochs:  # cross-fitted folds or ensemble members: each has its own
+        word = "fold" if d.cv is not None else "member"
+        shown = ", ".join("-" if b is None else str(int(b)) for b in d.best_epochs)
         lines.append(
             f"best epochs by {word}: {shown} (each {word}'s lowest log-loss on its own validation rows; its weights "
             f"kept; metrics.csv and the training curves show {word} 1)"
         )
-    elif d.get("best_epoch") is not None:
+    elif d.best_epoch is not None:
         lines.append(
-            f"best epoch: {int(d['best_epoch'])} of {len(clf.history_)} (lowest validation log-loss; its weights kept)"
+            f"best epoch: {int(d.best_epoch)} of {len(clf.history_)} (lowest validation log-loss; its weights kept)"
         )
-    if d.get("cv"):
-        lines.append(f"validation: {_cv_text(d)}")
-    lines.append(
-        f"calibration: {_calibration_text(d.get('calibration'), held_out, d.get('calibration_check'))}"
-    )
+    if d.cv is not None:
+        lines.append(f"validation: {_cv_text(d.cv.reason, d.validation)}")
+    lines.append(f"calibration: {_calibration_text(d.calibration, held_out, d.calibration_check)}")
     lines.append(f"thresholds: {_thresholds_text(clf)}")
     if getattr(clf, "model_spec_", None):
         lines.append(
             f"model: {clf.model_spec_['name']} (model={clf.model!r}, input {_shape_text(clf.input_shape_, clf.model_spec_)})"
         )
-    if isinstance(d.get("lr"), Mapping):  # not for model='linear' (L-BFGS), nor in older model files
-        lines.append(f"learning rate: {d['lr']['reason']}")
-    if isinstance(d.get("training"), Mapping) and "reason" in d["training"]:  # not in older model files
-        lines.append(f"imbalance and weight decay: {d['training']['reason']}")
-    tuned = (d.get("thresholds") or {}).get("notes", [])
-    notes = [*d.get("notes", []), *(f"thresholds: {_named_note(n, clf.label_names_)}" for n in tuned)]
+    if d.lr is not None:  # not for model='linear' (L-BFGS), nor in older model files
+        lines.append(f"learning rate: {d.lr.reason}")
+    if d.training is not None:  # not in older model files
+        lines.append(f"imbalance and weight decay: {d.training.reason}")
+    tuned = (d.thresholds or {}).get("notes", [])
+    notes = [*d.notes, *(f"thresholds: {_named_note(n, clf.label_names_)}" for n in tuned)]
     lines.extend(f"note: {n}" for n in notes)
     return lines
 
 
-def _cv_text(d: Mapping[str, Any]) -> str:
+def _cv_text(reason: str, validation: Mapping[str, Any] | None) -> str:
     """How the fit validated, and its validation numbers (out-of-fold when cross-fitted)."""
-    cv, shown = d["cv"], d.get("validation") or {}
+    shown = validation or {}
     numbers = ", ".join(
         f"{k}={shown[k]:.4f}"
         for k in ("log_loss", "f1", "f1_macro", "accuracy", "average_precision")
         if k in shown
     )
     rows = f"{shown['on']} rows: {shown['rows']}; {numbers}" if shown else "none"
-    return f"{cv['reason']} ({rows})"
+    return f"{reason} ({rows})"
 
 
 def _named_note(note: str, names: list[str]) -> str:
