@@ -153,14 +153,14 @@ def _train(
     record = {**(record or split_record(spec, bundle, load)), **held}
     run = {"data": spec, "split": split_name, "rows": len(split), "epochs": _epochs_text(clf)}
     held_out = _held_out_calibration(clf, logits, split.y, f"{len(split)} {split_name} rows")
-    decisions = decision_lines(clf, held_out=held_out)
+    decisions = decision_pairs(clf, held_out=held_out)
     with output_errors(out):
         write_json_atomic(
             out / "config.json", _run_config(spec, load, clf, (split_name, metrics, record), seconds)
         )
         report = _write_report(out, clf, bundle, (split, logits, metrics), run, importance, decisions)
         finish_run(out)
-    for line in [*decisions, *importance_lines(importance)]:
+    for line in [*(f"{name}: {text}" for name, text in decisions), *importance_lines(importance)]:
         echo(line)
     summary = headline(clf.task_, metrics)
     if split_name == "validation":  # no test split: the validation rows also chose the epoch and thresholds
@@ -288,40 +288,36 @@ def _write_report(
     scored: tuple[Any, Any, dict[str, Any]],
     run: Mapping[str, Any],
     importance: Mapping[str, Any],
-    decisions: list[str],
+    decisions: list[tuple[str, str]],
 ) -> Path:
     """``report.html`` with ``plots/``: the doctor on the training labels and the evaluation logits, metrics, figures."""
     from ..doctor import diagnose, diagnose_dataset
-    from ..report import write_report
+    from ..report import ReportContent, write_report
     from ..report.importance import informative_terms
 
     split, logits, metrics = scored
     findings = list(diagnose_dataset(named_labels(bundle.train.y, bundle), task=clf.task_).findings)
     findings += [f for f in diagnose(logits, split.y, task=clf.task_).findings if f.code not in _SEEN_IN_DATA]
     findings = in_light_of_run(findings, clf.decisions_)  # what the run already did is not advised again
-    return Path(
-        write_report(
-            out,
-            logits=logits,
-            targets=split.y,
-            task=clf.task_,
-            thresholds=clf.thresholds_,
-            calibration=clf.calibration_,
-            label_names=list(clf.label_names_),
-            metrics=metrics,
-            history=clf.history_,
-            decisions=[
-                (k, v) for k, _, v in (line.partition(": ") for line in decisions)
-            ],  # as the CLI prints them
-            findings=findings,
-            loss_config=_loss_config(clf),
-            run_info=run,
-            # the logit order of the targets (classes_ is sorted, as scikit-learn's)
-            class_names=[str(c) for c in clf.label_encoder_.classes] if clf.task_ != "multilabel" else None,
-            importance=importance,
-            terms=informative_terms(clf),
-        )
+    content = ReportContent(
+        logits=logits,
+        targets=split.y,
+        task=clf.task_,
+        thresholds=clf.thresholds_,
+        calibration=clf.calibration_,
+        label_names=list(clf.label_names_),
+        metrics=metrics,
+        history=clf.history_,
+        decisions=decisions,  # the sentences the CLI prints, by name
+        findings=findings,
+        loss_config=_loss_config(clf),
+        run_info=run,
+        # the logit order of the targets (classes_ is sorted, as scikit-learn's)
+        class_names=[str(c) for c in clf.label_encoder_.classes] if clf.task_ != "multilabel" else None,
+        importance=importance,
+        terms=informative_terms(clf),
     )
+    return Path(write_report(out, content))
 
 
 def _loss_config(clf: Classifier) -> dict[str, Any]:
@@ -352,35 +348,48 @@ def decision_lines(clf: Classifier, *, held_out: Mapping[str, Any] | None = None
     ``held_out`` (``where``, ``before``, ``after``): the log-loss without and with the calibration map on rows
     it was not fitted on, which the calibration line reports (and calls worse where it is).
     """
+    return [f"{name}: {text}" for name, text in decision_pairs(clf, held_out=held_out)]
+
+
+def decision_pairs(clf: Classifier, *, held_out: Mapping[str, Any] | None = None) -> list[tuple[str, str]]:
+    """:func:`decision_lines` as ``(name, sentence)`` pairs (the report's decisions table)."""
     d = clf.fit_decisions_
-    lines = [f"task: {d.task} ({d.task_reason})", f"loss: {d.loss.text if d.loss is not None else None}"]
-    lines.append(f"weights: {_weights_text(d.weights, clf.label_names_)}")
+    lines = [
+        ("task", f"{d.task} ({d.task_reason})"),
+        ("loss", f"{d.loss.text if d.loss is not None else None}"),
+    ]
+    lines.append(("weights", _weights_text(d.weights, clf.label_names_)))
     if d.best_epochs:  # cross-fitted folds or ensemble members: each has its own
         word = "fold" if d.cv is not None else "member"
         shown = ", ".join("-" if b is None else str(int(b)) for b in d.best_epochs)
         lines.append(
-            f"best epochs by {word}: {shown} (each {word}'s lowest log-loss on its own validation rows; its weights "
-            f"kept; metrics.csv and the training curves show {word} 1)"
+            (
+                f"best epochs by {word}",
+                f"{shown} (each {word}'s lowest log-loss on its own validation rows; its weights "
+                f"kept; metrics.csv and the training curves show {word} 1)",
+            )
         )
     elif d.best_epoch is not None:
         lines.append(
-            f"best epoch: {int(d.best_epoch)} of {len(clf.history_)} (lowest validation log-loss; its weights kept)"
+            (
+                "best epoch",
+                f"{int(d.best_epoch)} of {len(clf.history_)} (lowest validation log-loss; its weights kept)",
+            )
         )
     if d.cv is not None:
-        lines.append(f"validation: {_cv_text(d.cv.reason, d.validation)}")
-    lines.append(f"calibration: {_calibration_text(d.calibration, held_out, d.calibration_check)}")
-    lines.append(f"thresholds: {_thresholds_text(clf)}")
+        lines.append(("validation", _cv_text(d.cv.reason, d.validation)))
+    lines.append(("calibration", _calibration_text(d.calibration, held_out, d.calibration_check)))
+    lines.append(("thresholds", _thresholds_text(clf)))
     if getattr(clf, "model_spec_", None):
-        lines.append(
-            f"model: {clf.model_spec_['name']} (model={clf.model!r}, input {_shape_text(clf.input_shape_, clf.model_spec_)})"
-        )
+        shape = _shape_text(clf.input_shape_, clf.model_spec_)
+        lines.append(("model", f"{clf.model_spec_['name']} (model={clf.model!r}, input {shape})"))
     if d.lr is not None:  # not for model='linear' (L-BFGS), nor in older model files
-        lines.append(f"learning rate: {d.lr.reason}")
+        lines.append(("learning rate", d.lr.reason))
     if d.training is not None:  # not in older model files
-        lines.append(f"imbalance and weight decay: {d.training.reason}")
+        lines.append(("imbalance and weight decay", d.training.reason))
     tuned = (d.thresholds or {}).get("notes", [])
     notes = [*d.notes, *(f"thresholds: {_named_note(n, clf.label_names_)}" for n in tuned)]
-    lines.extend(f"note: {n}" for n in notes)
+    lines.extend(("note", n) for n in notes)
     return lines
 
 
