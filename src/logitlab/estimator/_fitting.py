@@ -187,6 +187,7 @@ class Fitting(Persisting):
         )
         self.model_, self.history_, self.health_ = run.model, run.history, run.health
         d.lr, d.epochs, d.members, d.best_epochs = run.lr, run.epochs, run.members, run.best_epochs
+        d.training = run.training or d.training
         self.model_spec_ = dict(getattr(self.model_, "model_spec"))  # noqa: B009  (set by build_model)
         d.best_epoch = run.best_epoch  # 1-based, as the progress lines print it
         d.epochs_count_from = 1  # model.json files without it counted from 0 (see _saved.restore)
@@ -276,7 +277,7 @@ class Fitting(Persisting):
             device=self.device,
             verbose=bool(self.verbose),
             seed=self.seed_,
-            weight_decay=float(self.fit_decisions_.training.weight_decay),
+            training=self.fit_decisions_.training,
         )
 
     def _bundle(self, X: Any, y: Any) -> DatasetBundle:

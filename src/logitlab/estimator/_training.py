@@ -14,7 +14,7 @@ from ..errors import ConfigError
 from ..options import AUTO_EPOCHS, AUTO_SCHEDULE, HF_AUTO_EPOCHS
 from ._choices import resolve_lr, training_budget
 from ._params import resolve_device
-from .decisions import EpochsChoice, LrChoice, MemberRun
+from .decisions import EpochsChoice, LrChoice, MemberRun, TrainingChoice
 
 if TYPE_CHECKING:
     from torch import Tensor, nn
@@ -81,7 +81,7 @@ class FitSettings:
         epochs, lr: the ``epochs`` and ``lr`` parameters (a number or ``"auto"``).
         batch_size (int), precision (str), device (str), verbose (bool): as given.
         seed (int): the fit's seed (member ``k`` trains with ``seed + 1000 * k``).
-        weight_decay (float): as resolved (``decisions_["training"]``).
+        training (TrainingChoice): ``imbalance`` and ``weight_decay`` as resolved (``decisions_["training"]``).
     """
 
     task: str
@@ -95,7 +95,7 @@ class FitSettings:
     device: str
     verbose: bool
     seed: int
-    weight_decay: float
+    training: TrainingChoice
 
 
 @dataclass
@@ -109,6 +109,7 @@ class TrainingRun:
             ``plan.calibration``'s rows when cross-fitting.
         lr (LrChoice or None): ``None`` for ``model="linear"`` (L-BFGS). epochs (EpochsChoice or None).
         members (list[MemberRun] or None), best_epochs (list or None): with several members.
+        training (TrainingChoice or None): the choice as training changed it (``None``: as resolved).
     """
 
     model: nn.Module
@@ -120,6 +121,7 @@ class TrainingRun:
     epochs: EpochsChoice | None
     members: list[MemberRun] | None = None
     best_epochs: list[int | None] | None = None
+    training: TrainingChoice | None = None
 
 
 def train_model(
@@ -174,7 +176,7 @@ def train_model(
                 batch_size=batch,
                 lr=lr.lr,
                 warmup_ratio=lr.warmup_ratio,
-                weight_decay=float(s.weight_decay),
+                weight_decay=float(s.training.weight_decay),
                 precision=s.precision,  # type: ignore[arg-type]  # checked by check_params and TrainConfig
                 seed=s.seed + 1000 * k,
                 device=s.device,
@@ -274,7 +276,7 @@ def train_linear(
     model, loss_fn = model.to(device), loss_fn.to(device)
     x, y = (t.to(device) for t in train.training_data())
     torch.manual_seed(s.seed)
-    fit = fit_full_batch(model, loss_fn, x, y, l2=float(s.weight_decay))
+    fit = fit_full_batch(model, loss_fn, x, y, l2=float(s.training.weight_decay))
     solver = f"L-BFGS, {fit['iterations']} iterations" + ("" if fit["converged"] else " (not converged)")
     row: dict[str, Any] = {"epoch": 1, "train_loss": fit["loss"], "objective": fit["objective"]}  # 1-based
     if val is not None and len(val):
