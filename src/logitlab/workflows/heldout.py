@@ -31,8 +31,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..data.fingerprint import array_fingerprint, fingerprint
 from ..errors import DataError, ModelFileError
+from ..fingerprints import array_fingerprint, fingerprint
 
 if TYPE_CHECKING:
     from ..data import DatasetBundle, Inputs

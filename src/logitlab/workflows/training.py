@@ -10,9 +10,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..data.fingerprint import data_fingerprint
 from ..errors import ConfigError
 from ..files import json_default, write_json_atomic
+from ..fingerprints import data_fingerprint
 from .advice import in_light_of_run
 from .common import Echo, headline, is_main_process, load_data, model_metrics, named_labels
 from .heldout import check_run_numbers, split_record
