@@ -1,10 +1,10 @@
-# logitlab: `make demo` runs it end to end, `make test` runs every check CI runs.
+# logitlab: `make demo` runs it end to end, `make test` runs every check CI runs, `make test-fast` the quick tier.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test lint typecheck pytest bench clean
+.PHONY: setup demo test test-fast lint typecheck pytest bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,6 +28,10 @@ pytest: setup
 	$(BIN)/python -m pytest -q
 
 test: lint typecheck pytest
+
+# every test not marked slow (end-to-end runs, subprocesses, torchrun): no lint, no type check
+test-fast: setup
+	$(BIN)/python -m pytest -q -m "not slow"
 
 bench: setup
 	$(BIN)/python -m benchmarks.run

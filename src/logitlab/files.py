@@ -7,7 +7,9 @@ rename itself survives a power cut. A reader therefore sees the old file or the 
 half-written one, and a failure (disk full, a kill) leaves the previous file untouched and no
 temporary file behind (a killed process may leave one ``.NAME.*.tmp``; :data:`TEMP_SUFFIX` names them).
 
-Used by model files, checkpoints, ``metrics.csv``, reports, plots and predictions.
+Used by model files, checkpoints, ``metrics.csv``, reports, plots and predictions; :func:`output_errors`
+turns a failed write under a command's output (disk full, read-only folder) into an
+:class:`~logitlab.errors.OutputError` with a fix.
 
 Examples:
     >>> import json, pathlib, tempfile
@@ -22,6 +24,7 @@ Examples:
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import tempfile
@@ -30,11 +33,14 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from .errors import OutputError
+
 __all__ = [
     "TEMP_SUFFIX",
     "atomic_path",
     "fsync_dir",
     "json_default",
+    "output_errors",
     "write_bytes_atomic",
     "write_json_atomic",
     "write_text_atomic",
@@ -127,3 +133,60 @@ def json_default(obj: Any) -> Any:
     if isinstance(obj, os.PathLike):
         return os.fspath(obj)
     return str(obj)
+
+
+_FIXES = {
+    errno.ENOSPC: "free disk space (df -h) or choose another out= on a disk with room",
+    errno.EDQUOT: "free space within your disk quota or choose another out=",
+    errno.EROFS: "choose an out= on a writable file system",
+    errno.EACCES: "choose a folder you can write, or fix its permissions",
+    errno.EPERM: "choose a folder you can write, or fix its permissions",
+    errno.ENOTDIR: "a part of the path is a file: choose another out=",
+    errno.EEXIST: "a part of the path is a file: choose another out=",
+}
+
+
+def _under(filename: Any, target: str | os.PathLike[str]) -> bool:
+    """Whether an error's file is ``target``, lies under it, or is unnamed (``fsync`` names none)."""
+    if filename is None:
+        return True
+    name, top = os.path.abspath(os.fsdecode(filename)), os.path.abspath(target)
+    return name == top or name.startswith(top.rstrip(os.sep) + os.sep) or top.startswith(name + os.sep)
+
+
+def _broken_link(path: str | os.PathLike[str]) -> Path | None:
+    """The first part of ``path`` that is a symbolic link leading nowhere (mkdir then says "File exists")."""
+    for part in reversed([Path(path), *Path(path).parents]):
+        if part.is_symlink() and not part.exists():
+            return part
+    return None
+
+
+@contextmanager
+def output_errors(target: str | os.PathLike[str]) -> Iterator[None]:
+    """Turn an ``OSError`` raised while writing under ``target`` into :class:`OutputError` (with a fix).
+
+    Files are written atomically (:mod:`logitlab.files`): a failed write leaves the previous file
+    whole and no temporary file, so the message can say so.
+    """
+    try:
+        yield
+    except OSError as exc:
+        if isinstance(exc, OutputError) or not _under(exc.filename, target):
+            raise  # ours already, or a file read elsewhere (an input)
+        where = exc.filename or target
+        reason = exc.strerror or str(exc)
+        fix = _FIXES.get(exc.errno or 0, "check the path, its permissions and free disk space")
+        broken = _broken_link(where) if exc.errno in (errno.EEXIST, errno.ENOTDIR) else None
+        if broken is not None:
+            fix = (
+                f"{broken} is a symbolic link to {os.readlink(broken)}, which does not exist: "
+                "fix or remove it, or choose another out="
+            )
+        raise OutputError(
+            f"Cannot write {where}: {reason}. Nothing half-written was left: each file is written "
+            "whole or not at all.",
+            fix=fix + ".",
+            code="write-failed",
+            param="out",
+        ) from exc

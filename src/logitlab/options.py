@@ -6,6 +6,12 @@ importing torch; the modules that act on an option import its set from here and 
 takes its defaults from :data:`CLASSIFIER_DEFAULTS`, and the error messages are built from these
 tuples. A new option value is added here and in the one function that implements it.
 
+An option that takes one of a fixed set of values is a :class:`Choice` in :data:`OPTIONS` (in the spirit of
+scikit-learn's ``_parameter_constraints``): its values, default, check, error code and message, and the
+command line's ``choices=`` / ``default=`` all come from it. Its values are spelled once, as a ``Literal``
+type (``WeightStrategy``) that the signatures use; the tuple (``WEIGHT_STRATEGIES``) is read from it with
+``typing.get_args``.
+
 Examples:
     >>> IMBALANCE_STRATEGIES
     ('auto', 'balanced', 'sqrt', 'smoothed', 'effective', 'none')
@@ -13,13 +19,23 @@ Examples:
     ('auto', 'auto')
     >>> choices_text(DEVICES)
     "'auto', 'cpu', 'cuda' or 'mps'"
+    >>> OPTIONS["strategy"].check("sqrt")
+    'sqrt'
+    >>> OPTIONS["strategy"].check("balance")
+    Traceback (most recent call last):
+    ...
+    logitlab.errors.ConfigError: Expected argument `strategy` to be one of 'balanced', 'sqrt', 'smoothed', 'effective' or 'none'; got 'balance'.
+    Fix: use strategy='balanced' (or 'none' for no weights).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Literal, get_args
+
+from .errors import ConfigError
 
 __all__ = [
     "AUTO_EPOCHS",
@@ -28,6 +44,28 @@ __all__ = [
     "AUTO_SCHEDULE",
     "AUTO_TRAINING",
     "CALIBRATION_METHODS",
+    "CalibrationMethod",
+    "Choice",
+    "Device",
+    "ExportFormat",
+    "ImbalanceStrategy",
+    "LABEL_SEP",
+    "MAX_CATEGORIES",
+    "MissingTarget",
+    "Mode",
+    "NanPolicy",
+    "NumericScaling",
+    "OPTIONS",
+    "OnnxInputDtype",
+    "Optimizer",
+    "Precision",
+    "Reduction",
+    "Schedule",
+    "TEST_SIZE",
+    "TaskChoice",
+    "TaskName",
+    "VAL_SIZE",
+    "WeightStrategy",
     "CLASSIFIER_DEFAULTS",
     "CV_AUTO",
     "SMALL_CALIBRATION",
@@ -38,6 +76,7 @@ __all__ = [
     "EXPORT_FORMATS",
     "FEW_ROWS",
     "HF_AUTO_EPOCHS",
+    "SPARSE_FULL_BATCH",
     "SPARSE_TRAINING",
     "HF_OPTIONS",
     "HF_PREFIX",
@@ -59,13 +98,31 @@ __all__ = [
     "choices_text",
 ]
 
-TASKS: tuple[str, ...] = ("binary", "multilabel", "multiclass")
+# Each option set is spelled once, as a Literal type for the signatures; its tuple is read from it.
+TaskName = Literal["binary", "multilabel", "multiclass"]
+TaskChoice = Literal["auto", TaskName]
+WeightStrategy = Literal["balanced", "sqrt", "smoothed", "effective", "none"]
+ImbalanceStrategy = Literal["auto", WeightStrategy]
+CalibrationMethod = Literal["auto", "platt", "temperature", "isotonic", "none"]
+Device = Literal["auto", "cpu", "cuda", "mps"]
+Precision = Literal["fp32", "bf16", "fp16"]
+NumericScaling = Literal["robust", "standard", "quantile"]
+MissingTarget = Literal["drop", "error"]
+ExportFormat = Literal["onnx"]
+OnnxInputDtype = Literal["float64", "float32"]
+Optimizer = Literal["adamw", "sgd"]
+Schedule = Literal["cosine", "constant"]
+Mode = Literal["min", "max"]
+NanPolicy = Literal["stop", "skip"]
+Reduction = Literal["none", "mean", "sum"]
+
+TASKS: tuple[str, ...] = get_args(TaskName)
 """The three tasks (:class:`logitlab.Task` values)."""
 
-TASK_CHOICES: tuple[str, ...] = ("auto", *TASKS)
+TASK_CHOICES: tuple[str, ...] = get_args(TaskChoice)
 """What ``task=`` / ``--task`` accept: a task, or ``"auto"`` (inferred from the labels)."""
 
-IMBALANCE_STRATEGIES: tuple[str, ...] = ("auto", "balanced", "sqrt", "smoothed", "effective", "none")
+IMBALANCE_STRATEGIES: tuple[str, ...] = get_args(ImbalanceStrategy)
 """What ``imbalance=`` / ``--imbalance`` accept: ``"auto"`` (``"balanced"``, or :data:`SPARSE_TRAINING`'s
 ``"none"`` for the sparse-native model) or a weight strategy of :func:`logitlab.pos_weight` /
 :func:`logitlab.class_weight` (``weights.WEIGHT_STRATEGIES``: all but ``"auto"``)."""
@@ -74,10 +131,10 @@ AUTO_TRAINING: MappingProxyType[str, Any] = MappingProxyType({"weight_decay": 1e
 """What ``weight_decay="auto"`` and ``imbalance="auto"`` resolve to for every model but the sparse-native one
 (which takes :data:`SPARSE_TRAINING`'s); the values and reason are in ``decisions_["training"]``."""
 
-DEVICES: tuple[str, ...] = ("auto", "cpu", "cuda", "mps")
+DEVICES: tuple[str, ...] = get_args(Device)
 """Devices by name (``"cuda:N"`` is accepted too where a device is taken)."""
 
-PRECISIONS: tuple[str, ...] = ("fp32", "bf16", "fp16")
+PRECISIONS: tuple[str, ...] = get_args(Precision)
 """Training precisions: float32, bfloat16 autocast, float16 autocast with a GradScaler (CUDA only)."""
 
 PRECISION_ALIASES: MappingProxyType[str, str] = MappingProxyType(
@@ -121,13 +178,25 @@ NA_MARKERS: tuple[str, ...] = ("", "?", "-", "--", "na", "n/a", "nan", "null", "
 MISSING_CATEGORY = "(missing)"
 """The category a categorical column's missing values become when the training rows had some."""
 
-NUMERIC_SCALINGS: tuple[str, ...] = ("robust", "standard", "quantile")
+NUMERIC_SCALINGS: tuple[str, ...] = get_args(NumericScaling)
 """How a table's numeric columns are scaled after imputation
-(:class:`~logitlab.data.tabular_preprocessor.NumericColumn`): robust scaling with smooth clipping, mean/std
+(:class:`~logitlab.data.numeric_columns.NumericColumn`): robust scaling with smooth clipping, mean/std
 standardisation, or a quantile map to a standard normal."""
 
-CALIBRATION_METHODS: tuple[str, ...] = ("auto", "platt", "temperature", "isotonic", "none")
+CALIBRATION_METHODS: tuple[str, ...] = get_args(CalibrationMethod)
 """Probability calibration fitted on the validation split (:func:`logitlab.calibrate`)."""
+
+VAL_SIZE = 0.15
+"""The default share of validation rows (``val_size``: the Classifier's split, the loaders' and the streaming splits)."""
+
+TEST_SIZE = 0.15
+"""The default share of test rows of the loaders (``test_size``, ``--test-size``)."""
+
+LABEL_SEP = "|"
+"""The default separator of label lists in one cell (``label_sep``, ``--label-sep``: ``"a|b"``)."""
+
+MAX_CATEGORIES = 50
+"""The default cap on one-hot categories per table column (the most frequent are kept)."""
 
 CLASSIFIER_DEFAULTS: MappingProxyType[str, Any] = MappingProxyType(
     {
@@ -144,7 +213,7 @@ CLASSIFIER_DEFAULTS: MappingProxyType[str, Any] = MappingProxyType(
         "ensemble": 1,
         "cv": "auto",
         "precision": "fp32",
-        "val_size": 0.15,
+        "val_size": VAL_SIZE,
         "threshold_objective": "auto",
         "calibration": "auto",
         "standardize": True,
@@ -163,9 +232,9 @@ CLASSIFIER_DEFAULTS: MappingProxyType[str, Any] = MappingProxyType(
 
 LOAD_DEFAULTS: MappingProxyType[str, Any] = MappingProxyType(
     {
-        "label_sep": "|",
-        "val_size": 0.15,
-        "test_size": 0.15,
+        "label_sep": LABEL_SEP,
+        "val_size": VAL_SIZE,
+        "test_size": TEST_SIZE,
         "missing_target": "drop",
         "numeric_scaling": "robust",
         "text_columns": "auto",
@@ -188,8 +257,8 @@ AUTO_LR: MappingProxyType[str, float] = MappingProxyType(
 )
 """What ``lr="auto"`` resolves to (the value and its reason are in ``decisions_["lr"]``): ``default`` (1e-3,
 AdamW's own default) for every model that logitlab builds but the sparse-native one; ``sparse`` (0.05) for
-``model="sparse"`` (text columns, scipy sparse ``X``: a linear model on TF-IDF rows still improved after 30
-epochs at 1e-3; chosen on ``benchmarks/text.py``'s development set, ``benchmarks/RESULTS.md``); ``hf`` (5e-5) for a pretrained transformer
+``model="sparse"`` trained by minibatches (with a hidden layer; the linear one is fitted full-batch,
+:data:`SPARSE_FULL_BATCH`; a linear model on TF-IDF rows still improved after 30 epochs at 1e-3; chosen on ``benchmarks/text.py``'s development set, ``benchmarks/RESULTS.md``); ``hf`` (5e-5) for a pretrained transformer
 (``model="hf:PATH"``), with a linear warmup over the first ``hf_warmup_ratio`` of the planned optimiser steps,
 as fine-tuning recipes do (BERT's paper: 2e-5 to 5e-5; RoBERTa's GLUE runs: a 6 % warmup). A number given as
 ``lr`` is used as it is, without a warmup. Not tuned by a benchmark here."""
@@ -211,10 +280,25 @@ same early stopping on the validation log-loss. Not tuned by a benchmark here.""
 
 SPARSE_TRAINING: MappingProxyType[str, Any] = MappingProxyType({"weight_decay": 0.01, "imbalance": "none"})
 """What ``weight_decay="auto"`` and ``imbalance="auto"`` (the defaults) resolve to for the sparse-native model
-(``model="sparse"``: text columns, scipy sparse ``X``; its learning rate is :data:`AUTO_LR`'s ``sparse``); a
+(``model="sparse"``: text columns, scipy sparse ``X``; the weight decay where it is trained by minibatches, at
+:data:`AUTO_LR`'s ``sparse`` rate; the linear one fitted full-batch takes :data:`SPARSE_FULL_BATCH`'s L2); a
 value given explicitly (``imbalance="balanced"`` included) is always used as given. ``"balanced"`` weights of
 up to 2,000 for rare labels cost ranking quality; chosen on the development set ``docs-params`` of
 ``benchmarks/text.py`` (``benchmarks/RESULTS.md``, "Text (issue 23)")."""
+
+SPARSE_FULL_BATCH: MappingProxyType[str, Any] = MappingProxyType(
+    {"C": 10.0, "history": 10, "tolerance": 1e-4, "max_bytes": 2**31}
+)
+"""How the sparse-native *linear* model (``model="sparse"`` with no hidden layer: text columns, scipy sparse
+``X``) is fitted: full-batch by L-BFGS to convergence, as scikit-learn's ``LogisticRegression`` is
+(:func:`logitlab.train.fit_full_batch`), not by minibatches (it is convex: there is no epoch to pick).
+``weight_decay="auto"`` is the L2 of ``C`` in scikit-learn's sense, ``1 / (C * rows)`` (multi-label:
+``1 / (C * rows * labels)``, the loss being the mean over labels too); ``history`` is the L-BFGS memory;
+``tolerance`` the largest gradient entry at convergence (scikit-learn's ``tol`` for lbfgs; divided by the
+labels for multi-label). Where the L-BFGS vectors (``2 * history + 6`` copies of the weights) would exceed
+``max_bytes``, the model is trained by minibatches as before (AUTO_LR's ``sparse`` rate, SPARSE_TRAINING's
+weight decay). ``C`` was chosen on the development set ``docs-params`` of ``benchmarks/text.py``
+(``benchmarks/RESULTS.md``, "Text (issue 23)"); ``epochs``, ``lr`` and ``batch_size`` do not apply."""
 
 CV_AUTO: MappingProxyType[str, int] = MappingProxyType(
     {"folds": 5, "min_val_events": 50, "small_rows": 2000, "max_rows": 5000}
@@ -292,7 +376,7 @@ LABEL_MODES: tuple[str, ...] = ("read", "ignore", "usable")
 read them when present (an unknown label raises), ignore them (predict), or keep only the rows whose
 label is present and seen in training (evaluate)."""
 
-MISSING_TARGET: tuple[str, ...] = ("drop", "error")
+MISSING_TARGET: tuple[str, ...] = get_args(MissingTarget)
 """What :func:`logitlab.data.load_dataset` does with rows that have no label: leave them out (with a
 note counting them) or refuse the data."""
 
@@ -303,17 +387,17 @@ def choices_text(choices: Sequence[str]) -> str:
     return quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} or {quoted[-1]}"
 
 
-EXPORT_FORMATS: tuple[str, ...] = ("onnx",)
+EXPORT_FORMATS: tuple[str, ...] = get_args(ExportFormat)
 """Formats of ``logitlab export`` (:func:`logitlab.export.export_onnx`)."""
 
 ONNX_OPSET = 18
 """The default ONNX opset of an export: the lowest the PyTorch exporter writes natively (ONNX Runtime >= 1.14)."""
 
 ONNX_OPSETS: tuple[int, ...] = (18, 19, 20, 21, 22, 23)
-
-# dtype of an exported graph's float inputs; float32 inputs are cast to float64 as the graph's first step
-ONNX_INPUT_DTYPES: tuple[str, ...] = ("float64", "float32")
 """The ONNX opsets an export accepts."""
+
+ONNX_INPUT_DTYPES: tuple[str, ...] = get_args(OnnxInputDtype)
+"""The dtype of an exported graph's float inputs; float32 inputs are cast to float64 as the graph's first step."""
 
 MAX_MLP_PARAMETERS = 500_000_000
 """The most weights an ``mlp`` is built with (2 GB in float32, about four times that to train with AdamW):
@@ -321,3 +405,109 @@ wider ``hidden`` options are refused before anything is allocated."""
 
 MAX_SEED = 2**32 - 1
 """The largest ``seed``: the splits seed NumPy and scikit-learn, whose seeds are 32-bit unsigned integers."""
+
+
+@dataclass(frozen=True)
+class Choice:
+    """An option that takes one of a fixed set of values: the one place its check, message and flag come from.
+
+    Args:
+        name (str): the argument's Python name (the flag is ``--`` and the name with dashes).
+        values (tuple): the accepted values (read from the option's ``Literal`` type).
+        default: the default value.
+        code (str): the error code of a value not in ``values`` (:mod:`logitlab.error_codes`).
+        fix (str, optional): the error's fix; left out, ``use NAME=DEFAULT.``.
+        aliases (Mapping[str, str]): other spellings accepted for a value (``"16-mixed"`` for ``"fp16"``).
+    """
+
+    name: str
+    values: tuple[Any, ...]
+    default: Any
+    code: str = "bad-param"
+    fix: str | None = None
+    aliases: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def flag(self) -> str:
+        """The command-line flag: ``--numeric-scaling`` for ``numeric_scaling``."""
+        return "--" + self.name.replace("_", "-")
+
+    def message(self, value: Any) -> str:
+        """What the error says of ``value``."""
+        return f"Expected argument `{self.name}` to be one of {choices_text(self.values)}; got {value!r}."
+
+    def error(self, value: Any) -> ConfigError:
+        """The :class:`~logitlab.errors.ConfigError` for ``value``, naming the argument (``param``)."""
+        fix = self.fix or f"use {self.name}={self.default!r}."
+        return ConfigError(self.message(value), fix=fix, code=self.code, param=self.name)
+
+    def check(self, value: Any) -> Any:
+        """``value`` (an alias resolved to its value) if it is accepted, else raise :meth:`error`."""
+        if isinstance(value, str) and value in self.aliases:
+            return self.aliases[value]
+        if isinstance(value, bool) or value not in self.values:  # True == 1: never a choice
+            raise self.error(value)
+        return value
+
+    def cli(self) -> dict[str, Any]:
+        """``choices=`` and ``default=`` (and a ``metavar`` without the aliases) for ``argparse.add_argument``."""
+        kwargs: dict[str, Any] = {"choices": (*self.values, *self.aliases), "default": self.default}
+        if self.aliases:
+            kwargs["metavar"] = "{" + ",".join(map(str, self.values)) + "}"
+        return kwargs
+
+
+OPTIONS: Mapping[str, Choice] = MappingProxyType(
+    {
+        c.name: c
+        for c in (
+            Choice("task", TASK_CHOICES, CLASSIFIER_DEFAULTS["task"]),
+            Choice("imbalance", IMBALANCE_STRATEGIES, CLASSIFIER_DEFAULTS["imbalance"]),
+            Choice("calibration", CALIBRATION_METHODS, CLASSIFIER_DEFAULTS["calibration"]),
+            Choice("device", DEVICES, CLASSIFIER_DEFAULTS["device"]),
+            Choice(
+                "strategy",
+                get_args(WeightStrategy),
+                "balanced",
+                code="unknown-weight-strategy",
+                fix="use strategy='balanced' (or 'none' for no weights).",
+            ),
+            Choice(
+                "method", CALIBRATION_METHODS, "auto", code="bad-calibration-method", fix='use method="auto".'
+            ),
+            Choice("precision", PRECISIONS, "fp32", code="bad-precision", aliases=PRECISION_ALIASES),
+            Choice(
+                "numeric_scaling",
+                NUMERIC_SCALINGS,
+                LOAD_DEFAULTS["numeric_scaling"],
+                fix="use numeric_scaling='robust' (the default), 'standard' or 'quantile'.",
+            ),
+            Choice("missing_target", MISSING_TARGET, LOAD_DEFAULTS["missing_target"]),
+            Choice("format", EXPORT_FORMATS, EXPORT_FORMATS[0], code="bad-export-format"),
+            Choice("opset", ONNX_OPSETS, ONNX_OPSET, code="bad-opset"),
+            Choice(
+                "input_dtype",
+                ONNX_INPUT_DTYPES,
+                ONNX_INPUT_DTYPES[0],
+                code="bad-input-dtype",
+                fix="use input_dtype='float32' for runtimes without float64 inputs, else 'float64'.",
+            ),
+            Choice("optimizer", get_args(Optimizer), "adamw", code="bad-optimizer"),
+            Choice("schedule", get_args(Schedule), "cosine", code="bad-schedule"),
+            Choice("mode", get_args(Mode), "min", code="bad-mode"),
+            Choice("nan_policy", get_args(NanPolicy), "stop", code="bad-nan_policy"),
+            Choice(
+                "reduction",
+                get_args(Reduction),
+                "mean",
+                code="bad-reduction",
+                fix="use reduction='mean' (the default).",
+            ),
+        )
+    }
+)
+"""Every option with a fixed set of values, by argument name: :class:`Choice` (values, default, check, code,
+message, ``argparse`` arguments). ``calibration`` / ``imbalance`` / ``task`` / ``device`` are the
+Classifier's (``device`` also takes ``"cuda:N"``), ``method`` is :func:`logitlab.calibrate`'s, ``strategy``
+:func:`logitlab.pos_weight`'s, ``precision`` and the rest :class:`logitlab.train.TrainConfig`'s, ``format`` /
+``opset`` / ``input_dtype`` the export's."""

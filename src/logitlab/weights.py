@@ -29,14 +29,14 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import torch
 from torch import Tensor
 
 from .errors import ConfigError, LogitlabWarning, TargetError
 from .label_counts import LabelCounts
-from .options import IMBALANCE_STRATEGIES
+from .options import OPTIONS, WeightStrategy
 from .targets import _as_tensor
 from .tasks import Task
 
@@ -50,9 +50,8 @@ __all__ = [
     "pos_weight",
 ]
 
-WeightStrategy = Literal["balanced", "sqrt", "smoothed", "effective", "none"]
-WEIGHT_STRATEGIES: tuple[str, ...] = tuple(s for s in IMBALANCE_STRATEGIES if s != "auto")
-"""The strategy names (defined in :mod:`logitlab.options`; ``"auto"`` is the Classifier's, resolved before)."""
+WEIGHT_STRATEGIES: tuple[str, ...] = OPTIONS["strategy"].values
+"""The strategy names (``options.OPTIONS["strategy"]``; the Classifier's ``"auto"`` is resolved before)."""
 
 
 def pos_weight(
@@ -243,12 +242,7 @@ def imbalance_weights(
         >>> imbalance_weights(torch.tensor([[1.0], [0.0], [0.0]]), "binary").option
         'pos_weight'
     """
-    if strategy not in WEIGHT_STRATEGIES:
-        raise ConfigError(
-            f"Expected `strategy` to be one of {', '.join(map(repr, WEIGHT_STRATEGIES))}; got {strategy!r}.",
-            fix="use strategy='balanced' (or 'none' for no weights).",
-            code="unknown-weight-strategy",
-        )
+    OPTIONS["strategy"].check(strategy)
     if strategy == "none":
         return None
     if Task.from_str(task) is Task.MULTICLASS:
@@ -257,12 +251,7 @@ def imbalance_weights(
 
 
 def _check_options(strategy: str, max_weight: float | None, smoothing: float, beta: float) -> None:
-    if strategy not in WEIGHT_STRATEGIES:
-        raise ConfigError(
-            f"Expected argument `strategy` to be one of {', '.join(WEIGHT_STRATEGIES)}; got {strategy!r}.",
-            fix="use strategy='balanced' (or 'sqrt' for a milder correction).",
-            code="unknown-weight-strategy",
-        )
+    OPTIONS["strategy"].check(strategy)
     if max_weight is not None and not (isinstance(max_weight, (int, float)) and max_weight > 0):
         raise ConfigError(
             f"Expected argument `max_weight` to be a number > 0 or None; got {max_weight!r}.",

@@ -1,4 +1,8 @@
-"""The `logitlab` command line, end to end in subprocesses: train -> evaluate -> predict per task."""
+"""The `logitlab` command line end to end: train -> evaluate -> predict per task.
+
+Most commands run in this process through ``cli.main`` (``run_cli``); ``python -m logitlab`` itself, in a
+subprocess, trains, evaluates and predicts once (binary) and answers one bad input with exit 2.
+"""
 
 import json
 import os
@@ -10,6 +14,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from tests.helpers import run_cli
+
 SRC = str(Path(__file__).resolve().parents[2] / "src")  # this checkout's code, whatever the subprocess's cwd
 ENV = {
     **os.environ,
@@ -19,7 +25,7 @@ ENV = {
 }
 
 
-def _cli(*args, cwd=None, timeout=240):
+def _subprocess_cli(*args, cwd=None, timeout=240):
     return subprocess.run(
         [sys.executable, "-m", "logitlab", *map(str, args)],
         capture_output=True, text=True, env=ENV, cwd=cwd, timeout=timeout,
@@ -27,7 +33,7 @@ def _cli(*args, cwd=None, timeout=240):
 
 
 def test_help_is_fast_and_lists_every_command():
-    out = _cli("--help")
+    out = _subprocess_cli("--help")
     assert out.returncode == 0, out.stderr
     for command in ("demo", "train", "evaluate", "predict", "doctor", "plot-loss"):
         assert command in out.stdout
@@ -53,8 +59,9 @@ def test_train_evaluate_predict(tmp_path, spec, task):
     from logitlab import Classifier
     from logitlab.data import load_inputs
 
+    cli = _subprocess_cli if task == "binary" else run_cli  # the entry point once, end to end
     run = tmp_path / "run"
-    out = _cli("train", spec, "--epochs", 3, "--out", run, "--quiet", "--device", "cpu")
+    out = cli("train", spec, "--epochs", 3, "--out", run, "--quiet", "--device", "cpu")
     assert out.returncode == 0, out.stderr
     assert f"task: {task}" in out.stdout and "loss:" in out.stdout and "thresholds:" in out.stdout
     for name in ("config.json", "model.safetensors", "model.json", "metrics.csv", "report.html"):
@@ -71,14 +78,14 @@ def test_train_evaluate_predict(tmp_path, spec, task):
     ):
         assert section in page, section
 
-    ev = _cli("evaluate", run, spec, "--json")
+    ev = cli("evaluate", run, spec, "--json")
     assert ev.returncode == 0, ev.stderr
     metrics = json.loads(ev.stdout)
     # the test split is the same seeded split train used: the numbers agree with config.json
     key = {"binary": "roc_auc", "multilabel": "f1_macro", "multiclass": "accuracy"}[task]
     assert metrics[key] == pytest.approx(config["test_metrics"][key], abs=1e-6)
 
-    pred = _cli("predict", run, spec, "--out", tmp_path / "p.csv")
+    pred = cli("predict", run, spec, "--out", tmp_path / "p.csv")
     assert pred.returncode == 0, pred.stderr
     table = pd.read_csv(tmp_path / "p.csv")
     clf = Classifier.load(run)
@@ -100,32 +107,32 @@ def test_bad_csv_row_fails_with_the_line_number_and_exit_2(tmp_path):
     frame = frame.astype(object)
     frame.loc[6, "a"] = "twelve"  # data row 6 is line 8 of the file (line 1 is the header)
     frame.to_csv(tmp_path / "bad.csv", index=False)
-    out = _cli("train", tmp_path / "bad.csv", "--target", "label", "--epochs", 1, "--out", tmp_path / "r")
+    out = run_cli("train", tmp_path / "bad.csv", "--target", "label", "--epochs", 1, "--out", tmp_path / "r")
     assert out.returncode == 2
     assert "line 8" in out.stderr and "Traceback" not in out.stderr
     assert "Fix:" in out.stderr
 
 
 def test_unknown_option_values_are_one_paragraph_errors(tmp_path):
-    out = _cli("plot-loss", "--loss", "no-such-loss", "--out", tmp_path / "x.png")
+    out = _subprocess_cli("plot-loss", "--loss", "no-such-loss", "--out", tmp_path / "x.png")
     assert out.returncode == 2 and "Traceback" not in out.stderr and "no-such-loss" in out.stderr
-    missing = _cli("evaluate", tmp_path / "nothing", "builtin:digits")
+    missing = run_cli("evaluate", tmp_path / "nothing", "builtin:digits")
     assert missing.returncode == 2 and "ModelFileError" in missing.stderr
 
 
 def test_plot_loss_writes_a_png(tmp_path):
-    out = _cli("plot-loss", "--loss", "focal", "--gamma", 2, "--out", tmp_path / "focal.png")
+    out = run_cli("plot-loss", "--loss", "focal", "--gamma", 2, "--out", tmp_path / "focal.png")
     assert out.returncode == 0, out.stderr
     assert (tmp_path / "focal.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_doctor_reports_findings_and_its_exit_code_follows_them(tmp_path):
-    ok = _cli("doctor", "builtin:breast_cancer")
+    ok = run_cli("doctor", "builtin:breast_cancer")
     assert ok.returncode == 0, ok.stdout + ok.stderr
     rng = np.random.default_rng(0)
     frame = pd.DataFrame({"x": rng.normal(size=60), "tag_a": (rng.random(60) < 0.5).astype(int), "tag_b": 0})
     frame.to_csv(tmp_path / "tags.csv", index=False)
-    out = _cli("doctor", tmp_path / "tags.csv", "--target", "tag_a", "--target", "tag_b", "--json")
+    out = run_cli("doctor", tmp_path / "tags.csv", "--target", "tag_a", "--target", "tag_b", "--json")
     reports = json.loads(out.stdout)
     findings = [f for r in reports.values() for f in r["findings"]]
     never_positive = [f for f in findings if f["code"] == "empty-label"]

@@ -121,3 +121,25 @@ def test_evaluate_on_a_table_without_the_runs_target_names_it_without_python_spe
     # evaluate has no target option (the target is the run's): the fix is a table with labels, or predict
     assert "no column 'y', the model's target" in err and "predict instead" in err, err
     assert not re.search(r"(?<![\w.-])[a-z_]+=", err) and "Traceback" not in err, err
+
+
+@pytest.mark.parametrize(
+    ("flag", "value", "example"),
+    [
+        ("--lr", "fast", "a learning rate such as 1e-3"),
+        ("--weight-decay", "1e-q", "a weight decay such as 1e-4"),
+    ],
+)
+def test_a_number_or_auto_flag_names_what_it_expected(flag, value, example, capsys):
+    from logitlab.cli import build_parser
+
+    args = build_parser().parse_args(["train", "x.csv", flag, "auto"])
+    assert getattr(args, flag[2:].replace("-", "_")) == "auto"
+    assert (
+        build_parser().parse_args(["train", "x.csv", flag, "3e-4"]).__dict__[flag[2:].replace("-", "_")]
+        == 3e-4
+    )
+    with pytest.raises(SystemExit) as exit_:
+        build_parser().parse_args(["train", "x.csv", flag, value])
+    assert exit_.value.code == 2
+    assert f"expected 'auto' or {example}, got {value!r}" in capsys.readouterr().err

@@ -1,4 +1,4 @@
-"""The command line as a new user meets it, through ``python -m logitlab`` in subprocesses.
+"""The command line as a new user meets it, through ``cli.main`` in this process (``run_cli``).
 
 The iris reproduction of issue 14: ``evaluate`` on a file with fewer classes or rescaled features
 scores the model as trained (no re-fitted labels or scaling), so its metrics are those of
@@ -8,9 +8,6 @@ scores the model as trained (no re-fitted labels or scaling), so its metrics are
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -18,20 +15,7 @@ import pandas as pd
 import pytest
 from sklearn import metrics as skm
 
-SRC = str(Path(__file__).resolve().parents[2] / "src")
-ENV = {
-    **os.environ,
-    "OMP_NUM_THREADS": "1",
-    "PYTHONWARNINGS": "ignore",
-    "PYTHONPATH": os.pathsep.join(p for p in (SRC, os.environ.get("PYTHONPATH", "")) if p),
-}
-
-
-def _cli(*args, cwd=None, timeout=300):
-    return subprocess.run(
-        [sys.executable, "-m", "logitlab", *map(str, args)],
-        capture_output=True, text=True, env=ENV, cwd=cwd, timeout=timeout,
-    )  # fmt: skip
+from tests.helpers import run_cli as _cli
 
 
 def _ok(proc):

@@ -12,7 +12,8 @@ from sklearn.preprocessing import QuantileTransformer, RobustScaler, StandardSca
 
 from logitlab import Classifier
 from logitlab.data import load_dataset, preprocessor_from_dict
-from logitlab.data.tabular_preprocessor import TabularPreprocessor, smooth_clip
+from logitlab.data.numeric_columns import smooth_clip
+from logitlab.data.tabular_preprocessor import TabularPreprocessor
 from logitlab.errors import ConfigError
 
 

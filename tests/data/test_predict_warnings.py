@@ -17,7 +17,7 @@ from sklearn.preprocessing import OneHotEncoder
 
 from logitlab import Classifier
 from logitlab.data import LabelEncoder, TabularPreprocessor, preprocessor_from_dict
-from logitlab.data.tabular_preprocessor import CategoricalColumn
+from logitlab.data.categorical_columns import CategoricalColumn
 from logitlab.errors import LogitlabWarning
 from logitlab.options import MISSING_CATEGORY, NA_MARKERS
 

@@ -417,7 +417,7 @@ def test_bad_dicts_raise_model_file_error(data):
 
 def test_option_and_shape_errors_name_the_fix():
     z, y = torch.randn(50, 3, dtype=torch.float64), torch.randint(0, 3, (50,))
-    with pytest.raises(ConfigError, match="one of auto, platt") as info:
+    with pytest.raises(ConfigError, match="one of 'auto', 'platt'") as info:
         calibrate(z, y, task="multiclass", method="beta")  # type: ignore[arg-type]
     assert info.value.code == "bad-calibration-method"
     with pytest.raises(ConfigError, match="does not apply to a multiclass"):

@@ -60,7 +60,7 @@ def test_make_loss_rejects_what_does_not_fit():
         (lambda: L.BCEWithLogitsLoss(pos_weight=torch.tensor([1.0, 0.0])), "finite positive"),
         (lambda: L.BCEWithLogitsLoss(pos_weight=torch.ones(2, 2)), "1-D tensor"),
         (lambda: L.CrossEntropyLoss(weight=torch.tensor([-1.0, 1.0])), "finite positive"),
-        (lambda: L.BCEWithLogitsLoss(reduction="avg"), "`reduction` to be one of none, mean, sum"),
+        (lambda: L.BCEWithLogitsLoss(reduction="avg"), "`reduction` to be one of 'none', 'mean' or 'sum'"),
         (lambda: L.BCEDiceLoss(reduction="none"), "'mean' or 'sum' for BCE\\+Dice"),
         (lambda: L.BCEDiceLoss(dice_weight=-1), "`dice_weight` to be >= 0"),
         (lambda: L.DiceLoss(smooth=-1), "`smooth` to be >= 0"),

@@ -137,8 +137,8 @@ def test_save_load_gives_identical_outputs(tmp_path):
 @pytest.mark.parametrize("task", ["binary", "multiclass", "multilabel"])
 def test_onnx_export_reproduces_predict(task, tmp_path):
     pytest.importorskip("onnxruntime")
-    from tests.test_export import _check
-    from tests.test_export import _data as table_data
+    from tests.export.test_export import _check
+    from tests.export.test_export import _data as table_data
 
     X, y, test = table_data("table", task)
     clf = Classifier(model="linear", task=task, device="cpu").fit(X, y)

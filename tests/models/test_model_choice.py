@@ -14,8 +14,9 @@ from sklearn.metrics import log_loss
 
 from logitlab import Classifier
 from logitlab.data import from_arrays
+from tests.helpers import fast
 
-FAST = {"epochs": 8, "device": "cpu", "random_state": 0, "cv": 1}
+FAST = fast(epochs=8, cv=1)
 
 
 def _fast(**extra):

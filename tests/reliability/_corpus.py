@@ -59,23 +59,11 @@ def write_model(directory: Path) -> Path:
     """A valid model directory (an mlp on 4 features, binary) written with logitlab's writer."""
     from logitlab.model_io import write_model_dir
     from logitlab.models import build_model, model_spec
+    from tests.helpers import model_meta
 
     spec = model_spec("mlp", input_shape=(4,), n_outputs=1)
     model = build_model(**spec)
-    meta = {
-        "library_version": "0",
-        "task": "binary",
-        "classes": [0, 1],
-        "label_names": ["1"],
-        "label_encoder": {},
-        "n_outputs": 1,
-        "input_shape": [4],
-        "model_spec": spec,
-        "thresholds": None,
-        "preprocessing": {},
-        "feature_names": None,
-        "params": {},
-    }
+    meta = model_meta(spec)
     return write_model_dir(directory, model.state_dict(), meta)
 
 

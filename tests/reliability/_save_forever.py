@@ -24,20 +24,9 @@ def save_version(directory: Path, model: torch.nn.Module, spec: dict[str, Any], 
         for t in model.state_dict().values():
             if t.is_floating_point():
                 t.fill_(float(version))
-    meta = {
-        "library_version": "0",
-        "task": "binary",
-        "classes": [0, 1],
-        "label_names": ["1"],
-        "label_encoder": {},
-        "n_outputs": 1,
-        "input_shape": list(spec["input_shape"]),
-        "model_spec": spec,
-        "thresholds": None,
-        "preprocessing": {},
-        "feature_names": None,
-        "params": {"version": float(version)},
-    }
+    from tests.helpers import model_meta
+
+    meta = model_meta(spec, params={"version": float(version)})
     write_model_dir(directory, model.state_dict(), meta)
 
 
@@ -53,4 +42,5 @@ def main(directory: str, start: int = 0, count: int = -1) -> None:
 
 
 if __name__ == "__main__":
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the checkout: `tests.helpers`
     main(sys.argv[1], *map(int, sys.argv[2:4]))

@@ -18,14 +18,9 @@ import pytest
 import torch
 
 from logitlab.errors import ConfigError, DataError, TargetError
+from tests.helpers import ab_frame
 
 BIG = [0.0, 1.0, -2.5, 3.0, 1e3, -1e9, 1e154, 1e155, -1e156, 1e200, 1e300, -1e308, 1.7976931348623157e308]
-
-
-def _table(n: int = 60) -> pd.DataFrame:
-    rng = np.random.default_rng(0)
-    x = rng.normal(size=(n, 2))
-    return pd.DataFrame({"a": x[:, 0], "b": x[:, 1], "target": (x[:, 0] > 0).astype(int)})
 
 
 def _reference(z: np.ndarray) -> np.ndarray:
@@ -34,7 +29,7 @@ def _reference(z: np.ndarray) -> np.ndarray:
 
 
 def test_smooth_clip_keeps_its_sign_up_to_the_float_maximum_numpy_and_torch():
-    from logitlab.data.tabular_preprocessor import smooth_clip
+    from logitlab.data.numeric_columns import smooth_clip
     from logitlab.export.graph import smooth_clip as torch_smooth_clip
 
     z = np.array(BIG + [-v for v in BIG], dtype=np.float64)
@@ -52,8 +47,9 @@ def test_smooth_clip_keeps_its_sign_up_to_the_float_maximum_numpy_and_torch():
 
 
 def test_streaming_encoder_clips_like_the_table_preprocessor_for_huge_values():
+    from logitlab.data.numeric_columns import NumericColumn
     from logitlab.data.streaming.encode import TableEncoder
-    from logitlab.data.tabular_preprocessor import NumericColumn, TabularPreprocessor
+    from logitlab.data.tabular_preprocessor import TabularPreprocessor
 
     z = np.array(BIG + [-v for v in BIG], dtype=np.float64)
     pre = TabularPreprocessor([NumericColumn("a", 0.0, 0.0, 1.0, "robust")])
@@ -69,7 +65,8 @@ def test_onnx_graph_clips_huge_values_to_three_with_their_sign(tmp_path: Path):
     pytest.importorskip("onnxscript")
     import onnxruntime as ort
 
-    from logitlab.data.tabular_preprocessor import NumericColumn, TabularPreprocessor
+    from logitlab.data.numeric_columns import NumericColumn
+    from logitlab.data.tabular_preprocessor import TabularPreprocessor
     from logitlab.export.graph import build_preprocess
 
     pre = TabularPreprocessor([NumericColumn("a", 0.0, 0.0, 1.0, "robust")])
@@ -85,7 +82,7 @@ def test_onnx_graph_clips_huge_values_to_three_with_their_sign(tmp_path: Path):
 def test_inf_in_a_feature_is_a_data_error_naming_column_and_row(tmp_path: Path):
     from logitlab.data import load_dataset
 
-    frame = _table()
+    frame = ab_frame()
     frame.loc[4, "b"] = -np.inf
     frame.to_csv(tmp_path / "d.csv", index=False)
     with pytest.raises(DataError, match=r"Column 'b' holds -inf at line 6 \(1 infinite") as err:
@@ -97,7 +94,7 @@ def test_inf_in_a_feature_is_a_data_error_naming_column_and_row(tmp_path: Path):
 def test_inf_at_predict_time_names_the_column_with_a_fix_that_fits_a_trained_model():
     from logitlab.data.tabular_preprocessor import TabularPreprocessor
 
-    frame = _table()
+    frame = ab_frame()
     pre = TabularPreprocessor.fit(frame[["a", "b"]], scaling="robust")
     bad = frame[["a", "b"]].copy()
     bad.loc[2, "a"] = np.inf
@@ -108,9 +105,10 @@ def test_inf_at_predict_time_names_the_column_with_a_fix_that_fits_a_trained_mod
 
 
 def test_inf_in_a_streamed_column_names_the_file_and_row(tmp_path: Path):
+    from logitlab.data.numeric_columns import NumericColumn
     from logitlab.data.row_names import RowNamer
     from logitlab.data.streaming.encode import TableEncoder
-    from logitlab.data.tabular_preprocessor import NumericColumn, TabularPreprocessor
+    from logitlab.data.tabular_preprocessor import TabularPreprocessor
 
     pre = TabularPreprocessor([NumericColumn("a", 0.0, 0.0, 1.0, "robust")])
     batch = pa.record_batch({"a": pa.array([1.0, 2.0, np.inf])})
@@ -122,7 +120,7 @@ def test_inf_in_a_streamed_column_names_the_file_and_row(tmp_path: Path):
 def test_infinite_labels_are_a_target_error_not_an_extra_class(tmp_path: Path, spelling: str):
     from logitlab.data import encode_labels, load_dataset
 
-    frame = _table().astype({"target": object})
+    frame = ab_frame().astype({"target": object})
     frame.loc[7, "target"] = spelling
     frame.to_csv(tmp_path / "d.csv", index=False)
     with pytest.raises(TargetError, match=r"Infinite target values at line 9 \(1 rows\)") as err:
@@ -151,7 +149,7 @@ def test_empty_label_sep_and_non_text_codecs_and_large_seeds_are_config_errors(t
     with pytest.raises(ConfigError, match="`label_sep` to be a non-empty string") as err:
         encode_labels(["a", "b"], label_sep="")
     assert err.value.param == "label_sep"
-    _table().to_csv(tmp_path / "d.csv", index=False)
+    ab_frame().to_csv(tmp_path / "d.csv", index=False)
     for codec in ("rot13", "base64", "zlib"):
         with pytest.raises(ConfigError, match=f"Unknown text encoding '{codec}'"):
             load_dataset(tmp_path / "d.csv", encoding=codec)
@@ -193,7 +191,7 @@ def test_mixed_spellings_of_one_label_are_warned_with_their_counts(tmp_path: Pat
     from logitlab.data.label_encoder import LabelEncoder
     from logitlab.errors import LogitlabWarning
 
-    frame = _table(80).astype({"target": object})
+    frame = ab_frame(80).astype({"target": object})
     frame.loc[:5, "target"] = ["0.0", "1.0", "True", "False", "0.0", "1.0"]
     frame.to_csv(tmp_path / "d.csv", index=False)
     counts = frame["target"].astype(str).value_counts()

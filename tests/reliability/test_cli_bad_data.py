@@ -1,35 +1,23 @@
 """Issue 24 on the command line: bad data and flags exit 2 with one message and a fix, never a traceback.
 
-Each case runs ``python -m logitlab ...`` in a subprocess (in parallel, as ``test_cli_bad_input.py``).
+Each case runs ``logitlab ...`` in this process through ``cli.main`` (as ``test_cli_bad_input.py``).
 """
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
 
 import numpy as np
-import pandas as pd
 import pytest
 
-pytestmark = pytest.mark.timeout(900)
-
-
-def _frame(n: int = 80) -> pd.DataFrame:
-    rng = np.random.default_rng(0)
-    x = rng.normal(size=(n, 2))
-    return pd.DataFrame({"a": x[:, 0], "b": x[:, 1], "target": (x[:, 0] > 0).astype(int)})
+from tests.helpers import CliRun, ab_frame, run_cli
 
 
 def _setup(root: Path) -> None:
     from logitlab import workflows
 
-    frame = _frame()
+    frame = ab_frame(80)
     frame.to_csv(root / "good.csv", index=False)
     inf_label = frame.astype({"target": object})
     inf_label.loc[3, "target"] = "inf"
@@ -78,27 +66,16 @@ _PYTHON_SPELLING = r"(?<![-\w])(label_sep|encoding|drop|random_state|seed|model_
 
 
 @pytest.fixture(scope="module")
-def results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+def results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, CliRun]:
     root = tmp_path_factory.mktemp("clidata")
     _setup(root)
-    src = str(Path(__file__).resolve().parents[2] / "src")
-    path = os.pathsep.join(p for p in (src, os.environ.get("PYTHONPATH", "")) if p)
-    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONWARNINGS="ignore", PYTHONPATH=path)
-
-    def run(argv: list[str]) -> subprocess.CompletedProcess[str]:
-        cmd = [sys.executable, "-m", "logitlab", *argv]
-        return subprocess.run(cmd, cwd=root, env=env, capture_output=True, text=True, timeout=400)
-
-    with ThreadPoolExecutor(max_workers=3) as pool:
-        # each train case its own --out: three run at once, and one run directory is locked by its writer
-        own = {k: [*a, "--out", f"runs/{k}"] if a[0] == "train" else a for k, (a, _) in CASES.items()}
-        futures = {k: pool.submit(run, argv) for k, argv in own.items()}
-        return {k: f.result() for k, f in futures.items()}
+    # each train case its own --out: a case that got past its check must not block the next
+    own = {k: [*a, "--out", f"runs/{k}"] if a[0] == "train" else a for k, (a, _) in CASES.items()}
+    return {k: run_cli(*argv, cwd=root) for k, argv in own.items()}
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("case", list(CASES))
-def test_cli_bad_data_exits_2_with_one_message_and_a_fix(case: str, results: dict[str, Any]) -> None:
+def test_cli_bad_data_exits_2_with_one_message_and_a_fix(case: str, results: dict[str, CliRun]) -> None:
     proc = results[case]
     err = proc.stderr
     assert proc.returncode == 2, (proc.returncode, err[-2000:])

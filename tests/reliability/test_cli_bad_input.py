@@ -1,26 +1,22 @@
 """The CLI on bad input: exit code 2 and a one-paragraph message with a fix, never a traceback.
 
-Every case runs ``python -m logitlab ...`` in a subprocess; the subprocesses run in parallel (each
-pays the ~2-5 s torch import) and the parametrised tests check one result each.
+Every case runs ``logitlab ...`` in this process through ``cli.main`` (``tests/helpers.run_cli``: the
+same code as ``python -m logitlab``, whose own entry is smoke-tested in ``tests/cli/test_cli.py``); the
+parametrised tests check one result each.
 """
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 import pytest
 
+from tests.helpers import CliRun, run_cli
+
 from ._corpus import _good_table, _image_folder, _png, write_csv, write_model
 
 GOOD = "good.csv"
-# the module's cases run in one fixture (about 30 subprocesses): allow for a busy machine
-pytestmark = pytest.mark.timeout(1200)
 
 
 def _setup(root: Path) -> None:
@@ -108,31 +104,21 @@ _PYTHON_SPELLING = (
 
 
 @pytest.fixture(scope="module")
-def results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+def results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, CliRun]:
     root = tmp_path_factory.mktemp("cli")
     _setup(root)
-    src = str(Path(__file__).resolve().parents[2] / "src")  # this checkout's code, in the cases' cwd too
-    path = os.pathsep.join(p for p in (src, os.environ.get("PYTHONPATH", "")) if p)
-    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONWARNINGS="ignore", PYTHONPATH=path)
-
-    def run(argv: list[str]) -> subprocess.CompletedProcess[str]:
-        cmd = [sys.executable, "-m", "logitlab", *argv]
-        return subprocess.run(cmd, cwd=root, env=env, capture_output=True, text=True, timeout=90)
 
     def own_out(case: str, argv: list[str]) -> list[str]:
-        """A train case run at the same time as others: its own run directory (a shared one is locked)."""
+        """A train case its own run directory: a case that got past the check must not block the next."""
         if argv[0] == "train" and "--out" not in argv and "--help" not in argv:
             return [*argv, "--out", f"runs/{case}"]
         return argv
 
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        futures = {k: pool.submit(run, own_out(k, argv)) for k, (argv, _) in CASES.items()}
-        return {k: f.result() for k, f in futures.items()}
+    return {k: run_cli(*own_out(k, argv), cwd=root) for k, (argv, _) in CASES.items()}
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("case", list(CASES))
-def test_cli_bad_input_exits_2_with_a_fix(case: str, results: dict[str, Any]) -> None:
+def test_cli_bad_input_exits_2_with_a_fix(case: str, results: dict[str, CliRun]) -> None:
     import re
 
     proc = results[case]

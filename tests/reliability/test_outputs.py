@@ -17,11 +17,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from logitlab import cli
+from logitlab import cli, files
 from logitlab.errors import OutputError
 from logitlab.files import TEMP_SUFFIX
 from logitlab.train import checkpoint as ckpt_module
-from logitlab.workflows import outputs
+from logitlab.workflows import outputs, run_dir
 
 TRAIN = ["--epochs", "2", "--quiet", "--device", "cpu", "--batch-size", "32"]
 
@@ -285,14 +285,14 @@ def test_disk_full_while_training_writes_ends_in_exit_2(
     assert code == 2, err
     assert "No space left on device" in err and "Fix:" in err and err.count("Error:") == 1
     assert _temp_files(out) == []  # nothing half-written
-    assert outputs.read_manifest(out)["state"] == "running"  # type: ignore[index]  # not marked complete
+    assert run_dir.read_manifest(out)["state"] == "running"  # type: ignore[index]  # not marked complete
     monkeypatch.undo()
     checkpointed = (out / "checkpoints" / "last.json").is_file()
     code, err = train(out)
     if checkpointed:  # trained and checkpointed: resume or start over
         assert code == 2 and "interrupted run" in err and "--resume" in err and "--overwrite" in err
     else:  # failed before its first checkpoint: nothing to keep, the same command just trains
-        assert code == 0 and outputs.read_manifest(out)["state"] == "complete", err  # type: ignore[index]
+        assert code == 0 and run_dir.read_manifest(out)["state"] == "complete", err  # type: ignore[index]
 
 
 @pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="needs /proc to name a descriptor's file")
@@ -384,11 +384,11 @@ def test_train_that_fails_on_its_data_leaves_nothing_and_blocks_nothing(
 
 
 def test_output_error_is_an_os_error_with_a_fix() -> None:
-    with pytest.raises(OutputError) as info, outputs.output_errors("/somewhere"):
+    with pytest.raises(OutputError) as info, files.output_errors("/somewhere"):
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
     assert isinstance(info.value, OSError) and info.value.code == "write-failed"
     assert "free disk space" in (info.value.fix or "")
-    with pytest.raises(FileNotFoundError), outputs.output_errors("/somewhere"):  # an input's error stays
+    with pytest.raises(FileNotFoundError), files.output_errors("/somewhere"):  # an input's error stays
         raise FileNotFoundError(errno.ENOENT, "No such file", "/elsewhere/data.csv")
 
 
@@ -405,9 +405,9 @@ def test_predict_and_evaluate_refuse_a_run_being_written_or_interrupted(
     run, data = trained
     copy = tmp_path / "run"
     shutil.copytree(run, copy)
-    manifest = outputs.read_manifest(copy)
+    manifest = run_dir.read_manifest(copy)
     assert manifest is not None and manifest["state"] == "complete"
-    outputs.start_run(copy, {k: v for k, v in manifest.items() if k not in ("format", "version", "state")})
+    run_dir.start_run(copy, {k: v for k, v in manifest.items() if k not in ("format", "version", "state")})
     for argv in (
         ["predict", str(copy), str(data), "--out", str(tmp_path / "p.csv")],
         ["evaluate", str(copy), str(data)],
@@ -415,14 +415,14 @@ def test_predict_and_evaluate_refuse_a_run_being_written_or_interrupted(
         code, err = _run(argv, capsys)
         assert code == 2 and "not finished" in err and "--resume" in err, err
     assert not (tmp_path / "p.csv").exists()
-    outputs.finish_run(copy)
+    run_dir.finish_run(copy)
     assert _run(["evaluate", str(copy), str(data)], capsys)[0] == 0
 
     load = Classifier.load.__func__  # type: ignore[attr-defined]
 
     def load_then_a_train_starts(cls: type[Classifier], path: object) -> Classifier:
         clf = load(cls, path)
-        outputs.start_run(copy, {"command": "train"})  # between the model and config.json
+        run_dir.start_run(copy, {"command": "train"})  # between the model and config.json
         return clf
 
     monkeypatch.setattr(Classifier, "load", classmethod(load_then_a_train_starts))

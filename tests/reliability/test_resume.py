@@ -24,7 +24,7 @@ from torch import nn
 from logitlab import Classifier, cli
 from logitlab.train import CheckpointCallback, EarlyStopping, TrainConfig, Trainer, load_checkpoint
 from logitlab.train.callbacks import RestoreBestWeights
-from logitlab.workflows import outputs
+from logitlab.workflows import run_dir
 
 from .test_outputs import _table
 from .test_run_lock import _start_holder
@@ -95,7 +95,7 @@ def test_cli_resume_after_kill_9_equals_the_uninterrupted_run(
 
     assert cli.main([*argv, "--resume"]) == 0
     _assert_same_run(ref, out)
-    assert outputs.read_manifest(out)["state"] == "complete"  # type: ignore[index]
+    assert run_dir.read_manifest(out)["state"] == "complete"  # type: ignore[index]
     assert cli.main([*argv, "--resume"]) == 2  # a finished run has nothing to resume
     assert "nothing to resume" in capsys.readouterr().err
 
@@ -303,10 +303,10 @@ def test_resume_refuses_a_damaged_manifest(
     out = tmp_path / "run"
     (out / "checkpoints").mkdir(parents=True)
     (out / "checkpoints" / "last.json").write_text("{}")
-    assert outputs.check_run_dir(out, resume=True) == out  # no manifest at all: a run begun before manifests
-    (out / outputs.MANIFEST).write_text(text)
+    assert run_dir.check_run_dir(out, resume=True) == out  # no manifest at all: a run begun before manifests
+    (out / run_dir.MANIFEST).write_text(text)
     capsys.readouterr()
     assert cli.main(["train", str(data), "--target", "label", "--out", str(out), *RESUMABLE, "--resume"]) == 2
     err = capsys.readouterr().err
-    assert str(out / outputs.MANIFEST) in err and "--overwrite" in err and "Traceback" not in err, err
-    assert (out / outputs.MANIFEST).read_text() == text  # left as it was
+    assert str(out / run_dir.MANIFEST) in err and "--overwrite" in err and "Traceback" not in err, err
+    assert (out / run_dir.MANIFEST).read_text() == text  # left as it was

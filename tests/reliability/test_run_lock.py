@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from logitlab import cli
-from logitlab.workflows import outputs
+from logitlab.workflows import run_dir
 
 from .test_outputs import TRAIN, _table
 
@@ -67,7 +67,7 @@ def test_second_train_into_the_same_out_exits_2_while_the_first_runs(
             holder.kill()
             holder.wait()
     assert holder.returncode == 0, (tmp_path / "holder.err").read_text()
-    assert outputs.read_manifest(out)["state"] == "complete"  # type: ignore[index]  # the first run, whole
+    assert run_dir.read_manifest(out)["state"] == "complete"  # type: ignore[index]  # the first run, whole
     assert f"run directory: {out}" in stdout
 
 
@@ -78,8 +78,8 @@ def test_a_killed_writer_leaves_no_stale_lock(tmp_path: Path, capsys: pytest.Cap
     holder = _start_holder(tmp_path, data, out)
     holder.send_signal(signal.SIGKILL)
     holder.communicate(timeout=60)
-    assert (out / outputs.LOCK).exists()  # the file stays; the lock went with the process
+    assert (out / run_dir.LOCK).exists()  # the file stays; the lock went with the process
     code = cli.main(["train", str(data), "--target", "label", "--out", str(out), *TRAIN])
     err = capsys.readouterr().err
     assert code == 0, err  # killed before it wrote anything: the same command just trains, nothing blocks it
-    assert outputs.read_manifest(out)["state"] == "complete"  # type: ignore[index]
+    assert run_dir.read_manifest(out)["state"] == "complete"  # type: ignore[index]

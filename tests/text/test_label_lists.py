@@ -5,7 +5,7 @@ import pytest
 
 from logitlab.data import load_dataset
 from logitlab.data.label_encoder import LabelEncoder, encode_labels
-from logitlab.data.label_parsing import list_literals
+from logitlab.data.label_lists import list_literals
 from logitlab.errors import DataError
 
 JSON = ['["sports", "news"]', '["news"]', '["tech", "sports"]', "[]", '["tech"]'] * 8

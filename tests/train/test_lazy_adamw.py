@@ -11,7 +11,7 @@ import torch
 from scipy import sparse
 from torch import nn
 
-from logitlab.data.bundle import PairDataset
+from logitlab.data.batches import PairDataset
 from logitlab.data.sparse import SparseRows, as_sparse, torch_csr
 from logitlab.models.sparse import SparseNet
 from logitlab.train import TrainConfig, Trainer

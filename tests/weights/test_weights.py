@@ -145,7 +145,7 @@ def test_no_warning_when_nothing_to_say():
 
 
 def test_errors_name_the_fix():
-    with pytest.raises(ConfigError, match="one of balanced, sqrt, smoothed, effective, none"):
+    with pytest.raises(ConfigError, match="one of 'balanced', 'sqrt', 'smoothed', 'effective' or 'none'"):
         pos_weight([0, 1], "inverse")  # type: ignore[arg-type]
     with pytest.raises(ConfigError, match="`beta`"):
         class_weight([0, 1], "effective", beta=1.0)

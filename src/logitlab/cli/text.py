@@ -58,28 +58,24 @@ def epochs_arg(text: str) -> int | str:
     return _auto_or_positive(text, "epochs")
 
 
-def lr_arg(text: str) -> float | str:
-    """``"auto"`` or a learning rate (a number; the Classifier checks it is positive and finite)."""
+def _auto_or_number(text: str, example: str) -> float | str:
+    """``"auto"`` or a number; ``example`` names the number in the message (``"a learning rate such as 1e-3"``)."""
     if text == "auto":
         return text
     try:
         return float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected 'auto' or a learning rate such as 1e-3, got {text!r}"
-        ) from None
+        raise argparse.ArgumentTypeError(f"expected 'auto' or {example}, got {text!r}") from None
+
+
+def lr_arg(text: str) -> float | str:
+    """``"auto"`` or a learning rate (a number; the Classifier checks it is positive and finite)."""
+    return _auto_or_number(text, "a learning rate such as 1e-3")
 
 
 def weight_decay_arg(text: str) -> float | str:
     """``"auto"`` or a weight decay (a number; the Classifier checks it is finite and >= 0)."""
-    if text == "auto":
-        return text
-    try:
-        return float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected 'auto' or a weight decay such as 1e-4, got {text!r}"
-        ) from None
+    return _auto_or_number(text, "a weight decay such as 1e-4")
 
 
 def summary_table(rows: list[dict[str, Any]]) -> None:

@@ -38,7 +38,8 @@ from __future__ import annotations
 
 from .array_preprocessor import ArrayPreprocessor
 from .arrays import from_arrays, transform_inputs
-from .bundle import DatasetBundle, DataState, Inputs, PairDataset, Split
+from .batches import PairDataset
+from .bundle import DatasetBundle, DataState, Inputs, Split
 from .image_files import DEFAULT_LABEL_PATTERN, ImageDataset, ImagePreprocessor
 from .label_encoder import LabelEncoder, encode_labels
 from .preprocessors import preprocessor_from_dict

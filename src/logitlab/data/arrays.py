@@ -23,7 +23,7 @@ from torch import Tensor
 from torch.utils.data import Dataset
 
 from ..errors import DataError
-from ..options import LOAD_DEFAULTS
+from ..options import LABEL_SEP, LOAD_DEFAULTS, MAX_CATEGORIES, TEST_SIZE, VAL_SIZE
 from ..tasks import Task
 from .array_preprocessor import ArrayPreprocessor, as_numeric
 from .bundle import DatasetBundle, DataState, Kind, make_bundle
@@ -44,15 +44,15 @@ def from_arrays(
     y: Any,
     *,
     task: Task | str | None = None,
-    label_sep: str = "|",
+    label_sep: str = LABEL_SEP,
     label_map: Any = None,
-    val_size: float = 0.15,
-    test_size: float = 0.15,
+    val_size: float = VAL_SIZE,
+    test_size: float = TEST_SIZE,
     seed: int = 0,
     positive: Any = None,
     label_names: Sequence[str] | None = None,
     standardize: bool = True,
-    max_categories: int = 50,
+    max_categories: int = MAX_CATEGORIES,
     numeric_scaling: str = LOAD_DEFAULTS["numeric_scaling"],
     text_columns: Any = LOAD_DEFAULTS["text_columns"],
 ) -> DatasetBundle:

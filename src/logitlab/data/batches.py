@@ -1,4 +1,7 @@
-"""Fast batches from in-memory tensors, and a class-balanced sampler that works under DDP.
+"""Batches: inference inputs one batch at a time, ``(x, y)`` pairs, and a class-balanced sampler for DDP.
+
+:func:`iter_batches` yields the rows of a tensor or lazy dataset in batches of :func:`rows_per_batch`;
+:class:`PairDataset` pairs a lazy ``x`` with its targets.
 
 :class:`InMemoryLoader` batches ``(x, y)`` tensors by indexing with a seeded permutation (one gather
 per batch, no per-item ``__getitem__`` or collate). Under DDP each global batch is split into equal
@@ -23,13 +26,21 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import numpy as np
 import torch
 from torch import Tensor
-from torch.utils.data import Sampler
+from torch.utils.data import Dataset, Sampler
 
 from ..errors import ConfigError, DataError
 
-__all__ = ["BalancedSampler", "InMemoryLoader", "balanced_weights"]
+__all__ = [
+    "BalancedSampler",
+    "InMemoryLoader",
+    "PairDataset",
+    "balanced_weights",
+    "iter_batches",
+    "rows_per_batch",
+]
 
 
 def balanced_weights(labels: Tensor) -> Tensor:
@@ -227,3 +238,73 @@ def _check_rank(rank: int, world_size: int) -> None:
             fix="take them from torchrun (RANK, WORLD_SIZE) or leave the defaults.",
             code="bad-rank",
         )
+
+
+class PairDataset(Dataset):
+    """``(x[i], y[i])`` pairs of a lazy input dataset and a target tensor; items load one by one.
+
+    Args:
+        x (Dataset): inputs, item ``i`` a float32 tensor (e.g. an :class:`~logitlab.data.ImageDataset`).
+        y (Tensor[N, ...]): the targets.
+
+    Attributes:
+        targets (Tensor[N, ...]): ``y``, for class-balanced sampling (``TrainConfig(balanced=True)``).
+    """
+
+    def __init__(self, x: Dataset, y: Tensor) -> None:
+        self.x, self.targets = x, y
+
+    def __len__(self) -> int:
+        return len(self.targets)
+
+    def __getitem__(self, i: int) -> tuple[Tensor, Tensor]:
+        return self.x[i], self.targets[i]
+
+    def __getitems__(self, indices: list[int]) -> list[tuple[Tensor, Tensor]]:
+        """A batch of pairs; inputs with their own ``__getitems__`` (sparse rows) load the batch at once."""
+        getitems = getattr(self.x, "__getitems__", None)
+        xs = getitems(indices) if getitems is not None else [self.x[i] for i in indices]
+        return list(zip(xs, self.targets[indices]))
+
+
+def iter_batches(x: Tensor | Dataset, batch_size: int) -> Iterator[Tensor]:
+    """Consecutive float32 batches ``[<=batch_size, ...]`` of a tensor (views) or of a lazy Dataset (loaded per batch).
+
+    A Dataset with ``__getitems__`` (:class:`~logitlab.data.sparse.SparseRows`) loads each batch in one call.
+
+    Raises:
+        ConfigError: ``batch_size`` < 1.
+
+    Examples:
+        >>> [b.tolist() for b in iter_batches(torch.arange(5.0), 2)]
+        [[0.0, 1.0], [2.0, 3.0], [4.0]]
+    """
+    if batch_size < 1:
+        raise ConfigError(
+            f"Expected `batch_size` >= 1; got {batch_size}.", fix="use batch_size=256.", code="bad-batch_size"
+        )
+    n = len(x)  # type: ignore[arg-type]
+    for start in range(0, n, batch_size):
+        stop = min(start + batch_size, n)
+        if isinstance(x, Tensor):
+            yield x[start:stop].float()
+            continue
+        if getattr(x, "native", False):  # sparse rows for a sparse-native model: never densified
+            yield x.torch_batch(np.arange(start, stop))  # type: ignore[attr-defined]
+            continue
+        getitems = getattr(x, "__getitems__", None)
+        items = (
+            getitems(list(range(start, stop))) if getitems is not None else [x[i] for i in range(start, stop)]
+        )
+        yield torch.stack(items).float()
+
+
+def rows_per_batch(sample_shape: tuple[int, ...], *, budget_bytes: int = 64 << 20, most: int = 4096) -> int:
+    """Rows of an inference batch: at most ``most``, and at most ``budget_bytes`` of float32 inputs.
+
+    Examples:
+        >>> rows_per_batch((30,)), rows_per_batch((200_000,)), rows_per_batch((3, 224, 224))
+        (4096, 83, 111)
+    """
+    size = 4 * max(1, int(np.prod(sample_shape)))
+    return max(1, min(most, budget_bytes // size))

@@ -25,9 +25,9 @@ import torch
 from torch import Tensor
 from torch.utils.data import Dataset, Subset, TensorDataset
 
-from ..errors import ConfigError
 from ..label_counts import LabelCounts
 from ..tasks import Task
+from .batches import PairDataset, iter_batches
 from .label_encoder import LabelEncoder
 from .preprocessors import preprocessor_from_dict, transform_features
 from .split import small_split_notes
@@ -36,84 +36,11 @@ __all__ = [
     "DataState",
     "DatasetBundle",
     "Inputs",
-    "PairDataset",
     "Split",
-    "iter_batches",
     "make_bundle",
-    "rows_per_batch",
 ]
 
 Kind = Literal["tabular", "image"]
-
-
-class PairDataset(Dataset):
-    """``(x[i], y[i])`` pairs of a lazy input dataset and a target tensor; items load one by one.
-
-    Args:
-        x (Dataset): inputs, item ``i`` a float32 tensor (e.g. an :class:`~logitlab.data.ImageDataset`).
-        y (Tensor[N, ...]): the targets.
-
-    Attributes:
-        targets (Tensor[N, ...]): ``y``, for class-balanced sampling (``TrainConfig(balanced=True)``).
-    """
-
-    def __init__(self, x: Dataset, y: Tensor) -> None:
-        self.x, self.targets = x, y
-
-    def __len__(self) -> int:
-        return len(self.targets)
-
-    def __getitem__(self, i: int) -> tuple[Tensor, Tensor]:
-        return self.x[i], self.targets[i]
-
-    def __getitems__(self, indices: list[int]) -> list[tuple[Tensor, Tensor]]:
-        """A batch of pairs; inputs with their own ``__getitems__`` (sparse rows) load the batch at once."""
-        getitems = getattr(self.x, "__getitems__", None)
-        xs = getitems(indices) if getitems is not None else [self.x[i] for i in indices]
-        return list(zip(xs, self.targets[indices]))
-
-
-def iter_batches(x: Tensor | Dataset, batch_size: int) -> Iterator[Tensor]:
-    """Consecutive float32 batches ``[<=batch_size, ...]`` of a tensor (views) or of a lazy Dataset (loaded per batch).
-
-    A Dataset with ``__getitems__`` (:class:`~logitlab.data.sparse.SparseRows`) loads each batch in one call.
-
-    Raises:
-        ConfigError: ``batch_size`` < 1.
-
-    Examples:
-        >>> [b.tolist() for b in iter_batches(torch.arange(5.0), 2)]
-        [[0.0, 1.0], [2.0, 3.0], [4.0]]
-    """
-    if batch_size < 1:
-        raise ConfigError(
-            f"Expected `batch_size` >= 1; got {batch_size}.", fix="use batch_size=256.", code="bad-batch_size"
-        )
-    n = len(x)  # type: ignore[arg-type]
-    for start in range(0, n, batch_size):
-        stop = min(start + batch_size, n)
-        if isinstance(x, Tensor):
-            yield x[start:stop].float()
-            continue
-        if getattr(x, "native", False):  # sparse rows for a sparse-native model: never densified
-            yield x.torch_batch(np.arange(start, stop))  # type: ignore[attr-defined]
-            continue
-        getitems = getattr(x, "__getitems__", None)
-        items = (
-            getitems(list(range(start, stop))) if getitems is not None else [x[i] for i in range(start, stop)]
-        )
-        yield torch.stack(items).float()
-
-
-def rows_per_batch(sample_shape: tuple[int, ...], *, budget_bytes: int = 64 << 20, most: int = 4096) -> int:
-    """Rows of an inference batch: at most ``most``, and at most ``budget_bytes`` of float32 inputs.
-
-    Examples:
-        >>> rows_per_batch((30,)), rows_per_batch((200_000,)), rows_per_batch((3, 224, 224))
-        (4096, 83, 111)
-    """
-    size = 4 * max(1, int(np.prod(sample_shape)))
-    return max(1, min(most, budget_bytes // size))
 
 
 @dataclass

@@ -25,7 +25,7 @@ import torch
 from torch import Tensor
 
 from ..errors import ConfigError
-from ..options import FEW_ROWS
+from ..options import FEW_ROWS, TEST_SIZE, VAL_SIZE
 from ..tasks import Task
 from .label_encoder import LabelEncoder
 from .shuffle_split import stratified_folds, train_test_split
@@ -37,8 +37,8 @@ def split_indices(
     y: Any,
     task: Task | str,
     *,
-    val_size: float = 0.15,
-    test_size: float = 0.15,
+    val_size: float = VAL_SIZE,
+    test_size: float = TEST_SIZE,
     seed: int = 0,
     names: Any = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
@@ -88,13 +88,13 @@ def _check_sizes(val_size: float, test_size: float) -> None:
         if not 0 <= v < 1:
             raise ConfigError(
                 f"Expected argument `{name}` to be a share in [0, 1); got {v}.",
-                fix=f"use {name}=0.15, or 0 for no such split.",
+                fix=f"use {name}={VAL_SIZE if name == 'val_size' else TEST_SIZE}, or 0 for no such split.",
                 code="bad-split-size",
             )
     if val_size + test_size >= 1:
         raise ConfigError(
             f"val_size + test_size must leave rows for training; got {val_size} + {test_size} >= 1.",
-            fix="use val_size=0.15, test_size=0.15.",
+            fix=f"use val_size={VAL_SIZE}, test_size={TEST_SIZE}.",
             code="bad-split-size",
         )
 

@@ -16,7 +16,7 @@ import pandas as pd
 import torch
 
 from ..errors import DataError, LogitlabError
-from ..options import LOAD_DEFAULTS
+from ..options import LABEL_SEP, LOAD_DEFAULTS, MAX_CATEGORIES, TEST_SIZE, VAL_SIZE
 from ..tasks import Task
 from .bundle import DatasetBundle, DataState, Inputs, make_bundle
 from .csv_dialect import header_names, sniff_csv
@@ -189,16 +189,16 @@ def bundle_from_frame(
     *,
     target: str | Sequence[str] | None = None,
     task: Task | str | None = None,
-    label_sep: str = "|",
+    label_sep: str = LABEL_SEP,
     label_map: Any = None,
-    val_size: float = 0.15,
-    test_size: float = 0.15,
+    val_size: float = VAL_SIZE,
+    test_size: float = TEST_SIZE,
     seed: int = 0,
     positive: Any = None,
     drop: Sequence[str] = (),
     id_column: str | None = None,
     missing_target: str = "drop",
-    max_categories: int = 50,
+    max_categories: int = MAX_CATEGORIES,
     numeric_scaling: str = LOAD_DEFAULTS["numeric_scaling"],
     row_name: RowNamer = TABLE_ROWS,
     source: str = "dataframe",

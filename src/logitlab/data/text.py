@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ConfigError, DataError
-from ..options import TEXT_DETECTION, TEXT_VECTORIZER
+from ..options import MAX_CATEGORIES, TEXT_DETECTION, TEXT_VECTORIZER
 from .row_names import TABLE_ROWS, RowNamer
 from .tabular_preprocessor import TabularPreprocessor
 
@@ -271,7 +271,7 @@ class TextTablePreprocessor:
         frame: pd.DataFrame,
         text_columns: Sequence[str],
         *,
-        max_categories: int = 50,
+        max_categories: int = MAX_CATEGORIES,
         scaling: str = "robust",
         row_name: RowNamer = TABLE_ROWS,
         notes: list[str] | None = None,

@@ -62,7 +62,7 @@ def calibrate_and_tune(
     ``"auto"`` for multiclass, :data:`~logitlab.options.AUTO_OBJECTIVE`): no thresholds. ``weights``: the
     imbalance weights the loss was given (the prior correction undoes them).
     """
-    from ..evaluate import calibrate, check_objective, tune_thresholds
+    from ..evaluate import DecisionRule, calibrate, check_objective, tune_thresholds
 
     w = weights
     pos = w.values if w is not None and w.kind == "pos_weight" else None
@@ -88,7 +88,7 @@ def calibrate_and_tune(
     resolved = check_objective(objective, task)  # "auto" -> the task's objective
     if resolved == "none":
         return Tuned(cal, None, check)
-    scale = logits if cal is None else cal.calibrated_logits(logits)
+    scale = DecisionRule(task, cal).calibrated_logits(logits)  # the thresholds' scale
     tuned = tune_thresholds(
         scale,
         targets,
@@ -195,7 +195,7 @@ def validation_metrics(
     Cross-fitting: every row's out-of-fold logit, calibrated and thresholded (the honest validation
     numbers of the fitted recipe, the calibration and thresholds being fitted on these rows too).
     """
-    from ..evaluate import compute_metrics
+    from ..evaluate import DecisionRule, compute_metrics
 
     if len(targets) == 0:
         return None
@@ -204,8 +204,7 @@ def validation_metrics(
         k: float(v) for k, v in metrics.items() if isinstance(v, (int, float)) and not isinstance(v, bool)
     }
     u = torch.as_tensor(logits, dtype=torch.float64).reshape(len(targets), -1)
-    if calibration is not None:
-        u = calibration.calibrated_logits(u)
+    u = DecisionRule(task, calibration).calibrated_logits(u)
     flat["log_loss"] = _log_loss(u, targets, task)
     return {"rows": int(len(targets)), "on": kind, **flat}
 

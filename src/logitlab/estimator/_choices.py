@@ -12,7 +12,7 @@ from typing import Any
 from ..options import AUTO_EPOCHS, AUTO_LR, AUTO_TRAINING, SPARSE_TRAINING
 from .decisions import LrChoice, TrainingChoice
 
-__all__ = ["resolve_lr", "resolve_training", "training_budget"]
+__all__ = ["resolve_lr", "resolve_training", "training_budget", "training_reasons"]
 
 
 def training_budget(
@@ -96,14 +96,25 @@ def resolve_training(imbalance: Any, weight_decay: Any, model_name: str) -> Trai
         "imbalance": auto["imbalance"] if imbalance == "auto" else imbalance,
         "weight_decay": float(auto["weight_decay"] if weight_decay == "auto" else weight_decay),
     }
-    given = [f"{k}={out[k]!r}" for k in ("imbalance", "weight_decay") if asked[k] != "auto"]
-    chosen = [f"{k}={out[k]!r}" for k in ("imbalance", "weight_decay") if asked[k] == "auto"]
+    return TrainingChoice(
+        out["imbalance"], out["weight_decay"], asked, "; ".join(training_reasons(out, asked, sparse))
+    )
+
+
+def training_reasons(
+    out: Mapping[str, Any],
+    asked: Mapping[str, Any],
+    sparse: bool,
+    keys: tuple[str, ...] = ("imbalance", "weight_decay"),
+) -> list[str]:
+    """The parts of :func:`resolve_training`'s reason for the values ``out`` of ``keys`` (``asked``: as given)."""
+    given = [f"{k}={out[k]!r}" for k in keys if asked[k] != "auto"]
+    chosen = [f"{k}={out[k]!r}" for k in keys if asked[k] == "auto"]
     why = (
         "for the sparse-native model (options.SPARSE_TRAINING: balanced weights of rare labels cost ranking)"
         if sparse
         else "(options.AUTO_TRAINING)"
     )
-    parts = ([f"'auto': {', '.join(chosen)} {why}"] if chosen else []) + (
+    return ([f"'auto': {', '.join(chosen)} {why}"] if chosen else []) + (
         [f"{', '.join(given)} as given"] if given else []
     )
-    return TrainingChoice(out["imbalance"], out["weight_decay"], asked, "; ".join(parts))

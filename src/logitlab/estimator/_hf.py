@@ -18,6 +18,7 @@ import numpy as np
 
 from ..errors import ConfigError
 from ..models.hf import hf_max_length, hf_options, hf_path, is_hf
+from ..options import LABEL_SEP
 
 if TYPE_CHECKING:
     from ..data import DatasetBundle
@@ -125,6 +126,6 @@ def hf_bundle(clf: Any, X: Any, y: Any) -> tuple[DatasetBundle, np.ndarray | Non
     notes += tokenized_notes(ids, max_length, missing, column)
     bundle = make_bundle(
         ids, targets, enc, (train, val, test), "tabular", pre, [*enc.notes, *split_notes, *notes],
-        source="arrays", options={"label_sep": "|"},
+        source="arrays", options={"label_sep": LABEL_SEP},
     )  # fmt: skip
     return dataclasses.replace(bundle, input_shape=(max_length,)), names  # each batch: cut to its longest row

@@ -53,14 +53,15 @@ def validation_log_loss(clf: Persisting, bundle: DatasetBundle) -> tuple[float, 
     import torch
     import torch.nn.functional as F
 
+    from ..evaluate import DecisionRule
+
     got = clf.fit_decisions_.validation
     if isinstance(got, dict) and got.get("log_loss") is not None:
         return float(got["log_loss"]), int(got.get("rows", 0)), str(got.get("on", "validation"))
     if len(bundle.val) == 0:
         return None
     z = clf.predict_logits(bundle.val).to(torch.float64)
-    if clf.calibration_ is not None:
-        z = clf.calibration_.calibrated_logits(z).to(torch.float64)
+    z = DecisionRule(clf.task_, clf.calibration_).calibrated_logits(z).to(torch.float64)
     y = bundle.val.y
     if clf.task_ == "multiclass":
         target = y.to(torch.float64) if y.ndim == 2 else y.long().reshape(-1)

@@ -23,6 +23,7 @@ from ..options import (
     PRECISION_ALIASES,
     PRECISIONS,
     TASK_CHOICES,
+    VAL_SIZE,
     choices_text,
 )
 
@@ -67,7 +68,7 @@ def check_params(p: Mapping[str, Any]) -> None:
             else _is_number(p["weight_decay"]) and p["weight_decay"] >= 0,
             "weight_decay=1e-4 (a number >= 0), or weight_decay='auto' (1e-4; 0.01 for the sparse model)",
         ),
-        ("val_size", _is_number(p["val_size"]) and 0 <= p["val_size"] < 1, "val_size=0.15"),
+        ("val_size", _is_number(p["val_size"]) and 0 <= p["val_size"] < 1, f"val_size={VAL_SIZE}"),
         (
             "random_state",
             _is_random_state(p["random_state"]),

@@ -28,7 +28,6 @@ class Persisting(Predicting):
     """``fitted_state``, ``from_fitted``, ``save``, ``load`` and ``export_onnx`` (a base of :class:`~logitlab.Classifier`)."""
 
     seed_: int
-    label_names_: list[str]
     thresholds_: Thresholds | None
     calibration_: Calibration | None
     fit_decisions_: Decisions

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from torch import Tensor, nn
 
     from ..data import DataState, LabelEncoder
-    from ..evaluate import Calibration, Thresholds
+    from ..evaluate import Calibration, DecisionRule, Thresholds
 
 __all__ = ["Outputs", "Predicting", "is_sparse_rows", "set_native"]
 
@@ -45,6 +45,7 @@ class Predicting(EstimatorBase):
     n_outputs_: int
     task_: str
     classes_: np.ndarray
+    label_names_: list[str]
     label_encoder_: LabelEncoder
     data_state_: DataState
     calibration_: Calibration | None
@@ -71,7 +72,7 @@ class Predicting(EstimatorBase):
         import pandas as pd
 
         from ..data import Inputs, Split
-        from ..data.bundle import iter_batches, rows_per_batch
+        from ..data.batches import iter_batches, rows_per_batch
 
         check_fitted(self, "model_")
         native, hf = self.model_spec_.get("name") == "sparse", self.model_spec_.get("name") == "hf"
@@ -104,22 +105,26 @@ class Predicting(EstimatorBase):
 
         return cast("Tensor", forward_logits(self.model_, batches, int(self.n_outputs_)))
 
+    def decision_rule(self) -> DecisionRule:
+        """The fitted rule from logits to decisions: the calibration map, then the thresholds on its scale.
+
+        What :meth:`outputs` (so :meth:`predict_proba` and :meth:`predict`), the run report and the ONNX
+        export apply; its ``order`` maps the logit order to the order of ``classes_``.
+        """
+        from ..evaluate import DecisionRule
+
+        check_fitted(self, "model_")
+        order = None if self.task_ == "multilabel" else self._class_order().tolist()
+        names = [str(n) for n in self.label_names_]
+        return DecisionRule(self.task_, self.calibration_, self.thresholds_, names=names, order=order)
+
     def outputs(self, X: Any) -> Outputs:
         """Logits, probabilities and decisions from one forward pass (what the CLI's predict writes)."""
-        from ..evaluate import predict_labels
-        from ..tasks import probabilities
-
         logits = self.predict_logits(X)
-        scale = logits if self.calibration_ is None else self.calibration_.calibrated_logits(logits)
-        proba = probabilities(scale, self.task_).numpy()
-        if self.task_ == "binary":
-            proba = np.column_stack([1.0 - proba[:, 0], proba[:, 0]])
-        decided = predict_labels(scale, task=self.task_, thresholds=self.thresholds_).cpu().numpy()
+        proba, labels = self.decision_rule().outputs(logits)
         if self.task_ == "multilabel":
-            return Outputs(logits, proba, decided.astype(np.int64).reshape(len(decided), -1))
-        order = self._class_order()  # logit order -> classes_ order
-        codes = np.argsort(order)[decided.reshape(len(decided), -1)[:, 0].astype(np.int64)]
-        return Outputs(logits, proba[:, order], self.classes_[codes])
+            return Outputs(logits, proba, labels)
+        return Outputs(logits, proba, self.classes_[labels])  # labels: positions in classes_
 
     def decision_function(self, X: Any) -> np.ndarray:
         """Logits, as scikit-learn reads them.

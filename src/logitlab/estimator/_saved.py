@@ -52,7 +52,7 @@ class FittedState:
 
 def saved_meta(state: FittedState, params: Mapping[str, Any]) -> dict[str, Any]:
     """The ``model.json`` fields of a fitted classifier (all but those :func:`write_model_dir` fills in)."""
-    from .. import __version__
+    from .._version import __version__
 
     encoder = state.label_encoder
     return {

@@ -146,13 +146,15 @@ def train_model(
     """
     import torch
 
-    from ..data.bundle import rows_per_batch
+    from ..data.batches import rows_per_batch
     from ..doctor.monitor import HealthMonitor
     from ..models import Ensemble
     from ..train import EarlyStopping, ReduceLROnPlateau, RestoreBestWeights, TrainConfig, Trainer
+    from ._convex_fit import full_batch_kind
 
     name = getattr(setup.model, "model_spec", {}).get("name")
-    linear, hf = name == "linear", name == "hf"
+    # fitted by L-BFGS (model='linear', the sparse linear model)
+    linear, hf = full_batch_kind(setup.model, s.precision) is not None, name == "hf"
     members = list(setup.model.members) if isinstance(setup.model, Ensemble) else [setup.model]
     assert len(members) == len(plan.members), "one plan entry per member"
     batch = int(s.batch_size)
@@ -160,10 +162,10 @@ def train_model(
     lr = resolve_lr(s.lr, "sparse" if name == "sparse" else s.model)
     runs: list[tuple[list[dict[str, Any]], int | None]] = []
     described: list[EpochsChoice] = []
-    health = None
+    health, training = None, None
     for k, (member, (train, stop)) in enumerate(zip(members, plan.members)):
         if linear:
-            history, solved = train_linear(s, member, setup.loss_fn, train, stop)
+            history, solved, training = train_linear(s, member, setup.loss_fn, train, stop)
             described.append(solved)
             runs.append((history, None))
         else:
@@ -230,8 +232,9 @@ def train_model(
         health,
         runs[0][1],
         oof,
-        None if linear else lr,  # model='linear' is fitted by L-BFGS: no learning rate
+        None if linear else lr,  # model='linear' and the sparse linear model are fitted by L-BFGS: no lr
         described[-1] if linear else described[0] if described else None,
+        training=training,
     )
     if len(members) > 1:
         out.members = [
@@ -245,23 +248,31 @@ def train_model(
 
 def train_linear(
     s: FitSettings, model: nn.Module, loss_fn: nn.Module, train: Any, val: Any
-) -> tuple[list[dict[str, Any]], EpochsChoice]:
-    """Fit ``model="linear"`` full-batch with L-BFGS (:func:`~logitlab.train.fit_full_batch`), L2 = ``weight_decay``.
+) -> tuple[list[dict[str, Any]], EpochsChoice, TrainingChoice | None]:
+    """Fit ``model="linear"`` (or the sparse linear model) full-batch with L-BFGS, L2 = ``weight_decay``.
 
     The penalty is ``weight_decay / 2 * ||W||^2`` on the mean training loss (scikit-learn's
-    ``LogisticRegression(C=1 / (weight_decay * n))``); ``epochs``, ``lr`` and ``batch_size`` do not apply.
-    Returns the history (one row: ``train_loss``, and ``val_loss`` with validation rows; no best epoch) and
-    the solver's iterations. ``model`` is fitted in place (one fold model when cross-fitting).
+    ``LogisticRegression(C=1 / (weight_decay * n))``, :func:`~logitlab.train.fit_full_batch`); ``epochs``,
+    ``lr`` and ``batch_size`` do not apply. The sparse model takes its rows as one torch CSR matrix, its L2
+    from :data:`~logitlab.options.SPARSE_FULL_BATCH` (:mod:`logitlab.estimator._convex_fit`).
+    Returns the history (one row: ``train_loss``, and ``val_loss`` with validation rows; no best epoch),
+    the solver's iterations, and the sparse model's L2 choice (``None`` for ``model="linear"``). ``model`` is
+    fitted in place (one fold model when cross-fitting).
 
     Raises:
-        ConfigError: a training split that is not one in-memory tensor (lazy images, sparse or streamed
-            rows), or a precision other than fp32.
+        ConfigError: a training split that is not one in-memory tensor (lazy images, streamed rows), or a
+            precision other than fp32.
     """
     import torch
 
+    from ..options import SPARSE_FULL_BATCH
     from ..train import fit_full_batch
+    from ._convex_fit import full_batch_data, full_batch_kind, sparse_penalty, start_at_prior
 
-    lazy = not train.in_memory or (val is not None and not val.in_memory)
+    kind = full_batch_kind(model, s.precision)
+    data = full_batch_data(train)
+    val_data = full_batch_data(val) if val is not None and len(val) else None
+    lazy = data is None or (val is not None and len(val) and val_data is None)
     if lazy or s.precision not in ("fp32", "32", "32-true", "float32"):
         raise ConfigError(
             "model='linear' is fitted full-batch in float32 on rows held in memory; this data is read "
@@ -274,18 +285,30 @@ def train_linear(
         )
     device = torch.device(resolve_device(s.device))
     model, loss_fn = model.to(device), loss_fn.to(device)
-    x, y = (t.to(device) for t in train.training_data())
+    assert data is not None
+    x, y = (t.to(device) for t in data)
     torch.manual_seed(s.seed)
-    fit = fit_full_batch(model, loss_fn, x, y, l2=float(s.training.weight_decay))
+    training = None
+    if kind == "sparse":
+        start_at_prior(model, y, s.task)
+        labels = int(s.n_outputs) if s.task == "multilabel" else 1  # the loss is a mean over labels
+        training = sparse_penalty(s.training, rows=len(y), n_outputs=s.n_outputs, task=s.task)
+        l2, tol = float(training.weight_decay), float(SPARSE_FULL_BATCH["tolerance"]) / labels
+        fit = fit_full_batch(
+            model, loss_fn, x, y, l2=l2, history=int(SPARSE_FULL_BATCH["history"]), tolerance=tol
+        )
+    else:
+        fit = fit_full_batch(model, loss_fn, x, y, l2=float(s.training.weight_decay))
     solver = f"L-BFGS, {fit['iterations']} iterations" + ("" if fit["converged"] else " (not converged)")
     row: dict[str, Any] = {"epoch": 1, "train_loss": fit["loss"], "objective": fit["objective"]}  # 1-based
     if val is not None and len(val):
         with torch.no_grad():
-            vx, vy = (t.to(device) for t in val.training_data())
+            assert val_data is not None
+            vx, vy = (t.to(device) for t in val_data)
             logits = model(vx)
             row["val_loss"] = float(loss_fn(logits, vy))
             row.update({f"val_{k}": float(v) for k, v in selection_metrics(s.task)(logits, vy).items()})
     model.eval()
     if device.type == "cpu":
         model.cpu()
-    return [row], EpochsChoice(None, None, s.epochs, solver=solver)
+    return [row], EpochsChoice(None, None, s.epochs, solver=solver), training

@@ -50,7 +50,8 @@ class Classifier(Fitting):
         model (str): model name for :func:`~logitlab.models.build_model`, or ``"auto"``: on a table held in
             memory, ``"linear"`` and ``"mlp"`` both fitted on the same rows (the same folds) and the one of lower
             calibrated validation (out-of-fold) log-loss kept, the reason in ``decisions_["model"]``; ``"cnn"``
-            for images; ``"sparse"`` for text columns and scipy sparse ``X``; ``"mlp"`` for streamed rows,
+            for images; ``"sparse"`` for text columns and scipy sparse ``X`` (linear: fitted full-batch by
+            L-BFGS as ``"linear"`` is, :data:`~logitlab.options.SPARSE_FULL_BATCH`); ``"mlp"`` for streamed rows,
             ``ensemble > 1`` or the MLP's own ``model_options``. Or ``"mlp"``, ``"linear"`` (logistic / softmax regression, fitted
             full-batch by L-BFGS to the optimum of the loss plus ``weight_decay / 2 * ||W||^2``: ``epochs``,
             ``lr`` and ``batch_size`` do not apply), ``"sparse"``, ``"cnn"``, ``"resnet18"``, ... Default: ``"auto"``.
@@ -75,10 +76,11 @@ class Classifier(Fitting):
             builds; ``5e-5`` with a linear warmup over the first 6 % of the planned steps for ``model="hf:PATH"``
             (:data:`~logitlab.options.AUTO_LR`; the value and reason in ``decisions_["lr"]``). A number is used as
             it is, without a warmup. Default: ``"auto"``.
-        weight_decay (float or "auto"): AdamW weight decay; for ``model="linear"`` the L2 strength on the mean
-            loss (scikit-learn's ``LogisticRegression(C=1 / (weight_decay * n_train))``). ``"auto"``: ``1e-4``,
-            or ``0.01`` for the sparse-native model (:data:`~logitlab.options.SPARSE_TRAINING`); a number given
-            is always used. The value and reason are in ``decisions_["training"]``. Default: ``"auto"``.
+        weight_decay (float or "auto"): AdamW weight decay; for ``model="linear"`` and the sparse linear model
+            the L2 strength on the mean loss (scikit-learn's ``LogisticRegression(C=1 / (weight_decay * n_train))``).
+            ``"auto"``: ``1e-4``; for the sparse linear model ``1 / (C * n_train)`` (multi-label: ``* labels``) at
+            :data:`~logitlab.options.SPARSE_FULL_BATCH`'s ``C``; ``0.01`` for the sparse model with a hidden layer
+            (:data:`~logitlab.options.SPARSE_TRAINING`); a number given is always used. The value and reason are in ``decisions_["training"]``. Default: ``"auto"``.
         model_options (dict, optional): keyword options of the model (e.g. ``{"hidden": [128, 64]}``).
         ensemble (int): with one split (``cv=1``), train ``K`` networks one after another (own initialisation
             and batch order, the same validation split) and average their logits

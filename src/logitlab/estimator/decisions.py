@@ -89,6 +89,13 @@ class TrainingChoice:
     weight_decay: float
     asked: dict[str, Any]
     reason: str
+    C: float | None = None  #: the sparse linear model's ``C`` where its L2 came from it  # noqa: N815
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form (``decisions_["training"]``): ``C`` only where set."""
+        out = {"imbalance": self.imbalance, "weight_decay": self.weight_decay, "asked": dict(self.asked)}
+        out["reason"] = self.reason
+        return out if self.C is None else {**out, "C": self.C}
 
 
 @dataclass
@@ -173,7 +180,7 @@ class Decisions:
         if self.cv is not None:
             out["cv"] = vars(self.cv).copy()
         if self.training is not None:
-            out["training"] = {**vars(self.training), "asked": dict(self.training.asked)}
+            out["training"] = self.training.to_dict()
         fitted = self.loss is not None
         if fitted:
             assert self.loss is not None

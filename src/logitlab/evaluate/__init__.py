@@ -1,4 +1,4 @@
-"""Evaluation: metrics on logits, tuned decision thresholds and calibration.
+"""Evaluation: metrics on logits, tuned decision thresholds, calibration and the rule that applies both.
 
 Examples:
     >>> import torch
@@ -13,7 +13,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ._inputs import format_pair
-from .calibration import CALIBRATION_METHODS, Calibration, calibrate, check_calibration_method
+from .calibration import CALIBRATION_METHODS, Calibration
+from .calibration_fit import calibrate, check_calibration_method
+from .decision import DecisionRule
 from .epoch import epoch_metrics, rank_auroc
 from .reliability import calibration_metrics, multilabel_calibration_error, reliability_bins
 from .thresholds import OBJECTIVES, Thresholds, check_objective, predict_labels, tune_thresholds
@@ -28,6 +30,7 @@ __all__ = [
     "CALIBRATION_METHODS",
     "OBJECTIVES",
     "Calibration",
+    "DecisionRule",
     "MetricAccumulator",
     "Thresholds",
     "calibrate",

@@ -10,7 +10,8 @@
 * :func:`fit_cir`: centred isotonic regression (Oron & Flournoy, "Centered Isotonic Regression",
   2017): the pool-adjacent-violators fit, with each block's value placed at the mean logit of its
   rows and linear interpolation between the blocks, so that the map is *strictly* increasing (plain
-  isotonic regression is a step function, which ties scores and changes AP and decisions).
+  isotonic regression is a step function, which ties scores and changes AP and decisions); the map
+  itself is :func:`~logitlab.evaluate.interpolation.piecewise_linear`.
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ import torch
 from torch import Tensor
 
 __all__ = [
-    "apply_cir",
     "binary_log_loss",
     "fit_cir",
     "fit_platt",
@@ -186,18 +186,3 @@ def fit_cir(z: Tensor, y: Tensor) -> tuple[list[float], list[float]] | None:
     w = v.clamp(eps, 1 - eps)
     u = torch.log(w) - torch.log1p(-w)
     return [float(a) for a in x], [float(b) for b in u]
-
-
-def apply_cir(z: Tensor, x: Tensor, u: Tensor) -> Tensor:
-    """Calibrated logits of ``z`` from CIR knots: linear between knots, the mean slope beyond the ends.
-
-    Monotone non-decreasing in float64 too: each segment's value is clamped to its knots' range.
-    """
-    k, z = x.numel(), z.contiguous()
-    i = (torch.searchsorted(x, z, right=True) - 1).clamp(0, k - 2)
-    x0, x1, u0, u1 = x[i], x[i + 1], u[i], u[i + 1]
-    inside = torch.minimum(torch.maximum(u0 + (z - x0) * ((u1 - u0) / (x1 - x0)), u0), u1)
-    outer = (u[-1] - u[0]) / (x[-1] - x[0])
-    below = u[0] + torch.clamp(z - x[0], max=0.0) * outer
-    above = u[-1] + torch.clamp(z - x[-1], min=0.0) * outer
-    return torch.where(z < x[0], below, torch.where(z > x[-1], above, inside))

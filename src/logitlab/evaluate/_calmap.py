@@ -10,7 +10,7 @@ import torch
 from torch import Tensor
 
 from ..errors import ConfigError
-from ._calfit import apply_cir
+from .interpolation import piecewise_linear
 
 __all__ = ["boundary_threshold", "check_params", "label_logits"]
 
@@ -25,7 +25,7 @@ def label_logits(z: Tensor, param: dict[str, Any]) -> Tensor:
         return z
     if kind in ("platt", "prior"):
         return param["a"] * z + param["b"]
-    return apply_cir(
+    return piecewise_linear(
         z, torch.tensor(param["x"], dtype=torch.float64), torch.tensor(param["u"], dtype=torch.float64)
     )
 

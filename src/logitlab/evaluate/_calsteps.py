@@ -9,7 +9,6 @@ import torch
 from torch import Tensor
 
 from ._calfit import (
-    apply_cir,
     binary_log_loss,
     fit_cir,
     fit_platt,
@@ -18,6 +17,7 @@ from ._calfit import (
     separable,
 )
 from ._calmap import label_logits
+from .interpolation import piecewise_linear
 
 __all__ = ["ISOTONIC_FOLDS", "ISOTONIC_MIN_COUNT", "ISOTONIC_MIN_ROWS", "fit_multiclass", "fit_sigmoid_label"]
 
@@ -80,7 +80,7 @@ def _isotonic(
         if knots is None:
             return fallback("the isotonic fit is a single block")
         ref, _ = _platt(z[train], y[train], prior_b, min_count, smoothing)
-        u = apply_cir(
+        u = piecewise_linear(
             z[test], torch.tensor(knots[0], dtype=torch.float64), torch.tensor(knots[1], dtype=torch.float64)
         )
         share = float(test.sum()) / n

@@ -54,7 +54,7 @@ uncalibrated again (what this module exists to prevent); scikit-learn itself dec
 ``check_classifiers_train`` an expected failure of ``TunedThresholdClassifierCV`` for this reason
 ("Threshold at probability 0.5 does not hold").
 
-Distributed training: :func:`calibrate` is a pure, deterministic function of the validation logits and
+Distributed training: :func:`~logitlab.evaluate.calibrate` (in :mod:`~logitlab.evaluate.calibration_fit`) is a pure, deterministic function of the validation logits and
 targets. Give it all rows (``Trainer.predict`` and the trainer's validation already gather every rank's
 rows); every rank then fits the same map, and rank 0 saves it.
 
@@ -63,6 +63,7 @@ Examples:
     >>> g = torch.Generator().manual_seed(0)
     >>> y = (torch.rand(2000, generator=g) < 0.1).long()
     >>> z = 2.0 * torch.randn(2000, generator=g) + 3.0 * y + 1.5  # scores shifted up by a pos_weight
+    >>> from logitlab.evaluate import calibrate
     >>> cal = calibrate(z, y, task="binary", pos_weight=9.0)
     >>> cal.method, round(float(cal.transform(z).mean()), 4) == round(float(y.double().mean()), 4)
     ('platt', True)
@@ -70,33 +71,28 @@ Examples:
     True
 """
 
-# Slightly over the 400-line aim: the Calibration object and calibrate() with the docstring that states the
-# decision rule; the fitting steps are in _calfit, _calmap and _calsteps.
+# The Calibration object, with the docstring that states the decision rule; calibrate() is in calibration_fit,
+# the fitting steps in _calfit, _calmap and _calsteps.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 import torch
 from torch import Tensor
 
 from ..errors import ConfigError, ModelFileError
-from ..options import CALIBRATION_METHODS
+from ..options import CALIBRATION_METHODS, CalibrationMethod
 from ..tasks import Task, probabilities
-from ._calfit import binary_log_loss, multiclass_log_loss
 from ._calmap import boundary_threshold, check_params, label_logits
 from ._calsteps import (
     ISOTONIC_FOLDS,
     ISOTONIC_MIN_COUNT,
     ISOTONIC_MIN_ROWS,
-    fit_multiclass,
-    fit_sigmoid_label,
 )
-from ._inputs import as_logits, format_pair
-from .reliability import multilabel_calibration_error, reliability_bins
+from ._inputs import as_logits
 from .thresholds import Thresholds
 
 __all__ = [
@@ -104,22 +100,16 @@ __all__ = [
     "ISOTONIC_FOLDS",
     "ISOTONIC_MIN_COUNT",
     "ISOTONIC_MIN_ROWS",
-    "MIN_COUNT",
     "Calibration",
     "CalibrationMethod",
-    "calibrate",
-    "check_calibration_method",
-    "multilabel_calibration_error",
-    "reliability_bins",
+    "FAMILY_METHODS",
 ]
 
 
-CalibrationMethod = Literal["auto", "platt", "temperature", "isotonic", "none"]
-
-_FOR_TASK = {"sigmoid": ("platt", "isotonic", "none"), "softmax": ("temperature", "none")}
-
-MIN_COUNT = 10
-"""Default ``min_count``: a label with fewer positives or negatives keeps the prior correction alone."""
+FAMILY_METHODS: dict[str, tuple[str, ...]] = {
+    "sigmoid": ("platt", "isotonic", "none"),
+    "softmax": ("temperature", "none"),
+}
 
 
 @dataclass
@@ -153,9 +143,9 @@ class Calibration:
     def __post_init__(self) -> None:
         self.task = Task.from_str(self.task).value
         family = Task(self.task).family
-        if self.method not in _FOR_TASK[family]:
+        if self.method not in FAMILY_METHODS[family]:
             raise ConfigError(
-                f"Expected a {self.task} calibration method in {_FOR_TASK[family]}; got {self.method!r}.",
+                f"Expected a {self.task} calibration method in {FAMILY_METHODS[family]}; got {self.method!r}.",
                 fix="use calibrate(...) to build one.",
                 code="bad-calibration-method",
             )
@@ -282,134 +272,3 @@ class Calibration:
                 fix=fix,
                 code="bad-calibration",
             ) from None
-
-
-def _weights(value: Any, n: int, name: str) -> Tensor | None:
-    if value is None:
-        return None
-    w = (value.detach().cpu() if isinstance(value, Tensor) else torch.as_tensor(value)).to(torch.float64)
-    w = w.reshape(-1)
-    if w.numel() != n or not bool(torch.isfinite(w).all()) or not bool((w > 0).all()):
-        raise ConfigError(
-            f"Expected `{name}` to hold {n} finite positive weights (the ones used in training); got "
-            f"{w.tolist()[:10]}.",
-            fix=f"pass the {name} the loss was built with, or None.",
-            code="bad-calibration-weights",
-        )
-    return w
-
-
-def _check_options(method: Any, t: Task, pos_weight: Any, class_weight: Any, min_count: Any) -> str:
-    if method not in CALIBRATION_METHODS:
-        raise ConfigError(
-            f"Expected `method` to be one of {', '.join(CALIBRATION_METHODS)}; got {method!r}.",
-            fix='use method="auto".',
-            code="bad-calibration-method",
-        )
-    resolved = str(method) if method != "auto" else ("temperature" if t is Task.MULTICLASS else "platt")
-    if resolved not in _FOR_TASK[t.family]:
-        raise ConfigError(
-            f"Method {method!r} does not apply to a {t.value} task; it takes {_FOR_TASK[t.family]}.",
-            fix='use method="auto".',
-            code="bad-calibration-method",
-        )
-    wrong = "pos_weight" if t is Task.MULTICLASS and pos_weight is not None else None
-    wrong = "class_weight" if t is not Task.MULTICLASS and class_weight is not None else wrong
-    if wrong:
-        right = "class_weight" if wrong == "pos_weight" else "pos_weight"
-        raise ConfigError(
-            f"`{wrong}` does not apply to a {t.value} task.",
-            fix=f"pass `{right}` (the weights the loss was built with) instead.",
-            code="bad-calibration-weights",
-        )
-    if isinstance(min_count, bool) or not isinstance(min_count, int) or min_count < 1:
-        raise ConfigError(
-            f"Expected `min_count` to be an integer >= 1; got {min_count!r}.",
-            fix=f"use min_count={MIN_COUNT}.",
-            code="bad-min-count",
-        )
-    return resolved
-
-
-def check_calibration_method(method: Any, task: Task | str) -> str:
-    """Check a calibration method against a task, before any fitting; the method it resolves to.
-
-    Raises:
-        ConfigError: an unknown method, or one for the other family (``"temperature"`` for a sigmoid task).
-
-    Examples:
-        >>> check_calibration_method("auto", "multiclass"), check_calibration_method("isotonic", "binary")
-        ('temperature', 'isotonic')
-    """
-    return _check_options(method, Task.from_str(task), None, None, MIN_COUNT)
-
-
-def calibrate(
-    logits: Any,
-    targets: Any,
-    *,
-    task: Task | str,
-    method: CalibrationMethod = "auto",
-    pos_weight: Any = None,
-    class_weight: Any = None,
-    min_count: int = MIN_COUNT,
-    platt_smoothing: bool = False,
-) -> Calibration:
-    """Fit a calibration map on validation logits (see the module docstring for the methods).
-
-    Args:
-        logits (Tensor[N], Tensor[N, 1], Tensor[N, L] or Tensor[N, C]): validation logits, all rows
-            (gathered over ranks).
-        targets (Tensor): 0/1 targets shaped like the logits, or class indices ``[N]``.
-        task (Task or str): the task.
-        method (str): one of :data:`CALIBRATION_METHODS`. Default: ``"auto"``.
-        pos_weight (float or Tensor[L], optional): the BCE ``pos_weight`` used in training; starts Platt at
-            the prior correction ``b = -log(pos_weight)``. Default: ``None`` (1).
-        class_weight (Tensor[C], optional): the cross-entropy class weights used in training. Default: ``None``.
-        min_count (int): fewer positives or negatives than this keep the prior correction alone. Default: ``10``.
-        platt_smoothing (bool): fit Platt on Platt's smoothed targets (as scikit-learn does). Default: ``False``.
-
-    Returns:
-        Calibration: the fitted map, with notes and the validation log-loss before and after.
-
-    Raises:
-        ConfigError: for an unknown method, a method or weights that do not fit the task, bad weights.
-        TargetError, DataError: for targets or logits that do not fit the task.
-    """
-    t = Task.from_str(task)
-    resolved = _check_options(method, t, pos_weight, class_weight, min_count)
-    z, y = format_pair(logits, targets, t)
-    if t is Task.MULTICLASS:
-        w = _weights(class_weight, z.shape[1], "class_weight")
-        before = multiclass_log_loss(z, y)
-        if resolved == "none":
-            identity = Calibration.identity(t, z.shape[1]).params
-            return Calibration(t.value, "none", identity, [], [before], [before])
-        param, notes, after = fit_multiclass(z, y, w)
-        return Calibration(t.value, resolved, [param], notes, [before], [after])
-    z2, y2 = (z[:, None], y[:, None]) if t is Task.BINARY else (z, y)
-    w = _weights(pos_weight, z2.shape[1], "pos_weight")
-    return _calibrate_labels(t, resolved, z2, y2.to(torch.float64), w, min_count, platt_smoothing)
-
-
-def _calibrate_labels(
-    t: Task, method: str, z: Tensor, y: Tensor, w: Tensor | None, min_count: int, smoothing: bool
-) -> Calibration:
-    params: list[dict[str, Any]] = []
-    notes: list[str] = []
-    before: list[float] = []
-    after: list[float] = []
-    for j in range(z.shape[1]):
-        zj, yj = z[:, j], y[:, j]
-        prior_b = -math.log(float(w[j])) if w is not None else 0.0
-        param, note = {"kind": "identity"}, ""
-        if method != "none":
-            param, note = fit_sigmoid_label(
-                zj, yj, prior_b, min_count=min_count, smoothing=smoothing, isotonic=method == "isotonic"
-            )
-        params.append(param)
-        if note:
-            notes.append(f"label {j}: {note}")
-        before.append(binary_log_loss(zj, yj))
-        after.append(binary_log_loss(label_logits(zj, param), yj))
-    return Calibration(t.value, method, params, notes, before, after)

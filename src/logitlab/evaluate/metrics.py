@@ -1,9 +1,9 @@
 """Metrics on logits for the three tasks (torchmetrics' definitions, computed in plain torch by :mod:`._scores`).
 
-Nothing guesses whether its inputs are logits: decisions are made here with
-:func:`~logitlab.evaluate.predict_labels` (tuned thresholds or 0.5 / argmax), and the ranking and calibration
-metrics get probabilities made by :func:`logitlab.tasks.probabilities` (in float64, so no spurious ties from a
-saturated sigmoid). The DDP-safe accumulator, a torchmetrics ``Metric``, is in :mod:`.accumulator`.
+Nothing guesses whether its inputs are logits: the decisions and the probabilities of the ranking and
+calibration metrics come from one :class:`~logitlab.evaluate.decision.DecisionRule` (tuned thresholds or
+0.5 / argmax; probabilities in float64, so no spurious ties from a saturated sigmoid). The DDP-safe
+accumulator, a torchmetrics ``Metric``, is in :mod:`.accumulator`.
 
 Keys of the returned dict (floats unless said otherwise):
 
@@ -43,16 +43,17 @@ from typing import TYPE_CHECKING, Any, Literal
 import torch
 from torch import Tensor
 
-from ..tasks import Task, probabilities
+from ..tasks import Task
 from . import _scores
 from ._classification_table import format_classification_report
 from ._inputs import format_pair
+from .decision import DecisionRule
 from .epoch import rank_auroc
 from .reliability import multilabel_calibration_error
-from .thresholds import Thresholds, predict_labels
 
 if TYPE_CHECKING:
     from .calibration import Calibration
+    from .thresholds import Thresholds
 
 __all__ = ["classification_report", "compute_metrics", "format_classification_report"]
 
@@ -90,13 +91,11 @@ def compute_metrics(
     """
     t = Task.from_str(task)
     z, y = format_pair(logits, targets, t)
-    if calibration is not None:  # the thresholds are on the calibrated scale too
-        z = calibration.calibrated_logits(z)
-    preds = predict_labels(z, task=t, thresholds=thresholds)
-    probs = probabilities(z, t)  # float64, in [0, 1]
+    rule = DecisionRule(t, calibration, thresholds)  # the thresholds are on the calibrated scale
+    z, probs, preds = rule.apply(z)  # probabilities in float64, in [0, 1]
     n_out = 1 if t is Task.BINARY else z.shape[1]
     names = [str(n) for n in label_names] if label_names is not None else [str(i) for i in range(n_out)]
-    th = thresholds if thresholds is not None else Thresholds.default(t, n_out)
+    th = rule.resolved_thresholds(n_out)
     with warnings.catch_warnings():  # undefined AUROC/AP are reported as NaN below, not warned
         warnings.simplefilter("ignore", UserWarning)
         if t is Task.BINARY:

@@ -21,9 +21,10 @@ from typing import TYPE_CHECKING, Any, Literal
 import torch
 from torch import Tensor
 
-from ..tasks import Task
+from ..tasks import Task, probabilities
 from ._inputs import format_pair
 from ._scores import calibration_error
+from .decision import DecisionRule
 
 if TYPE_CHECKING:
     from .calibration import Calibration
@@ -129,9 +130,9 @@ def calibration_metrics(
     """
     t = Task.from_str(task)
     z, y = format_pair(logits, targets, t)
-    u = calibration.calibrated_logits(z) if calibration is not None else z
+    u = DecisionRule(t, calibration).calibrated_logits(z)
     if t is Task.MULTICLASS:
-        q = torch.softmax(u, 1)
+        q = probabilities(u, t)
         onehot = torch.nn.functional.one_hot(y, q.shape[1]).to(q.dtype)
         per_class = ((q - onehot) ** 2).mean(0)
         ece_c = [float(calibration_error(q[:, c], onehot[:, c], n_bins=n_bins)) for c in range(q.shape[1])]
@@ -145,7 +146,7 @@ def calibration_metrics(
             "brier_per_label": [float(v) for v in per_class],
         }
     u2, y2 = (u[:, None], y[:, None]) if t is Task.BINARY else (u, y)
-    p, yf = torch.sigmoid(u2), y2.to(torch.float64)
+    p, yf = probabilities(u2, t), y2.to(torch.float64)
     ece_l = multilabel_calibration_error(p, y2, n_bins=n_bins, average="none")
     brier_l = ((p - yf) ** 2).mean(0)
     loss_l = (torch.logaddexp(u2, torch.zeros_like(u2)) - yf * u2).mean(0)

@@ -63,7 +63,7 @@ import numpy as np
 from ..errors import ConfigError
 from ..extras import require_extra
 from ..files import write_bytes_atomic, write_json_atomic
-from ..options import ONNX_INPUT_DTYPES, ONNX_OPSET, ONNX_OPSETS
+from ..options import ONNX_OPSET, ONNX_OPSETS, OPTIONS
 from .contract import (
     FORMAT,
     FORMAT_VERSION,
@@ -78,7 +78,7 @@ if TYPE_CHECKING:
     from torch import nn
 
     from ..data import DataState
-    from ..evaluate import Calibration, Thresholds
+    from ..evaluate import Calibration, DecisionRule
     from .graph import ExportPipeline
 
 __all__ = ["FORMAT", "OPSET", "OPSETS", "OUTPUT_NAMES", "export_onnx", "onnx_inputs", "read_sidecar"]
@@ -100,9 +100,8 @@ class Classifier(Protocol):
     data_state_: DataState
     model_: nn.Module
     calibration_: Calibration | None
-    thresholds_: Thresholds | None
 
-    def _class_order(self) -> np.ndarray: ...
+    def decision_rule(self) -> DecisionRule: ...
 
 
 _EXAMPLE_ROWS = (3, 5)  # the traced batch (not 0 or 1, which torch.export specialises) and the checked one
@@ -136,20 +135,8 @@ def export_onnx(
     from .._sklearn_base import check_fitted
 
     check_fitted(clf, "model_")
-    if isinstance(opset, bool) or opset not in OPSETS:
-        raise ConfigError(
-            f"Expected argument `opset` to be one of {', '.join(map(str, OPSETS))}; got {opset!r}.",
-            fix=f"use opset={OPSET}.",
-            code="bad-opset",
-            param="opset",
-        )
-    if input_dtype not in ONNX_INPUT_DTYPES:
-        raise ConfigError(
-            f"Expected argument `input_dtype` to be one of {', '.join(ONNX_INPUT_DTYPES)}; got {input_dtype!r}.",
-            fix="use input_dtype='float32' for runtimes without float64 inputs, else 'float64'.",
-            code="bad-input-dtype",
-            param="input_dtype",
-        )
+    OPTIONS["opset"].check(opset)
+    OPTIONS["input_dtype"].check(input_dtype)
     require_extra("onnx")
     pre = clf.data_state_.preprocessor
     specs = input_specs(pre)
@@ -170,15 +157,11 @@ def export_onnx(
 
 def build_pipeline(clf: Classifier) -> ExportPipeline:
     """The PyTorch module that is exported: preprocessing, a CPU eval-mode copy of the network, decisions."""
-    from ..evaluate import Calibration, Thresholds
     from .graph import Decisions, ExportPipeline, build_preprocess
 
-    task, n = clf.task_, int(clf.n_outputs_)
-    calibration = clf.calibration_ if clf.calibration_ is not None else Calibration.identity(task, n)
-    thresholds = clf.thresholds_ if clf.thresholds_ is not None else Thresholds.default(task, n)
+    n = int(clf.n_outputs_)
     network = copy.deepcopy(clf.model_).cpu().float().eval()
-    order = None if task == "multilabel" else clf._class_order().tolist()  # classes_ is sorted
-    decisions = Decisions(task, calibration.params, thresholds.values, order)
+    decisions = Decisions.from_rule(clf.decision_rule(), n)  # probabilities and labels in classes_ order
     return ExportPipeline(build_preprocess(clf.data_state_.preprocessor), network, decisions, n).eval()
 
 
@@ -315,11 +298,10 @@ def _sidecar(
 ) -> dict[str, Any]:
     import torch
 
-    from .. import __version__
-    from ..evaluate import Thresholds
+    from .._version import __version__
 
     task, n = clf.task_, int(clf.n_outputs_)
-    thresholds = clf.thresholds_ if clf.thresholds_ is not None else Thresholds.default(task, n)
+    thresholds = clf.decision_rule().resolved_thresholds(n)
     classes = np.asarray(clf.classes_).tolist()
     return {
         "format": FORMAT,

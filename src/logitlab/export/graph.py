@@ -7,23 +7,24 @@ float64 (as :class:`~logitlab.data.ArrayPreprocessor` and :class:`~logitlab.data
 compute it), image normalisation in float32 (as ``transforms.Normalize``), the network in float32, and the
 calibration map, the probabilities and the decisions in float64 (as
 :meth:`~logitlab.evaluate.Calibration.calibrated_logits` and :func:`~logitlab.evaluate.predict_labels`).
-
-Examples:
-    >>> import torch
-    >>> x, u = torch.tensor([-1.0, 0.0, 2.0], dtype=torch.float64), torch.tensor([-2.0, 0.0, 1.0], dtype=torch.float64)
-    >>> piecewise_linear(torch.tensor([-3.0, -0.5, 1.0, 4.0], dtype=torch.float64), x, u).tolist()
-    [-4.0, -1.0, 0.5, 3.0]
+The calibration and thresholds come from the classifier's
+:class:`~logitlab.evaluate.decision.DecisionRule` (:meth:`Decisions.from_rule`), and the isotonic map is
+the one function :func:`~logitlab.evaluate.interpolation.piecewise_linear` in its ONNX form.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import Tensor, nn
 
 from ..data import ArrayPreprocessor, ImagePreprocessor, TabularPreprocessor
 from ..errors import ConfigError
+from ..evaluate.interpolation import piecewise_linear
+
+if TYPE_CHECKING:
+    from ..evaluate.decision import DecisionRule
 
 __all__ = [
     "MISSING_CODE",
@@ -33,7 +34,6 @@ __all__ = [
     "affine_impute",
     "build_preprocess",
     "one_hot",
-    "piecewise_linear",
     "smooth_clip",
 ]
 
@@ -87,28 +87,6 @@ def one_hot(codes: Tensor, column: Tensor, position: Tensor, fill_code: Tensor) 
     """
     codes = torch.where(codes == MISSING_CODE, fill_code, codes)
     return (codes.index_select(1, column) == position).to(_F64)
-
-
-def piecewise_linear(z: Tensor, x: Tensor, u: Tensor) -> Tensor:
-    """The isotonic calibration map: linear between knots ``(x, u)``, the mean slope beyond the ends.
-
-    The same operations as the fitted map (:func:`logitlab.evaluate.Calibration.calibrated_logits`),
-    with the knot search written as a count of knots ``<= z`` (``searchsorted(right=True)``), which
-    every ONNX runtime has.
-
-    Args:
-        z (Tensor[N] float64): raw logits of one label.
-        x (Tensor[K] float64): the knots' raw logits, strictly increasing, ``K >= 2``.
-        u (Tensor[K] float64): their calibrated logits, strictly increasing.
-    """
-    k = x.numel()
-    i = ((x <= z[:, None]).sum(1) - 1).clamp(0, k - 2)
-    x0, x1, u0, u1 = x[i], x[i + 1], u[i], u[i + 1]
-    inside = torch.minimum(torch.maximum(u0 + (z - x0) * ((u1 - u0) / (x1 - x0)), u0), u1)
-    outer = (u[-1] - u[0]) / (x[-1] - x[0])
-    below = u[0] + torch.clamp(z - x[0], max=0.0) * outer
-    above = u[-1] + torch.clamp(z - x[-1], min=0.0) * outer
-    return torch.where(z < x[0], below, torch.where(z > x[-1], above, inside))
 
 
 def _f64(values: Any) -> Tensor:
@@ -277,6 +255,13 @@ class Decisions(nn.Module):
             self.register_buffer(f"x{j}", _f64(params[j]["x"]))
             self.register_buffer(f"u{j}", _f64(params[j]["u"]))
 
+    @classmethod
+    def from_rule(cls, rule: DecisionRule, n_outputs: int) -> Decisions:
+        """The graph of a :class:`~logitlab.evaluate.decision.DecisionRule` (identity map, 0.5 / argmax where it has none)."""
+        params = rule.resolved_calibration(n_outputs).params
+        order = None if rule.task == "multilabel" or rule.order is None else list(rule.order)
+        return cls(rule.task, params, rule.resolved_thresholds(n_outputs).values, order)
+
     def calibrated(self, z: Tensor) -> Tensor:
         """Calibrated float64 logits of float64 logits ``z``."""
         if self.task == "multiclass":
@@ -286,7 +271,7 @@ class Decisions(nn.Module):
             return u
         columns = [u[:, j] for j in range(u.shape[1])]
         for j in self.isotonic:
-            columns[j] = piecewise_linear(z[:, j], getattr(self, f"x{j}"), getattr(self, f"u{j}"))
+            columns[j] = piecewise_linear(z[:, j], getattr(self, f"x{j}"), getattr(self, f"u{j}"), count=True)
         return torch.stack(columns, 1)
 
     def forward(self, logits: Tensor) -> tuple[Tensor, Tensor]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from typing import Literal
 
 import torch
 from torch import Tensor, nn
@@ -18,6 +17,7 @@ from ..causes import (
     softmax_shape_cause,
 )
 from ..errors import ConfigError, TargetError
+from ..options import OPTIONS, Reduction
 
 __all__ = [
     "REDUCTIONS",
@@ -32,19 +32,13 @@ __all__ = [
     "to_buffer",
 ]
 
-Reduction = Literal["none", "mean", "sum"]
-REDUCTIONS: tuple[str, ...] = ("none", "mean", "sum")
+REDUCTIONS: tuple[str, ...] = OPTIONS["reduction"].values
 
 _PREPARE = "convert them with ll.prepare_targets(y, task, outputs=logits)."
 
 
 def check_reduction(reduction: str) -> None:
-    if reduction not in REDUCTIONS:
-        raise ConfigError(
-            f"Expected argument `reduction` to be one of {', '.join(REDUCTIONS)}; got {reduction!r}.",
-            fix="use reduction='mean' (the default).",
-            code="bad-reduction",
-        )
+    OPTIONS["reduction"].check(reduction)
 
 
 def check_range(name: str, value: float, lo: float, hi: float, *, hi_open: bool = False, fix: str) -> None:

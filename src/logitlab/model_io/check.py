@@ -26,7 +26,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..errors import LogitlabError, ModelFileError
-from ._fields import _check, _check_encoder, _fail, _is_int, _is_num, _numbers
+from ._fields import check_encoder, check_numbers, expect, fail, is_int, is_num
 from .check_data import MAX_IMAGE_PIXELS, MAX_IMAGE_SIDE, check_preprocessing
 
 __all__ = ["MAX_IMAGE_SIDE", "check_model_meta", "check_model_spec", "guarded"]
@@ -50,7 +50,7 @@ def guarded(field: str, build: Callable[[], Any]) -> Any:
         RecursionError,
     ) as exc:
         reason = getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
-        _fail(field, f"cannot be read ({reason:.200})")
+        fail(field, f"cannot be read ({reason:.200})")
 
 
 # ---------------------------------------------------------------------------------- model spec
@@ -79,44 +79,44 @@ def check_model_spec(spec: Any, meta: Mapping[str, Any], tensors: Tensors) -> tu
     from ..models.mlp import ACTIVATIONS, EMBEDDINGS
     from ..models.registry import FEATURE_MODELS, INIT_OPTIONS
 
-    _check(isinstance(spec, dict), "model_spec", spec, "an object")
+    expect(isinstance(spec, dict), "model_spec", spec, "an object")
     name = spec.get("name")
     if name == "hf":
         return check_hf_spec(spec, meta, tensors)
-    _check(name in MODEL_NAMES, "model_spec.name", name, f"one of {', '.join(MODEL_NAMES)}")
+    expect(name in MODEL_NAMES, "model_spec.name", name, f"one of {', '.join(MODEL_NAMES)}")
     for key in spec:
         if key in INIT_OPTIONS:
-            _fail(
+            fail(
                 f"model_spec.{key}",
                 "is set; a saved model never holds it, and one from a file is not honoured",
             )
-        _check(key in ("name", "input_shape", "n_outputs", "ensemble", *ARCH_OPTIONS[name]), "model_spec", key,
+        expect(key in ("name", "input_shape", "n_outputs", "ensemble", *ARCH_OPTIONS[name]), "model_spec", key,
                f"only the options of {name!r}: {', '.join(ARCH_OPTIONS[name])}")  # fmt: skip
     big, count = _max_dim(tensors), len(tensors)
     shape = spec.get("input_shape")
-    _check(
+    expect(
         shape == meta["input_shape"], "model_spec.input_shape", shape, f"{meta['input_shape']} (input_shape)"
     )
-    _check(
+    expect(
         spec.get("n_outputs") == meta["n_outputs"], "model_spec.n_outputs", spec.get("n_outputs"), "n_outputs"
     )
-    _check(
+    expect(
         meta["n_outputs"] <= big, "n_outputs", meta["n_outputs"], f"at most {big}, the widest stored tensor"
     )
     if name in FEATURE_MODELS:
-        _check(
+        expect(
             math.prod(shape) <= big, "input_shape", shape, f"at most {big} inputs (the stored first layer)"
         )
     else:
         ok = len(shape) == 3 and shape[0] <= big and max(shape[1:]) <= MAX_IMAGE_SIDE
         ok = ok and shape[1] * shape[2] <= MAX_IMAGE_PIXELS
-        _check(ok, "input_shape", shape, f"[channels <= {big}, height, width <= {MAX_IMAGE_SIDE}, "
+        expect(ok, "input_shape", shape, f"[channels <= {big}, height, width <= {MAX_IMAGE_SIDE}, "
                f"at most {MAX_IMAGE_PIXELS:,} pixels]")  # fmt: skip
     for key in ("hidden", "channels"):
         if key in spec:
             ok = isinstance(spec[key], list) and len(spec[key]) <= count
-            ok = ok and all(_is_int(w, 1, big) for w in spec[key])
-            _check(
+            ok = ok and all(is_int(w, 1, big) for w in spec[key])
+            expect(
                 ok,
                 f"model_spec.{key}",
                 spec[key],
@@ -125,10 +125,10 @@ def check_model_spec(spec: Any, meta: Mapping[str, Any], tensors: Tensors) -> tu
     ensemble = spec.get("ensemble", 1)
     members = {n.split(".", 2)[1] for n in tensors if n.startswith("members.")}
     stored = len(members) if members and all(n.startswith("members.") for n in tensors) else 1
-    _check(_is_int(ensemble, 1, count) and ensemble == stored, "model_spec.ensemble", ensemble,
+    expect(is_int(ensemble, 1, count) and ensemble == stored, "model_spec.ensemble", ensemble,
            f"{stored}, the number of networks stored")  # fmt: skip
     checks = {
-        "dropout": (lambda v: _is_num(v) and 0 <= v < 1, "a number in [0, 1)"),
+        "dropout": (lambda v: is_num(v) and 0 <= v < 1, "a number in [0, 1)"),
         "batch_norm": (lambda v: isinstance(v, bool), "true or false"),
         "small_input": (lambda v: isinstance(v, bool), "true or false"),
         "activation": (lambda v: v in ACTIVATIONS, f"one of {ACTIVATIONS}"),
@@ -136,11 +136,11 @@ def check_model_spec(spec: Any, meta: Mapping[str, Any], tensors: Tensors) -> tu
     }
     for key, (ok_value, expected) in checks.items():
         if key in spec:
-            _check(ok_value(spec[key]), f"model_spec.{key}", spec[key], expected)
+            expect(ok_value(spec[key]), f"model_spec.{key}", spec[key], expected)
     full = saved_model_spec(spec)
     size, stored_size = _network_size(full), sum(math.prod(shape) for shape, _ in tensors.values())
     if size is not None and size != stored_size:
-        _fail(
+        fail(
             "model_spec", f"describes a network of {size:,} numbers; model.safetensors holds {stored_size:,}"
         )
     # the sizes are now those of the stored tensors (or, for a backbone, bounded by them): build it
@@ -149,7 +149,7 @@ def check_model_spec(spec: Any, meta: Mapping[str, Any], tensors: Tensors) -> tu
     if built != dict(tensors):
         diff = sorted(set(built) ^ set(tensors)) or sorted(k for k in built if built[k] != tensors[k])
         got = tensors.get(diff[0], "absent")
-        _fail("model_spec", f"describes a network whose tensor {diff[0]!r} is {built.get(diff[0], 'absent')}; "
+        fail("model_spec", f"describes a network whose tensor {diff[0]!r} is {built.get(diff[0], 'absent')}; "
               f"model.safetensors holds {got}")  # fmt: skip
     return full, model
 
@@ -204,29 +204,29 @@ def check_hf_spec(
 
     keys = ("name", "input_shape", "n_outputs", "max_length", "pad_token_id", "config")
     for key in spec:
-        _check(key in keys, "model_spec", key, f"only the fields of an hf: model: {', '.join(keys)}")
+        expect(key in keys, "model_spec", key, f"only the fields of an hf: model: {', '.join(keys)}")
     n = spec.get("max_length")
-    _check(_is_int(n, 2, 100_000), "model_spec.max_length", n, "an int in [2, 100000]")
-    _check(spec.get("input_shape") == meta["input_shape"] == [n], "model_spec.input_shape",
+    expect(is_int(n, 2, 100_000), "model_spec.max_length", n, "an int in [2, 100000]")
+    expect(spec.get("input_shape") == meta["input_shape"] == [n], "model_spec.input_shape",
            spec.get("input_shape"), f"[{n}] (max_length) and input_shape")  # fmt: skip
-    _check(
+    expect(
         spec.get("n_outputs") == meta["n_outputs"], "model_spec.n_outputs", spec.get("n_outputs"), "n_outputs"
     )
     config: Any = spec.get("config")
-    _check(isinstance(config, dict), "model_spec.config", config, "a transformers config object")
+    expect(isinstance(config, dict), "model_spec.config", config, "a transformers config object")
     labels = config.get("id2label")
-    _check(isinstance(labels, dict) and len(labels) == meta["n_outputs"], "model_spec.config.id2label",
+    expect(isinstance(labels, dict) and len(labels) == meta["n_outputs"], "model_spec.config.id2label",
            labels, f"{meta['n_outputs']} labels (n_outputs)")  # fmt: skip
     vocab = config.get("vocab_size")
     pad = spec.get("pad_token_id")
-    _check(_is_int(pad, 0, vocab - 1 if _is_int(vocab, 1) else math.inf), "model_spec.pad_token_id", pad,
+    expect(is_int(pad, 0, vocab - 1 if is_int(vocab, 1) else math.inf), "model_spec.pad_token_id", pad,
            "a token id of the vocabulary")  # fmt: skip
     require_extra("hf", "transformers")  # a missing package says which extra to install, not a bad field
     shapes = guarded("model_spec.config", lambda: hf_from_spec(spec, meta_device=True).state_dict())
     built = {k: (list(v.shape), str(v.dtype)) for k, v in shapes.items()}
     if built != dict(tensors):
         diff = sorted(set(built) ^ set(tensors)) or sorted(k for k in built if built[k] != tensors[k])
-        _fail("model_spec.config", f"describes a network whose tensor {diff[0]!r} is "
+        fail("model_spec.config", f"describes a network whose tensor {diff[0]!r} is "
               f"{built.get(diff[0], 'absent')}; model.safetensors holds {tensors.get(diff[0], 'absent')}")  # fmt: skip
     return dict(spec), guarded("model_spec.config", lambda: hf_from_spec(spec))
 
@@ -238,22 +238,22 @@ def check_model_meta(meta: Mapping[str, Any], tensors: Tensors) -> tuple[dict[st
     Raises:
         ModelFileError: the first contradiction, naming the field.
     """
-    _check(
+    expect(
         all(isinstance(c, (str, int, float)) for c in meta["classes"]), "classes", meta["classes"], "labels"
     )
-    _check(
+    expect(
         all(isinstance(n, str) for n in meta["label_names"]), "label_names", meta["label_names"], "strings"
     )
-    _check_encoder(meta["label_encoder"], "label_encoder", meta)
+    check_encoder(meta["label_encoder"], "label_encoder", meta)
     check_preprocessing(meta)
     th = meta["thresholds"]
     if th is not None:
-        _check(th.get("task") == meta["task"], "thresholds.task", th.get("task"), f"{meta['task']!r}")
-        _numbers(th.get("values"), "thresholds.values", meta["n_outputs"])
+        expect(th.get("task") == meta["task"], "thresholds.task", th.get("task"), f"{meta['task']!r}")
+        check_numbers(th.get("values"), "thresholds.values", meta["n_outputs"])
     cal = meta.get("calibration")
     if cal is not None:
-        _check(cal.get("task") == meta["task"], "calibration.task", cal.get("task"), f"{meta['task']!r}")
+        expect(cal.get("task") == meta["task"], "calibration.task", cal.get("task"), f"{meta['task']!r}")
         params = cal.get("params")
         n = 1 if meta["task"] == "multiclass" else meta["n_outputs"]
-        _check(isinstance(params, list) and len(params) == n, "calibration.params", params, f"{n} maps")
+        expect(isinstance(params, list) and len(params) == n, "calibration.params", params, f"{n} maps")
     return check_model_spec(meta["model_spec"], meta, tensors)

@@ -10,12 +10,13 @@ from typing import TYPE_CHECKING, Any
 import torch
 
 from ..evaluate import format_pair
+from ..evaluate.decision import DecisionRule
 from ..evaluate.reliability import reliability_bins
-from ..evaluate.thresholds import Thresholds, predict_labels
 from ..tasks import Task, probabilities
 
 if TYPE_CHECKING:
     from ..evaluate.calibration import Calibration
+    from ..evaluate.thresholds import Thresholds
 
 __all__ = ["columns", "operating_point", "operating_points", "read_history", "reliability_panels"]
 
@@ -55,8 +56,8 @@ def columns(
 
 
 def operating_points(z: torch.Tensor, task: Task, thresholds: Thresholds | None) -> torch.Tensor:
-    """0/1 decisions [N, K] with the given thresholds (multiclass: one-vs-rest of the decided class)."""
-    d = predict_labels(z, task=task, thresholds=thresholds)
+    """0/1 decisions [N, K] of logits on the calibrated scale with the given thresholds (multiclass: one-vs-rest of the decided class)."""
+    d = DecisionRule(task, thresholds=thresholds).decide(z)
     if task is Task.BINARY:
         return d[:, None]
     if task is Task.MULTICLASS:
@@ -92,7 +93,7 @@ def reliability_panels(
     z, y = format_pair(logits, targets, task)
     variants = [("uncalibrated", probabilities(z, task))]
     if calibration is not None:
-        variants.append(("calibrated", calibration.transform(z)))
+        variants.append(("calibrated", DecisionRule(task, calibration).probabilities(z)))
     if task is Task.MULTICLASS:
         return [[_curve(name, p.max(1).values, (p.argmax(1) == y).long(), n_bins) for name, p in variants]]
     y2 = y[:, None] if task is Task.BINARY else y

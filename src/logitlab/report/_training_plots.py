@@ -15,7 +15,7 @@ import torch
 
 from ..errors import ConfigError
 from ..tasks import Task
-from ._plot_base import _figure, _save
+from ._plot_base import new_figure, save_figure
 from ._plotdata import read_history
 
 __all__ = ["plot_loss_curves", "plot_training_curves"]
@@ -42,7 +42,7 @@ def plot_training_curves(
         "metrics": [k for k in keys if k.startswith(scored) and not k.endswith("loss")],
         "learning rate": [k for k in keys if k == "lr"],
     }
-    fig, axes = _figure(1, 3, size=(4.6, 3.8))
+    fig, axes = new_figure(1, 3, size=(4.6, 3.8))
     for ax, (title, names) in zip(axes[0], groups.items()):
         for name in names:
             ax.plot(x, [r.get(name, math.nan) for r in rows], marker="o", markersize=3, label=name)
@@ -55,7 +55,7 @@ def plot_training_curves(
             ax.text(0.5, 0.5, f"no {title} logged", ha="center", va="center", transform=ax.transAxes)
     if groups["learning rate"]:
         axes[0][2].ticklabel_format(axis="y", style="sci", scilimits=(-3, 3))
-    return _save(fig, out)
+    return save_figure(fig, out)
 
 
 def _option_text(key: str, value: Any, names: Sequence[str] | None) -> str:
@@ -143,7 +143,7 @@ def plot_loss_curves(
         label = "plain" if other in plain else other
         curves.append((label, make_loss(t, other, reduction="none"), "--"))
     z = torch.linspace(-logit_range, logit_range, points, dtype=torch.float32)
-    fig, axes = _figure(2, 2, size=(5.0, 3.6))
+    fig, axes = new_figure(2, 2, size=(5.0, 3.6))
     shown = "; ".join(_option_text(k, v, label_names) for k, v in options.items())
     for label, loss_fn, style in curves:
         for col, y in ((0, 1.0), (1, 0.0)):
@@ -160,4 +160,4 @@ def plot_loss_curves(
             ax.grid(alpha=0.3)
             ax.legend(fontsize=7)
     fig.suptitle(f"{name} ({t.value}{'; ' + shown if shown else ''})")
-    return _save(fig, out)
+    return save_figure(fig, out)

@@ -24,14 +24,15 @@ from typing import TYPE_CHECKING, Any
 import torch
 
 from ..evaluate import format_pair
-from ..evaluate.thresholds import Thresholds, predict_labels
+from ..evaluate.decision import DecisionRule
 from ..tasks import Task
-from ._plot_base import MAX_PANELS, _figure, _names, _panel_grid, _save
+from ._plot_base import MAX_PANELS, new_figure, panel_grid, panel_names, save_figure
 from ._plotdata import columns, operating_point, operating_points, read_history, reliability_panels
 from ._training_plots import plot_loss_curves, plot_training_curves
 
 if TYPE_CHECKING:
     from ..evaluate.calibration import Calibration
+    from ..evaluate.thresholds import Thresholds
 
 __all__ = [
     "MAX_PANELS",
@@ -55,8 +56,8 @@ def _curves(
     p, y, z, _ = columns(logits, targets, t)
     tuned = operating_points(z, t, thresholds) if thresholds is not None else None
     default = operating_points(z, t, None)
-    names = _names(label_names, p.shape[1])
-    fig, axes = _figure(size=(6.4, 5.0))
+    names = panel_names(label_names, p.shape[1])
+    fig, axes = new_figure(size=(6.4, 5.0))
     ax = axes[0][0]
     for j in range(min(p.shape[1], MAX_PANELS)):
         yj, pj = y[:, j].numpy(), p[:, j].numpy()
@@ -85,7 +86,7 @@ def _curves(
     ax.set_title(f"{'precision-recall' if kind == 'pr' else 'ROC'} curves ({marks_text})")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7, loc="lower left" if kind == "pr" else "lower right")
-    return _save(fig, out)
+    return save_figure(fig, out)
 
 
 def plot_pr_curves(logits: Any, targets: Any, out: str | os.PathLike[str], *, task: Task | str,
@@ -132,22 +133,22 @@ def plot_confusion_matrix(logits: Any, targets: Any, out: str | os.PathLike[str]
 
     t = Task.from_str(task)
     z, y = format_pair(logits, targets, t)
-    d = predict_labels(z, task=t, thresholds=thresholds)
+    d = DecisionRule(t, thresholds=thresholds).decide(z)  # z: on the thresholds' (calibrated) scale
     if t is Task.MULTICLASS:
         c = z.shape[1]
         cm = np.bincount((y * c + d).numpy(), minlength=c * c).reshape(c, c)
-        longest = min(18, max(len(str(n)) for n in _names(label_names, c)))  # wrapped at 18 characters
+        longest = min(18, max(len(str(n)) for n in panel_names(label_names, c)))  # wrapped at 18 characters
         side = max(3.6, 0.55 * c + 1.5) + 0.06 * longest  # room for the (wrapped, rotated) names
-        fig, axes = _figure(size=(min(side + 0.5, 11.0), min(side, 10.5)))
-        _draw_matrix(axes[0][0], cm, _names(label_names, c), "confusion matrix")
-        return _save(fig, out)
+        fig, axes = new_figure(size=(min(side + 0.5, 11.0), min(side, 10.5)))
+        _draw_matrix(axes[0][0], cm, panel_names(label_names, c), "confusion matrix")
+        return save_figure(fig, out)
     yy, dd = (y[:, None], d[:, None]) if t is Task.BINARY else (y, d)
-    fig, panels = _panel_grid(yy.shape[1], size=(3.0, 2.8))
-    names = _names(label_names, yy.shape[1])
+    fig, panels = panel_grid(yy.shape[1], size=(3.0, 2.8))
+    names = panel_names(label_names, yy.shape[1])
     for j, ax in panels:
         cm = np.bincount((yy[:, j] * 2 + dd[:, j]).numpy(), minlength=4).reshape(2, 2)
         _draw_matrix(ax, cm, ["0", "1"], names[j] if j < len(names) else str(j))
-    return _save(fig, out)
+    return save_figure(fig, out)
 
 
 def plot_reliability(logits: Any, targets: Any, out: str | os.PathLike[str], *, task: Task | str,
@@ -176,8 +177,8 @@ def plot_reliability(logits: Any, targets: Any, out: str | os.PathLike[str], *, 
     """
     t = Task.from_str(task)
     curves = reliability_panels(logits, targets, t, calibration, n_bins)
-    names = ["top-1"] if t is Task.MULTICLASS else _names(label_names, len(curves))
-    fig, panels = _panel_grid(len(curves), size=(3.6, 3.4))
+    names = ["top-1"] if t is Task.MULTICLASS else panel_names(label_names, len(curves))
+    fig, panels = panel_grid(len(curves), size=(3.6, 3.4))
     styles = {"uncalibrated": ("tab:red", "--"), "calibrated": ("tab:blue", "-")}
     for j, ax in panels:
         share = ax.twinx()
@@ -203,7 +204,7 @@ def plot_reliability(logits: Any, targets: Any, out: str | os.PathLike[str], *, 
         n_bins_drawn = len(bins["count"])
         ax.set_title(f"{names[j] if j < len(names) else j} ({n_bins_drawn} equal-mass bins)", fontsize=9)
         ax.legend(fontsize=7, loc="upper left")
-    return _save(fig, out)
+    return save_figure(fig, out)
 
 
 def plot_logit_histograms(logits: Any, targets: Any, out: str | os.PathLike[str], *, task: Task | str,
@@ -212,8 +213,8 @@ def plot_logit_histograms(logits: Any, targets: Any, out: str | os.PathLike[str]
     t = Task.from_str(task)
     _, y1, z, _ = columns(logits, targets, t)
     zz = z[:, None] if t is Task.BINARY else z
-    fig, panels = _panel_grid(zz.shape[1], size=(3.4, 2.6))
-    names = _names(label_names, zz.shape[1])
+    fig, panels = panel_grid(zz.shape[1], size=(3.4, 2.6))
+    names = panel_names(label_names, zz.shape[1])
     for j, ax in panels:
         col, yj = zz[:, j].numpy(), y1[:, j].numpy().astype(bool)
         edges = torch.linspace(float(col.min()), float(col.max()) + 1e-9, bins + 1).numpy()
@@ -222,7 +223,7 @@ def plot_logit_histograms(logits: Any, targets: Any, out: str | os.PathLike[str]
         ax.set_title(names[j] if j < len(names) else str(j), fontsize=9)
         ax.set_xlabel("logit")
         ax.legend(fontsize=6)
-    return _save(fig, out)
+    return save_figure(fig, out)
 
 
 def plot_all(
@@ -266,7 +267,7 @@ def plot_all(
         paths["loss_curves"] = plot_loss_curves(
             d / "loss_curves.png", task=task, name=cfg.pop("name", "auto"), label_names=label_names, **cfg
         )
-    decided = calibration.calibrated_logits(logits) if calibration is not None else logits
+    decided = DecisionRule(task, calibration, thresholds).calibrated_logits(logits)  # where thresholds are
     paths["pr_curves"] = plot_pr_curves(decided, targets, d / "pr_curves.png", thresholds=thresholds, **kw)
     paths["roc_curves"] = plot_roc_curves(decided, targets, d / "roc_curves.png", thresholds=thresholds, **kw)
     paths["confusion_matrix"] = plot_confusion_matrix(

@@ -9,6 +9,7 @@ Examples:
 from __future__ import annotations
 
 from ..data.batches import BalancedSampler, InMemoryLoader
+from ._state import RunState
 from .callbacks import (
     Callback,
     CheckpointCallback,
@@ -37,6 +38,7 @@ __all__ = [
     "ProgressBar",
     "ReduceLROnPlateau",
     "RestoreBestWeights",
+    "RunState",
     "StepInfo",
     "TrainConfig",
     "Trainer",

@@ -6,24 +6,51 @@ rank sees all rows), then the loss sums are reduced and the logits gathered back
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Any, Protocol
 
 import torch
-from torch import Tensor
+from torch import Tensor, nn
 
 from . import _data
 from ._state import autocast
+from .config import TrainConfig
 from .distributed import DistInfo, all_reduce_sum
 
-if TYPE_CHECKING:
-    from .trainer import Trainer
+__all__ = ["Runner", "evaluate", "predict"]
 
-__all__ = ["evaluate", "predict"]
+
+class Runner(Protocol):
+    """What inference reads on the trainer (a :class:`~logitlab.train.Trainer` has it)."""
+
+    @property
+    def model(self) -> nn.Module:
+        """The network."""
+
+    @property
+    def config(self) -> TrainConfig:
+        """Batch size, workers and precision."""
+
+    @property
+    def device(self) -> torch.device:
+        """Where the network runs."""
+
+    @property
+    def dist(self) -> DistInfo:
+        """The ranks."""
+
+    @property
+    def loss_fn(self) -> Callable[[Tensor, Tensor], Tensor]:
+        """The loss of a batch."""
+
+    @property
+    def metrics_fn(self) -> Callable[[Tensor, Tensor], dict[str, Any]] | None:
+        """The metrics of all rows, or ``None``."""
 
 
 @torch.no_grad()
 def _outputs(
-    trainer: Trainer, data: Any, *, with_loss: bool, keep: bool
+    trainer: Runner, data: Any, *, with_loss: bool, keep: bool
 ) -> tuple[Tensor, list[Tensor], list[Tensor], int, _data.Gather]:
     """This rank's shard: (loss sum [], logits parts, target parts, total rows over ranks, the gather)."""
     # shard over ranks only while the process group runs (fit ends it; predict afterwards sees all rows)
@@ -51,7 +78,7 @@ def _outputs(
     return loss_sum, logits_parts, target_parts, total, gather
 
 
-def evaluate(trainer: Trainer, data: Any) -> dict[str, float]:
+def evaluate(trainer: Runner, data: Any) -> dict[str, float]:
     """``{"loss": mean loss, **scalar metrics_fn values}`` over all ranks' rows of ``data``."""
     metrics_fn = trainer.metrics_fn
     loss_sum, logits_parts, target_parts, total, gather = _outputs(
@@ -68,7 +95,7 @@ def evaluate(trainer: Trainer, data: Any) -> dict[str, float]:
     return result
 
 
-def predict(trainer: Trainer, data: Any) -> Tensor:
+def predict(trainer: Runner, data: Any) -> Tensor:
     """Float32 logits for every row of ``data``, in order, on the CPU (gathered over ranks)."""
     _, parts, _, total, gather = _outputs(trainer, data, with_loss=False, keep=True)
     if not parts:

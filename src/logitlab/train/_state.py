@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import math
 import random
 import warnings
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -12,14 +15,18 @@ import torch
 from torch import Tensor, nn
 
 from ..errors import CheckpointError, LogitlabWarning
-from .checkpoint import Checkpoint
+from .checkpoint import Checkpoint, load_checkpoint, resolve_checkpoint
 from .config import TrainConfig
+from .distributed import DistInfo
 from .eager_optim import SGD, AdamW, LazyAdamW
 
 __all__ = [
+    "History",
+    "RunState",
     "autocast",
     "build_optimizer",
     "checkpoint_state",
+    "checkpoint_to_resume",
     "resolve_device",
     "restore",
     "rng_state",
@@ -109,26 +116,94 @@ def set_rng_state(state: dict[str, Any]) -> None:
     random.setstate((version, tuple(internal), py_gauss))
 
 
-def restore(trainer: Any, ckpt: Checkpoint) -> None:
-    """Load a checkpoint into a set-up trainer: weights, optimizer, schedule, scaler, RNG, position, history."""
+class History(list):  # type: ignore[type-arg]
+    """The per-epoch rows of a run (a ``list`` of dicts: ``epoch`` from 1, ``train_loss``, ``lr``, ``val_*`` ...).
+
+    ``epoch`` counts from 1, as the progress lines print it ("epoch 3/30" is the row with ``epoch`` 3), and so do
+    ``metrics.csv``, the plots, the report and ``decisions_["best_epoch"]``; callbacks' ``epoch`` argument is the
+    0-based loop position.
+    """
+
+    def column(self, name: str) -> list[float]:
+        """The values of ``name`` over the epochs (``nan`` where missing)."""
+        return [float(row.get(name, math.nan)) for row in self]
+
+    def best(self, monitor: str = "val_loss", mode: str = "min") -> dict[str, Any]:
+        """The row with the best ``monitor`` value."""
+        rows = [r for r in self if monitor in r]
+        pick = min if mode == "min" else max
+        return pick(rows, key=lambda r: r[monitor]) if rows else {}
+
+
+@dataclass(frozen=True)
+class RunState:
+    """Where a checkpointed run stood: what :meth:`~logitlab.train.Trainer.apply_run_state` takes back.
+
+    Args:
+        history (History): the finished epochs' rows (``epoch`` from 1).
+        position (dict or None): mid-epoch: the batches done and the loss so far (that epoch resumes
+            after them); ``None`` at an epoch's end.
+        start_epoch (int): the epoch the resumed run starts with (0-based).
+        global_step (int): optimizer steps taken.
+        callbacks (dict): each callback's ``state_dict()`` by class name.
+    """
+
+    history: History
+    position: dict[str, Any] | None
+    start_epoch: int
+    global_step: int
+    callbacks: dict[str, Any]
+
+    @classmethod
+    def from_checkpoint(cls, ckpt: Checkpoint) -> RunState:
+        """The run state in a checkpoint's meta (older checkpoints counted history epochs from 0)."""
+        rows = [dict(r) for r in ckpt.meta["history"]]
+        if ckpt.meta.get("history_epochs_from") != 1:  # a checkpoint written before epochs counted from 1
+            rows = [{**r, "epoch": int(r["epoch"]) + 1} if "epoch" in r else r for r in rows]
+        position = ckpt.meta.get("position")  # mid-epoch: that epoch resumes after its done batches
+        start = int(ckpt.meta["epoch"]) + (0 if position else 1)
+        states = ckpt.meta.get("callbacks", {})
+        return cls(History(rows), position, start, int(ckpt.meta["global_step"]), dict(states))
+
+
+def checkpoint_to_resume(resume: str | None, run_dir: Path | None) -> Checkpoint | None:
+    """The checkpoint ``TrainConfig.resume`` names: ``"auto"``: the run folder's latest (``None``: none yet)."""
+    if resume is None:
+        return None
+    if resume == "auto":
+        if run_dir is None or resolve_checkpoint(run_dir / "checkpoints") is None:
+            return None  # nothing to resume: a fresh run
+        return load_checkpoint(run_dir / "checkpoints")
+    return load_checkpoint(resume)
+
+
+def restore(
+    ckpt: Checkpoint,
+    model: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    scheduler: torch.optim.lr_scheduler.LRScheduler,
+    scaler: torch.amp.GradScaler,
+    dist: DistInfo,
+    config: TrainConfig,
+) -> RunState:
+    """Load a checkpoint's weights, optimizer, schedule, scaler and RNG state; the run state to apply."""
     try:
-        trainer.model.load_state_dict(ckpt.model_state)
+        model.load_state_dict(ckpt.model_state)
     except RuntimeError as exc:
         raise CheckpointError(
             f"The checkpoint {ckpt.path} does not fit this model ({str(exc).splitlines()[0]}).",
             fix="build the model with the same architecture as the checkpointed run.",
             code="checkpoint-mismatch",
         ) from None
-    assert trainer.optimizer is not None and trainer.scheduler is not None
-    trainer.optimizer.load_state_dict(ckpt.state["optimizer"])
-    trainer.scheduler.load_state_dict(ckpt.state["scheduler"])
-    trainer.scaler.load_state_dict(ckpt.state["scaler"])
+    optimizer.load_state_dict(ckpt.state["optimizer"])
+    scheduler.load_state_dict(ckpt.state["scheduler"])
+    scaler.load_state_dict(ckpt.state["scaler"])
     rngs = ckpt.state["rng"]
-    set_rng_state(rngs[trainer.dist.rank] if len(rngs) == trainer.dist.world_size else rngs[0])
+    set_rng_state(rngs[dist.rank] if len(rngs) == dist.world_size else rngs[0])
     changed = sorted(
         k
         for k, v in ckpt.meta["config"].items()
-        if k not in ("resume", "progress") and getattr(trainer.config, k, v) != v
+        if k not in ("resume", "progress") and getattr(config, k, v) != v
     )
     if changed:
         warnings.warn(
@@ -136,17 +211,7 @@ def restore(trainer: Any, ckpt: Checkpoint) -> None:
             LogitlabWarning,
             stacklevel=3,
         )
-    rows = [dict(r) for r in ckpt.meta["history"]]
-    if ckpt.meta.get("history_epochs_from") != 1:  # a checkpoint written before epochs counted from 1
-        rows = [{**r, "epoch": int(r["epoch"]) + 1} if "epoch" in r else r for r in rows]
-    trainer.history = trainer.history.__class__(rows)
-    trainer.position = ckpt.meta.get("position")  # mid-epoch: that epoch resumes after its done batches
-    trainer.start_epoch = int(ckpt.meta["epoch"]) + (0 if trainer.position else 1)
-    trainer.global_step = int(ckpt.meta["global_step"])
-    states = ckpt.meta.get("callbacks", {})
-    for cb in trainer.callbacks:
-        if type(cb).__name__ in states and hasattr(cb, "load_state_dict"):
-            cb.load_state_dict(states[type(cb).__name__])
+    return RunState.from_checkpoint(ckpt)
 
 
 def checkpoint_state(trainer: Any) -> tuple[dict[str, Tensor], dict[str, Any], dict[str, Any]]:

@@ -20,10 +20,10 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 from ..errors import ConfigError
-from ..options import PRECISION_ALIASES, PRECISIONS
+from ..options import OPTIONS, PRECISIONS, Mode, NanPolicy, Optimizer, Precision, Schedule
 
 __all__ = [
     "MODES",
@@ -34,17 +34,11 @@ __all__ = [
     "TrainConfig",
 ]
 
-Optimizer = Literal["adamw", "sgd"]
-Precision = Literal["fp32", "bf16", "fp16"]
-Schedule = Literal["cosine", "constant"]
-Mode = Literal["min", "max"]
-NanPolicy = Literal["stop", "skip"]
-
-OPTIMIZERS: tuple[str, ...] = ("adamw", "sgd")
-SCHEDULES: tuple[str, ...] = ("cosine", "constant")
-MODES: tuple[str, ...] = ("min", "max")
-NAN_POLICIES: tuple[str, ...] = ("stop", "skip")
-_PRECISION_ALIASES = PRECISION_ALIASES  # other spellings of the same precision: same meaning
+# the option sets and their Literal types live in logitlab.options (OPTIONS: values, default, check, message)
+OPTIMIZERS: tuple[str, ...] = OPTIONS["optimizer"].values
+SCHEDULES: tuple[str, ...] = OPTIONS["schedule"].values
+MODES: tuple[str, ...] = OPTIONS["mode"].values
+NAN_POLICIES: tuple[str, ...] = OPTIONS["nan_policy"].values
 
 
 def _fail(name: str, value: Any, expected: str, fix: str) -> ConfigError:
@@ -100,23 +94,15 @@ class TrainConfig:
     dist_timeout_s: float = 600.0  # process-group timeout: a failed rank ends the others after this long
 
     def __post_init__(self) -> None:
-        precision = _PRECISION_ALIASES.get(str(self.precision), self.precision)
+        precision = OPTIONS["precision"].aliases.get(str(self.precision), self.precision)
         object.__setattr__(self, "precision", precision)  # frozen: the alias is the same setting
         self._check_choices()
         self._check_numbers()
         self._check_combinations()
 
     def _check_choices(self) -> None:
-        for name, allowed in (
-            ("optimizer", OPTIMIZERS),
-            ("precision", PRECISIONS),
-            ("schedule", SCHEDULES),
-            ("mode", MODES),
-            ("nan_policy", NAN_POLICIES),
-        ):
-            value = getattr(self, name)
-            if value not in allowed:
-                raise _fail(name, value, f"to be one of {allowed}", f"use {name}={allowed[0]!r}.")
+        for name in ("optimizer", "precision", "schedule", "mode", "nan_policy"):
+            OPTIONS[name].check(getattr(self, name))  # precision: its aliases were resolved above
         dev = self.device
         if not isinstance(dev, str) or not (dev in ("auto", "cpu", "cuda", "mps") or dev.startswith("cuda:")):
             raise _fail("device", dev, "to be 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps'", "use device='auto'.")

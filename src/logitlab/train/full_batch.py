@@ -5,6 +5,9 @@ The objective is the task's loss on every training row (its own reduction, weigh
 with the mean of ``n`` unweighted rows this is scikit-learn's objective divided by ``C * n``, so
 ``l2 = 1 / (C * n)`` reaches the same optimum (tested in ``tests/train/test_full_batch.py``). A convex fit
 has nothing for early stopping to choose: it runs to L-BFGS's tolerance, deterministic from a zero start.
+``x`` may be a torch sparse CSR matrix (the sparse-native linear model on text, ``model="sparse"``): the
+model's forward takes it whole and its gradient is one transposed sparse product
+(:func:`logitlab.models.sparse.sparse_linear`).
 
 Examples:
     >>> import torch
@@ -48,16 +51,20 @@ def fit_full_batch(
     *,
     l2: float,
     max_iter: int = MAX_ITER,
+    history: int = 20,
+    tolerance: float = 1e-6,
 ) -> dict[str, Any]:
     """Minimise :func:`penalised_loss` over all of ``x`` with L-BFGS (strong Wolfe line search), in place.
 
     Args:
         model (nn.Module): the model to fit (its current weights are the start).
         loss_fn (nn.Module): the task's loss, called on ``(model(x), y)``.
-        x (Tensor): every training row, on the model's device.
+        x (Tensor): every training row, on the model's device (dense, or sparse CSR for a sparse model).
         y (Tensor): their targets, in the loss's form.
         l2 (float): the L2 strength on the weight matrices, ``>= 0``.
         max_iter (int): the most L-BFGS iterations. Default: :data:`MAX_ITER`.
+        history (int): the L-BFGS memory (pairs of parameter-sized vectors kept). Default: ``20``.
+        tolerance (float): converged when no gradient entry exceeds it in magnitude. Default: ``1e-6``.
 
     Returns:
         dict: ``objective`` (the penalised loss at the end), ``loss`` (without the penalty),
@@ -79,8 +86,8 @@ def fit_full_batch(
         params,
         lr=1.0,
         max_iter=max_iter,
-        history_size=20,
-        tolerance_grad=1e-6,
+        history_size=int(history),
+        tolerance_grad=float(tolerance),
         tolerance_change=1e-10,
         line_search_fn="strong_wolfe",
     )

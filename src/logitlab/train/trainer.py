@@ -9,7 +9,7 @@ Run it in one process, or with ``torchrun --nproc_per_node N script.py``: the tr
 launch, starts gloo (CPU) or nccl (CUDA), wraps the model in ``DistributedDataParallel``, shards the
 data by global batch, averages the metrics over ranks and writes files on rank 0 only.
 
-Beside this module: ``_state`` (device, optimizer, seeds, autocast, checkpoint state and restore),
+Beside this module: ``_state`` (device, optimizer, seeds, autocast, checkpoint state, ``RunState``, restore),
 ``_data`` (loaders), ``_evaluation`` (validation loss/metrics and ``predict``), ``distributed``
 (process group, collectives, peer-failure errors), ``callbacks`` and ``checkpoint``. The built-in
 ``HealthMonitor`` comes from :mod:`logitlab.doctor`, which sits below this package (it imports only
@@ -43,17 +43,21 @@ from torch.nn.parallel import DistributedDataParallel
 
 from ..doctor import HealthMonitor, explain_nonfinite
 from ..errors import CheckpointError, ConfigError, LogitlabError, LogitlabWarning, TrainingError
+from ..hooks import TrainerView, bound_hooks
 from . import _data, _evaluation
 from ._state import (
+    History,
+    RunState,
     autocast,
     build_optimizer,
     checkpoint_state,
+    checkpoint_to_resume,
     resolve_device,
     restore,
     seed_everything,
 )
-from .callbacks import HOOKS, Callback, CheckpointCallback, CSVLogger, EarlyStopping, ProgressBar, StepInfo
-from .checkpoint import load_checkpoint, resolve_checkpoint, save_checkpoint, write_json_atomic
+from .callbacks import Callback, CheckpointCallback, CSVLogger, EarlyStopping, ProgressBar, StepInfo
+from .checkpoint import save_checkpoint, write_json_atomic
 from .config import TrainConfig
 from .distributed import all_reduce_mean, detect, init_process_group, peer_failure, shutdown
 from .schedule import build_scheduler, resolve_warmup
@@ -61,25 +65,6 @@ from .schedule import build_scheduler, resolve_warmup
 __all__ = ["History", "Trainer"]
 
 MetricsFn = Callable[[Tensor, Tensor], dict[str, Any]]
-
-
-class History(list):  # type: ignore[type-arg]
-    """The per-epoch rows of a run (a ``list`` of dicts: ``epoch`` from 1, ``train_loss``, ``lr``, ``val_*`` ...).
-
-    ``epoch`` counts from 1, as the progress lines print it ("epoch 3/30" is the row with ``epoch`` 3), and so do
-    ``metrics.csv``, the plots, the report and ``decisions_["best_epoch"]``; callbacks' ``epoch`` argument is the
-    0-based loop position.
-    """
-
-    def column(self, name: str) -> list[float]:
-        """The values of ``name`` over the epochs (``nan`` where missing)."""
-        return [float(row.get(name, math.nan)) for row in self]
-
-    def best(self, monitor: str = "val_loss", mode: str = "min") -> dict[str, Any]:
-        """The row with the best ``monitor`` value."""
-        rows = [r for r in self if monitor in r]
-        pick = min if mode == "min" else max
-        return pick(rows, key=lambda r: r[monitor]) if rows else {}
 
 
 class Trainer:
@@ -129,7 +114,7 @@ class Trainer:
         self._engine: nn.Module = model
         self.health: HealthMonitor | None = None  # the HealthMonitor watching this run (set by fit)
         self.callbacks: list[Callback] = []
-        self._hooks: dict[str, list[Callable[..., None]]] = {name: [] for name in HOOKS}
+        self._hooks = bound_hooks(())  # set by fit: per hook, the callbacks' overriding methods
 
     @property
     def is_main_process(self) -> bool:
@@ -216,9 +201,7 @@ class Trainer:
         self.callbacks = self._default_callbacks() + self.user_callbacks
         if cfg.progress:
             self.callbacks.append(ProgressBar())
-        self._hooks = {
-            name: [getattr(cb, name) for cb in self.callbacks if _overrides(cb, name)] for name in HOOKS
-        }
+        self._hooks = bound_hooks(self.callbacks)
         # a checkpoint holds every callback's state after the epoch (early stopping's count, the best
         # epoch): the checkpoint writers end the epoch, so a resumed run picks up where this one stood
         self._hooks["on_epoch_end"].sort(
@@ -245,8 +228,9 @@ class Trainer:
         return out
 
     def _call(self, name: str, *args: Any) -> None:
+        view: TrainerView = self  # what the hooks are typed to read (checked here by mypy)
         for hook in self._hooks[name]:
-            hook(self, *args)
+            hook(view, *args)
 
     # ---- the loop --------------------------------------------------------------------------------
     def _train_epoch(self, loader: Any, epoch: int) -> dict[str, Any]:
@@ -384,17 +368,15 @@ class Trainer:
         return save_checkpoint(self.run_dir / "checkpoints", model_state, state, meta, names=tuple(names))
 
     def _resume(self) -> None:
-        resume = self.config.resume
-        if resume is None:
-            return
-        if resume == "auto":
-            if self.run_dir is None or resolve_checkpoint(self.run_dir / "checkpoints") is None:
-                return  # nothing to resume: a fresh run
-            ckpt = load_checkpoint(self.run_dir / "checkpoints")
-        else:
-            ckpt = load_checkpoint(resume)
+        ckpt = checkpoint_to_resume(self.config.resume, self.run_dir)
+        if ckpt is None:
+            return  # a fresh run
         try:
-            restore(self, ckpt)
+            assert self.optimizer is not None and self.scheduler is not None  # set up by _setup
+            state = restore(
+                ckpt, self.model, self.optimizer, self.scheduler, self.scaler, self.dist, self.config
+            )
+            self.apply_run_state(state)
         except (KeyError, TypeError, ValueError, AttributeError, IndexError, RecursionError) as exc:
             if isinstance(exc, LogitlabError):
                 raise
@@ -404,7 +386,10 @@ class Trainer:
                 code="checkpoint-unreadable",
             ) from None
 
-
-# ---- helpers ---------------------------------------------------------------------------------------
-def _overrides(cb: Callback, name: str) -> bool:
-    return getattr(type(cb), name, None) is not getattr(Callback, name, None)
+    def apply_run_state(self, state: RunState) -> None:
+        """Take back where a checkpointed run stood: its history, position, next epoch and step, callbacks' states."""
+        self.history, self.position = state.history, state.position
+        self.start_epoch, self.global_step = state.start_epoch, state.global_step
+        for cb in self.callbacks:
+            if type(cb).__name__ in state.callbacks and hasattr(cb, "load_state_dict"):
+                cb.load_state_dict(state.callbacks[type(cb).__name__])

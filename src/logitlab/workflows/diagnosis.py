@@ -74,7 +74,7 @@ def _random_batch(split: Any, rows: int, seed: int = 0) -> tuple[Any, Any]:
     import torch
     from torch.utils.data import Subset
 
-    from ..data.bundle import iter_batches
+    from ..data.batches import iter_batches
 
     n = min(rows, len(split))
     idx = torch.randperm(len(split), generator=torch.Generator().manual_seed(seed))[:n].sort().values
@@ -114,8 +114,9 @@ def plot_loss(
     ``out`` is checked first (:func:`~logitlab.workflows.outputs.check_output_file`): not a folder, not
     inside a run directory, and an existing file is replaced only with ``overwrite=True``.
     """
+    from ..files import output_errors
     from ..report.plots import plot_loss_curves
-    from .outputs import check_output_file, output_errors
+    from .outputs import check_output_file
 
     path = check_output_file(out, overwrite=overwrite, what="plot")
     extra: dict[str, Any] = {} if logit_range is None else {"logit_range": logit_range}

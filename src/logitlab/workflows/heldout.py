@@ -33,6 +33,7 @@ import numpy as np
 
 from ..errors import DataError, ModelFileError
 from ..fingerprints import array_fingerprint, fingerprint
+from ..options import TEST_SIZE
 
 if TYPE_CHECKING:
     from ..data import DatasetBundle, Inputs
@@ -122,7 +123,7 @@ def row_keys(x: Any, y: Any) -> np.ndarray | None:
 def split_record(spec: str, bundle: DatasetBundle, load: Mapping[str, Any]) -> dict[str, Any]:
     """What ``config.json`` keeps to find the run's test rows in any file later (see the module docstring)."""
     check_run_numbers({"load": load}, "the load options")
-    test_size = float(load.get("test_size", 0.15) if load.get("test_size") is not None else 0.15)
+    test_size = float(load.get("test_size", TEST_SIZE) if load.get("test_size") is not None else TEST_SIZE)
     record: dict[str, Any] = {
         "fingerprint": fingerprint(spec),
         "test_size": test_size,

@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError, DataError
-from ..files import write_text_atomic
-from .outputs import check_output_file, output_errors
+from ..files import output_errors, write_text_atomic
+from .outputs import check_output_file
 
 if TYPE_CHECKING:
     from ..estimator import Classifier
@@ -40,7 +40,7 @@ def _saved_run(run: str | os.PathLike[str]) -> tuple[Classifier, dict[str, Any]]
 
 def _finished_manifest(run: str | os.PathLike[str]) -> dict[str, Any] | None:
     """The run's manifest (``None`` for a model saved without one); a run not ``complete`` raises."""
-    from .outputs import read_manifest
+    from .run_dir import read_manifest
 
     manifest = read_manifest(run)
     if manifest is not None and manifest.get("state") != "complete":
@@ -284,15 +284,9 @@ def export(
         ConfigError: an unknown format (code ``bad-export-format``), or what
             :func:`logitlab.export.export_onnx` raises.
     """
-    from ..options import EXPORT_FORMATS, choices_text
+    from ..options import OPTIONS
 
-    if format not in EXPORT_FORMATS:
-        raise ConfigError(
-            f"Expected argument `format` to be {choices_text(EXPORT_FORMATS)}; got {format!r}.",
-            fix=f"use format={EXPORT_FORMATS[0]!r}.",
-            code="bad-export-format",
-            param="format",
-        )
+    OPTIONS["format"].check(format)
     folder = Path(out)
     if folder.exists() and not folder.is_dir():
         raise ConfigError(

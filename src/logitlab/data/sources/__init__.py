@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ...errors import ConfigError, DataError
-from ...options import LABEL_MODES, MISSING_TARGET, NUMERIC_SCALINGS, choices_text
+from ...options import LABEL_MODES, OPTIONS, choices_text
 from ...tasks import Task
 from ..bundle import DatasetBundle, DataState, Inputs
 from ..image_files import Normalize
@@ -100,7 +100,7 @@ def load_dataset(
         numeric_scaling (str): how numeric table columns are scaled after imputation, one of
             :data:`~logitlab.options.NUMERIC_SCALINGS`: ``"robust"`` (median and IQR, then a smooth clip to
             (-3, 3)), ``"standard"`` (mean and std) or ``"quantile"`` (to a standard normal); see
-            :class:`~logitlab.data.tabular_preprocessor.NumericColumn`. Default: ``"robust"``.
+            :class:`~logitlab.data.numeric_columns.NumericColumn`. Default: ``"robust"``.
         text_columns (str or list[str]): table columns read as free text (TF-IDF of word and character
             n-grams, :mod:`logitlab.data.text`): ``"auto"`` (detected by
             :data:`~logitlab.options.TEXT_DETECTION`, each noted), a list of columns, or ``[]`` (none).
@@ -137,8 +137,8 @@ def load_dataset(
         channels=channels, normalize=normalize, max_memory_mb=max_memory_mb, streaming=streaming,
         split_key=split_key,
     )  # fmt: skip
-    _check_choice("missing_target", missing_target, MISSING_TARGET)
-    _check_choice("numeric_scaling", numeric_scaling, NUMERIC_SCALINGS)
+    OPTIONS["missing_target"].check(missing_target)
+    OPTIONS["numeric_scaling"].check(numeric_scaling)
     resolved = Spec.of(spec, image_column=image_column, sep=sep, encoding=encoding, streaming=streaming)
     bundle = pick_source(resolved).load(resolved, options)
     bundle.notes[:0] = resolved.notes

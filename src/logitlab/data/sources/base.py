@@ -21,7 +21,7 @@ from typing import Any, ClassVar
 
 import pandas as pd
 
-from ...options import LOAD_DEFAULTS
+from ...options import LOAD_DEFAULTS, MAX_CATEGORIES
 from ...tasks import Task
 from ..bundle import DatasetBundle, DataState, Inputs, Kind
 from ..image_files import DEFAULT_LABEL_PATTERN, Normalize
@@ -54,7 +54,7 @@ class LoadOptions:
     missing_target: str = LOAD_DEFAULTS["missing_target"]  # rows without a label: "drop" (noted) or "error"
     sep: str | None = None  # CSV separator (default: sniffed)
     encoding: str | None = None  # CSV text encoding (default: sniffed)
-    max_categories: int = 50  # one-hot categories kept per column
+    max_categories: int = MAX_CATEGORIES  # one-hot categories kept per column
     numeric_scaling: str = LOAD_DEFAULTS["numeric_scaling"]  # robust / standard / quantile (NUMERIC_SCALINGS)
     text_columns: Any = LOAD_DEFAULTS[
         "text_columns"

@@ -22,6 +22,7 @@ import pandas as pd
 import torch
 
 from ...errors import DataError
+from ...options import TEST_SIZE, VAL_SIZE
 from ..array_preprocessor import ArrayPreprocessor
 from ..bundle import DatasetBundle, DataState, Inputs, make_bundle
 from ..label_encoder import encode_labels
@@ -165,8 +166,8 @@ def _digits(attributes: bool, **kwargs: Any) -> DatasetBundle:
     train, val, test, notes = split_indices(
         targets.numpy(),
         enc.task,
-        val_size=kwargs.get("val_size", 0.15),
-        test_size=kwargs.get("test_size", 0.15),
+        val_size=kwargs.get("val_size", VAL_SIZE),
+        test_size=kwargs.get("test_size", TEST_SIZE),
         seed=kwargs.get("seed", 0),
     )
     pre = ArrayPreprocessor.fit(images[train], multiplier=1 / 16)

@@ -22,11 +22,13 @@ from torch import Tensor
 
 from ...errors import DataError
 from ...label_counts import LabelCounts
-from ...options import LOAD_DEFAULTS
+from ...options import LABEL_SEP, LOAD_DEFAULTS, MAX_CATEGORIES, TEST_SIZE, VAL_SIZE
 from ...tasks import Task
 from ..bundle import DatasetBundle, Split
+from ..categorical_columns import CategoricalColumn
+from ..numeric_columns import NumericColumn, marker_note
 from ..tabular import target_columns
-from ..tabular_preprocessor import CategoricalColumn, NumericColumn, TabularPreprocessor, marker_note
+from ..tabular_preprocessor import TabularPreprocessor
 from .encode import TableEncoder
 from .hashing import SPLIT_NAMES, HashSplit
 from .manifest import Manifest
@@ -118,14 +120,14 @@ def load_streaming(
     *,
     target: str | Sequence[str] | None = None,
     task: Task | str | None = None,
-    label_sep: str = "|",
+    label_sep: str = LABEL_SEP,
     label_map: Any = None,
-    val_size: float = 0.15,
-    test_size: float = 0.15,
+    val_size: float = VAL_SIZE,
+    test_size: float = TEST_SIZE,
     seed: int = 0,
     positive: Any = None,
     drop: Sequence[str] = (),
-    max_categories: int = 50,
+    max_categories: int = MAX_CATEGORIES,
     numeric_scaling: str = LOAD_DEFAULTS["numeric_scaling"],
     split_key: str | None = None,
     allow_outside_root: bool = False,

@@ -22,7 +22,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ...errors import DataError
-from ..tabular_preprocessor import CategoricalColumn, NumericColumn, categorical_column, numeric_column
+from ..categorical_columns import CategoricalColumn, categorical_column
+from ..numeric_columns import NumericColumn, numeric_column
 
 __all__ = ["CategoryStats", "NumericStats", "column_kind"]
 

@@ -9,7 +9,8 @@ the fast path does not recognise go to ``LabelEncoder.transform``, which names t
 Examples:
     >>> import pyarrow as pa
     >>> from logitlab.data import TabularPreprocessor
-    >>> from logitlab.data.tabular_preprocessor import CategoricalColumn, NumericColumn
+    >>> from logitlab.data.categorical_columns import CategoricalColumn
+    >>> from logitlab.data.numeric_columns import NumericColumn
     >>> pre = TabularPreprocessor([NumericColumn("age", 30.0, 25.0, 5.0)], [CategoricalColumn("city", ["a", "b"], "a")])
     >>> batch = pa.record_batch({"age": [20.0, None], "city": ["b", "zz"]})
     >>> TableEncoder(pre).features(batch).tolist()
@@ -29,8 +30,9 @@ import pyarrow.compute as pc
 from ...errors import DataError, TargetError
 from ...tasks import Task
 from ..label_encoder import LabelEncoder
+from ..numeric_columns import refuse_infinite
 from ..row_names import INDEX, RowNamer
-from ..tabular_preprocessor import TabularPreprocessor, refuse_infinite
+from ..tabular_preprocessor import TabularPreprocessor
 
 __all__ = ["TableEncoder", "arrow_labels", "numeric_values"]
 

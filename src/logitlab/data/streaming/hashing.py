@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from ...errors import ConfigError, DataError
+from ...options import TEST_SIZE, VAL_SIZE
 
 __all__ = ["SPLIT_NAMES", "TEST", "TRAIN", "VAL", "HashSplit", "key_hash", "splitmix64"]
 
@@ -90,8 +91,8 @@ class HashSplit:
             key share a split). Default: the row index.
     """
 
-    val_size: float = 0.15
-    test_size: float = 0.15
+    val_size: float = VAL_SIZE
+    test_size: float = TEST_SIZE
     seed: int = 0
     key: str | None = None
 
@@ -101,13 +102,13 @@ class HashSplit:
             if not 0 <= value < 1:
                 raise ConfigError(
                     f"Expected argument `{name}` to be a share in [0, 1); got {value}.",
-                    fix=f"use {name}=0.15, or 0 for no such split.",
+                    fix=f"use {name}={VAL_SIZE if name == 'val_size' else TEST_SIZE}, or 0 for no such split.",
                     code="bad-split-size",
                 )
         if self.val_size + self.test_size >= 1:
             raise ConfigError(
                 f"val_size + test_size must leave rows for training; got {self.val_size} + {self.test_size} >= 1.",
-                fix="use val_size=0.15, test_size=0.15.",
+                fix=f"use val_size={VAL_SIZE}, test_size={TEST_SIZE}.",
                 code="bad-split-size",
             )
 

@@ -40,7 +40,7 @@ from ...errors import DataError
 from ...label_counts import LabelCounts
 from ...tasks import Task
 from ..label_encoder import LabelEncoder
-from ..tabular_preprocessor import refuse_infinite
+from ..numeric_columns import refuse_infinite
 from .columns import CategoryStats, NumericStats, column_kind
 from .encode import arrow_labels, numeric_values
 from .hashing import SPLIT_NAMES, TRAIN, HashSplit, key_hash, splitmix64

@@ -8,7 +8,7 @@ from sklearn.metrics import log_loss
 
 from logitlab.estimator._calibration_check import judged_out_of_sample
 from logitlab.evaluate import calibrate
-from logitlab.workflows.training import _calibration_text
+from logitlab.workflows.decisions import _calibration_text
 
 
 def _platt(z, y):

@@ -12,8 +12,9 @@ import pytest
 from logitlab import Classifier, make_loss
 from logitlab.estimator import Decisions
 from logitlab.estimator.decisions import CvChoice, LossChoice
+from tests.helpers import fast
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).parents[1] / "fixtures"
 
 
 @pytest.fixture(scope="module")
@@ -21,7 +22,7 @@ def fitted() -> tuple[Classifier, np.ndarray]:
     rng = np.random.default_rng(3)
     X = rng.normal(size=(160, 3)).astype("float32")
     y = np.where(X[:, 0] + 0.5 * rng.normal(size=160) > 0.3, "yes", "no")
-    clf = Classifier(model="mlp", epochs=2, cv=1, loss="focal", loss_options={"gamma": 2.0}, device="cpu")
+    clf = Classifier(**fast(model="mlp", epochs=2, cv=1, loss="focal", loss_options={"gamma": 2.0}))
     return clf.fit(X, y), X
 
 

@@ -27,11 +27,12 @@ from __future__ import annotations
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from logitlab import Classifier
+from tests.helpers import fast
 
 # one validation split: the checks fit toy sets of 12-30 rows, which cv="auto" would cut into folds of 2-6
 # rows, and compare two fits (an array and a DataFrame, whose numeric columns are scaled differently) whose
-# fold models then disagree on rows near 0.5; tests/test_estimator_crossfit.py covers cross-fitting
-FAST = {"epochs": 8, "device": "cpu", "cv": 1}
+# fold models then disagree on rows near 0.5; tests/estimator/test_estimator_crossfit.py covers cross-fitting
+FAST = fast(epochs=8, cv=1)
 
 DECISION_RULE = (
     "Threshold at probability 0.5 does not hold: predict applies the calibration map and thresholds "

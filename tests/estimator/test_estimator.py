@@ -17,24 +17,18 @@ from sklearn.preprocessing import StandardScaler
 from logitlab import Classifier
 from logitlab.errors import ConfigError, DataError, ModelFileError, TrainingError
 from logitlab.model_io import read_model_dir, validate_model_json, write_model_dir
+from tests.helpers import fast, scored
 
-FAST = {"epochs": 4, "batch_size": 64, "device": "cpu"}
+FAST = fast(epochs=4)  # batch_size 64, the default
 
 
 def _sigmoid(z):
     return 1.0 / (1.0 + np.exp(-np.asarray(z, dtype=np.float64)))
 
 
-def _blobs(n=240, seed=0):
-    rng = np.random.default_rng(seed)
-    X = rng.normal(size=(n, 4)).astype(np.float32)
-    score = 2.0 * X[:, 0] - X[:, 1]
-    return X, score
-
-
 @pytest.fixture(scope="module")
 def binary_fit():
-    X, score = _blobs()
+    X, score = scored()
     y = np.where(score + 0.3 * np.random.default_rng(1).normal(size=len(score)) > 0.5, "fraud", "ok")
     clf = Classifier(**FAST, model="mlp").fit(X, y)  # the network's history and health monitor are read
     return clf, X, y
@@ -64,13 +58,13 @@ def test_init_only_stores_params_and_clone_roundtrips():
     ],
 )
 def test_bad_params_fail_at_fit_with_the_argument_named(param, value, phrase):
-    X, score = _blobs(40)
+    X, score = scored(40)
     with pytest.raises(ConfigError, match=phrase):
         Classifier(**{**FAST, param: value}).fit(X, score > 0)
 
 
 def test_bad_features_are_data_errors():
-    X, score = _blobs(40)
+    X, score = scored(40)
     with pytest.raises(DataError, match="Expected 2D array"):
         Classifier(**FAST).fit(X[:, 0], score > 0)
     X[3, 1] = np.inf
@@ -173,7 +167,7 @@ def test_history_logs_val_metrics_and_the_health_monitor_watches_every_fit(binar
 
 
 def test_multiclass_and_multilabel_histories_have_their_val_metrics():
-    X, score = _blobs(200)
+    X, score = scored(200)
     y_mc = np.digitize(score, [-1.0, 1.0])
     mc = Classifier(**{**FAST, "epochs": 2, "model": "mlp"}).fit(X, y_mc)
     assert {"val_accuracy", "val_f1_macro"} <= set(mc.history_[-1])
@@ -184,7 +178,7 @@ def test_multiclass_and_multilabel_histories_have_their_val_metrics():
 
 
 def test_a_diverging_fit_stops_with_a_training_error_naming_the_cause():
-    X, score = _blobs(120)
+    X, score = scored(120)
     clf = Classifier(**{**FAST, "lr": 1e30})
     with pytest.raises(TrainingError, match="Non-finite loss at step") as info:
         clf.fit(X, score > 0)
@@ -196,7 +190,7 @@ def test_a_diverging_fit_stops_with_a_training_error_naming_the_cause():
 
 # ----------------------------------------------------------------------------- multilabel, multiclass
 def test_multilabel_dataframe_labels_are_the_columns(tmp_path):
-    X, _ = _blobs(300)
+    X, _ = scored(300)
     Y = pd.DataFrame(
         {"a": (X[:, 0] > 0).astype(int), "b": (X[:, 1] > 0.3).astype(int), "c": (X[:, 2] < 0).astype(int)}
     )

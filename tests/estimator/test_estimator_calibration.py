@@ -19,8 +19,9 @@ from logitlab import Classifier
 from logitlab.errors import ConfigError, ModelFileError
 from logitlab.evaluate import Calibration, tune_thresholds
 from logitlab.model_io import read_model_dir
+from tests.helpers import fast
 
-FAST = {"epochs": 6, "batch_size": 256, "device": "cpu"}
+FAST = fast(epochs=6, batch_size=256)
 
 
 def _logistic(n, seed):

@@ -28,9 +28,10 @@ from logitlab.cli import main
 from logitlab.data import load_dataset
 from logitlab.errors import ConfigError, MissingExtraError, ModelFileError
 from logitlab.export import OPSET, export_onnx, onnx_inputs, read_sidecar
+from tests.helpers import fast
 
 TRAIN, TEST = 300, 1000
-FAST = {"epochs": 2, "batch_size": 64, "device": "cpu", "random_state": 0}
+FAST = fast(epochs=2)
 
 pytestmark = pytest.mark.filterwarnings("ignore:column .* (imputed|encoded):logitlab.errors.LogitlabWarning")
 

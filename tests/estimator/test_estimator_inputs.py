@@ -14,8 +14,9 @@ from sklearn.exceptions import DataConversionWarning
 
 from logitlab import Classifier
 from logitlab.errors import ConfigError, DataError, DataTypeError
+from tests.helpers import fast
 
-FAST = {"epochs": 2, "device": "cpu"}
+FAST = fast(epochs=2)
 
 
 def _data(n=60, f=3, seed=0):

@@ -15,15 +15,9 @@ from logitlab.errors import ConfigError
 from logitlab.options import CLASSIFIER_DEFAULTS
 from logitlab.train import RestoreBestWeights, Trainer
 from logitlab.weights import imbalance_weights
+from tests.helpers import blobs, fast
 
-FAST = {"epochs": 3, "batch_size": 32, "device": "cpu"}
-
-
-def _blobs(n=200, classes=2, seed=0):
-    rng = np.random.default_rng(seed)
-    X = rng.normal(size=(n, 4)).astype(np.float32)
-    score = 2.0 * X[:, 0] - X[:, 1]
-    return X, np.digitize(score, np.quantile(score, np.linspace(0, 1, classes + 1)[1:-1]))
+FAST = fast(batch_size=32)
 
 
 @pytest.fixture
@@ -40,7 +34,7 @@ def test_defaults_come_from_the_options_module():
 
 @pytest.mark.parametrize("task", ["multiclass", "auto"])
 def test_a_constrained_objective_with_a_multiclass_task_fails_before_training(task, no_training):
-    X, y = _blobs(classes=3)
+    X, y = blobs(classes=3)
     clf = Classifier(task=task, threshold_objective="precision_at_recall=0.9", **FAST)
     with pytest.raises(ConfigError, match="needs per-label thresholds") as info:
         clf.fit(X, y)
@@ -57,7 +51,7 @@ def test_a_constrained_objective_with_a_multiclass_task_fails_before_training(ta
     ],
 )
 def test_loss_and_model_mistakes_fail_before_training(params, phrase, no_training):
-    X, y = _blobs()
+    X, y = blobs()
     with pytest.raises(ll.LogitlabError, match=phrase):
         Classifier(**{**FAST, **params}).fit(X, y)
 
@@ -71,7 +65,7 @@ def test_cuda_without_a_gpu_is_a_config_error_before_reading_data():
 
 
 def test_verbose_prints_one_plain_line_per_epoch_off_a_terminal(capsys):
-    X, y = _blobs()
+    X, y = blobs()
     Classifier(**FAST, cv=1, verbose=True).fit(X, y)
     lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("epoch ")]
     assert [line.split()[1] for line in lines] == ["1/3", "2/3", "3/3"]
@@ -99,7 +93,7 @@ def test_restore_best_weights_loads_the_best_epoch_back():
 
 
 def test_fit_keeps_the_epoch_of_lowest_unweighted_validation_loss():
-    X, y = _blobs(300)
+    X, y = blobs(300)
     y[:200] = 0  # imbalanced: the weighted val_loss and the unweighted val_log_loss differ
     bundle = from_arrays(X, y, task="binary", val_size=0.3, test_size=0.0, seed=0)
     # a high learning rate makes the validation loss go up and down
@@ -118,7 +112,7 @@ def test_fit_keeps_the_epoch_of_lowest_unweighted_validation_loss():
 
 
 def test_without_validation_the_last_epoch_is_kept():
-    X, y = _blobs()
+    X, y = blobs()
     clf = Classifier(**FAST, val_size=0.0).fit(X, y)
     assert clf.decisions_["best_epoch"] is None and clf.thresholds_ is None
 
@@ -160,7 +154,7 @@ def test_imbalance_weights_decide_the_keyword_once_and_count_soft_labels():
 
 
 def test_multiclass_soft_labels_keep_their_class_weights():
-    X, y = _blobs(240, classes=3)
+    X, y = blobs(240, classes=3)
     bundle = from_arrays(X, y, task="multiclass", val_size=0.2, test_size=0.0, seed=0)
     onehot = torch.nn.functional.one_hot(bundle.train.y, 3).float()
     bundle.train.y = onehot * 0.9 + 0.1 / 3  # label-smoothed soft targets
@@ -173,7 +167,7 @@ def test_multiclass_soft_labels_keep_their_class_weights():
 
 # ----------------------------------------------------------------------------- random_state (scikit-learn's name)
 def test_random_state_is_the_seed_and_seed_is_a_deprecated_alias():
-    X, y = _blobs(120)
+    X, y = blobs(120)
     a = Classifier(**FAST, random_state=5).fit(X, y)
     with pytest.warns(FutureWarning, match="random_state"):
         b = Classifier(**FAST, seed=5).fit(X, y)
@@ -188,7 +182,7 @@ def test_random_state_is_the_seed_and_seed_is_a_deprecated_alias():
 
 
 def test_random_state_none_draws_a_seed_and_a_random_state_object_gives_its_next_integer(no_training):
-    X, y = _blobs(60)
+    X, y = blobs(60)
     drawn = [Classifier(**FAST, random_state=None) for _ in range(3)]
     for clf in drawn:
         clf.training_setup(X, y)
@@ -204,6 +198,6 @@ def test_random_state_none_draws_a_seed_and_a_random_state_object_gives_its_next
 def test_a_model_saved_with_seed_loads_with_random_state():
     from pathlib import Path
 
-    saved = Path(__file__).parent / "fixtures" / "saved_2770bf6" / "binary"
+    saved = Path(__file__).parents[1] / "fixtures" / "saved_2770bf6" / "binary"
     clf = Classifier.load(saved)
     assert clf.get_params()["random_state"] == 0 and clf.get_params()["seed"] is None and clf.seed_ == 0

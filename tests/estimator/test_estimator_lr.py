@@ -18,15 +18,9 @@ from logitlab import Classifier
 from logitlab.cli import build_parser, main
 from logitlab.errors import ConfigError
 from logitlab.train import eager_optim
+from tests.helpers import fast, linear_table
 
-FAST = {"model": "mlp", "epochs": 3, "cv": 1, "device": "cpu", "random_state": 0}
-
-
-def _table(n: int = 120, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    rng = np.random.default_rng(seed)
-    X = rng.normal(size=(n, 5)).astype("float32")
-    y = (X[:, 0] - X[:, 1] + 0.5 * rng.normal(size=n) > 0.5).astype(int)
-    return X, y
+FAST = fast(model="mlp", cv=1)
 
 
 def _record_lrs(monkeypatch: pytest.MonkeyPatch) -> list[float]:
@@ -43,7 +37,7 @@ def _record_lrs(monkeypatch: pytest.MonkeyPatch) -> list[float]:
 
 
 def test_auto_is_1e_3_for_a_table_and_fits_as_an_explicit_1e_3(monkeypatch):
-    X, y = _table()
+    X, y = linear_table()
     assert Classifier().get_params()["lr"] == "auto"
     lrs = _record_lrs(monkeypatch)
     auto = Classifier(**FAST).fit(X, y)
@@ -65,7 +59,7 @@ def test_auto_is_1e_3_for_a_table_and_fits_as_an_explicit_1e_3(monkeypatch):
 
 
 def test_an_explicit_number_is_the_optimisers_rate(monkeypatch):
-    X, y = _table()
+    X, y = linear_table()
     lrs = _record_lrs(monkeypatch)
     clf = Classifier(**FAST, lr=0.02).fit(X, y)
     assert lrs[0] == pytest.approx(0.02) and max(lrs) == pytest.approx(0.02)
@@ -74,14 +68,14 @@ def test_an_explicit_number_is_the_optimisers_rate(monkeypatch):
 
 @pytest.mark.parametrize("bad", [-1, 0, "fast", "Auto", math.nan, math.inf, True, None, [1e-3]])
 def test_bad_lr_is_refused_naming_lr(bad):
-    X, y = _table(40)
+    X, y = linear_table(40)
     with pytest.raises(ConfigError) as e:
         Classifier(**FAST, lr=bad).fit(X, y)
     assert e.value.param == "lr" and "lr='auto'" in (e.value.fix or "")
 
 
 def test_auto_survives_clone_set_params_and_a_save(tmp_path):
-    X, y = _table()
+    X, y = linear_table()
     clf = Classifier(**FAST)
     assert clone(clf).get_params()["lr"] == "auto"
     assert clf.set_params(lr=0.01).lr == 0.01 and clf.set_params(lr="auto").lr == "auto"
@@ -92,7 +86,7 @@ def test_auto_survives_clone_set_params_and_a_save(tmp_path):
 
 
 def test_linear_records_no_learning_rate():
-    X, y = _table()
+    X, y = linear_table()
     clf = Classifier(**{**FAST, "model": "linear"}).fit(X, y)
     assert "lr" not in clf.decisions_  # L-BFGS: no learning rate
 

@@ -64,15 +64,17 @@ def test_sparse_x_is_taken_unscaled_by_the_sparse_model_and_matches_the_dense_pa
     assert clf.model_spec_["name"] == "sparse" and clf.model_spec_["hidden"] == []
     assert not any(pre.mean) and set(pre.scale) == {1.0}
     assert any("not scaled" in n for n in clf.decisions_["notes"])
-    # the same linear model trained on the dense matrix: the same batches, products up to float rounding.
-    # Sparse rows train the table lazily (LazyAdamW: rows outside a batch keep weights and moments), dense
-    # rows with AdamW; they agree when every step touches the same columns (one batch of all rows) and
-    # nothing decays a column no row holds (weight_decay=0)
-    same = {**EXACT, "model": "auto", "batch_size": len(y), "weight_decay": 0.0, "val_size": 0.0}
+    # the same linear model fitted on the dense matrix: both full-batch (L-BFGS) at the same L2, one on the
+    # CSR matrix (embedding_bag, transposed product), one on the dense rows: the same optimum up to float
+    # rounding (the solver's path moves a little with it)
+    same = {**EXACT, "model": "auto", "val_size": 0.0}
     lazy = Classifier(**same).fit(X, y)
     dense = Classifier(**{**same, "model": "sparse"}, standardize=False).fit(X.toarray(), y)
+    assert (
+        "L-BFGS" in lazy.decisions_["epochs"]["solver"] and "L-BFGS" in dense.decisions_["epochs"]["solver"]
+    )
     np.testing.assert_allclose(
-        lazy.decision_function(X), dense.decision_function(X.toarray()), rtol=1e-4, atol=1e-5
+        lazy.decision_function(X), dense.decision_function(X.toarray()), rtol=1e-3, atol=1e-3
     )
     # dense input to the sparse-trained model: the same transform
     np.testing.assert_allclose(clf.predict_proba(X.toarray()), clf.predict_proba(X), rtol=1e-5, atol=1e-6)

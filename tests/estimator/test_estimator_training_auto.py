@@ -21,16 +21,19 @@ from logitlab.cli import build_parser, main
 from logitlab.errors import ConfigError
 from logitlab.options import AUTO_TRAINING, SPARSE_TRAINING
 from logitlab.train import eager_optim
+from tests.helpers import fast, linear_table
 
-FAST = {"model": "mlp", "epochs": 3, "cv": 1, "device": "cpu", "random_state": 0}
-TEXT = {"epochs": 2, "cv": 1, "device": "cpu", "random_state": 0, "val_size": 0.0}
-
-
-def _table(n: int = 120, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    rng = np.random.default_rng(seed)
-    X = rng.normal(size=(n, 5)).astype("float32")
-    y = (X[:, 0] - X[:, 1] + 0.5 * rng.normal(size=n) > 1.0).astype(int)  # about 1 in 4 positive
-    return X, y
+FAST = fast(model="mlp", cv=1)
+# a hidden layer: the sparse model trained by minibatches (the linear one is fitted full-batch,
+# tests/models/test_sparse_full_batch.py)
+TEXT = {
+    "epochs": 2,
+    "cv": 1,
+    "device": "cpu",
+    "random_state": 0,
+    "val_size": 0.0,
+    "model_options": {"hidden": [8]},
+}
 
 
 def _sparse(n: int = 200, f: int = 30, seed: int = 0) -> tuple[sparse.csr_matrix, np.ndarray]:
@@ -54,7 +57,7 @@ def _first_decay(monkeypatch: pytest.MonkeyPatch, cls: type) -> list[float]:
 
 @pytest.mark.parametrize("model", ["mlp", "linear"])
 def test_auto_on_a_table_fits_as_balanced_and_1e_4_given(model):
-    X, y = _table()
+    X, y = linear_table(cut=1.0)
     assert Classifier().get_params()["imbalance"] == "auto" and Classifier().weight_decay == "auto"
     auto = Classifier(**{**FAST, "model": model}).fit(X, y)
     given = Classifier(**{**FAST, "model": model}, imbalance="balanced", weight_decay=1e-4).fit(X, y)
@@ -72,7 +75,7 @@ def test_auto_on_a_table_fits_as_balanced_and_1e_4_given(model):
 
 
 def test_the_table_optimiser_decays_by_1e_4_under_auto(monkeypatch):
-    X, y = _table()
+    X, y = linear_table(cut=1.0)
     seen = _first_decay(monkeypatch, eager_optim.AdamW)
     Classifier(**FAST).fit(X, y)
     assert seen[0] == AUTO_TRAINING["weight_decay"] == 1e-4
@@ -91,7 +94,7 @@ def test_sparse_auto_resolves_to_sparse_training(monkeypatch):
 
 
 def _lines(clf: Classifier) -> list[str]:
-    from logitlab.workflows.training import decision_lines
+    from logitlab.workflows.decisions import decision_lines
 
     return decision_lines(clf)
 
@@ -117,14 +120,14 @@ def test_explicit_balanced_and_decay_on_the_sparse_model_are_used(monkeypatch):
     + [("weight_decay", b) for b in (-1e-4, "fast", "Auto", math.nan, math.inf, True, None)],
 )
 def test_bad_values_are_refused_naming_the_parameter(param, bad):
-    X, y = _table(40)
+    X, y = linear_table(40, cut=1.0)
     with pytest.raises(ConfigError) as e:
         Classifier(**FAST, **{param: bad}).fit(X, y)
     assert e.value.param == param
 
 
 def test_auto_survives_clone_and_a_save(tmp_path):
-    X, y = _table()
+    X, y = linear_table(cut=1.0)
     clf = Classifier(**FAST)
     assert (
         clone(clf).get_params()["imbalance"] == "auto" and clone(clf).get_params()["weight_decay"] == "auto"
