@@ -113,6 +113,7 @@ def test_bad_csv_row_fails_with_the_line_number_and_exit_2(tmp_path):
     assert "Fix:" in out.stderr
 
 
+@pytest.mark.slow
 def test_unknown_option_values_are_one_paragraph_errors(tmp_path):
     out = _subprocess_cli("plot-loss", "--loss", "no-such-loss", "--out", tmp_path / "x.png")
     assert out.returncode == 2 and "Traceback" not in out.stderr and "no-such-loss" in out.stderr
