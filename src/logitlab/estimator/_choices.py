@@ -87,7 +87,7 @@ def resolve_training(imbalance: Any, weight_decay: Any, model_name: str) -> Trai
         >>> resolve_training("auto", "auto", "sparse").imbalance, resolve_training("auto", "auto", "mlp").imbalance
         ('none', 'balanced')
         >>> resolve_training("balanced", 0.5, "sparse")
-        TrainingChoice(imbalance='balanced', weight_decay=0.5, asked={'imbalance': 'balanced', 'weight_decay': 0.5}, reason="imbalance='balanced', weight_decay=0.5 as given")
+        TrainingChoice(imbalance='balanced', weight_decay=0.5, asked={'imbalance': 'balanced', 'weight_decay': 0.5}, reason="imbalance='balanced', weight_decay=0.5 as given", C=None)
     """
     sparse = str(model_name).lower() == "sparse"
     auto = SPARSE_TRAINING if sparse else AUTO_TRAINING
