@@ -109,11 +109,15 @@ def test_the_report_reads_as_sentences_without_python_reprs(run):
             assert line.split(": ", 1)[1] in text
     # the calibration is judged on the test rows it was not fitted on, better or worse said in words
     held = re.search(
-        r"on the 86 test rows it was not fitted on, log-loss ([\d.]+) -> ([\d.]+) \((\w+)\)", printed
+        r"\. On the 86 test rows, held out: log-loss ([\d.]+) -> ([\d.]+) with it \((\w+)\)\.", printed
     )
     assert held is not None
     before, after, verdict = float(held[1]), float(held[2]), held[3]
     assert verdict == ("better" if after < before else "worse" if after > before else "unchanged")
+    # one validation split: the importance is measured on the validation rows, and the line says how many
+    val_rows = int(re.search(r"train/val/test = \d+/(\d+)/86", printed)[1])
+    assert f"drop when a column is shuffled, on the {val_rows} validation rows)" in printed
+    assert "(top 5 of 30 input columns)" in printed
 
 
 def test_the_binary_classification_report_has_both_rows_as_scikit_learn(run):
@@ -188,3 +192,7 @@ def test_a_cross_fitted_run_states_each_folds_best_epoch_alike_in_cli_model_json
     assert line.replace(": ", " ", 1) in text and "show fold 1" in text
     ran = len(list(csv.DictReader((out / "metrics.csv").open())))
     assert re.search(rf"epochs: {ran}\b[^;]*, fold 1 of 3", text)  # the run's epochs line says whose they are
+    # cross-fitted: every validation row trained all fold models but one, so the importance is on the test rows
+    test_rows = int(re.search(r"train/val/test = \d+/\d+/(\d+)", printed)[1])
+    assert f"drop when a column is shuffled, on the {test_rows} test rows)" in printed
+    assert f"on {test_rows} test rows (rows the model did not train on)" in text

@@ -49,3 +49,33 @@ def test_the_decision_line_says_what_was_measured_and_what_was_used():
     assert _calibration_text(prior, None, check).startswith("prior correction of the weights")
     kept = _calibration_text(prior, None, {**check, "with": 0.41, "kept": True})
     assert kept.startswith("platt; kept: on rows it was not fitted on")
+
+
+def test_the_decision_line_gives_the_verdict_and_the_test_rows_in_two_sentences():
+    from types import SimpleNamespace
+
+    from logitlab.workflows.decisions import _shape_text
+    from logitlab.workflows.training import importance_lines
+
+    cal = {"method": "platt", "notes": [], "log_loss_before": [0.0893], "log_loss_after": [0.0714]}
+    check = {"rows": 483, "folds": 5, "without": 0.0914, "with": 0.0759, "kept": True}
+    held = {"where": "86 test rows", "before": 0.1280, "after": 0.1267}
+    line = _calibration_text(cal, held, check)
+    first, second = line.split(". ")
+    assert first.startswith(
+        "platt; kept: on rows it was not fitted on (5-fold over the 483 calibration rows)"
+    )
+    assert "test" not in first and "0.0893 -> 0.0714 on the rows it was fitted on" in first
+    assert second == "On the 86 test rows, held out: log-loss 0.1280 -> 0.1267 with it (better)."
+    # the counts say what they count: features after encoding against input columns
+    table = SimpleNamespace(
+        data_state_=SimpleNamespace(preprocessor=SimpleNamespace(columns=list("abcdefg")))
+    )
+    assert _shape_text([9], {"name": "mlp"}, table) == "9 features encoded from 7 input columns"
+    assert _shape_text([7], {"name": "mlp"}, table) == "7 features"
+    assert _shape_text([1, 8, 8], {"name": "cnn"}, table) == "1x8x8"
+    columns = [{"column": c, "mean": 0.01 * i, "std": 0.0} for i, c in enumerate("abcdefg")]
+    (imp,) = importance_lines({"columns": columns, "score": "roc_auc", "rows": 86, "on": "test"})
+    assert imp.endswith(
+        "(top 5 of 7 input columns) (roc_auc drop when a column is shuffled, on the 86 test rows)"
+    )

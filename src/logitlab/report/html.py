@@ -207,7 +207,8 @@ def _importance_html(importance: Mapping[str, Any] | None) -> str:
         return f'<p class="muted">Not computed: {html.escape(str(importance["skipped"]))}.</p>'
     intro = (
         f"<p>How much {html.escape(str(importance['score']))} drops (from {fmt(importance['baseline'])}) "
-        f"when one column is shuffled, on {importance['rows']} validation rows, {importance['repeats']} "
+        f"when one column is shuffled, on {importance['rows']} {importance.get('on', 'validation')} rows "
+        f"(rows the model did not train on), {importance['repeats']} "
         "shuffle(s) each (scikit-learn's <code>permutation_importance</code> on the fitted Classifier). "
         "A column far ahead of the others, such as an id, deserves a look.</p>"
     )

@@ -44,7 +44,7 @@ def decision_lines(clf: Classifier, *, held_out: Mapping[str, Any] | None = None
     lines.append(f"thresholds: {_thresholds_text(clf)}")
     if getattr(clf, "model_spec_", None):
         lines.append(
-            f"model: {clf.model_spec_['name']} (model={clf.model!r}, input {_shape_text(clf.input_shape_, clf.model_spec_)})"
+            f"model: {clf.model_spec_['name']} (model={clf.model!r}, input {_shape_text(clf.input_shape_, clf.model_spec_, clf)})"
         )
     if isinstance(d.get("lr"), Mapping):  # not for model='linear' (L-BFGS), nor in older model files
         lines.append(f"learning rate: {d['lr']['reason']}")
@@ -78,11 +78,17 @@ def _named_note(note: str, names: list[str]) -> str:
     return f"{m.group(1)} {names[int(m.group(2))]!r}: {note[m.end() :]}"
 
 
-def _shape_text(shape: Any, spec: Mapping[str, Any]) -> str:
+def _shape_text(shape: Any, spec: Mapping[str, Any], clf: Classifier | None = None) -> str:
+    """What the network reads: ``30 features``, ``9 features encoded from 7 input columns``, ``1x8x8``."""
     dims = [int(v) for v in shape]
     if spec.get("name") == "hf":
         return f"up to {dims[0]} tokens"
-    return f"{dims[0]} features" if len(dims) == 1 else "x".join(map(str, dims))
+    if len(dims) != 1:
+        return "x".join(map(str, dims))
+    columns = getattr(getattr(getattr(clf, "data_state_", None), "preprocessor", None), "columns", None)
+    if columns is not None and len(columns) != dims[0]:  # a table: one-hot categories, text terms, indicators
+        return f"{dims[0]} features encoded from {len(columns)} input columns"
+    return f"{dims[0]} features"
 
 
 def weights_text(weights: Mapping[str, Any] | None, names: Any = None) -> str:
@@ -102,29 +108,34 @@ def _calibration_text(
     held_out: Mapping[str, Any] | None = None,
     check: Mapping[str, Any] | None = None,
 ) -> str:
-    judged = ""
-    if check:
-        where = (
-            f"on rows it was not fitted on ({check['folds']}-fold over the {check['rows']} calibration rows)"
-        )
-        numbers = f"log-loss {float(check['without']):.4f} without the fitted map, {float(check['with']):.4f} with it"
-        judged = (
-            f"; kept: {where}, {numbers}" if check["kept"] else f"; fitted map not used: {where}, {numbers}"
-        )
-    if not calibration:
-        return "none (probabilities are the raw activation)" + judged
+    """The calibration in two sentences: the map and its verdict, then its effect on the test rows.
+
+    The verdict (kept or not) is judged on rows the map was not fitted on (folds over the calibration rows);
+    the held-out test rows are a second, separate sentence.
+    """
     prior = check and not check["kept"]
-    text = "prior correction of the weights (fitted on no data)" if prior else str(calibration["method"])
-    text += judged
-    if held_out:
+    if not calibration:
+        text = "none (probabilities are the raw activation)"
+    else:
+        text = "prior correction of the weights (fitted on no data)" if prior else str(calibration["method"])
+    if check:
+        verdict = "kept" if check["kept"] else "fitted map not used"
+        text += (
+            f"; {verdict}: on rows it was not fitted on ({check['folds']}-fold over the {check['rows']} "
+            f"calibration rows), log-loss {float(check['without']):.4f} without the fitted map, "
+            f"{float(check['with']):.4f} with it"
+        )
+    before, after = (
+        (calibration or {}).get("log_loss_before") or [],
+        (calibration or {}).get("log_loss_after") or [],
+    )
+    if before and after:
+        text += f" ({sum(before) / len(before):.4f} -> {sum(after) / len(after):.4f} on the rows it was fitted on)"
+    text += "."
+    if calibration and held_out:
         b, a = float(held_out["before"]), float(held_out["after"])
         verdict = "better" if a < b else "worse" if a > b else "unchanged"
-        text += f"; on the {held_out['where']} it was not fitted on, log-loss {b:.4f} -> {a:.4f} ({verdict})"
-    before, after = calibration.get("log_loss_before") or [], calibration.get("log_loss_after") or []
-    if before and after:
-        text += (
-            f"; on the rows it was fitted on {sum(before) / len(before):.4f} -> {sum(after) / len(after):.4f}"
-        )
+        text += f" On the {held_out['where']}, held out: log-loss {b:.4f} -> {a:.4f} with it ({verdict})."
     return text
 
 

@@ -154,7 +154,12 @@ def _train(
     )
     record = {**(record or split_record(spec, bundle, load)), **held}
     run = {"data": spec, "split": split_name, "rows": len(split), "epochs": _epochs_text(clf)}
-    held_out = _held_out_calibration(clf, logits, split.y, f"{len(split)} {split_name} rows")
+    # the map's effect on rows it was not fitted on: the test rows (the validation rows may have fitted it)
+    held_out = (
+        _held_out_calibration(clf, logits, split.y, f"{len(split)} test rows")
+        if split_name == "test"
+        else None
+    )
     decisions = decision_lines(clf, held_out=held_out)
     with output_errors(out):
         write_json_atomic(
@@ -211,26 +216,33 @@ def _epochs_text(clf: Classifier) -> str:
 
 
 def feature_importance(clf: Classifier, bundle: DatasetBundle) -> dict[str, Any]:
-    """Permutation importance of the raw table columns on the validation split (tables only).
+    """Permutation importance of the raw table columns on rows the model did not train on (tables only).
 
-    See :func:`logitlab.report.importance.permutation_table`; returns ``{"skipped": reason}`` for images,
-    in-memory arrays or an empty validation split.
+    The validation split, or, when cross-fitted, the test split: there every validation row was a training
+    row of all fold models but one, so the averaged model has seen it; the test rows no fold model has.
+    ``on`` in the result says which (``"validation"`` / ``"test"``). See
+    :func:`logitlab.report.importance.permutation_table`; returns ``{"skipped": reason}`` for images,
+    in-memory arrays or no such rows.
     """
     from ..report.importance import permutation_table
 
     if bundle.table is None or bundle.kind != "tabular":
         return {"skipped": "computed for tables only"}
-    if len(bundle.val) < 2:
-        return {"skipped": "no validation split"}
+    folds = int((clf.decisions_.get("cv") or {}).get("folds", 1))
+    on, split = ("test", bundle.test) if folds > 1 else ("validation", bundle.val)
+    if len(split) < 2:
+        return {"skipped": "no test split (cross-fitted: the validation rows were training rows)" if folds > 1
+                else "no validation split"}  # fmt: skip
     if getattr(clf.data_state_.preprocessor, "kind", None) == "hf_text":
         return {"skipped": "one text column read by a pretrained transformer (hf:)"}
     if clf.label_encoder_.soft:
         return {"skipped": "soft labels"}
-    rows = bundle.table.iloc[bundle.val.index]
+    rows = bundle.table.iloc[split.index]
     targets = list(bundle.target or [])
     y = rows[targets[0]] if len(targets) == 1 else rows[targets]
     X = rows[list(clf.data_state_.preprocessor.columns)]
-    return permutation_table(clf, X, y, task=clf.task_, seed=clf.seed_)
+    table = permutation_table(clf, X, y, task=clf.task_, seed=clf.seed_)
+    return table if "skipped" in table else {**table, "on": on}
 
 
 def importance_lines(importance: Mapping[str, Any]) -> list[str]:
@@ -239,8 +251,11 @@ def importance_lines(importance: Mapping[str, Any]) -> list[str]:
     if not columns:
         return []
     shown = ", ".join(f"{c['column']} {c['mean']:+.3f}" for c in columns[:5])
-    more = f" (of {len(columns)})" if len(columns) > 5 else ""
-    return [f"feature importance: {shown}{more} ({importance['score']} drop when shuffled, validation split)"]
+    more = f" (top 5 of {len(columns)} input columns)" if len(columns) > 5 else ""
+    rows = f"the {importance['rows']} {importance.get('on', 'validation')} rows"
+    return [
+        f"feature importance: {shown}{more} ({importance['score']} drop when a column is shuffled, on {rows})"
+    ]
 
 
 def _run_config(
