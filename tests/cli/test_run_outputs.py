@@ -144,6 +144,7 @@ def _confusion(text: str) -> list[list[int]]:
     return [[int(m[1]), int(m[2])], [int(m[3]), int(m[4])]]
 
 
+@pytest.mark.slow
 def test_the_report_rendered_by_chromium_has_no_python_reprs(run, tmp_path):
     exe = shutil.which("chromium") or shutil.which("chromium-browser")
     if exe is None:

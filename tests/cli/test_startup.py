@@ -52,6 +52,7 @@ def _run_probe(*argv: str) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+@pytest.mark.slow
 def test_predict_with_a_saved_table_run_imports_no_heavy_module(tmp_path):
     dest = tmp_path / "scores.csv"
     res = _run_probe("predict", str(FIXTURES / "binary"), str(FIXTURES / "inputs.csv"), "--out", str(dest))
@@ -60,6 +61,7 @@ def test_predict_with_a_saved_table_run_imports_no_heavy_module(tmp_path):
     assert res["loaded"] == []
 
 
+@pytest.mark.slow
 def test_evaluate_and_doctor_of_a_table_import_no_heavy_module():
     # a CLI table run (tests/fixtures/evaluate_run/make.py) scored on its own data (the held-out test split),
     # then the doctor on that table, in one interpreter: sys.modules after both

@@ -195,6 +195,7 @@ print("ok")
 """
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("first", ["doctor", "train"])
 def test_doctor_and_trainer_import_in_either_order(first):
     """The doctor (with HealthMonitor) sits below the trainer: either package may be imported first."""

@@ -50,6 +50,7 @@ def logistic_fits():
     return calibrated, raw
 
 
+@pytest.mark.slow
 def test_default_probabilities_match_the_true_ones(logistic_fits):
     calibrated, raw = logistic_fits
     X, y, truth = _logistic(20_000, 1)
@@ -62,6 +63,7 @@ def test_default_probabilities_match_the_true_ones(logistic_fits):
     assert _ece(q, y) > 0.1 and q.mean() > y.mean() + 0.1
 
 
+@pytest.mark.slow
 def test_thresholds_are_tuned_on_the_calibrated_scale(logistic_fits):
     calibrated, raw = logistic_fits
     # the rows the map and the thresholds were fitted on: the calibration half of the validation split (one
@@ -95,6 +97,7 @@ def test_untuned_decisions_are_the_most_probable(task):
         np.testing.assert_array_equal(decided, clf.classes_[np.argmax(proba, axis=1)])
 
 
+@pytest.mark.slow
 def test_confidence_is_measured_against_the_tuned_threshold(logistic_fits):
     calibrated, _ = logistic_fits
     X, _, _ = _logistic(5_000, 3)
@@ -137,6 +140,7 @@ def test_a_wrong_calibration_method_fails_before_training(param, code, monkeypat
     assert info.value.code == code
 
 
+@pytest.mark.slow
 def test_the_calibration_is_saved_and_old_model_directories_still_load(logistic_fits, tmp_path):
     calibrated, raw = logistic_fits
     X, _, _ = _logistic(500, 4)
@@ -166,6 +170,7 @@ def test_the_calibration_is_saved_and_old_model_directories_still_load(logistic_
         Classifier.load(tmp_path / "old")
 
 
+@pytest.mark.slow
 def test_the_auto_objective_tunes_sigmoid_thresholds_and_leaves_multiclass_at_the_calibrated_argmax():
     from logitlab.evaluate import check_objective
 

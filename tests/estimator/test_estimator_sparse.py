@@ -136,6 +136,7 @@ def test_sparse_input_errors_name_the_fix():
         clf.predict(X.astype(np.complex128))
 
 
+@pytest.mark.slow
 def test_memory_is_bounded_by_the_batch_not_the_matrix():
     n, f = 12_000, 25_000  # dense float64: 2.4 GB; as CSR at 0.02%: 60,000 values, under 1 MB
     X = sparse.random(n, f, density=2e-4, random_state=0, format="csr", dtype=np.float64)

@@ -116,6 +116,7 @@ def _check(clf: Classifier, path, X, sizes=(1, TEST)) -> None:
         np.testing.assert_array_equal(decided, expected.labels)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("calibration", ["none", "auto"])
 @pytest.mark.parametrize("task", ["binary", "multilabel", "multiclass"])
 @pytest.mark.parametrize("kind", ["table", "image"])
@@ -137,6 +138,7 @@ def _isotonic(z: np.ndarray) -> dict:
     return {"kind": "isotonic", "x": x.tolist(), "u": u.tolist()}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("kind", "task"), [("table", "binary"), ("image", "multilabel")])
 def test_isotonic_maps_are_exported(kind, task, tmp_path):
     clf, test = _fit(kind, task, "none")
@@ -151,6 +153,7 @@ def test_isotonic_maps_are_exported(kind, task, tmp_path):
     _check(clf, export_onnx(clf, tmp_path / "iso.onnx"), test)
 
 
+@pytest.mark.slow
 def test_image_folder_model_takes_decoded_resized_pixels(tmp_path):
     rng = np.random.default_rng(0)
     paths = []
@@ -168,6 +171,7 @@ def test_image_folder_model_takes_decoded_resized_pixels(tmp_path):
     _check(clf, path, [str(p) for p in paths], sizes=(1, len(paths)))
 
 
+@pytest.mark.slow
 def test_sidecar_describes_the_table_inputs(tmp_path):
     clf, test = _fit("table", "binary", "auto")
     path = export_onnx(clf, tmp_path / "model.onnx", opset=20)
@@ -198,6 +202,7 @@ def test_sidecar_describes_the_table_inputs(tmp_path):
     assert sidecar["classes"] == ["no", "yes"] and sidecar["calibration"]["method"] == "platt"
 
 
+@pytest.mark.slow
 def test_a_saved_run_exports_from_the_command_line(tmp_path, capsys):
     clf, test = _fit("image", "multiclass", "auto")
     clf.save(tmp_path / "run")
@@ -260,6 +265,7 @@ def test_other_parts_that_cannot_be_exported(small, tmp_path, monkeypatch):
     assert bad.value.code == "bad-onnx-sidecar"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("scaling", ["robust", "standard", "quantile"])
 def test_table_scalings_export_or_say_why_not(scaling, tmp_path):
     X, y, test = _data("table", "binary")

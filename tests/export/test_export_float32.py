@@ -14,6 +14,8 @@ from logitlab.errors import ConfigError
 ort = pytest.importorskip("onnxruntime")
 pytest.importorskip("onnxscript")
 
+pytestmark = pytest.mark.slow  # a fit and two ONNX exports (torch.onnx.export takes seconds)
+
 
 @pytest.fixture(scope="module")
 def table_fit():

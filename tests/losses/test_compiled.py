@@ -149,6 +149,7 @@ def test_compile_option_errors_and_fallbacks():
     assert x.grad is not None and t.grad is not None
 
 
+@pytest.mark.slow
 def test_import_does_not_load_the_compiler():
     code = "import sys, logitlab.losses; print(sorted(m for m in ('torch._dynamo', 'torch._inductor') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -56,6 +56,7 @@ def test_members_are_trained_separately_and_the_classifier_uses_their_mean(tmp_p
     assert info.value.param == "ensemble"
 
 
+@pytest.mark.slow
 def test_an_ensemble_exports_to_onnx(tmp_path):
     ort = pytest.importorskip("onnxruntime")
     from logitlab.export import export_onnx, onnx_inputs

@@ -134,7 +134,14 @@ def test_save_load_gives_identical_outputs(tmp_path):
     assert again.model_spec_ == clf.model_spec_
 
 
-@pytest.mark.parametrize("task", ["binary", "multiclass", "multilabel"])
+@pytest.mark.parametrize(
+    "task",
+    [
+        "binary",
+        pytest.param("multiclass", marks=pytest.mark.slow),
+        pytest.param("multilabel", marks=pytest.mark.slow),
+    ],
+)
 def test_onnx_export_reproduces_predict(task, tmp_path):
     pytest.importorskip("onnxruntime")
     from tests.export.test_export import _check

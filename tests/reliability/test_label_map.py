@@ -196,6 +196,7 @@ def test_a_map_of_no_builtin_label_is_refused_naming_label_map() -> None:
         assert info.value.param == "label_map"
 
 
+@pytest.mark.slow
 def test_cli_builtin_label_map_is_trained_predicted_and_evaluated(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -264,12 +264,15 @@ def _no_space_for(monkeypatch: pytest.MonkeyPatch, needle: str, folder: Path | N
     [
         (".safetensors", True),  # the model's weights
         ("model.json", True),
-        ("report.html", True),
         (".png.", False),  # a plot
-        ("config.json", True),
-        ("metrics.csv", True),
-        ("model.safetensors", False),  # a checkpoint's weights (the first one written)
-        ("last.json", False),  # the checkpoint pointer
+        # the files written late in a run: each case trains the whole run twice
+        pytest.param("report.html", True, marks=pytest.mark.slow),
+        pytest.param("config.json", True, marks=pytest.mark.slow),
+        pytest.param("metrics.csv", True, marks=pytest.mark.slow),
+        pytest.param(
+            "model.safetensors", False, marks=pytest.mark.slow
+        ),  # a checkpoint's weights (the first)
+        pytest.param("last.json", False, marks=pytest.mark.slow),  # the checkpoint pointer
     ],
 )
 def test_disk_full_while_training_writes_ends_in_exit_2(

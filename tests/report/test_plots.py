@@ -44,7 +44,7 @@ def _data(task):
     return torch.randn(150, 4, generator=g) + 2 * torch.nn.functional.one_hot(y, 4), y
 
 
-@pytest.mark.parametrize("task", ["binary", "multilabel", "multiclass"])
+@pytest.mark.parametrize("task", ["binary", "multilabel", pytest.param("multiclass", marks=pytest.mark.slow)])
 def test_every_evaluation_plot_is_a_png(tmp_path, task):
     z, y = _data(task)
     th = tune_thresholds(z, y, task=task)
@@ -111,7 +111,7 @@ def test_plot_all_names_and_bad_range(tmp_path):
         plots.plot_loss_curves(tmp_path / "x.png", logit_range=0)
 
 
-@pytest.mark.parametrize("task", ["binary", "multilabel", "multiclass"])
+@pytest.mark.parametrize("task", ["binary", pytest.param("multilabel", marks=pytest.mark.slow), "multiclass"])
 def test_reliability_before_and_after_calibration(tmp_path, task):
     from logitlab.evaluate import calibrate
     from logitlab.report._plotdata import reliability_panels

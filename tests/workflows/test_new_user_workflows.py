@@ -41,6 +41,7 @@ def leaky_run(tmp_path_factory):
     return root, frame, result, lines
 
 
+@pytest.mark.slow
 def test_the_report_names_its_data_split_rows_and_epochs_and_uses_class_names(leaky_run):
     root, frame, result, _ = leaky_run
     page = (root / "run" / "report.html").read_text()

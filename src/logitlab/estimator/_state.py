@@ -445,11 +445,13 @@ def train_model(
     from ..doctor.monitor import HealthMonitor
     from ..models import Ensemble
     from ..train import EarlyStopping, ReduceLROnPlateau, RestoreBestWeights, TrainConfig, Trainer
-    from ._convex_fit import full_batch_kind
+    from ._convex_fit import full_batch_kind, minibatch_note
 
-    linear = (
-        full_batch_kind(setup.model, clf.precision) is not None
-    )  # fitted by L-BFGS (model='linear', sparse linear)
+    # fitted by L-BFGS: model='linear', the sparse linear model (where its state fits, in float32)
+    linear = full_batch_kind(setup.model, clf.precision) is not None
+    note = minibatch_note(setup.model, clf.precision)
+    if note is not None:
+        clf.decisions_["notes"] = list(dict.fromkeys([*clf.decisions_["notes"], note]))
     hf = getattr(setup.model, "model_spec", {}).get("name") == "hf"
     members = list(setup.model.members) if isinstance(setup.model, Ensemble) else [setup.model]
     assert len(members) == len(plan.members), "one plan entry per member"
