@@ -1,4 +1,9 @@
-"""Shared test settings: deterministic seeds for every test."""
+"""Shared test settings: deterministic seeds for every test.
+
+What test files share beyond that (the quick `Classifier` settings ``fast()``, small data sets, the minimal
+``model.json``, ``run_cli`` for the command line in this process) is in ``tests/helpers.py``, a plain module
+that scripts run by the tests can import too. ``make test-fast`` runs the tests not marked ``slow``.
+"""
 
 import random
 

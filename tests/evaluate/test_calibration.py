@@ -104,10 +104,11 @@ def test_temperature_matches_a_float64_grid_search_and_sklearn():
         lse = np.log(np.exp(u - top).sum(2)) + top[..., 0]
         return (lse - u[:, np.arange(len(y)), y]).mean(1)
 
-    coarse = np.linspace(0.5, 6.0, 551)
-    best = coarse[np.argmin(nll(coarse))]
-    fine = np.linspace(best - 0.01, best + 0.01, 2001)
-    grid_t = fine[np.argmin(nll(fine))]
+    coarse = np.linspace(0.5, 6.0, 551)  # steps of 0.01, then 1e-4, then 1e-6 around the best so far
+    grid_t = coarse[np.argmin(nll(coarse))]
+    for half in (0.01, 1e-4):
+        fine = np.linspace(grid_t - half, grid_t + half, 201)
+        grid_t = fine[np.argmin(nll(fine))]
     assert t == pytest.approx(grid_t, abs=2e-5)
     assert nll([t])[0] <= nll([grid_t])[0] + 1e-12
     beta_sk = float(_TemperatureScaling().fit(z, y).beta_)

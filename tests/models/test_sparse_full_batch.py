@@ -118,3 +118,14 @@ def test_a_hidden_layer_trains_by_minibatches_and_a_decay_given_is_the_l2():
     assert "solver" not in hidden.decisions_["epochs"] and hidden.decisions_["lr"]["lr"] > 0
     given = Classifier(**EXACT, weight_decay=1e-3).fit(X, y)  # a number given is the L2 itself
     assert given.decisions_["training"]["weight_decay"] == 1e-3 and "C" not in given.decisions_["training"]
+
+
+def test_a_state_over_max_bytes_trains_by_minibatches_and_says_why(monkeypatch):
+    from logitlab.estimator import _convex_fit
+
+    X, y = _data("binary", n=120)
+    monkeypatch.setattr(_convex_fit, "SPARSE_FULL_BATCH", {**SPARSE_FULL_BATCH, "max_bytes": 1000})
+    clf = Classifier(epochs=2, device="cpu", random_state=0).fit(X, y)
+    assert clf.model_spec_["name"] == "sparse" and "solver" not in clf.decisions_["epochs"]
+    assert clf.decisions_["lr"]["lr"] > 0 and "C" not in clf.decisions_["training"]
+    assert any("max_bytes" in n and "minibatches" in n for n in clf.decisions_["notes"])

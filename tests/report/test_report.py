@@ -73,6 +73,7 @@ def test_report_renders_in_chromium_with_every_image_loaded(chromium, run_report
     assert "imbalanced-labels" in dom and "label &lt;a&gt; is rare" in dom  # escaped text, not markup
 
 
+@pytest.mark.slow
 def test_the_image_check_can_fail(chromium, run_report, tmp_path):
     path, _ = run_report
     broken = tmp_path / "broken.html"

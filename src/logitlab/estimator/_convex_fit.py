@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from ..data import Split
     from .decisions import TrainingChoice
 
-__all__ = ["full_batch_data", "full_batch_kind", "sparse_penalty", "start_at_prior"]
+__all__ = ["full_batch_data", "full_batch_kind", "minibatch_note", "sparse_penalty", "start_at_prior"]
 
 
 def _bytes(spec: dict[str, Any]) -> int:
@@ -54,6 +54,24 @@ def full_batch_kind(model: nn.Module, precision: str = "fp32") -> str | None:
     if spec.get("name") == "sparse" and not spec.get("hidden") and single and fp32:
         return "sparse" if _bytes(spec) <= int(SPARSE_FULL_BATCH["max_bytes"]) else None
     return None
+
+
+def minibatch_note(model: nn.Module, precision: str = "fp32") -> str | None:
+    """Why a sparse linear model is trained by minibatches, not full-batch (for ``decisions_["notes"]``).
+
+    ``None`` where it is fitted full-batch, or is no single sparse linear model.
+    """
+    spec = getattr(model, "model_spec", {})
+    if spec.get("name") != "sparse" or spec.get("hidden") or full_batch_kind(model, precision) is not None:
+        return None
+    if int(spec.get("ensemble", 1)) > 1:
+        return "the sparse linear model is trained by minibatches: ensemble > 1 (full-batch members would be the same)"
+    if precision not in ("fp32", "32", "32-true", "float32"):
+        return f"the sparse linear model is trained by minibatches: precision={precision!r} (L-BFGS runs in float32)"
+    return (
+        f"the sparse linear model is trained by minibatches: its L-BFGS state would take {_bytes(spec) / 2**30:.1f} "
+        f"GiB (> options.SPARSE_FULL_BATCH['max_bytes'] = {int(SPARSE_FULL_BATCH['max_bytes']) / 2**30:.1f} GiB)"
+    )
 
 
 def full_batch_data(split: Split) -> tuple[Tensor, Tensor] | None:

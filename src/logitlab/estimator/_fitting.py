@@ -188,6 +188,7 @@ class Fitting(Persisting):
         self.model_, self.history_, self.health_ = run.model, run.history, run.health
         d.lr, d.epochs, d.members, d.best_epochs = run.lr, run.epochs, run.members, run.best_epochs
         d.training = run.training or d.training
+        d.add_notes(run.notes)
         self.model_spec_ = dict(getattr(self.model_, "model_spec"))  # noqa: B009  (set by build_model)
         d.best_epoch = run.best_epoch  # 1-based, as the progress lines print it
         d.epochs_count_from = 1  # model.json files without it counted from 0 (see _saved.restore)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError
@@ -110,6 +110,7 @@ class TrainingRun:
         lr (LrChoice or None): ``None`` for ``model="linear"`` (L-BFGS). epochs (EpochsChoice or None).
         members (list[MemberRun] or None), best_epochs (list or None): with several members.
         training (TrainingChoice or None): the choice as training changed it (``None``: as resolved).
+        notes (list[str]): what training adds to ``decisions_["notes"]``.
     """
 
     model: nn.Module
@@ -122,6 +123,7 @@ class TrainingRun:
     members: list[MemberRun] | None = None
     best_epochs: list[int | None] | None = None
     training: TrainingChoice | None = None
+    notes: list[str] = field(default_factory=list)
 
 
 def train_model(
@@ -150,7 +152,7 @@ def train_model(
     from ..doctor.monitor import HealthMonitor
     from ..models import Ensemble
     from ..train import EarlyStopping, ReduceLROnPlateau, RestoreBestWeights, TrainConfig, Trainer
-    from ._convex_fit import full_batch_kind
+    from ._convex_fit import full_batch_kind, minibatch_note
 
     name = getattr(setup.model, "model_spec", {}).get("name")
     # fitted by L-BFGS (model='linear', the sparse linear model)
@@ -236,6 +238,8 @@ def train_model(
         described[-1] if linear else described[0] if described else None,
         training=training,
     )
+    note = minibatch_note(setup.model, s.precision)  # why a sparse linear model is not fitted full-batch
+    out.notes = [note] if note is not None else []
     if len(members) > 1:
         out.members = [
             MemberRun(len(t), len(s_) if s_ is not None else 0, len(h), b)
