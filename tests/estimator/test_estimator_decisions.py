@@ -79,3 +79,24 @@ def test_from_fitted_rebuilds_the_same_predictions(fitted):
     np.testing.assert_array_equal(again.predict(X), clf.predict(X))
     assert again.decisions_ == clf.decisions_ and again.classes_.tolist() == clf.classes_.tolist()
     assert again.history_ == [] and again.health_ is None
+
+
+@pytest.mark.parametrize(("imbalance", "kept"), [("auto", "'auto': imbalance='none' for the sparse-native model"),
+                                                 ("balanced", "imbalance='balanced' as given")])  # fmt: skip
+def test_the_sparse_l2_replaces_the_minibatch_weight_decay_in_the_recorded_choice(imbalance, kept):
+    from logitlab.estimator._choices import resolve_training
+    from logitlab.estimator._convex_fit import sparse_penalty
+    from logitlab.options import SPARSE_FULL_BATCH
+
+    asked = resolve_training(imbalance, "auto", "sparse")
+    got = sparse_penalty(asked, rows=200, n_outputs=3, task="multilabel")
+    c = float(SPARSE_FULL_BATCH["C"])
+    assert got.weight_decay == pytest.approx(1.0 / (c * 200 * 3)) and got.C == c  # sklearn's C, per label
+    parts = got.reason.split("; ")
+    assert len(parts) == 2 and parts[0].startswith(kept) and "weight_decay=" not in parts[0]
+    assert parts[1].startswith(
+        f"weight_decay='auto' for the full-batch sparse linear model: L2 {got.weight_decay:.3g}"
+    )
+    assert got.to_dict()["C"] == c and "C" not in asked.to_dict()  # C only where the L2 came from it
+    given = resolve_training(imbalance, 0.5, "sparse")
+    assert sparse_penalty(given, rows=200, n_outputs=3, task="multilabel") is given  # a number given: the L2
