@@ -18,8 +18,6 @@ import ast
 import re
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parents[1] / "src"
 PACKAGE = "logitlab"
 
@@ -142,25 +140,9 @@ def test_no_import_cycles() -> None:
     assert _cycles(edges) == []
 
 
-# The estimator's type-only circle (estimator <-> its fitting modules <-> export) is being untied by the
-# typed fitted state (issue 25); until then a type-only cycle may only lie inside it. Delete when empty.
-_PENDING_TYPE_ONLY: set[str] = {
-    "logitlab",
-    "logitlab.estimator",
-    "logitlab.estimator._crossfit",
-    "logitlab.estimator._fit_data",
-    "logitlab.estimator._hf",
-    "logitlab.estimator._model_choice",
-    "logitlab.estimator._state",
-    "logitlab.estimator.classifier",
-    "logitlab.export",
-    "logitlab.workflows.heldout",
-}
-
-
 def test_no_import_cycles_even_through_type_only_imports() -> None:
     edges, _ = _graph(type_checking=True)
-    assert [c for c in _cycles(edges) if not set(c) <= _PENDING_TYPE_ONLY] == []
+    assert _cycles(edges) == []
 
 
 def test_type_only_imports_are_seen() -> None:
@@ -235,22 +217,11 @@ def test_every_top_level_module_has_one_documented_layer() -> None:
     assert sorted(set(listed) - present) == [], f"the table in {DOC.name} lists modules that do not exist"
 
 
-# array_fingerprint moves from workflows/heldout to data/ with the typed fitted state (issue 25, another
-# branch); until it lands the estimator reaches up for it. Delete the entry then.
-_PENDING_UPWARD = {"logitlab.estimator._fit_data (estimator) imports logitlab.workflows.heldout (workflows)"}
-
-
 def test_a_lower_layer_never_imports_a_higher_one() -> None:
     edges, _ = _graph()  # module-level and lazy imports: all that run
-    assert [line for line in _upward(edges) if line not in _PENDING_UPWARD] == []
+    assert _upward(edges) == []
 
 
-# The export reads the fitted Classifier's attributes typed under TYPE_CHECKING; the typed fitted state
-# (issue 25, another branch) gives it a Protocol of its own. Turn this on when it lands.
-@pytest.mark.xfail(
-    strict=True,
-    reason="export types Classifier from estimator under TYPE_CHECKING (typed fitted state pending)",
-)
 def test_a_lower_layer_never_imports_a_higher_one_even_for_types() -> None:
     edges, _ = _graph(type_checking=True)
     edges = {a: b for a, b in edges.items() if a != PACKAGE}  # the root's re-exports for type checkers
@@ -285,11 +256,6 @@ def test_at_most_two_private_names_taken_across_modules() -> None:
     assert len(taken) <= 2, taken
 
 
-# The estimator's modules are being split by the typed fitted state (issue 25, another branch).
-@pytest.mark.xfail(
-    strict=True,
-    reason="estimator/classifier.py, _state.py and _crossfit.py are over 400 lines until the typed fitted state lands",
-)
 def test_at_most_two_modules_over_400_lines() -> None:
     long = sorted(
         f"{m} ({n})"

@@ -22,8 +22,9 @@ from logitlab import Classifier
 from logitlab.data import Split, from_arrays, split_indices
 from logitlab.data.split import fold_indices
 from logitlab.errors import ConfigError, DataError, LogitlabWarning
-from logitlab.estimator._crossfit import bound_sharpening, resolve_cv
-from logitlab.estimator._state import selection_metrics
+from logitlab.estimator._calibrate import bound_sharpening
+from logitlab.estimator._crossfit import resolve_cv
+from logitlab.estimator._training import selection_metrics
 from logitlab.evaluate import Calibration, calibrate
 from logitlab.models import Ensemble
 from logitlab.train import ReduceLROnPlateau, build_scheduler

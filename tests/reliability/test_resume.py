@@ -206,7 +206,7 @@ def test_the_data_fingerprint_changes_with_the_data_and_not_otherwise(tmp_path: 
     import hashlib
     import os
 
-    from logitlab.workflows.heldout import data_fingerprint
+    from logitlab.fingerprints import data_fingerprint
 
     (tmp_path / "d").mkdir()
     one = _table(tmp_path / "d" / "a.csv", n=40)
@@ -267,7 +267,7 @@ def test_array_fingerprint_follows_the_values() -> None:
     import pandas as pd
     import scipy.sparse as sp
 
-    from logitlab.workflows.heldout import array_fingerprint
+    from logitlab.fingerprints import array_fingerprint
 
     rng = np.random.default_rng(0)
     a = rng.normal(size=(30, 4))

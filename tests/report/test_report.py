@@ -11,7 +11,7 @@ import torch
 
 from logitlab.doctor import Finding, Report
 from logitlab.evaluate import calibrate, calibration_metrics, compute_metrics, tune_thresholds
-from logitlab.report import SECTIONS, terminal_summary, write_report
+from logitlab.report import SECTIONS, ReportContent, terminal_summary, write_report
 
 # after the load event, write each <img>'s decoded width into the DOM, which --dump-dom then prints
 _PROBE = (
@@ -55,12 +55,12 @@ def run_report(tmp_path_factory):
     z = torch.randn(200, 3, generator=g) + 2 * y
     th = tune_thresholds(z, y, task="multilabel")
     findings = Report([Finding("imbalanced-labels", "warning", "label <a> is rare: 5%", "use pos_weight")])
-    path = write_report(
-        run, decisions={"task": "multilabel", "loss": "focal", "thresholds": th.to_dict()}, findings=findings,
+    path = write_report(run, ReportContent(
+        decisions={"task": "multilabel", "loss": "focal", "thresholds": th.to_dict()}, findings=findings,
         logits=z, targets=y, task="multilabel", thresholds=th, label_names=["<a>", "b", "c"],
         history=[{"epoch": e, "train_loss": 1 / (e + 1), "val_loss": 1.1 / (e + 1)} for e in range(3)],
         loss_config={"name": "focal", "gamma": 2.0}, title="test run",
-    )  # fmt: skip
+    ))  # fmt: skip
     return path, compute_metrics(z, y, task="multilabel", thresholds=th, label_names=["<a>", "b", "c"])
 
 
@@ -98,10 +98,10 @@ def test_report_is_self_contained_and_lists_the_metrics(run_report):
 
 
 def test_report_from_plain_dicts_only(tmp_path):
-    path = write_report(
-        tmp_path, decisions={"task": "binary"}, findings=[{"severity": "info", "code": "x", "message": "m", "fix": "f"}],
+    path = write_report(tmp_path, ReportContent(
+        decisions={"task": "binary"}, findings=[{"severity": "info", "code": "x", "message": "m", "fix": "f"}],
         metrics={"accuracy": 0.9, "roc_auc": float("nan")}, plots={},
-    )  # fmt: skip
+    ))  # fmt: skip
     text = path.read_text()
     assert all(f'<section id="{s}">' in text for s in SECTIONS)
     assert "nan" in text and "No plots." in text
@@ -126,7 +126,8 @@ def test_report_with_a_calibration_shows_before_and_after(tmp_path):
         cal.calibrated_logits(z[:200]), y[:200], task="binary"
     )  # tuned on the calibrated scale
     path = write_report(
-        tmp_path, logits=z[200:], targets=y[200:], task="binary", thresholds=th, calibration=cal
+        tmp_path,
+        ReportContent(logits=z[200:], targets=y[200:], task="binary", thresholds=th, calibration=cal),
     )
     text = path.read_text()
     assert "<h3>Calibration</h3>" in text and "Method: platt." in text
@@ -140,7 +141,7 @@ def test_report_with_a_calibration_shows_before_and_after(tmp_path):
     same = compute_metrics(cal.calibrated_logits(z[200:]), y[200:], task="binary", thresholds=th)
     assert calibrated["f1"] == same["f1"] and calibrated["threshold"] == th.values[0]
     assert f"{calibrated['f1']:.4f}" in text
-    only_fit = write_report(tmp_path / "fit", calibration=cal).read_text()
+    only_fit = write_report(tmp_path / "fit", ReportContent(calibration=cal)).read_text()
     assert "Method: platt." in only_fit and "On the rows it was fitted on (in-sample" in only_fit
     assert "which the map was not fitted on" in text and "which the map was not fitted on" not in only_fit
 

@@ -3,7 +3,7 @@
 import numpy as np
 
 from logitlab import Classifier
-from logitlab.report import write_report
+from logitlab.report import ReportContent, write_report
 from logitlab.report.importance import informative_terms
 
 from .test_text_columns import TOPICS, _table
@@ -34,9 +34,9 @@ def test_terms_are_skipped_for_tables_and_shown_in_the_report(tmp_path):
     )
     assert "skipped" in informative_terms(table)
     text = Classifier(epochs=2, device="cpu", random_state=0).fit(frame[["body"]], tags)
-    page = write_report(tmp_path, terms=informative_terms(text, k=3)).read_text()
+    page = write_report(tmp_path, ReportContent(terms=informative_terms(text, k=3))).read_text()
     assert "Most informative terms" in page and "body:" in page
     assert (
         "Most informative terms"
-        not in write_report(tmp_path / "t", terms=informative_terms(table)).read_text()
+        not in write_report(tmp_path / "t", ReportContent(terms=informative_terms(table))).read_text()
     )

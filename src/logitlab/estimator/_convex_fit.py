@@ -6,11 +6,12 @@ text columns and scipy sparse ``X`` get) where its L-BFGS vectors fit in
 scikit-learn's ``C`` of that option (``1 / (C * rows)``, multi-label ``1 / (C * rows * labels)``), and its fit
 starts from zero weights and the training rows' prior in the biases (the same optimum, fewer iterations).
 
-Only :mod:`logitlab.estimator._state` imports this module.
+Only :mod:`logitlab.estimator._training` imports this module.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -21,6 +22,7 @@ from ..options import SPARSE_FULL_BATCH
 
 if TYPE_CHECKING:
     from ..data import Split
+    from .decisions import TrainingChoice
 
 __all__ = ["full_batch_data", "full_batch_kind", "minibatch_note", "sparse_penalty", "start_at_prior"]
 
@@ -87,34 +89,27 @@ def full_batch_data(split: Split) -> tuple[Tensor, Tensor] | None:
     return None
 
 
-def sparse_penalty(clf: Any, rows: int) -> float:
-    """The L2 of the sparse model's fit; with ``weight_decay="auto"``, from SPARSE_FULL_BATCH's ``C``, recorded.
+def sparse_penalty(training: TrainingChoice, *, rows: int, n_outputs: int, task: str) -> TrainingChoice:
+    """``training`` with the sparse model's L2: with ``weight_decay="auto"``, from SPARSE_FULL_BATCH's ``C``.
 
-    ``clf`` is the :class:`~logitlab.Classifier` being fitted (typed ``Any``: no import of it here, even
-    for types, keeps the estimator package free of cycles).
-
-    A number given as ``weight_decay`` is the L2 itself (as for ``model="linear"``). The value and its
-    reason replace ``decisions_["training"]``'s minibatch weight decay.
+    A number given as ``weight_decay`` is the L2 itself (as for ``model="linear"``): ``training`` comes back
+    as it is. Otherwise the L2 and its reason replace the minibatch weight decay that
+    :func:`~logitlab.estimator._choices.resolve_training` chose (the other parts of its reason are kept).
     """
-    training = clf.decisions_["training"]
-    if training["asked"]["weight_decay"] != "auto":
-        return float(training["weight_decay"])
+    from ._choices import training_reasons
+
+    if training.asked["weight_decay"] != "auto":
+        return training
     c = float(SPARSE_FULL_BATCH["C"])
-    labels = int(clf.n_outputs_) if clf.task_ == "multilabel" else 1
+    labels = int(n_outputs) if task == "multilabel" else 1
     l2 = 1.0 / (c * max(rows, 1) * labels)
     per = f" * {labels} labels" if labels > 1 else ""
-    before = f", weight_decay={training['weight_decay']!r}"  # the minibatch value resolve_training chose
-    parts = [
-        part.replace(before, "")
-        for part in str(training["reason"]).split("; ")
-        if not (part.startswith("'auto': weight_decay=") and training["asked"]["imbalance"] != "auto")
-    ]
+    parts = training_reasons({"imbalance": training.imbalance}, training.asked, True, ("imbalance",))
     parts.append(
         f"weight_decay='auto' for the full-batch sparse linear model: L2 {l2:.3g} = 1 / (C={c:g} * "
         f"{rows} rows{per}), as scikit-learn's LogisticRegression(C={c:g}) (options.SPARSE_FULL_BATCH)"
     )
-    training.update({"weight_decay": l2, "C": c, "reason": "; ".join(parts)})
-    return l2
+    return dataclasses.replace(training, weight_decay=l2, reason="; ".join(parts), C=c)
 
 
 def start_at_prior(model: nn.Module, y: Tensor, task: str) -> None:

@@ -13,13 +13,14 @@
   the epoch never fit the map. A streaming table keeps one validation split for both (its rows stay in
   the files).
 
-Only the :mod:`logitlab.estimator` package imports this module.
+The calibration and thresholds fitted on the planned rows are :mod:`logitlab.estimator._calibrate`'s. Only the
+:mod:`logitlab.estimator` package imports this module.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 import torch
@@ -27,22 +28,24 @@ from torch import Tensor
 from torch.utils.data import ConcatDataset, IterableDataset, Subset
 
 from ..errors import ConfigError
-from ..options import CV_AUTO, FEW_ROWS, SMALL_CALIBRATION
+from ..options import CV_AUTO
 
 if TYPE_CHECKING:
-    from ..data import DatasetBundle, Split
-    from ..evaluate import Calibration
-    from .classifier import Classifier, TrainingSetup
+    from ..data import DatasetBundle, LabelEncoder, Split
 
-__all__ = [
-    "Plan",
-    "bound_sharpening",
-    "calibrate_and_tune",
-    "check_cv",
-    "plan_folds",
-    "prior_correction",
-    "resolve_cv",
-]
+__all__ = ["Fitting", "Plan", "check_coverage", "check_cv", "plan_folds", "resolve_cv"]
+
+
+class Fitting(Protocol):
+    """What planning reads of a Classifier being fitted: two parameters and its label attributes."""
+
+    cv: Any
+    ensemble: Any
+    task_: str
+    seed_: int
+    n_outputs_: int
+    label_encoder_: LabelEncoder
+    label_names_: list[str]
 
 
 @dataclass
@@ -101,7 +104,7 @@ def rarest_events(y: Tensor, task: str) -> int:
     return int(torch.minimum(pos, len(y) - pos).min()) if len(y) else 0
 
 
-def resolve_cv(clf: Classifier, bundle: DatasetBundle) -> tuple[int, str]:
+def resolve_cv(clf: Fitting, bundle: DatasetBundle) -> tuple[int, str]:
     """The folds to cross-fit (1: one split) for ``clf.cv`` on ``bundle``, and the reason, for ``decisions_``.
 
     Raises:
@@ -199,11 +202,11 @@ def _cat_targets(a: Tensor, b: Tensor) -> Tensor:
     return torch.cat([a, b.to(a.dtype)])
 
 
-def _names(clf: Classifier) -> list[str]:
+def _names(clf: Fitting) -> list[str]:
     return [str(c) for c in clf.label_encoder_.classes]  # the logit order (classes_ is sorted)
 
 
-def plan_folds(clf: Classifier, bundle: DatasetBundle, folds: int, members: int) -> tuple[Plan, list[str]]:
+def plan_folds(clf: Fitting, bundle: DatasetBundle, folds: int, members: int) -> tuple[Plan, list[str]]:
     """The :class:`Plan` for ``folds`` (1: one split with ``members`` seed members), and notes."""
     from ..data.split import fold_indices, split_indices
 
@@ -236,155 +239,12 @@ def plan_folds(clf: Classifier, bundle: DatasetBundle, folds: int, members: int)
     return Plan([(bundle.train, first)] * members, [], subset(val, fit), "half of validation"), notes
 
 
-def calibrate_and_tune(clf: Classifier, setup: TrainingSetup, logits: Any, targets: Any) -> tuple[Any, Any]:
-    """The calibration map and the decision thresholds, both fitted on ``logits`` and ``targets``.
-
-    ``logits`` are the pooled out-of-fold logits when cross-fitting, else the model's logits of the
-    second half of the validation split (rows that did not pick the epoch). The map is fitted first, and
-    the thresholds are tuned on the calibrated logits: ``predict`` applies them to the probabilities
-    ``predict_proba`` returns, and they move off 0.5 / zero class bias only where that strictly improves
-    the objective, so ``predict == argmax(predict_proba)`` holds wherever they did not move (the rule of
-    :mod:`logitlab.evaluate.calibration`). On fewer than :data:`~logitlab.options.SMALL_CALIBRATION` rows a
-    map that would sharpen (Platt slope > 1, temperature < 1) is bounded to slope / temperature 1.
-    Without rows (``val_size=0``): the prior correction ``-log(pos_weight)`` (multiclass: ``-log(class
-    weight)``) alone, which needs no data, and no thresholds. With ``threshold_objective="none"`` (and
-    ``"auto"`` for multiclass, :data:`~logitlab.options.AUTO_OBJECTIVE`): no thresholds.
-
-    Returns:
-        (Calibration or None, Thresholds or None)
-    """
-    from ..evaluate import DecisionRule, calibrate, check_objective, tune_thresholds
-
-    w = setup.weights
-    pos = w.values if w is not None and w.kind == "pos_weight" else None
-    cls = w.values if w is not None and w.kind == "class_weight" else None
-    if len(targets) == 0:
-        return (
-            None if clf.calibration == "none" else prior_correction(clf.task_, pos, cls, clf.n_outputs_)
-        ), None
-    cal = None
-    if clf.calibration != "none":
-        method = cast(Any, clf.calibration)
-        small = len(targets) < SMALL_CALIBRATION
-
-        def fit(z: Any, y: Any) -> Calibration:
-            c = calibrate(z, y, task=clf.task_, method=method, pos_weight=pos, class_weight=cls)
-            return bound_sharpening(c, z, y) if small else c
-
-        cal = fit(logits, targets)
-        if clf.calibration == "auto":  # kept only where it helps on rows it was not fitted on
-            from ._calibration_check import judged_out_of_sample
-
-            note = "the prior correction alone: the fitted map did not help on rows it was not fitted on"
-            baseline = prior_correction(clf.task_, pos, cls, clf.n_outputs_, note=note)
-            cal, check = judged_out_of_sample(
-                cal, baseline, fit, logits, targets, task=clf.task_, seed=clf.seed_
-            )
-            clf.decisions_["calibration_check"] = check or None
-    objective = check_objective(clf.threshold_objective, clf.task_)  # "auto" -> the task's objective
-    if objective == "none":
-        return cal, None
-    scale = DecisionRule(clf.task_, cal).calibrated_logits(logits)  # the thresholds' scale
-    tuned = tune_thresholds(
-        scale,
-        targets,
-        task=clf.task_,
-        objective=objective,
-        probabilities=False,
-        min_count=FEW_ROWS,
-    )
-    return cal, tuned
-
-
-def prior_correction(
-    task: str, pos_weight: Any, class_weight: Any, n_outputs: int, *, note: str | None = None
-) -> Calibration | None:
-    """The map that undoes the imbalance weights' shift of the log-odds, fitted on no data.
-
-    Sigmoid tasks: ``sigmoid(z - log(pos_weight))`` per label; multiclass: ``softmax(z - log(class_weight))``.
-    ``None`` without weights (the raw activation is already the model's probability).
-    """
-    import math
-
-    from ..evaluate import Calibration
-
-    note = note or "no validation rows (val_size=0): the prior correction alone, fitted on no data"
-    if task == "multiclass":
-        if class_weight is None:
-            return None
-        bias = [0.0 - math.log(float(v)) for v in torch.as_tensor(class_weight).reshape(-1).tolist()]
-        return Calibration(
-            task, "temperature", [{"kind": "temperature", "temperature": 1.0, "bias": bias}], [note]
-        )
-    if pos_weight is None:
-        return None
-    values = torch.as_tensor(pos_weight, dtype=torch.float64).reshape(-1).expand(n_outputs).tolist()
-    params = [{"kind": "prior", "a": 1.0, "b": 0.0 - math.log(float(v))} for v in values]
-    return Calibration(task, "platt", params, [note])
-
-
-def bound_sharpening(cal: Calibration, logits: Any, targets: Any) -> Calibration:
-    """``cal`` with a Platt slope above 1 (temperature below 1) bounded to 1, the intercept refitted.
-
-    For a map fitted on few rows (:data:`~logitlab.options.SMALL_CALIBRATION`): sharpening the logits
-    there fits the noise of those rows. Isotonic maps and maps that soften are kept as they are.
-    """
-    from ..evaluate import Calibration
-
-    z = torch.as_tensor(logits, dtype=torch.float64).reshape(len(logits), -1)
-    params, notes = [dict(p) for p in cal.params], list(cal.notes)
-    rows = len(z)
-    if cal.task == "multiclass":
-        p = params[0]
-        if p["temperature"] < 1.0:
-            notes.append(
-                f"temperature {p['temperature']:.3g} fitted on {rows} rows (< {SMALL_CALIBRATION}) bounded to 1"
-            )
-            p["temperature"] = 1.0
-    else:
-        t = torch.as_tensor(targets, dtype=torch.float64).reshape(rows, -1)
-        for j, p in enumerate(params):
-            if p["kind"] == "platt" and p["a"] > 1.0:
-                notes.append(
-                    f"label {j}: Platt slope {p['a']:.3g} fitted on {rows} rows (< {SMALL_CALIBRATION}) bounded to 1"
-                )
-                p["a"], p["b"] = 1.0, _intercept(z[:, j], t[:, j], p["b"])
-    if notes == cal.notes:
-        return cal
-    bounded = Calibration(cal.task, cal.method, params, notes, cal.log_loss_before)
-    return _with_after(bounded, z, targets)
-
-
-def _intercept(z: Tensor, t: Tensor, b: float) -> float:
-    """The ``b`` minimising the log-loss of ``sigmoid(z + b)`` (Newton's method in float64)."""
-    for _ in range(50):
-        p = torch.sigmoid(z + b)
-        grad, hess = float((p - t).mean()), float((p * (1 - p)).mean())
-        if hess <= 0 or abs(grad) < 1e-12:
-            break
-        b -= max(-5.0, min(5.0, grad / hess))
-    return b
-
-
-def _with_after(cal: Calibration, z: Tensor, targets: Any) -> Calibration:
-    import torch.nn.functional as F
-
-    u = cal.calibrated_logits(z).to(torch.float64)
-    if cal.task == "multiclass":
-        after = [_log_loss(u, targets, "multiclass")]
-    else:
-        t = torch.as_tensor(targets, dtype=torch.float64).reshape(u.shape)
-        after = [float(v) for v in F.binary_cross_entropy_with_logits(u, t, reduction="none").mean(0)]
-    cal.log_loss_after = after
-    return cal
-
-
-def _counts(split: Split, clf: Classifier) -> tuple[list[float], int]:
+def _counts(split: Split, clf: Fitting) -> tuple[list[float], int]:
     counts = split.label_counts(clf.task_, num_classes=int(clf.n_outputs_))
     return [float(v) for v in counts.sums.tolist()], int(counts.rows)
 
 
-def _missing(split: Split, clf: Classifier) -> list[str]:
+def _missing(split: Split, clf: Fitting) -> list[str]:
     """The classes (multilabel: labels' positive or negative side) with no rows in ``split``."""
     sums, rows = _counts(split, clf)
     if clf.task_ == "multiclass":
@@ -395,7 +255,7 @@ def _missing(split: Split, clf: Classifier) -> list[str]:
     return out + [f"{name!r} (negatives)" for name, v in zip(clf.label_names_, sums) if v >= rows]
 
 
-def check_coverage(clf: Classifier, plan: Plan) -> list[str]:
+def check_coverage(clf: Fitting, plan: Plan) -> list[str]:
     """Refuse a class with no training rows; warn (and return notes) for one with no validation rows.
 
     Raises:
@@ -442,35 +302,3 @@ def check_coverage(clf: Classifier, plan: Plan) -> list[str]:
             warnings.warn(f"Classifier: {note}.", LogitlabWarning, stacklevel=4)
             notes.append(note)
     return notes
-
-
-def validation_metrics(clf: Classifier, logits: Any, targets: Any, kind: str) -> dict[str, Any] | None:
-    """The scalar metrics of the rows the calibration and thresholds were fitted on, for ``decisions_``.
-
-    Cross-fitting: every row's out-of-fold logit, calibrated and thresholded (the honest validation
-    numbers of the fitted recipe, the calibration and thresholds being fitted on these rows too).
-    """
-    from ..evaluate import DecisionRule, compute_metrics
-
-    if len(targets) == 0:
-        return None
-    metrics = compute_metrics(
-        logits, targets, task=clf.task_, thresholds=clf.thresholds_, calibration=clf.calibration_
-    )
-    flat = {
-        k: float(v) for k, v in metrics.items() if isinstance(v, (int, float)) and not isinstance(v, bool)
-    }
-    u = torch.as_tensor(logits, dtype=torch.float64).reshape(len(targets), -1)
-    u = DecisionRule(clf.task_, clf.calibration_).calibrated_logits(u)
-    flat["log_loss"] = _log_loss(u, targets, clf.task_)
-    return {"rows": int(len(targets)), "on": kind, **flat}
-
-
-def _log_loss(u: Tensor, targets: Any, task: str) -> float:
-    """The task's unweighted log-loss of float64 logits ``u`` (multilabel: the mean over labels)."""
-    import torch.nn.functional as F
-
-    y = torch.as_tensor(targets)
-    if task == "multiclass":
-        return float(F.cross_entropy(u, y.to(torch.float64) if y.ndim == 2 else y.long().reshape(-1)))
-    return float(F.binary_cross_entropy_with_logits(u, y.to(torch.float64).reshape(u.shape)))

@@ -1,7 +1,7 @@
 """``Classifier.fit(..., run_dir=..., resume=True)`` resumes only with the data its run began with.
 
 A fit given ``run_dir`` records the fingerprints of its ``X`` and ``y``
-(:func:`~logitlab.workflows.heldout.array_fingerprint`, the one place fingerprints are made) in
+(:func:`~logitlab.fingerprints.array_fingerprint`, the one place fingerprints are made) in
 ``run_dir/.logitlab-fit.json`` before it trains; a resume from a checkpoint there compares them, so
 other data is refused instead of continuing the old run on it. A run begun before the record existed,
 or a :class:`~logitlab.data.DatasetBundle` (``train`` checks its own data), is not checked.
@@ -32,7 +32,7 @@ def check_fit_data(run_dir: str | os.PathLike[str] | None, X: Any, y: Any, *, re
             interrupted fit's (``resume-data-changed``), or its record unreadable (``resume-record-invalid``).
     """
     from ..files import write_json_atomic
-    from ..workflows.heldout import array_fingerprint
+    from ..fingerprints import array_fingerprint
 
     if run_dir is None:
         return

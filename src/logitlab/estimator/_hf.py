@@ -22,7 +22,6 @@ from ..options import LABEL_SEP
 
 if TYPE_CHECKING:
     from ..data import DatasetBundle
-    from .classifier import Classifier
 
 __all__ = ["CV_REASON", "check_hf_params", "hf_bundle", "hf_notes"]
 
@@ -78,8 +77,11 @@ def _check_place() -> None:
         raise refuse_hf("a DDP run (torchrun): fine-tuning an hf: model runs on one process")
 
 
-def hf_bundle(clf: Classifier, X: Any, y: Any) -> DatasetBundle:
-    """The bundle an ``hf:`` model trains on: every row's token ids, the labels encoded and split as usual."""
+def hf_bundle(clf: Any, X: Any, y: Any) -> tuple[DatasetBundle, np.ndarray | None]:
+    """The bundle an ``hf:`` model trains on: every row's token ids, the labels encoded and split as usual.
+
+    ``clf`` gives the parameters and ``seed_``. Also returns the DataFrame's column read (``None`` for others).
+    """
     import pandas as pd
     import torch
 
@@ -93,9 +95,9 @@ def hf_bundle(clf: Classifier, X: Any, y: Any) -> DatasetBundle:
     _check_place()
     path, max_length = hf_path(clf.model), hf_max_length(clf.model, clf.model_options)
     if isinstance(X, DatasetBundle):
-        return tokenize_bundle(X, path, max_length, clf.text_columns)
+        return tokenize_bundle(X, path, max_length, clf.text_columns), None
     notes: list[str] = []
-    column = "text"
+    column, names = "text", None
     if isinstance(X, pd.DataFrame):
         detected = [] if clf.text_columns != "auto" else detect_text_columns(X)
         column = pick_text_column([str(c) for c in X.columns], clf.text_columns, detected)
@@ -104,7 +106,7 @@ def hf_bundle(clf: Classifier, X: Any, y: Any) -> DatasetBundle:
             notes.append(
                 f"hf: columns {', '.join(unused)} not used (the model reads the text column {column!r})"
             )
-        clf.feature_names_in_ = np.asarray([column], dtype=object)
+        names = np.asarray([column], dtype=object)
     texts, missing = text_values(X, column)
     targets, enc = encode_labels(
         as_targets(y),
@@ -126,4 +128,4 @@ def hf_bundle(clf: Classifier, X: Any, y: Any) -> DatasetBundle:
         ids, targets, enc, (train, val, test), "tabular", pre, [*enc.notes, *split_notes, *notes],
         source="arrays", options={"label_sep": LABEL_SEP},
     )  # fmt: skip
-    return dataclasses.replace(bundle, input_shape=(max_length,))  # each batch is cut to its longest row
+    return dataclasses.replace(bundle, input_shape=(max_length,)), names  # each batch: cut to its longest row

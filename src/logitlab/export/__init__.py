@@ -56,7 +56,7 @@ import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager, redirect_stderr
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
@@ -75,7 +75,10 @@ from .contract import (
 )
 
 if TYPE_CHECKING:
-    from ..estimator import Classifier
+    from torch import nn
+
+    from ..data import DataState
+    from ..evaluate import Calibration, DecisionRule
     from .graph import ExportPipeline
 
 __all__ = ["FORMAT", "OPSET", "OPSETS", "OUTPUT_NAMES", "export_onnx", "onnx_inputs", "read_sidecar"]
@@ -85,6 +88,21 @@ OPSET = ONNX_OPSET
 
 OPSETS = ONNX_OPSETS
 """The opsets :func:`export_onnx` accepts: 18 to 23."""
+
+
+class Classifier(Protocol):
+    """What the export reads of a fitted :class:`~logitlab.Classifier` (typed here, so export imports no estimator)."""
+
+    task_: str
+    n_outputs_: int
+    classes_: np.ndarray
+    label_names_: list[str]
+    data_state_: DataState
+    model_: nn.Module
+    calibration_: Calibration | None
+
+    def decision_rule(self) -> DecisionRule: ...
+
 
 _EXAMPLE_ROWS = (3, 5)  # the traced batch (not 0 or 1, which torch.export specialises) and the checked one
 _NOISY = ("torch", "onnxscript", "onnx_ir")  # loggers quieted during the export
@@ -280,7 +298,7 @@ def _sidecar(
 ) -> dict[str, Any]:
     import torch
 
-    from .. import __version__
+    from .._version import __version__
 
     task, n = clf.task_, int(clf.n_outputs_)
     thresholds = clf.decision_rule().resolved_thresholds(n)

@@ -8,7 +8,8 @@ confusion matrices labelled with the class names, the classification report), ``
 
 Examples:
     >>> import tempfile
-    >>> path = write_report(tempfile.mkdtemp(), decisions={"task": "binary"}, metrics={"f1": 0.5})
+    >>> content = ReportContent(decisions={"task": "binary"}, metrics={"f1": 0.5})
+    >>> path = write_report(tempfile.mkdtemp(), content)
     >>> path.name, 'id="metrics"' in path.read_text()
     ('report.html', True)
 """
@@ -22,70 +23,29 @@ from pathlib import Path
 from typing import Any
 
 from ..files import write_text_atomic
+from .content import ReportContent
 from .html import finding_rows, fmt, render_page
 
-__all__ = ["SECTIONS", "terminal_summary", "write_report"]
+__all__ = ["SECTIONS", "ReportContent", "terminal_summary", "write_report"]
 
 SECTIONS: tuple[str, ...] = ("decisions", "doctor", "metrics", "importance", "plots")
 """The ids of the report's sections, in page order."""
 
 
-def write_report(
-    run_dir: str | os.PathLike[str],
-    *,
-    decisions: Mapping[str, Any] | Sequence[tuple[str, Any]] | None = None,
-    findings: Any = None,
-    metrics: Mapping[str, Any] | None = None,
-    plots: Mapping[str, str | os.PathLike[str]] | None = None,
-    title: str = "logitlab run report",
-    logits: Any = None,
-    targets: Any = None,
-    task: Any = None,
-    thresholds: Any = None,
-    label_names: Sequence[str] | None = None,
-    history: Any = None,
-    loss_config: Mapping[str, Any] | None = None,
-    calibration: Any = None,
-    run_info: Mapping[str, Any] | None = None,
-    class_names: Sequence[str] | None = None,
-    importance: Mapping[str, Any] | None = None,
-    terms: Mapping[str, Any] | None = None,
-) -> Path:
-    """Write ``run_dir/report.html``: decisions, doctor findings, metrics and plots in one file.
+def write_report(run_dir: str | os.PathLike[str], content: ReportContent) -> Path:
+    """Write ``run_dir/report.html`` (created if missing): decisions, doctor findings, metrics and plots in one file.
 
-    Given ``logits``, ``targets`` and ``task``, the metrics (when not given) and the standard plots
-    (:func:`logitlab.report.plots.plot_all`, into ``run_dir/plots/``) are made here; ``plots`` adds to or
-    replaces them by name. Without ``history``, ``run_dir/metrics.csv`` is used when it exists.
-    Given a ``calibration`` too, ``logits`` stay the raw model outputs, ``thresholds`` are on the
-    calibrated scale (as ``predict`` applies them), the metrics and curves are the calibrated ones, the
-    reliability diagram shows the curves before and after, and the metrics section gets a before/after
-    table of ECE, Brier score and log-loss per label and overall.
-
-    Args:
-        run_dir (path): the run directory (created if missing).
-        decisions (dict, optional): what the run decided (task, loss, weights, thresholds, notes).
-        findings (doctor Report or list of dicts/Findings, optional): the doctor's findings.
-        metrics (dict, optional): :func:`logitlab.evaluate.compute_metrics` output (or any flat dict).
-        plots (dict[str, path], optional): PNG files to embed, by name.
-        title (str): the page title. Default: ``"logitlab run report"``.
-        logits (Tensor, optional): evaluation logits for the metrics and plots. Default: ``None``.
-        targets (Tensor, optional): their targets. Default: ``None``.
-        task (Task or str, optional): the task. Default: ``None``.
-        thresholds (Thresholds, optional): tuned decisions (on the calibrated scale with a calibration).
-        label_names (list[str], optional): names of the labels/classes. Default: ``None``.
-        history (list[dict] or path, optional): trainer rows for the training curves.
-        loss_config (dict, optional): ``{"name": ..., **options}`` for the loss-against-logit figure.
-        calibration (Calibration, optional): the map fitted on validation (:func:`logitlab.evaluate.calibrate`).
-        run_info (dict, optional): what the metrics come from, shown first: e.g. ``{"data": ..., "split":
-            "test", "rows": 23, "epochs": "30 (best 28)"}``.
-        class_names (list[str], optional): the classes in target order (binary: ``[negative,
-            positive]``), for the confusion matrix. Default: the label names, else 0, 1.
-        importance (dict, optional): :func:`logitlab.report.importance.permutation_table` output.
-        terms (dict, optional): :func:`logitlab.report.importance.informative_terms` output (text models).
+    ``content`` (:class:`~logitlab.report.content.ReportContent`) says what is shown; the standard plots made
+    from its logits go to ``run_dir/plots/``.
 
     Returns:
         Path: the written ``report.html``.
     """
+    c = content
+    decisions, findings, metrics, plots, title = c.decisions, c.findings, c.metrics, c.plots, c.title
+    logits, targets, task, thresholds, calibration = c.logits, c.targets, c.task, c.thresholds, c.calibration
+    label_names, class_names, history, loss_config = c.label_names, c.class_names, c.history, c.loss_config
+    run_info, importance, terms = c.run_info, c.importance, c.terms
     run = Path(run_dir)
     all_plots: dict[str, str | os.PathLike[str]] = {}
     before = after = None

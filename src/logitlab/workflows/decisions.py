@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from ..estimator import Classifier
 
-__all__ = ["decision_lines", "weights_text"]
+__all__ = ["decision_lines", "decision_pairs", "weights_text"]
 
 
 def decision_lines(clf: Classifier, *, held_out: Mapping[str, Any] | None = None) -> list[str]:
@@ -22,50 +22,61 @@ def decision_lines(clf: Classifier, *, held_out: Mapping[str, Any] | None = None
     ``held_out`` (``where``, ``before``, ``after``): the log-loss without and with the calibration map on rows
     it was not fitted on, which the calibration line reports (and calls worse where it is).
     """
-    d = clf.decisions_
-    lines = [f"task: {d['task']} ({d.get('task_reason', '')})", f"loss: {d.get('loss')}"]
-    lines.append(f"weights: {weights_text(d.get('weights'), clf.label_names_)}")
-    if d.get("best_epochs"):  # cross-fitted folds or ensemble members: each has its own
-        word = "fold" if d.get("cv") else "member"
-        shown = ", ".join("-" if b is None else str(int(b)) for b in d["best_epochs"])
+    return [f"{name}: {text}" for name, text in decision_pairs(clf, held_out=held_out)]
+
+
+def decision_pairs(clf: Classifier, *, held_out: Mapping[str, Any] | None = None) -> list[tuple[str, str]]:
+    """:func:`decision_lines` as ``(name, sentence)`` pairs (the report's decisions table)."""
+    d = clf.fit_decisions_
+    lines = [
+        ("task", f"{d.task} ({d.task_reason})"),
+        ("loss", f"{d.loss.text if d.loss is not None else None}"),
+    ]
+    lines.append(("weights", weights_text(d.weights, clf.label_names_)))
+    if d.best_epochs:  # cross-fitted folds or ensemble members: each has its own
+        word = "fold" if d.cv is not None else "member"
+        shown = ", ".join("-" if b is None else str(int(b)) for b in d.best_epochs)
         lines.append(
-            f"best epochs by {word}: {shown} (each {word}'s lowest log-loss on its own validation rows; its weights "
-            f"kept; metrics.csv and the training curves show {word} 1)"
+            (
+                f"best epochs by {word}",
+                f"{shown} (each {word}'s lowest log-loss on its own validation rows; its weights "
+                f"kept; metrics.csv and the training curves show {word} 1)",
+            )
         )
-    elif d.get("best_epoch") is not None:
+    elif d.best_epoch is not None:
         lines.append(
-            f"best epoch: {int(d['best_epoch'])} of {len(clf.history_)} (lowest validation log-loss; its weights kept)"
+            (
+                "best epoch",
+                f"{int(d.best_epoch)} of {len(clf.history_)} (lowest validation log-loss; its weights kept)",
+            )
         )
-    if d.get("cv"):
-        lines.append(f"validation: {_cv_text(d)}")
-    lines.append(
-        f"calibration: {_calibration_text(d.get('calibration'), held_out, d.get('calibration_check'))}"
-    )
-    lines.append(f"thresholds: {_thresholds_text(clf)}")
+    if d.cv is not None:
+        lines.append(("validation", _cv_text(d.cv.reason, d.validation)))
+    lines.append(("calibration", _calibration_text(d.calibration, held_out, d.calibration_check)))
+    lines.append(("thresholds", _thresholds_text(clf)))
     if getattr(clf, "model_spec_", None):
-        lines.append(
-            f"model: {clf.model_spec_['name']} (model={clf.model!r}, input {_shape_text(clf.input_shape_, clf.model_spec_, clf)})"
-        )
-    if isinstance(d.get("lr"), Mapping):  # not for model='linear' (L-BFGS), nor in older model files
-        lines.append(f"learning rate: {d['lr']['reason']}")
-    if isinstance(d.get("training"), Mapping) and "reason" in d["training"]:  # not in older model files
-        lines.append(f"imbalance and weight decay: {d['training']['reason']}")
-    tuned = (d.get("thresholds") or {}).get("notes", [])
-    notes = [*d.get("notes", []), *(f"thresholds: {_named_note(n, clf.label_names_)}" for n in tuned)]
-    lines.extend(f"note: {n}" for n in notes)
+        shape = _shape_text(clf.input_shape_, clf.model_spec_, clf)
+        lines.append(("model", f"{clf.model_spec_['name']} (model={clf.model!r}, input {shape})"))
+    if d.lr is not None:  # not for model='linear' (L-BFGS), nor in older model files
+        lines.append(("learning rate", d.lr.reason))
+    if d.training is not None:  # not in older model files
+        lines.append(("imbalance and weight decay", d.training.reason))
+    tuned = (d.thresholds or {}).get("notes", [])
+    notes = [*d.notes, *(f"thresholds: {_named_note(n, clf.label_names_)}" for n in tuned)]
+    lines.extend(("note", n) for n in notes)
     return lines
 
 
-def _cv_text(d: Mapping[str, Any]) -> str:
+def _cv_text(reason: str, validation: Mapping[str, Any] | None) -> str:
     """How the fit validated, and its validation numbers (out-of-fold when cross-fitted)."""
-    cv, shown = d["cv"], d.get("validation") or {}
+    shown = validation or {}
     numbers = ", ".join(
         f"{k}={shown[k]:.4f}"
         for k in ("log_loss", "f1", "f1_macro", "accuracy", "average_precision")
         if k in shown
     )
     rows = f"{shown['on']} rows: {shown['rows']}; {numbers}" if shown else "none"
-    return f"{cv['reason']} ({rows})"
+    return f"{reason} ({rows})"
 
 
 def _named_note(note: str, names: list[str]) -> str:

@@ -59,7 +59,9 @@ def doctor(
     reports[name] = diagnose(logits, y, setup.loss_fn, task=bundle.task, model=setup.model, inputs=x)
     weights = setup.weights.to_dict() if setup.weights is not None else None
     planned = {"weights": weights, "calibration": {"method": "auto"}}  # what `logitlab train` would do
-    by = f"`logitlab train --imbalance {clf.decisions_['training']['imbalance']}`"  # 'auto' as resolved
+    training = clf.fit_decisions_.training
+    assert training is not None  # training_setup resolved it
+    by = f"`logitlab train --imbalance {training.imbalance}`"  # 'auto' as resolved
     return {k: Report(in_light_of_run(r.findings, planned, by=by), title=r.title) for k, r in reports.items()}
 
 

@@ -12,11 +12,12 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError
 from ..files import json_default, output_errors, write_json_atomic
+from ..fingerprints import data_fingerprint
 from ..options import TEST_SIZE
 from .advice import in_light_of_run
 from .common import Echo, headline, is_main_process, load_data, model_metrics, named_labels
-from .decisions import decision_lines, weights_text
-from .heldout import check_run_numbers, data_fingerprint, split_record
+from .decisions import decision_lines, decision_pairs, weights_text
+from .heldout import check_run_numbers, split_record
 from .run_dir import (
     RUN_FILES,
     check_resume,
@@ -160,14 +161,14 @@ def _train(
         if split_name == "test"
         else None
     )
-    decisions = decision_lines(clf, held_out=held_out)
+    decisions = decision_pairs(clf, held_out=held_out)
     with output_errors(out):
         write_json_atomic(
             out / "config.json", _run_config(spec, load, clf, (split_name, metrics, record), seconds)
         )
         report = _write_report(out, clf, bundle, (split, logits, metrics), run, importance, decisions)
         finish_run(out)
-    for line in [*decisions, *importance_lines(importance)]:
+    for line in [*(f"{name}: {text}" for name, text in decisions), *importance_lines(importance)]:
         echo(line)
     summary = headline(clf.task_, metrics)
     if split_name == "validation":  # no test split: the validation rows also chose the epoch and thresholds
@@ -180,8 +181,8 @@ def _train(
     return {
         "data": spec,
         "task": clf.task_,
-        "loss": str(clf.decisions_.get("loss", "")).split(" ")[0],
-        "weights": weights_text(clf.decisions_.get("weights")),
+        "loss": _loss_class(clf),
+        "weights": weights_text(clf.fit_decisions_.weights),
         "headline": summary,
         "split": split_name,
         "metrics": metrics,
@@ -203,15 +204,20 @@ def _forget_checkpoints(out: Path) -> None:
                 clear_checkpoints(member / "checkpoints")
 
 
+def _loss_class(clf: Classifier) -> str:
+    """The class of the loss the fit trained (``""`` for a model file that kept only its sentence)."""
+    loss = clf.fit_decisions_.loss
+    return loss.class_name or "" if loss is not None else ""
+
+
 def _epochs_text(clf: Classifier) -> str:
-    best = clf.decisions_.get("best_epoch")
-    budget = (clf.decisions_.get("epochs") or {}).get("epochs")
+    d = clf.fit_decisions_
+    best, budget = d.best_epoch, d.epochs.epochs if d.epochs is not None else None
     ran = len(clf.history_)
     text = f"{ran}" + (f" of {budget} (stopped early)" if budget and ran < budget else "")
     text += f" (weights of epoch {int(best)})" if best is not None else ""
-    members = clf.decisions_.get("best_epochs")
-    if members:  # several members, each with its own epochs: these are the first's
-        text += f", {'fold' if clf.decisions_.get('cv') else 'member'} 1 of {len(members)}"
+    if d.best_epochs:  # several members, each with its own epochs: these are the first's
+        text += f", {'fold' if d.cv is not None else 'member'} 1 of {len(d.best_epochs)}"
     return text
 
 
@@ -228,7 +234,8 @@ def feature_importance(clf: Classifier, bundle: DatasetBundle) -> dict[str, Any]
 
     if bundle.table is None or bundle.kind != "tabular":
         return {"skipped": "computed for tables only"}
-    folds = int((clf.decisions_.get("cv") or {}).get("folds", 1))
+    cv = clf.fit_decisions_.cv
+    folds = cv.folds if cv is not None else 1
     on, split = ("test", bundle.test) if folds > 1 else ("validation", bundle.val)
     if len(split) < 2:
         return {"skipped": "no test split (cross-fitted: the validation rows were training rows)" if folds > 1
@@ -300,46 +307,42 @@ def _write_report(
     scored: tuple[Any, Any, dict[str, Any]],
     run: Mapping[str, Any],
     importance: Mapping[str, Any],
-    decisions: list[str],
+    decisions: list[tuple[str, str]],
 ) -> Path:
     """``report.html`` with ``plots/``: the doctor on the training labels and the evaluation logits, metrics, figures."""
     from ..doctor import diagnose, diagnose_dataset
-    from ..report import write_report
+    from ..report import ReportContent, write_report
     from ..report.importance import informative_terms
 
     split, logits, metrics = scored
     findings = list(diagnose_dataset(named_labels(bundle.train.y, bundle), task=clf.task_).findings)
     findings += [f for f in diagnose(logits, split.y, task=clf.task_).findings if f.code not in _SEEN_IN_DATA]
     findings = in_light_of_run(findings, clf.decisions_)  # what the run already did is not advised again
-    return Path(
-        write_report(
-            out,
-            logits=logits,
-            targets=split.y,
-            task=clf.task_,
-            thresholds=clf.thresholds_,
-            calibration=clf.calibration_,
-            label_names=list(clf.label_names_),
-            metrics=metrics,
-            history=clf.history_,
-            decisions=[
-                (k, v) for k, _, v in (line.partition(": ") for line in decisions)
-            ],  # as the CLI prints them
-            findings=findings,
-            loss_config=_loss_config(clf),
-            run_info=run,
-            # the logit order of the targets (classes_ is sorted, as scikit-learn's)
-            class_names=[str(c) for c in clf.label_encoder_.classes] if clf.task_ != "multilabel" else None,
-            importance=importance,
-            terms=informative_terms(clf),
-        )
+    content = ReportContent(
+        logits=logits,
+        targets=split.y,
+        task=clf.task_,
+        thresholds=clf.thresholds_,
+        calibration=clf.calibration_,
+        label_names=list(clf.label_names_),
+        metrics=metrics,
+        history=clf.history_,
+        decisions=decisions,  # the sentences the CLI prints, by name
+        findings=findings,
+        loss_config=_loss_config(clf),
+        run_info=run,
+        # the logit order of the targets (classes_ is sorted, as scikit-learn's)
+        class_names=[str(c) for c in clf.label_encoder_.classes] if clf.task_ != "multilabel" else None,
+        importance=importance,
+        terms=informative_terms(clf),
     )
+    return Path(write_report(out, content))
 
 
 def _loss_config(clf: Classifier) -> dict[str, Any]:
     """The loss as trained, for the loss-against-logit figure: its name, options and (sigmoid) weight."""
     config: dict[str, Any] = {"name": clf.loss, **dict(clf.loss_options or {})}
-    weights = clf.decisions_.get("weights")
+    weights = clf.fit_decisions_.weights
     if weights and weights["kind"] == "pos_weight" and "pos_weight" not in config:
         config["pos_weight"] = list(weights["values"])  # the figure draws the first label, names them all
     return config
