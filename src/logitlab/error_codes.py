@@ -43,6 +43,7 @@ ERROR_CODE_GROUPS: Mapping[str, Mapping[str, str]] = MappingProxyType(
             "bad-doctor-argument": "the doctor called with something that is not a tensor or callable",
         },
         "Options and settings": {
+            "read-only-decisions": "a change made in place to Classifier.decisions_ (a read-only view of fit_decisions_)",
             "bad-param": "a Classifier or loader argument out of range, of the wrong type, or contradicting another",
             "bad-option": "a command-line --*-options item that is not KEY=VALUE",
             "unknown-task": "a task that is not 'binary', 'multilabel' or 'multiclass'",

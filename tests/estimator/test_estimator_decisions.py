@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from logitlab import Classifier, make_loss
+from logitlab.errors import ConfigError
 from logitlab.estimator import Decisions
 from logitlab.estimator.decisions import CvChoice, LossChoice
 from tests.helpers import fast
@@ -37,7 +38,8 @@ def test_decisions_view_is_the_typed_decisions_as_json(fitted):
     assert view["cv"] == {"folds": 1, "reason": d.cv.reason, "fitted_on": "half of validation"}
     assert view["epochs"] == {"epochs": 2, "patience": None, "asked": 2, "schedule": "cosine"}
     assert view["training"]["weight_decay"] == d.training.weight_decay == 1e-4
-    view["task"] = "edited"  # a copy: editing the view changes nothing
+    with pytest.raises(ConfigError, match="read-only"):  # read-only: an edit would be lost, so it raises
+        view["task"] = "edited"
     assert clf.decisions_["task"] == "binary"
 
 

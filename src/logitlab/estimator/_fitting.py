@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Self, cast
 from ..errors import ConfigError
 from ._persist import Persisting
 from ._predict import is_sparse_rows, set_native
-from .decisions import CvChoice, Decisions, LossChoice
+from .decisions import CvChoice, Decisions, DecisionsView, LossChoice
 
 if TYPE_CHECKING:
     from torch import nn
@@ -301,9 +301,9 @@ class Fitting(Persisting):
 
     @property
     def decisions_(self) -> dict[str, Any]:
-        """What the fit decided, as a dict (``fit_decisions_.to_dict()``; a copy: edit ``fit_decisions_``)."""
+        """What the fit decided, as a read-only dict (:class:`DecisionsView` of ``fit_decisions_.to_dict()``)."""
         try:
             decisions = self.fit_decisions_
         except AttributeError:
             raise AttributeError(f"{type(self).__name__!r} object has no attribute 'decisions_'") from None
-        return decisions.to_dict()
+        return DecisionsView.of(decisions.to_dict())

@@ -23,12 +23,103 @@ from typing import Any
 __all__ = [
     "CvChoice",
     "Decisions",
+    "DecisionsView",
     "EpochsChoice",
     "LossChoice",
     "LrChoice",
     "MemberRun",
     "TrainingChoice",
 ]
+
+
+class DecisionsView(dict):  # type: ignore[type-arg]
+    """``decisions_``: a read-only ``dict`` of :meth:`Decisions.to_dict` (nested dicts and lists read-only too).
+
+    It is a ``dict`` (``json.dumps``, ``==``, ``dict(view)`` and ``copy.deepcopy`` give plain ones), but an
+    assignment into it raises instead of changing a copy nobody reads again: the fitted state is
+    ``fit_decisions_``.
+
+    Examples:
+        >>> view = DecisionsView.of({"lr": {"lr": 0.001}, "notes": ["a"]})
+        >>> view["lr"]["lr"], view == {"lr": {"lr": 0.001}, "notes": ["a"]}
+        (0.001, True)
+        >>> view["lr"]["lr"] = 0.1
+        Traceback (most recent call last):
+        ...
+        logitlab.errors.ConfigError: `decisions_` is a read-only view of what the fit decided; it was changed in place.
+        Fix: read it, or copy it (dict(clf.decisions_), copy.deepcopy(clf.decisions_)); the fitted state is clf.fit_decisions_.
+    """
+
+    @classmethod
+    def of(cls, value: Mapping[str, Any]) -> DecisionsView:
+        """``value`` with every nested dict and list made read-only."""
+        view = cls()
+        dict.update(view, {k: _read_only(v) for k, v in value.items()})
+        return view
+
+    def _refuse(self, *args: Any, **kwargs: Any) -> Any:
+        raise _read_only_error()
+
+    __setitem__ = __delitem__ = update = setdefault = pop = popitem = clear = __ior__ = _refuse  # type: ignore[assignment]
+
+    def __copy__(self) -> dict[str, Any]:
+        return dict(self)
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> dict[str, Any]:
+        return _plain(self)
+
+    def __reduce__(self) -> Any:  # pickles as the plain dict
+        return (dict, (_plain(self),))
+
+
+class _ReadOnlyList(list):  # type: ignore[type-arg]
+    """A list inside :class:`DecisionsView`: equal to the plain list, refusing changes."""
+
+    def _refuse(self, *args: Any, **kwargs: Any) -> Any:
+        raise _read_only_error()
+
+    __setitem__ = __delitem__ = append = extend = insert = pop = remove = clear = sort = reverse = _refuse  # type: ignore[assignment]
+    __iadd__ = __imul__ = _refuse  # type: ignore[assignment]
+
+    def __copy__(self) -> list[Any]:
+        return list(self)
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> list[Any]:
+        return _plain(self)
+
+    def __reduce__(self) -> Any:
+        return (list, (_plain(self),))
+
+
+def _read_only(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return DecisionsView.of(value)
+    if isinstance(value, list):
+        out = _ReadOnlyList()
+        list.extend(out, [_read_only(v) for v in value])
+        return out
+    return value
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _read_only_error() -> Exception:
+    from ..errors import ConfigError
+
+    return ConfigError(
+        "`decisions_` is a read-only view of what the fit decided; it was changed in place.",
+        fix="read it, or copy it (dict(clf.decisions_), copy.deepcopy(clf.decisions_)); "
+        "the fitted state is clf.fit_decisions_.",
+        code="read-only-decisions",
+        param="decisions_",
+    )
+
 
 # keys written once a fit has trained (with ``None`` where nothing was fitted), in the order fit sets them
 _FITTED = ("loss", "weights", "best_epoch", "epochs_count_from", "calibration", "thresholds", "validation")
