@@ -10,15 +10,21 @@ scipy, scikit-learn, pandas, numpy, torch, sympy and networkx, read from their s
   by at least 40 functions), from its docstring with the parameter sections removed (numpydoc
   ``Parameters`` / Google ``Args:`` blocks), so the labels are not copied from a list in the text.
 * ``docs-params-top8`` (multi-label, few frequent labels): the 8 most common argument names.
+* ``docs-subpackage-dev`` (multi-class): as ``docs-subpackage``, from the docstrings of other packages
+  (:data:`DEV_PACKAGES`: matplotlib, transformers, onnx, torchmetrics, torchvision, lightning, rich).
 
 Split: by source file (``GroupShuffleSplit``, 25% of the files for test), so docstrings of one file
 (overloads, copied templates) never straddle train and test; exact duplicate texts are dropped first.
-``docs-params`` is the development set (looked at while choosing defaults); the other two are held out.
+``docs-params`` and ``docs-subpackage-dev`` are the development sets (looked at while choosing defaults);
+``docs-subpackage`` and ``docs-params-top8`` are held out.
 
 Peers, one thread each: ``LogisticRegression`` (liblinear, one-vs-rest, C=10) on the same TF-IDF
 features logitlab builds (``TextColumn`` with its defaults: word 1-2 grams), at 0.5 and with
 per-label thresholds tuned for F1 on 15% of the training rows (refitted on the other 85%); fastText
 (``loss="ova"`` for multi-label, softmax for multi-class; 25 epochs, lr 0.5, word bigrams, one thread).
+Fit times: ``Classifier().fit`` from a data frame of texts (vectorising included) and fastText's training
+call, each after one untimed warm-up fit on a few made-up texts (:func:`warm_up`: imports are not timed);
+LogisticRegression's time includes the vectorising.
 
 Run: OMP_NUM_THREADS=1 python -m benchmarks.text [--sets docs-params ...] [--max-rows 12000]
 """
@@ -43,6 +49,8 @@ from sklearn.model_selection import GroupShuffleSplit
 from sklearn.preprocessing import MultiLabelBinarizer
 
 PACKAGES = ("scipy", "sklearn", "pandas", "numpy", "torch", "sympy", "networkx")
+DEV_PACKAGES = ("matplotlib", "transformers", "onnx", "torchmetrics", "torchvision", "lightning", "rich")
+"""Packages whose docstrings only the development multi-class set ``docs-subpackage-dev`` reads."""
 _SECTION = re.compile(
     r"\n\s*(Parameters|Other Parameters|Args|Arguments|Keyword Args|Attributes)\s*:?\s*\n(\s*-{3,}\s*\n)?"
     r".*?(?=\n\s*(Returns|Yields|Raises|See Also|Notes|Examples|References|Warns|Methods|Return)\s*:?\s*\n|\Z)",
@@ -92,22 +100,31 @@ def docstrings(packages: tuple[str, ...] = PACKAGES) -> pd.DataFrame:
     return frame.drop_duplicates("text").reset_index(drop=True)
 
 
-def make_sets(max_rows: int, seed: int = 0) -> dict[str, tuple[pd.DataFrame, str]]:
-    """``name -> (frame with text, file, labels; task)``."""
-    rng = np.random.default_rng(seed)
-    cache = Path(tempfile.gettempdir()) / "logitlab_bench_docstrings.json"
+def _read(packages: tuple[str, ...], name: str) -> pd.DataFrame:
+    """:func:`docstrings` of ``packages``, cached in the temporary directory as ``name``."""
+    cache = Path(tempfile.gettempdir()) / name
     if cache.is_file():
-        docs = pd.read_json(cache)
-    else:
-        docs = docstrings()
-        docs.to_json(cache)
-    sets = {}
+        return pd.read_json(cache)
+    docs = docstrings(packages)
+    docs.to_json(cache)
+    return docs
+
+
+def _subpackages(docs: pd.DataFrame, seed: int) -> pd.DataFrame:
+    """The multi-class set: subpackages with >= 150 docstrings, at most 500 of each."""
     counts = docs["sub"].value_counts()
     keep = counts[counts >= 150].index
     mc = docs[docs["sub"].isin(keep)]
     picked = [g.sample(min(len(g), 500), random_state=seed).index for _, g in mc.groupby("sub")]
     mc = mc.loc[np.sort(np.concatenate(picked))]
-    sets["docs-subpackage"] = (mc.assign(labels=mc["sub"]).reset_index(drop=True), "multiclass")
+    return mc.assign(labels=mc["sub"]).reset_index(drop=True)
+
+
+def make_sets(max_rows: int, seed: int = 0) -> dict[str, tuple[pd.DataFrame, str]]:
+    """``name -> (frame with text, file, labels; task)``."""
+    rng = np.random.default_rng(seed)
+    docs = _read(PACKAGES, "logitlab_bench_docstrings.json")
+    sets = {"docs-subpackage": (_subpackages(docs, seed), "multiclass")}
     funcs = docs[docs["args"].map(len) > 0]
     freq = Counter(a for args in funcs["args"] for a in set(args))
     for name, names in (
@@ -119,6 +136,8 @@ def make_sets(max_rows: int, seed: int = 0) -> dict[str, tuple[pd.DataFrame, str
         if len(part) > max_rows:
             part = part.iloc[np.sort(rng.choice(len(part), max_rows, replace=False))]
         sets[name] = (part.reset_index(drop=True), "multilabel")
+    dev = _read(DEV_PACKAGES, "logitlab_bench_docstrings_dev.json")
+    sets["docs-subpackage-dev"] = (_subpackages(dev, seed), "multiclass")
     return sets
 
 
@@ -154,6 +173,19 @@ def _f1_thresholds(y: np.ndarray, p: np.ndarray) -> np.ndarray:
         k = int(np.argmax(f1))
         out[j] = p[order[k], j] - 1e-12
     return out
+
+
+def warm_up(peer: str) -> None:
+    """One untimed fit on a few made-up texts, so first-call costs (imports) are not timed, as in
+    :func:`benchmarks.tabular.warm_up` (fastText's import and training file are not timed either)."""
+    words = ["alpha", "beta", "gamma", "delta", "array", "matrix", "plot", "axis", "model", "token"]
+    rng = np.random.default_rng(0)
+    texts = np.array([" ".join(rng.choice(words, size=8)) for _ in range(80)])
+    labels = [["a"] if "alpha" in t else ["b"] for t in texts]
+    if peer == "logitlab":
+        run_logitlab("multiclass", texts, [lab[0] for lab in labels], texts[:5], ["a", "b"])
+    elif peer == "fasttext":
+        run_fasttext("multiclass", texts, labels, texts[:5], ["a", "b"])
 
 
 def run_logitlab(task, texts_train, y_train, texts_test, classes):
@@ -247,7 +279,7 @@ def main() -> None:
     from logitlab.data.text import TextColumn
 
     sets = make_sets(a.max_rows)
-    results = []
+    results, warm = [], set()
     for name, (frame, task) in sets.items():
         if a.sets and name not in a.sets:
             continue
@@ -268,6 +300,9 @@ def main() -> None:
             X_train, X_test = col.transform(pd.Series(texts[train])), col.transform(pd.Series(texts[test]))
             vec_s = time.perf_counter() - t0
         for peer in a.peers:
+            if peer not in warm:
+                warm_up(peer)
+                warm.add(peer)
             if peer == "logitlab":
                 y_fit = list(labels[train]) if task == "multiclass" else [list(x) for x in labels[train]]
                 fit, pred, proba, extra = run_logitlab(task, texts[train], y_fit, texts[test], classes)

@@ -1,11 +1,12 @@
 """Development-set runs behind the text defaults (``benchmarks/RESULTS.md``, "Text (issue 23)").
 
-Only the development set ``docs-params`` of :mod:`benchmarks.text` (or one named with ``--set``) is read.
+Only the development set ``docs-params`` of :mod:`benchmarks.text` (or one named with ``--set``, e.g. the
+multi-class development set ``docs-subpackage-dev``) is read.
 
 * ``vectorizers``: fit and transform time, width and non-zeros a row of ``TextColumn`` with word 1-2
   grams, word unigrams, and word 1-2 grams plus ``char_wb`` 3-5 and 2-5 grams.
-* ``classifier``: ``Classifier()`` with the vectoriser settings and parameters of a JSON object, scored as
-  :mod:`benchmarks.text` scores its peers.
+* ``classifier``: ``Classifier()`` with the vectoriser settings (``"vec"``), ``options.SPARSE_FULL_BATCH``
+  values (``"full_batch"``) and parameters of a JSON object, scored as :mod:`benchmarks.text` scores its peers.
 
 Run: OMP_NUM_THREADS=1 python -m benchmarks.text_dev vectorizers
      OMP_NUM_THREADS=1 python -m benchmarks.text_dev classifier '{"vec": {"char_ngrams": null}, "lr": 0.05}'
@@ -54,6 +55,11 @@ def main() -> None:
         return
     cfg = json.loads(a.config)
     lt.TEXT_VECTORIZER = {**lt.TEXT_VECTORIZER, **cfg.pop("vec", {})}  # type: ignore[assignment]
+    if "full_batch" in cfg:  # a variant of options.SPARSE_FULL_BATCH, where both its readers see it
+        import logitlab.estimator._convex_fit as cf
+        import logitlab.options as lo
+
+        lo.SPARSE_FULL_BATCH = cf.SPARSE_FULL_BATCH = {**lo.SPARSE_FULL_BATCH, **cfg.pop("full_batch")}  # type: ignore[misc]
     labels = frame["labels"].to_numpy()
     lists = [[lab] if task == "multiclass" else list(lab) for lab in labels]
     classes = list(MultiLabelBinarizer().fit([lists[i] for i in train]).classes_)
@@ -74,7 +80,8 @@ def main() -> None:
     else:
         pred = pred[:, order]
     row = {"set": a.set, **cfg, "fit_s": round(fit, 1), **bt.scores(task, Y_test, pred, proba),
-           "best_epoch": clf.decisions_.get("best_epoch")}  # fmt: skip
+           "best_epoch": clf.decisions_.get("best_epoch"), "solver": (clf.decisions_.get("epochs") or {}).get("solver"),
+           "refit": [n for n in clf.decisions_["notes"] if "fitted again" in n]}  # fmt: skip
     print(json.dumps(row, default=str), flush=True)
 
 

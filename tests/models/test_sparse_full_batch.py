@@ -129,3 +129,38 @@ def test_a_state_over_max_bytes_trains_by_minibatches_and_says_why(monkeypatch):
     assert clf.model_spec_["name"] == "sparse" and "solver" not in clf.decisions_["epochs"]
     assert clf.decisions_["lr"]["lr"] > 0 and "C" not in clf.decisions_["training"]
     assert any("max_bytes" in n and "minibatches" in n for n in clf.decisions_["notes"])
+
+
+@pytest.mark.parametrize("task", ["binary", "multilabel"])
+def test_after_calibration_the_model_is_refitted_on_every_row(task, monkeypatch):
+    """With a validation split, the final model is LogisticRegression(C) on the training and validation rows."""
+    from logitlab.estimator import _training
+
+    X, y = _data(task)
+    C, labels = SPARSE_FULL_BATCH["C"], (y.shape[1] if task == "multilabel" else 1)
+    l2 = 1 / (C * len(y) * labels)
+    targets = [y[:, j] for j in range(labels)] if task == "multilabel" else [y]
+    fits = [LogisticRegression(C=C, tol=1e-10, max_iter=10_000).fit(X, t) for t in targets]
+    W, b = np.concatenate([f.coef_ for f in fits]).T, np.concatenate([f.intercept_ for f in fits])
+    best = _objective(X, y, W, b, l2, task)
+
+    def objective(clf):
+        layer = clf.model_.first
+        w, c = layer.weight.detach().double().numpy(), layer.bias.detach().double().numpy()
+        return _objective(X, y, w, c, l2, task)
+
+    clf = Classifier(device="cpu", random_state=0, val_size=0.2).fit(X, y)
+    assert clf.decisions_["cv"]["folds"] == 1 and clf.decisions_["cv"]["fitted_on"] == "validation"
+    assert any("fitted again on all 300 training and validation rows" in n for n in clf.decisions_["notes"])
+    assert clf.decisions_["training"]["weight_decay"] == pytest.approx(l2)  # the refit's: all 300 rows
+    assert best - 1e-9 <= objective(clf) <= best + 1e-4
+    # the calibration and thresholds were fitted on the first fit's logits of the validation rows
+    val = clf.validation_targets_.shape[0]
+    assert val == 60 and not np.allclose(clf.validation_logits_.numpy(), clf.decision_function(X[-val:]))
+    monkeypatch.setattr(_training, "SPARSE_FULL_BATCH", {**SPARSE_FULL_BATCH, "refit": False}, raising=False)
+    from logitlab import options
+
+    monkeypatch.setattr(options, "SPARSE_FULL_BATCH", {**SPARSE_FULL_BATCH, "refit": False})
+    first = Classifier(device="cpu", random_state=0, val_size=0.2).fit(X, y)
+    assert not any("fitted again" in n for n in first.decisions_["notes"])
+    assert objective(first) > best + 1e-4  # fitted on 240 of the 300 rows

@@ -308,7 +308,7 @@ def fit_text_features(
         row_name=row_name.subset(train), notes=notes,
     )  # fmt: skip
     later: list[str] = []
-    full = pre.transform(features, row_name=row_name, notes=later)
+    full = pre.transform(features, row_name=row_name, notes=later, fitted_at=train)
     notes += [f"all rows: {n}" for n in later if n not in notes]
     return pre, SparseRows(full, native=True)
 

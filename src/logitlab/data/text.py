@@ -173,13 +173,23 @@ class TextColumn:
     @classmethod
     def fit(cls, name: str, col: pd.Series, *, settings: dict[str, Any] | None = None) -> TextColumn:
         """Fit the vectorizers on the training rows ``col`` (missing values are empty texts)."""
+        return cls.fit_transform(name, col, settings=settings)[0]
+
+    @classmethod
+    def fit_transform(
+        cls, name: str, col: pd.Series, *, settings: dict[str, Any] | None = None
+    ) -> tuple[TextColumn, sparse.csr_array]:
+        """:meth:`fit`, and :meth:`transform` of the same rows from the one pass over their texts."""
+        from scipy import sparse
+
         full = {**TEXT_VECTORIZER, **(settings or {})}
         texts = _texts(col)
         out = cls(name, full)
+        blocks = []
         for analyzer in ("word", "char_wb") if full["char_ngrams"] else ("word",):
             vec = _vectorizer(full, analyzer)
             try:
-                vec.fit(texts)
+                blocks.append(sparse.csr_array(vec.fit_transform(texts)))
             except ValueError:  # no term in min_df rows: an empty block
                 continue
             terms = [str(t) for t in vec.get_feature_names_out()]
@@ -194,7 +204,7 @@ class TextColumn:
                 fix="check the column holds text, or leave it out of text_columns.",
                 code="empty-text-column",
             )
-        return out
+        return out, sparse.csr_array(sparse.hstack(blocks, format="csr"))
 
     def vectorizers(self) -> list[Any]:
         """The fitted scikit-learn vectorizers, rebuilt from the saved vocabulary and idf."""
@@ -241,6 +251,7 @@ class TextTablePreprocessor:
 
     def __init__(self, table: TabularPreprocessor | None, text: list[TextColumn]) -> None:
         self.table, self.text = table, list(text)
+        self.fitted_rows: list[sparse.csr_array] | None = None  # each text block of the rows fitted on
 
     @property
     def columns(self) -> list[str]:
@@ -285,12 +296,14 @@ class TextTablePreprocessor:
             table = TabularPreprocessor.fit(
                 others, max_categories=max_categories, scaling=scaling, row_name=row_name, notes=notes
             )
-        text = [TextColumn.fit(str(n), frame[n], settings=settings) for n in text_columns]
-        for c in text:
+        fitted = [TextColumn.fit_transform(str(n), frame[n], settings=settings) for n in text_columns]
+        for c, _ in fitted:
             notes.append(
                 f"column {c.name!r}: {len(c.word_terms)} word and {len(c.char_terms)} character n-grams"
             )
-        return cls(table, text)
+        out = cls(table, [c for c, _ in fitted])
+        out.fitted_rows = [m for _, m in fitted]
+        return out
 
     def transform(
         self,
@@ -300,8 +313,12 @@ class TextTablePreprocessor:
         notes: list[str] | None = None,
         ignore: Sequence[str] = (),
         warn: bool = True,
+        fitted_at: np.ndarray | None = None,
     ) -> sparse.csr_array:
         """float64 CSR ``[N, n_features]`` of ``frame`` (``ignore``, ``warn``: as :meth:`TabularPreprocessor.transform`).
+
+        ``fitted_at``: the positions in ``frame`` of the rows :meth:`fit` was given, in their order; their
+        text blocks are taken from the fit (:attr:`fitted_rows`, then released), not vectorised again.
 
         Raises:
             DataError: a fitted column is missing (listing the available ones), or a bad table value.
@@ -321,7 +338,16 @@ class TextTablePreprocessor:
             others = frame.drop(columns=self.text_columns)
             dense = self.table.transform(others, row_name=row_name, notes=notes, ignore=ignore, warn=warn)
             blocks.append(sparse.csr_array(dense.astype(np.float64)))
-        blocks += [c.transform(frame[c.name]) for c in self.text]
+        known, self.fitted_rows = (self.fitted_rows if fitted_at is not None else None), None
+        if known is None or fitted_at is None:
+            blocks += [c.transform(frame[c.name]) for c in self.text]
+        else:
+            at = np.asarray(fitted_at, dtype=np.int64)
+            rest = np.setdiff1d(np.arange(len(frame)), at)
+            order = np.argsort(np.concatenate([at, rest]), kind="stable")  # back to the frame's order
+            for c, fitted in zip(self.text, known):
+                later = c.transform(frame[c.name].iloc[rest])
+                blocks.append(sparse.csr_array(sparse.vstack([fitted, later], format="csr"))[order])
         out = sparse.csr_array(sparse.hstack(blocks, format="csr"), dtype=np.float64)
         out.sum_duplicates()
         return out

@@ -24,7 +24,14 @@ if TYPE_CHECKING:
     from ..data import Split
     from .decisions import TrainingChoice
 
-__all__ = ["full_batch_data", "full_batch_kind", "minibatch_note", "sparse_penalty", "start_at_prior"]
+__all__ = [
+    "full_batch_data",
+    "full_batch_kind",
+    "minibatch_note",
+    "pooled_rows",
+    "sparse_penalty",
+    "start_at_prior",
+]
 
 
 def _bytes(spec: dict[str, Any]) -> int:
@@ -87,6 +94,40 @@ def full_batch_data(split: Split) -> tuple[Tensor, Tensor] | None:
     if isinstance(split.x, SparseRows) and split.x.native:
         return split.x.torch_batch(np.arange(len(split.x))), split.y
     return None
+
+
+def pooled_rows(train: Split, val: Split) -> Split | None:
+    """The rows of ``train`` and then ``val`` as one split, for a full-batch refit (``None``: not in memory).
+
+    Native sparse rows of one matrix (the splits of one fit) stay views of it: one :class:`SparseRows`
+    over both splits' row positions, with the same scaling.
+    """
+    from ..data import Split
+    from ..data.sparse import SparseRows
+    from ._crossfit import pool
+
+    a, b = train.x, val.x
+    if isinstance(a, Tensor) and isinstance(b, Tensor):
+        return pool(train, val)
+    same = (
+        isinstance(a, SparseRows)
+        and isinstance(b, SparseRows)
+        and a.native
+        and b.native
+        and a.matrix is b.matrix
+        and a.mean is None
+        and b.mean is None
+        and a.multiplier == b.multiplier
+        and np.array_equal(a.scale, b.scale)
+    )
+    if not same:
+        return None
+    assert isinstance(a, SparseRows) and isinstance(b, SparseRows)
+    every = np.arange(a.matrix.shape[0])
+    index = np.concatenate([every if a.index is None else a.index, every if b.index is None else b.index])
+    x = SparseRows(a.matrix, scale=a.scale, multiplier=a.multiplier, index=index, native=True)
+    merged = pool(train, val)
+    return Split(x, merged.y, merged.index)
 
 
 def sparse_penalty(training: TrainingChoice, *, rows: int, n_outputs: int, task: str) -> TrainingChoice:

@@ -180,9 +180,13 @@ def subset(split: Split, rows: np.ndarray) -> Split:
 
 def pooled(bundle: DatasetBundle) -> Split:
     """The training and validation rows of ``bundle`` as one split (training rows first)."""
+    return pool(bundle.train, bundle.val)
+
+
+def pool(a: Split, b: Split) -> Split:
+    """The rows of ``a`` and then ``b`` as one split (tensors concatenated, datasets chained)."""
     from ..data import Split
 
-    a, b = bundle.train, bundle.val
     if len(b) == 0:
         return a
     if isinstance(a.x, Tensor) and isinstance(b.x, Tensor):

@@ -162,7 +162,7 @@ class Fitting(Persisting):
     def _fit(self, X: Any, y: Any, run_dir: str | os.PathLike[str] | None, *, resume: bool = False) -> Self:
         """:meth:`fit` with the model as named (``"auto"``: cnn for images, sparse for text, mlp for features)."""
         from ._calibrate import calibrate_and_tune, validation_metrics
-        from ._training import train_model
+        from ._training import refit_sparse, train_model
 
         if resume and run_dir is None:
             raise ConfigError(
@@ -213,6 +213,12 @@ class Fitting(Persisting):
         d.validation = validation_metrics(
             logits, rows.y, plan.kind, task=self.task_, calibration=cal, thresholds=self.thresholds_
         )
+        if plan.kind == "validation" and run.oof is None:  # one split, not halved: a convex sparse model
+            train, val = plan.members[0]
+            refit = refit_sparse(self._settings(), self.model_, setup.loss_fn, train, val)
+            if refit is not None:
+                d.add_notes([refit[0]])
+                d.training = refit[1] or d.training
         return self
 
     def _fit_auto(self, X: Any, y: Any, run_dir: Any, *, resume: bool = False) -> Self:
