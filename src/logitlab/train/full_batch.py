@@ -3,7 +3,7 @@
 The objective is the task's loss on every training row (its own reduction, weights included) plus
 ``l2 / 2 * ||W||^2`` over the weight matrices (never the biases, as scikit-learn's ``LogisticRegression``):
 with the mean of ``n`` unweighted rows this is scikit-learn's objective divided by ``C * n``, so
-``l2 = 1 / (C * n)`` reaches the same optimum (tested in ``tests/train/test_full_batch.py``). A convex fit
+``l2 = 1 / (C * n)`` reaches the same optimum (tested in ``tests/models/test_linear.py``). A convex fit
 has nothing for early stopping to choose: it runs to L-BFGS's tolerance, deterministic from a zero start.
 ``x`` may be a torch sparse CSR matrix (the sparse-native linear model on text, ``model="sparse"``): the
 model's forward takes it whole and its gradient is one transposed sparse product
@@ -92,10 +92,24 @@ def fit_full_batch(
         line_search_fn="strong_wolfe",
     )
 
+    matrices = [p for p in params if p.ndim >= 2]
+
     def closure() -> Tensor:
+        # the penalty's value and gradient (l2 * W) are added outside autograd: the same numbers as
+        # penalised_loss's, without its temporaries and backward passes over every weight
         opt.zero_grad()
-        loss = penalised_loss(model, loss_fn, x, y, float(l2))
+        loss = loss_fn(model(x), y)
         loss.backward()
+        if l2 > 0:
+            penalty = 0.0
+            with torch.no_grad():
+                for p in matrices:
+                    flat = p.reshape(-1)
+                    penalty += float(torch.dot(flat, flat))
+                    if p.grad is None:
+                        p.grad = torch.zeros_like(p)
+                    p.grad.add_(p, alpha=float(l2))
+            return loss.detach() + 0.5 * float(l2) * penalty
         return loss
 
     opt.step(closure)
