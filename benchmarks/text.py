@@ -26,7 +26,8 @@ Fit times: ``Classifier().fit`` from a data frame of texts (vectorising included
 call, each after one untimed warm-up fit on a few made-up texts (:func:`warm_up`: imports are not timed);
 LogisticRegression's time includes the vectorising.
 
-Run: OMP_NUM_THREADS=1 python -m benchmarks.text [--sets docs-params ...] [--max-rows 12000]
+Run: OMP_NUM_THREADS=1 python -m benchmarks.text [--sets docs-params ...] [--max-rows 12000] [--seeds 5]
+(``--seeds N``: split seeds 0..N-1, and the goals' paired differences, mean ± standard error, at the end)
 """
 
 from __future__ import annotations
@@ -275,49 +276,101 @@ def main() -> None:
     p.add_argument("--sets", nargs="+", default=None)
     p.add_argument("--max-rows", type=int, default=12000)
     p.add_argument("--peers", nargs="+", default=["logitlab", "logreg", "logreg_tuned", "fasttext"])
+    p.add_argument("--seeds", type=int, default=1, help="split seeds 0..N-1 (default: 1, seed 0 only)")
     a = p.parse_args()
-    from logitlab.data.text import TextColumn
-
     sets = make_sets(a.max_rows)
-    results, warm = [], set()
+    results: list[dict] = []
+    warm: set[str] = set()
     for name, (frame, task) in sets.items():
         if a.sets and name not in a.sets:
             continue
-        train, test = split(frame)
-        texts, labels = frame["text"].to_numpy(), frame["labels"].to_numpy()
-        lists = [[lab] if task == "multiclass" else list(lab) for lab in labels]
-        mlb = MultiLabelBinarizer().fit([lists[i] for i in train])
-        classes = list(mlb.classes_)
-        Y_train = mlb.transform([lists[i] for i in train])
-        Y_test = mlb.transform([[x for x in lists[i] if x in set(classes)] for i in test])
-        info = {"set": name, "task": task, "train": len(train), "test": len(test), "labels": len(classes),
-                "labels_per_row": round(float(Y_train.sum(1).mean()), 2)}  # fmt: skip
-        print(json.dumps(info), flush=True)
-        X_train = X_test = None
-        if any(peer.startswith("logreg") for peer in a.peers):
-            t0 = time.perf_counter()
-            col = TextColumn.fit("text", pd.Series(texts[train]))
-            X_train, X_test = col.transform(pd.Series(texts[train])), col.transform(pd.Series(texts[test]))
-            vec_s = time.perf_counter() - t0
-        for peer in a.peers:
-            if peer not in warm:
-                warm_up(peer)
-                warm.add(peer)
-            if peer == "logitlab":
-                y_fit = list(labels[train]) if task == "multiclass" else [list(x) for x in labels[train]]
-                fit, pred, proba, extra = run_logitlab(task, texts[train], y_fit, texts[test], classes)
-            elif peer.startswith("logreg"):
-                fit, pred, proba = run_logreg(task, X_train, Y_train, X_test, tuned=peer == "logreg_tuned")
-                fit, extra = fit + vec_s, {"vectorize_s": round(vec_s, 1)}
-            else:
-                fit, pred, proba = run_fasttext(
-                    task, texts[train], [lists[i] for i in train], texts[test], classes
-                )
-                extra = {}
-            row = {**info, "peer": peer, "fit_s": round(fit, 1), **scores(task, Y_test, pred, proba), **extra}
-            results.append(row)
-            print(json.dumps(row, default=str), flush=True)
-    print(pd.DataFrame(results).to_string(index=False))
+        for seed in range(a.seeds):
+            results += run_set(name, frame, task, seed, a.peers, warm)
+    table = pd.DataFrame(results)
+    print(table.to_string(index=False))
+    if a.seeds > 1 and {"logitlab", "logreg", "logreg_tuned", "fasttext"} <= set(a.peers):
+        print(verdicts(table))
+
+
+GOALS = (  # (metric, what logitlab is compared with: the best of these peers, per seed)
+    ("micro_f1", ("logreg", "fasttext")),
+    ("macro_f1", ("logreg_tuned",)),
+    ("macro_ap", ("logreg", "logreg_tuned", "fasttext")),
+    ("accuracy", ("logreg",)),
+)
+"""Issue 23's goals: micro-F1 >= the best of LR and fastText, macro-F1 >= LR with tuned thresholds,
+macro-AP >= the best of them, multi-class accuracy >= LR; and fit time <= fastText's."""
+
+
+def verdicts(table: pd.DataFrame) -> str:
+    """Markdown: per set and goal, ``logitlab`` minus the peer(s) paired by seed (mean ± standard error)."""
+    lines = [
+        "| set | goal | logitlab - peer (mean ± s.e.) | seeds at or above | seeds |",
+        "|---|---|---|---|---|",
+    ]
+    for name, rows in table.groupby("set", sort=False):
+        by = {peer: r.set_index("seed") for peer, r in rows.groupby("peer")}
+        ours = by["logitlab"]
+        for metric, peers in GOALS:
+            if metric not in ours or ours[metric].isna().all():
+                continue
+            best = pd.concat([by[p][metric] for p in peers], axis=1).max(axis=1)
+            d = (ours[metric] - best).dropna()
+            se = d.std(ddof=1) / np.sqrt(len(d)) if len(d) > 1 else float("nan")
+            lines.append(
+                f"| {name} | {metric} >= best of {', '.join(peers)} | {d.mean():+.4f} ± {se:.4f} | "
+                f"{int((d >= 0).sum())} of {len(d)} | {len(d)} |"
+            )
+        ratio = (ours["fit_s"] / by["fasttext"]["fit_s"]).dropna()
+        lines.append(
+            f"| {name} | fit time <= fastText's | ratio {ratio.mean():.2f} (median {ratio.median():.2f}) | "
+            f"{int((ratio <= 1).sum())} of {len(ratio)} | {len(ratio)} |"
+        )
+    return "\n".join(lines)
+
+
+def run_set(
+    name: str, frame: pd.DataFrame, task: str, seed: int, peers: list[str], warm: set[str]
+) -> list[dict]:
+    """Every peer on one set and split seed; the rows printed as JSON lines too."""
+    from logitlab.data.text import TextColumn
+
+    results = []
+    train, test = split(frame, seed)
+    texts, labels = frame["text"].to_numpy(), frame["labels"].to_numpy()
+    lists = [[lab] if task == "multiclass" else list(lab) for lab in labels]
+    mlb = MultiLabelBinarizer().fit([lists[i] for i in train])
+    classes = list(mlb.classes_)
+    Y_train = mlb.transform([lists[i] for i in train])
+    Y_test = mlb.transform([[x for x in lists[i] if x in set(classes)] for i in test])
+    info = {"set": name, "seed": seed, "task": task, "train": len(train), "test": len(test),
+            "labels": len(classes), "labels_per_row": round(float(Y_train.sum(1).mean()), 2)}  # fmt: skip
+    print(json.dumps(info), flush=True)
+    X_train = X_test = None
+    if any(peer.startswith("logreg") for peer in peers):
+        t0 = time.perf_counter()
+        col = TextColumn.fit("text", pd.Series(texts[train]))
+        X_train, X_test = col.transform(pd.Series(texts[train])), col.transform(pd.Series(texts[test]))
+        vec_s = time.perf_counter() - t0
+    for peer in peers:
+        if peer not in warm:
+            warm_up(peer)
+            warm.add(peer)
+        if peer == "logitlab":
+            y_fit = list(labels[train]) if task == "multiclass" else [list(x) for x in labels[train]]
+            fit, pred, proba, extra = run_logitlab(task, texts[train], y_fit, texts[test], classes)
+        elif peer.startswith("logreg"):
+            fit, pred, proba = run_logreg(task, X_train, Y_train, X_test, tuned=peer == "logreg_tuned")
+            fit, extra = fit + vec_s, {"vectorize_s": round(vec_s, 1)}
+        else:
+            fit, pred, proba = run_fasttext(
+                task, texts[train], [lists[i] for i in train], texts[test], classes
+            )
+            extra = {}
+        row = {**info, "peer": peer, "fit_s": round(fit, 1), **scores(task, Y_test, pred, proba), **extra}
+        results.append(row)
+        print(json.dumps(row, default=str), flush=True)
+    return results
 
 
 if __name__ == "__main__":
