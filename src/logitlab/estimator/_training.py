@@ -21,7 +21,15 @@ if TYPE_CHECKING:
 
     from ._crossfit import Plan
 
-__all__ = ["FitSettings", "TrainingRun", "forward_logits", "selection_metrics", "refit_sparse", "train_linear", "train_model"]
+__all__ = [
+    "FitSettings",
+    "TrainingRun",
+    "forward_logits",
+    "selection_metrics",
+    "refit_sparse",
+    "train_linear",
+    "train_model",
+]
 
 
 def selection_metrics(task: str) -> Any:
