@@ -197,3 +197,31 @@ def test_a_cross_fitted_run_states_each_folds_best_epoch_alike_in_cli_model_json
     test_rows = int(re.search(r"train/val/test = \d+/\d+/(\d+)", printed)[1])
     assert f"drop when a column is shuffled, on the {test_rows} test rows)" in printed
     assert f"on {test_rows} test rows (rows the model did not train on)" in text
+
+
+def test_a_text_run_refitted_on_its_validation_rows_measures_importance_on_the_test_rows(tmp_path):
+    import numpy as np
+    import pandas as pd
+
+    from tests.helpers import run_cli
+
+    rng = np.random.default_rng(0)
+    vocab = {
+        "a": ["plot", "axis", "figure"],
+        "b": ["tensor", "grad", "layer"],
+        "c": ["frame", "merge", "index"],
+    }
+    noise = sum(vocab.values(), [])
+    tags = rng.choice(list(vocab), size=300)
+    texts = [" ".join([*rng.choice(vocab[t], size=4), *rng.choice(noise, size=3)]) for t in tags]
+    pd.DataFrame({"text": texts, "tag": tags}).to_csv(tmp_path / "t.csv", index=False)
+    out = tmp_path / "run"
+    done = run_cli("train", tmp_path / "t.csv", "--target", "tag", "--device", "cpu", "--out", out)
+    assert done.returncode == 0, done.stderr
+    decisions = json.loads((out / "model.json").read_text())["decisions"]
+    sizes = re.search(r"train/val/test = (\d+)/(\d+)/(\d+)", done.stdout)
+    train, val, test = (int(v) for v in sizes.groups())
+    # the sparse linear model was fitted again on the training and validation rows: those are not held out
+    assert decisions["cv"]["refitted_rows"] == train + val
+    assert f"fitted again on all {train + val} training and validation rows" in done.stdout
+    assert f"drop when a column is shuffled, on the {test} test rows)" in done.stdout

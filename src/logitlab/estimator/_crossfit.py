@@ -233,7 +233,10 @@ def plan_folds(clf: Fitting, bundle: DatasetBundle, folds: int, members: int) ->
         return Plan([(bundle.train, None)] * members, [], val, "none"), []
     if not isinstance(val.x, Tensor) or len(val) < 4:
         why = "rows read lazily" if not isinstance(val.x, Tensor) else f"{len(val)} validation rows"
-        note = f"one validation split ({why}) picks the epoch and fits the calibration and thresholds"
+        note = (
+            f"one validation split ({why}) fits the calibration and thresholds, and picks the epoch of a "
+            "network trained by minibatches"
+        )
         return Plan([(bundle.train, val)] * members, [], val, "validation"), [note]
     stop, fit, _, notes = split_indices(
         val.y.numpy(), clf.task_, val_size=0.5, test_size=0.0, seed=clf.seed_ + 2, names=_names(clf)

@@ -219,6 +219,8 @@ class Fitting(Persisting):
             if refit is not None:
                 d.add_notes([refit[0]])
                 d.training = refit[1] or d.training
+                if d.cv is not None:
+                    d.cv = dataclasses.replace(d.cv, refitted_rows=refit[2])
         return self
 
     def _fit_auto(self, X: Any, y: Any, run_dir: Any, *, resume: bool = False) -> Self:

@@ -336,7 +336,7 @@ def train_linear(
 
 def refit_sparse(
     s: FitSettings, model: nn.Module, loss_fn: nn.Module, train: Any, val: Any
-) -> tuple[str, TrainingChoice | None] | None:
+) -> tuple[str, TrainingChoice | None, int] | None:
     """Fit the full-batch sparse linear model again on ``train`` and ``val`` together, from its weights.
 
     Done after the calibration map and the thresholds were fitted on ``val`` with the model fitted on
@@ -346,8 +346,8 @@ def refit_sparse(
     fit's (of rows it was not fitted on). ``weight_decay="auto"`` is ``1 / (C * rows)`` of all the rows.
     (Starting it from the first fit's L-BFGS memory as well was tried: 41 iterations against 39 from its
     weights alone on ``docs-subpackage-dev``, so it is not done.)
-    Returns the note for ``decisions_["notes"]`` and the L2 choice of the refit (``decisions_["training"]``),
-    or ``None`` where nothing is refitted (another model, no validation rows, ``refit`` off, or rows that are
+    Returns the note for ``decisions_["notes"]``, the L2 choice of the refit (``decisions_["training"]``) and
+    the rows refitted on (``decisions_["cv"]["refitted_rows"]``), or ``None`` where nothing is refitted (another model, no validation rows, ``refit`` off, or rows that are
     not held in memory).
     """
     from ..options import SPARSE_FULL_BATCH
@@ -365,4 +365,4 @@ def refit_sparse(
         f"calibration and thresholds were fitted ({solved.solver} from the first fit's weights{l2}; "
         "options.SPARSE_FULL_BATCH['refit']); the validation numbers are the first fit's, on rows it did not see"
     )
-    return note, training
+    return note, training, len(rows)

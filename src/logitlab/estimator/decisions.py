@@ -165,11 +165,22 @@ class LossChoice:
 
 @dataclass
 class CvChoice:
-    """``cv`` as decided: the folds (1: one split), the reason, and which rows fit the calibration."""
+    """``cv`` as decided: the folds (1: one split), the reason, and which rows fit the calibration.
+
+    ``refitted_rows``: where the model was fitted again on the training and validation rows once the
+    calibration was fitted (the sparse linear model, ``options.SPARSE_FULL_BATCH["refit"]``), how many; its
+    validation rows are then training rows of the final model. In the JSON form only where set.
+    """
 
     folds: int
     reason: str
     fitted_on: str
+    refitted_rows: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form (``decisions_["cv"]``)."""
+        out: dict[str, Any] = {"folds": self.folds, "reason": self.reason, "fitted_on": self.fitted_on}
+        return out if self.refitted_rows is None else {**out, "refitted_rows": self.refitted_rows}
 
 
 @dataclass
@@ -269,7 +280,7 @@ class Decisions:
         """The JSON form: ``decisions_``, ``model.json``'s ``decisions`` and ``config.json``'s."""
         out: dict[str, Any] = {"task": self.task, "task_reason": self.task_reason, "notes": list(self.notes)}
         if self.cv is not None:
-            out["cv"] = vars(self.cv).copy()
+            out["cv"] = self.cv.to_dict()
         if self.training is not None:
             out["training"] = self.training.to_dict()
         fitted = self.loss is not None

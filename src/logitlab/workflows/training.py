@@ -225,7 +225,8 @@ def feature_importance(clf: Classifier, bundle: DatasetBundle) -> dict[str, Any]
     """Permutation importance of the raw table columns on rows the model did not train on (tables only).
 
     The validation split, or, when cross-fitted, the test split: there every validation row was a training
-    row of all fold models but one, so the averaged model has seen it; the test rows no fold model has.
+    row of all fold models but one, so the averaged model has seen it; the test rows no fold model has. The
+    same for a model refitted on the training and validation rows (``decisions_["cv"]["refitted_rows"]``).
     ``on`` in the result says which (``"validation"`` / ``"test"``). See
     :func:`logitlab.report.importance.permutation_table`; returns ``{"skipped": reason}`` for images,
     in-memory arrays or no such rows.
@@ -236,9 +237,11 @@ def feature_importance(clf: Classifier, bundle: DatasetBundle) -> dict[str, Any]
         return {"skipped": "computed for tables only"}
     cv = clf.fit_decisions_.cv
     folds = cv.folds if cv is not None else 1
-    on, split = ("test", bundle.test) if folds > 1 else ("validation", bundle.val)
+    refitted = cv is not None and cv.refitted_rows is not None
+    seen = "cross-fitted" if folds > 1 else "refitted on them" if refitted else None
+    on, split = ("test", bundle.test) if seen else ("validation", bundle.val)
     if len(split) < 2:
-        return {"skipped": "no test split (cross-fitted: the validation rows were training rows)" if folds > 1
+        return {"skipped": f"no test split ({seen}: the validation rows were training rows)" if seen
                 else "no validation split"}  # fmt: skip
     if getattr(clf.data_state_.preprocessor, "kind", None) == "hf_text":
         return {"skipped": "one text column read by a pretrained transformer (hf:)"}
