@@ -105,3 +105,22 @@ def test_text_columns_can_be_forced_or_switched_off():
     assert info.value.param == "text_columns"
     with pytest.raises(ConfigError, match="text_columns"):
         Classifier(text_columns=3).fit(frame, tags)
+
+
+def test_the_training_rows_vectorised_once_equal_a_fresh_transform_of_every_row():
+    """fit_text_features reuses the fit's own pass over the training texts; the rows match ``transform``."""
+    import numpy as np
+    import pandas as pd
+
+    from logitlab.data.row_names import TABLE_ROWS
+    from logitlab.data.tabular import fit_text_features
+
+    rng = np.random.default_rng(0)
+    words = np.array(["plot", "axis", "tensor", "grad", "frame", "merge", "index", "model", "loss", "line"])
+    X = pd.DataFrame(
+        {"text": [" ".join(rng.choice(words, size=6)) for _ in range(120)], "n": np.arange(120) % 5}
+    )
+    order = rng.permutation(120)
+    train, val, test = np.sort(order[:80]), np.sort(order[80:100]), np.sort(order[100:])
+    pre, rows = fit_text_features(X, ["text"], (train, val, test), 50, TABLE_ROWS, [], "robust")
+    np.testing.assert_allclose(rows.matrix.toarray(), pre.transform(X).toarray(), rtol=0, atol=1e-12)

@@ -303,12 +303,12 @@ def fit_text_features(
 ) -> tuple[TextTablePreprocessor, SparseRows]:
     """The text and table preprocessing fitted on the training rows, and every row's sparse features."""
     train = splits[0]
-    pre = TextTablePreprocessor.fit(
+    pre, blocks = TextTablePreprocessor.fit_with_rows(
         features.iloc[train], text, max_categories=max_categories, scaling=scaling,
         row_name=row_name.subset(train), notes=notes,
     )  # fmt: skip
     later: list[str] = []
-    full = pre.transform(features, row_name=row_name, notes=later, fitted_at=train)
+    full = pre.transform(features, row_name=row_name, notes=later, fitted=(train, blocks))
     notes += [f"all rows: {n}" for n in later if n not in notes]
     return pre, SparseRows(full, native=True)
 

@@ -251,7 +251,6 @@ class TextTablePreprocessor:
 
     def __init__(self, table: TabularPreprocessor | None, text: list[TextColumn]) -> None:
         self.table, self.text = table, list(text)
-        self.fitted_rows: list[sparse.csr_array] | None = None  # each text block of the rows fitted on
 
     @property
     def columns(self) -> list[str]:
@@ -277,7 +276,12 @@ class TextTablePreprocessor:
         return [c.name for c in self.text]
 
     @classmethod
-    def fit(
+    def fit(cls, frame: pd.DataFrame, text_columns: Sequence[str], **options: Any) -> TextTablePreprocessor:
+        """Fit on the training rows of ``frame``: ``text_columns`` as text, the rest as a table."""
+        return cls.fit_with_rows(frame, text_columns, **options)[0]
+
+    @classmethod
+    def fit_with_rows(
         cls,
         frame: pd.DataFrame,
         text_columns: Sequence[str],
@@ -287,8 +291,8 @@ class TextTablePreprocessor:
         row_name: RowNamer = TABLE_ROWS,
         notes: list[str] | None = None,
         settings: dict[str, Any] | None = None,
-    ) -> TextTablePreprocessor:
-        """Fit on the training rows of ``frame``: ``text_columns`` as text, the rest as a table."""
+    ) -> tuple[TextTablePreprocessor, list[sparse.csr_array]]:
+        """:meth:`fit`, and each text column's block of the rows fitted on (for :meth:`transform`'s ``fitted``)."""
         notes = notes if notes is not None else []
         others = frame.drop(columns=list(text_columns))
         table = None
@@ -301,9 +305,7 @@ class TextTablePreprocessor:
             notes.append(
                 f"column {c.name!r}: {len(c.word_terms)} word and {len(c.char_terms)} character n-grams"
             )
-        out = cls(table, [c for c, _ in fitted])
-        out.fitted_rows = [m for _, m in fitted]
-        return out
+        return cls(table, [c for c, _ in fitted]), [m for _, m in fitted]
 
     def transform(
         self,
@@ -313,12 +315,12 @@ class TextTablePreprocessor:
         notes: list[str] | None = None,
         ignore: Sequence[str] = (),
         warn: bool = True,
-        fitted_at: np.ndarray | None = None,
+        fitted: tuple[np.ndarray, list[sparse.csr_array]] | None = None,
     ) -> sparse.csr_array:
         """float64 CSR ``[N, n_features]`` of ``frame`` (``ignore``, ``warn``: as :meth:`TabularPreprocessor.transform`).
 
-        ``fitted_at``: the positions in ``frame`` of the rows :meth:`fit` was given, in their order; their
-        text blocks are taken from the fit (:attr:`fitted_rows`, then released), not vectorised again.
+        ``fitted``: the positions in ``frame`` of the rows :meth:`fit_with_rows` was given, in their order, and
+        the text blocks it returned for them; those rows' texts are not vectorised again.
 
         Raises:
             DataError: a fitted column is missing (listing the available ones), or a bad table value.
@@ -338,11 +340,10 @@ class TextTablePreprocessor:
             others = frame.drop(columns=self.text_columns)
             dense = self.table.transform(others, row_name=row_name, notes=notes, ignore=ignore, warn=warn)
             blocks.append(sparse.csr_array(dense.astype(np.float64)))
-        known, self.fitted_rows = (self.fitted_rows if fitted_at is not None else None), None
-        if known is None or fitted_at is None:
+        if fitted is None:
             blocks += [c.transform(frame[c.name]) for c in self.text]
         else:
-            at = np.asarray(fitted_at, dtype=np.int64)
+            at, known = np.asarray(fitted[0], dtype=np.int64), fitted[1]
             rest = np.setdiff1d(np.arange(len(frame)), at)
             order = np.argsort(np.concatenate([at, rest]), kind="stable")  # back to the frame's order
             for c, fitted in zip(self.text, known):

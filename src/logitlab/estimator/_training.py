@@ -347,8 +347,8 @@ def refit_sparse(
     (Starting it from the first fit's L-BFGS memory as well was tried: 41 iterations against 39 from its
     weights alone on ``docs-subpackage-dev``, so it is not done.)
     Returns the note for ``decisions_["notes"]``, the L2 choice of the refit (``decisions_["training"]``) and
-    the rows refitted on (``decisions_["cv"]["refitted_rows"]``), or ``None`` where nothing is refitted (another model, no validation rows, ``refit`` off, or rows that are
-    not held in memory).
+    the rows refitted on (``decisions_["cv"]["refitted_rows"]``), or ``None`` where nothing is refitted
+    (another model, no validation rows, ``refit`` off, or rows that are not held in memory).
     """
     from ..options import SPARSE_FULL_BATCH
     from ._convex_fit import full_batch_kind, pooled_rows
